@@ -1,0 +1,77 @@
+# SVGe in C: a plain GNU Makefile.
+#   make            build the library and every tool into bin/
+#   make check      build and run the whole test suite (bats)
+#   make check SAN=1  the same with AddressSanitizer + UndefinedBehaviorSanitizer (build/san/)
+#   make bench      benchmarks (throughput and peak memory; not part of check)
+#   make data       regenerate data/ from ../shared/data (see data/SOURCES.md)
+
+CC      ?= cc
+PKGS    := msgpack libzstd
+OPT     ?= -O2
+CFLAGS  ?= $(OPT) -g
+WARN    := -Wall -Wextra -Wshadow -Wpointer-arith -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
+CPPFLAGS += -Ilib -D_GNU_SOURCE -DSVGE_DATADIR='"$(CURDIR)/data"' $(shell pkg-config --cflags $(PKGS))
+LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lm
+
+ifeq ($(SAN),1)
+  BUILD   := build/san
+  BINDIR  := build/san/bin
+  CFLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+  LDFLAGS += -fsanitize=address,undefined
+else
+  BUILD   := build/release
+  BINDIR  := bin
+endif
+
+LIB_SRC   := $(wildcard lib/*.c)
+LIB_OBJ   := $(LIB_SRC:lib/%.c=$(BUILD)/lib/%.o)
+LIB_A     := $(BUILD)/libsvge.a
+TOOL_SRC  := $(wildcard bin/*.c)
+TOOLS     := $(TOOL_SRC:bin/%.c=$(BINDIR)/%)
+UNIT_SRC  := $(wildcard tests/unit/*.c)
+UNITS     := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+BENCH_SRC := $(wildcard bench/*.c)
+BENCHES   := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+
+.PHONY: all check bench data clean
+all: $(TOOLS) $(UNITS) $(BENCHES)
+
+$(BUILD)/lib/%.o: lib/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -MMD -MP -c $< -o $@
+
+$(BUILD)/obj/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(CFLAGS) $(WARN) -MMD -MP -c $< -o $@
+
+$(LIB_A): $(LIB_OBJ)
+	@rm -f $@
+	$(AR) rcs $@ $^
+
+$(BINDIR)/%: $(BUILD)/obj/bin/%.o $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) $< $(LIB_A) $(LDLIBS) -o $@
+
+$(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) $< $(LIB_A) $(LDLIBS) -o $@
+
+$(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIB_A)
+	@mkdir -p $(@D)
+	$(CC) $(LDFLAGS) $< $(LIB_A) $(LDLIBS) -o $@
+
+# The suite runs the real binaries on the real data in data/.
+check: all
+	SVGE_BIN=$(CURDIR)/$(BINDIR) SVGE_UNIT=$(CURDIR)/$(BUILD)/tests SVGE_DATA=$(CURDIR)/data \
+	  bats --timing tests/
+
+bench: all
+	SVGE_BIN=$(CURDIR)/$(BINDIR) SVGE_BUILD=$(CURDIR)/$(BUILD) bash bench/run.sh
+
+data:
+	bash data/regenerate.sh
+
+clean:
+	rm -rf build $(TOOLS)
+
+-include $(shell find build -name '*.d' 2>/dev/null)

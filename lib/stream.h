@@ -1,0 +1,53 @@
+/* stream.h: record streams (formats/records.md): zstd frames (with checksums) of msgpack maps.
+ *
+ * Reading: bytes are decompressed into a buffer; a pre-scan (mpscan.h) finds where each record ends,
+ * bounds every length and element count and rejects NaN/Inf before msgpack-c builds any object;
+ * then the record is unpacked in place. Errors never return: the reader prints
+ * "tool: <input>: record N: problem" and exits 1 (bad data) or 3 (I/O), via die(), so the output
+ * stream is still finished cleanly.
+ *
+ * Writing: records are packed into a buffer and compressed in chunks; the frame is ended on close
+ * (and on die()), so the output is always a valid stream of whole records. */
+#ifndef SVGE_STREAM_H
+#define SVGE_STREAM_H
+
+#include <msgpack.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define STREAM_FORMAT_VERSION 1
+#define STREAM_MAX_RECORD_BYTES (16u << 20)   /* one record's msgpack bytes */
+#define STREAM_MAX_RECORD_ITEMS (1u << 20)    /* objects (array elements + map keys/values) per record */
+
+typedef struct rec_reader rec_reader;
+typedef struct rec_writer rec_writer;
+
+/* Open a stream for reading. path "-" or NULL means stdin. Dies (exit 3) if it cannot be opened. */
+rec_reader *rr_open(const char *path);
+/* Next record: a validated map with "v" == 1, or NULL at the clean end of the stream.
+ * The object (and its strings) stay valid until the next call. */
+const msgpack_object *rr_next(rec_reader *r);
+/* Raw msgpack bytes of the record last returned. */
+const char *rr_raw(const rec_reader *r, size_t *len);
+/* 1-based number of the record last returned (0 before the first). */
+uint64_t rr_count(const rec_reader *r);
+/* Name used in messages ("stdin" or the path). */
+const char *rr_name(const rec_reader *r);
+void rr_close(rec_reader *r);
+
+/* Die with "tool: <input>: record N: <message>" (exit 1): for problems found in a record by a tool. */
+_Noreturn void rr_fail(const rec_reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+/* Open a stream for writing. path "-" or NULL means stdout; any other path is written to a
+ * temporary file beside it and renamed into place by ww_close (atomic). level: zstd level (0 = 3). */
+rec_writer *rw_open(const char *path, int level);
+/* The packer to pack one record into; call rw_end_record after each whole record. */
+msgpack_packer *rw_packer(rec_writer *w);
+void rw_end_record(rec_writer *w);
+/* Append a record that is already msgpack bytes (e.g. rr_raw of an input record). */
+void rw_write_raw(rec_writer *w, const char *buf, size_t len);
+/* Finish the frame, flush, close (rename into place for files). Dies (exit 3) on I/O errors. */
+void rw_close(rec_writer *w);
+uint64_t rw_count(const rec_writer *w);
+
+#endif

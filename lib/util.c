@@ -1,0 +1,157 @@
+/* util.c: tool name, messages, fatal errors with exit hooks, checked allocation, data paths. */
+#include "util.h"
+
+#include <errno.h>
+#include <limits.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#ifndef SVGE_DATADIR
+#define SVGE_DATADIR "data"
+#endif
+
+static const char *g_tool = "svge";
+
+void tool_init(const char *argv0) {
+    const char *slash = argv0 ? strrchr(argv0, '/') : NULL;
+    g_tool = slash ? slash + 1 : (argv0 ? argv0 : "svge");
+}
+
+const char *tool_name(void) { return g_tool; }
+
+static void vsay(const char *fmt, va_list ap) {
+    fprintf(stderr, "%s: ", g_tool);
+    vfprintf(stderr, fmt, ap);
+    fputc('\n', stderr);
+}
+
+void say(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsay(fmt, ap);
+    va_end(ap);
+}
+
+/* Exit hooks: run once, newest first, by die(). A hook may itself fail and call die(): the
+ * hooks already taken off the list are not run again, so there is no loop. */
+#define MAX_HOOKS 8
+static struct { void (*fn)(void *); void *arg; } g_hooks[MAX_HOOKS];
+static int g_nhooks;
+
+void on_die(void (*fn)(void *), void *arg) {
+    if (g_nhooks < MAX_HOOKS) {
+        g_hooks[g_nhooks].fn = fn;
+        g_hooks[g_nhooks].arg = arg;
+        g_nhooks++;
+    }
+}
+
+void on_die_remove(void (*fn)(void *), void *arg) {
+    for (int i = g_nhooks - 1; i >= 0; i--) {
+        if (g_hooks[i].fn == fn && g_hooks[i].arg == arg) {
+            memmove(&g_hooks[i], &g_hooks[i + 1], (size_t)(g_nhooks - i - 1) * sizeof g_hooks[0]);
+            g_nhooks--;
+            return;
+        }
+    }
+}
+
+_Noreturn void vdie(int code, const char *fmt, va_list ap) {
+    vsay(fmt, ap);
+    while (g_nhooks > 0) {
+        g_nhooks--;
+        g_hooks[g_nhooks].fn(g_hooks[g_nhooks].arg);
+    }
+    exit(code);
+}
+
+_Noreturn void die(int code, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vdie(code, fmt, ap);
+}
+
+_Noreturn void die_usage(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsay(fmt, ap);
+    va_end(ap);
+    fprintf(stderr, "Try '%s --help'.\n", g_tool);
+    exit(EXIT_USAGE);
+}
+
+void *xmalloc(size_t n) {
+    void *p = malloc(n ? n : 1);
+    if (!p) die(EXIT_IO, "out of memory (%zu bytes)", n);
+    return p;
+}
+
+void *xcalloc(size_t n, size_t size) {
+    void *p = calloc(n ? n : 1, size ? size : 1);
+    if (!p) die(EXIT_IO, "out of memory (%zu x %zu bytes)", n, size);
+    return p;
+}
+
+void *xrealloc(void *p, size_t n) {
+    void *q = realloc(p, n ? n : 1);
+    if (!q) die(EXIT_IO, "out of memory (%zu bytes)", n);
+    return q;
+}
+
+char *xstrdup(const char *s) {
+    size_t n = strlen(s) + 1;
+    return memcpy(xmalloc(n), s, n);
+}
+
+static int is_dir(const char *p) {
+    struct stat st;
+    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
+}
+
+const char *data_dir(void) {
+    static char buf[PATH_MAX];
+    const char *env = getenv("SVGE_DATA");
+    if (env && *env) return env;
+    if (is_dir(SVGE_DATADIR)) return SVGE_DATADIR;
+    /* Fall back to <executable dir>/../data, for a copied checkout. */
+    ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 16);
+    if (n > 0) {
+        buf[n] = 0;
+        char *slash = strrchr(buf, '/');
+        if (slash) {
+            strcpy(slash, "/../data");
+            if (is_dir(buf)) return buf;
+        }
+    }
+    return SVGE_DATADIR;
+}
+
+const char *data_path(const char *rel) {
+    static char buf[PATH_MAX];
+    snprintf(buf, sizeof buf, "%s/%s", data_dir(), rel);
+    return buf;
+}
+
+int parse_double(const char *s, double *out) {
+    char *end;
+    if (!s || !*s) return -1;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (*end || errno == ERANGE || !isfinite(v)) return -1;
+    *out = v;
+    return 0;
+}
+
+int parse_u64(const char *s, uint64_t *out) {
+    char *end;
+    if (!s || *s < '0' || *s > '9') return -1;
+    errno = 0;
+    unsigned long long v = strtoull(s, &end, 10);
+    if (*end || errno == ERANGE) return -1;
+    *out = v;
+    return 0;
+}

@@ -1,0 +1,48 @@
+/* util.h: what every tool shares: its name in messages, exit codes, fatal errors, data paths.
+ *
+ * Exit codes are the same across all tools (documented in README.md):
+ *   0 success, 1 bad input or data error, 2 usage error, 3 I/O or system error. */
+#ifndef SVGE_UTIL_H
+#define SVGE_UTIL_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <stdarg.h>
+
+enum { EXIT_OK = 0, EXIT_DATA = 1, EXIT_USAGE = 2, EXIT_IO = 3 };
+
+/* Set once at start of main: the name used as the prefix of every message. */
+void tool_init(const char *argv0);
+const char *tool_name(void);
+
+/* Print "tool: message" on stderr. */
+void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Print "tool: message", run the exit hooks (which finish output streams so that what was written
+ * stays a valid stream of whole records), exit with code. */
+_Noreturn void die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+_Noreturn void vdie(int code, const char *fmt, va_list ap);
+
+/* Usage error: prints the message and "Try 'tool --help'." then exits 2. */
+_Noreturn void die_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Hooks run by die() in reverse order of registration (at most 8). */
+void on_die(void (*fn)(void *), void *arg);
+void on_die_remove(void (*fn)(void *), void *arg);
+
+/* Allocation that dies (exit 3) instead of returning NULL. */
+void *xmalloc(size_t n);
+void *xcalloc(size_t n, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+
+/* The project's data directory: $SVGE_DATA if set, else <dir of the executable>/../data. */
+const char *data_dir(void);
+/* data_dir() + "/" + rel, in a static buffer valid until the next call. */
+const char *data_path(const char *rel);
+
+/* Strict number parsing for options and text fields: whole string must be a number. 0 on success. */
+int parse_double(const char *s, double *out);
+int parse_u64(const char *s, uint64_t *out);
+
+#endif
