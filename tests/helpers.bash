@@ -39,3 +39,7 @@ fixed_random_bytes() {
 # json_to_stream: JSON lines on stdin -> record stream on stdout.
 json_to_stream() { jsonl-to-stream "$@"; }
 stream_to_json() { stream-to-jsonl "$@"; }
+
+# run_quiet CMD ARGS...: like `run`, with the command's stdout (a record stream) discarded, so that
+# $output holds only the messages.
+run_quiet() { run bash -c '"$@" > /dev/null' run_quiet "$@"; }

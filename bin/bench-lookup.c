@@ -1,0 +1,263 @@
+/* bench-lookup: look each graph up in a benchmark table by its graph hash and add what the table
+ * knows (accuracies, training time, ...): the oracle of every search experiment.
+ *
+ * The key is the NAS-Bench-101 graph hash (graph_key: NB101 graphs are pruned first, as
+ * nasbench.query does), so isomorphic cells find the same entry. The table is the project's copy
+ * of each benchmark (what `graph-parse SPACE` emits), or any record stream given with --table. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "bench_parse.h"
+#include "graph.h"
+#include "graph_hash.h"
+#include "record.h"
+#include "stream.h"
+#include "util.h"
+
+static void usage(void) {
+    printf("Usage: bench-lookup [OPTIONS] < graphs > graphs-with-accuracies\n"
+           "Look each graph record up in its space's benchmark table by graph hash and add the table's\n"
+           "fields (accuracies, training time, parameters) that the record does not already have.\n"
+           "\n"
+           "Adds: \"lookup\": \"found\" | \"not-found\" | \"invalid\" (the graph is not a valid cell of its\n"
+           "space; NB101 cells are pruned first, as nasbench does), and \"bench_id\": the table's id.\n"
+           "A found NB101 cell may have no accuracy fields: only 20,001 of 423,624 have accuracies.\n"
+           "\n"
+           "Options:\n"
+           "  --table FILE     use this record stream as the table (any spaces) instead of the\n"
+           "                   built-in tables of data/ (loaded on first use of each space)\n"
+           "  --missing MODE   what to do with not-found or invalid graphs: keep (default), drop, fail\n"
+           "  -h, --help       this help\n"
+           "Exit: 0 ok, 1 bad data (or a missing graph with --missing fail), 2 usage, 3 I/O.\n");
+}
+
+/* Fields of a table record that describe the graph rather than its measurements. */
+static const char *const structural[] = {"v", "id", "space", "ops", "edges", "hash", "arch", "lookup", "bench_id", NULL};
+
+static int is_structural(const msgpack_object *key) {
+    for (const char *const *s = structural; *s; s++)
+        if (obj_is_str(key, *s)) return 1;
+    return 0;
+}
+
+typedef struct {
+    uint8_t key[16];
+    uint8_t space, present;
+    int64_t id;          /* the table record's id, or -1 */
+    size_t off, len;     /* its measurement fields: one msgpack map in table.bytes */
+} entry;
+
+typedef struct {
+    entry *slots;
+    size_t mask, count;
+    msgpack_sbuffer bytes;
+    int loaded[SPACE_COUNT];
+} table;
+
+static entry *slot(table *t, int space, const uint8_t key[16]) {
+    uint64_t h;
+    memcpy(&h, key, 8);
+    h ^= (uint64_t)space * 0x9e3779b97f4a7c15ull;
+    for (size_t i = (size_t)h & t->mask;; i = (i + 1) & t->mask) {
+        entry *e = &t->slots[i];
+        if (!e->present || (e->space == space && memcmp(e->key, key, 16) == 0)) return e;
+    }
+}
+
+static void grow(table *t) {
+    table old = *t;
+    t->mask = t->mask ? t->mask * 2 + 1 : (1u << 10) - 1;
+    t->slots = xcalloc(t->mask + 1, sizeof *t->slots);
+    for (size_t i = 0; old.slots && i <= old.mask; i++)
+        if (old.slots[i].present) *slot(t, old.slots[i].space, old.slots[i].key) = old.slots[i];
+    free(old.slots);
+}
+
+/* Add one table record (msgpack bytes). where: for messages. */
+static void add_record(table *t, const msgpack_object *rec, const char *where) {
+    const space_info *sp;
+    graph g;
+    char why[256];
+    if (graph_read(rec, &sp, &g, why, sizeof why) != 0) die(EXIT_DATA, "table %s: %s", where, why);
+    uint8_t key[16];
+    const char *hex;
+    uint32_t hexlen;
+    if (rec_get_str(rec, "hash", &hex, &hexlen) == 1) {
+        if (hash_from_hex(hex, hexlen, key) != 0) die(EXIT_DATA, "table %s: field \"hash\" is not 32 hex digits", where);
+    } else if (graph_key(sp, &g, key) != 0) {
+        die(EXIT_DATA, "table %s: the graph has no input->output path", where);
+    }
+    if ((t->count + 1) * 2 > t->mask) grow(t);
+    entry *e = slot(t, sp->id, key);
+    if (e->present) return; /* the first entry of a hash wins (NB101 lists each cell once) */
+    memcpy(e->key, key, 16);
+    e->space = (uint8_t)sp->id;
+    e->present = 1;
+    int64_t id;
+    e->id = rec_get_i64(rec, "id", &id) == 1 ? id : -1;
+    /* The measurement fields, stored as one msgpack map. */
+    const msgpack_object_kv *kv = rec->via.map.ptr;
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < rec->via.map.size; i++)
+        if (!is_structural(&kv[i].key)) n++;
+    e->off = t->bytes.size;
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &t->bytes, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, n);
+    for (uint32_t i = 0; i < rec->via.map.size; i++) {
+        if (is_structural(&kv[i].key)) continue;
+        msgpack_pack_object(&pk, kv[i].key);
+        msgpack_pack_object(&pk, kv[i].val);
+    }
+    e->len = t->bytes.size - e->off;
+    t->count++;
+}
+
+static void add_raw(void *ctx, const char *rec, size_t len) {
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    size_t off = 0;
+    if (msgpack_unpack_next(&u, rec, len, &off) != MSGPACK_UNPACK_SUCCESS) die(EXIT_DATA, "internal: bad table record");
+    add_record(ctx, &u.data, "built-in");
+    msgpack_unpacked_destroy(&u);
+}
+
+static void load_builtin(table *t, const space_info *sp) {
+    t->loaded[sp->id] = 1;
+    const char *path = bench_default_file(sp);
+    if (!path) return; /* enas12: no table ships; every graph is not-found */
+    char *p = xstrdup(path);
+    char *acc = sp->id == SPACE_NB101 ? xstrdup(data_path("nb101/val_accuracies.csv.zst")) : NULL;
+    record_sink sink;
+    sink_init(&sink, add_raw, t);
+    bench_parse(sp, p, acc, &sink);
+    sink_destroy(&sink);
+    free(p);
+    free(acc);
+}
+
+static void load_stream(table *t, const char *path) {
+    rec_reader *r = rr_open(path);
+    const msgpack_object *rec;
+    char where[512];
+    while ((rec = rr_next(r))) {
+        snprintf(where, sizeof where, "%s: record %llu", path, (unsigned long long)rr_count(r));
+        add_record(t, rec, where);
+    }
+    rr_close(r);
+    for (int s = 0; s < SPACE_COUNT; s++) t->loaded[s] = 1;
+}
+
+/* Does the record have a field with this (string) key? */
+static int has_key(const msgpack_object *rec, const msgpack_object *key) {
+    const msgpack_object_kv *kv = rec->via.map.ptr;
+    for (uint32_t i = 0; i < rec->via.map.size; i++)
+        if (kv[i].key.via.str.size == key->via.str.size &&
+            memcmp(kv[i].key.via.str.ptr, key->via.str.ptr, key->via.str.size) == 0)
+            return 1;
+    return 0;
+}
+
+enum { MISSING_KEEP, MISSING_DROP, MISSING_FAIL };
+
+int main(int argc, char **argv) {
+    tool_init(argv[0]);
+    const char *table_path = NULL;
+    int missing = MISSING_KEEP;
+    static const struct option opts[] = {
+        {"table", required_argument, 0, 't'},
+        {"missing", required_argument, 0, 'm'},
+        {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
+    };
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 't': table_path = optarg; break;
+        case 'm':
+            if (strcmp(optarg, "keep") == 0) missing = MISSING_KEEP;
+            else if (strcmp(optarg, "drop") == 0) missing = MISSING_DROP;
+            else if (strcmp(optarg, "fail") == 0) missing = MISSING_FAIL;
+            else die_usage("--missing takes keep, drop or fail, not \"%s\"", optarg);
+            break;
+        case 'h': usage(); return EXIT_OK;
+        default: die_usage("unknown option");
+        }
+    }
+    if (optind < argc) die_usage("unexpected argument \"%s\"", argv[optind]);
+
+    table t = {0};
+    msgpack_sbuffer_init(&t.bytes);
+    grow(&t);
+    if (table_path) load_stream(&t, table_path);
+
+    rec_reader *r = rr_open(NULL);
+    rec_writer *w = rw_open(NULL, 0);
+    msgpack_packer *pk = rw_packer(w);
+    const msgpack_object *rec;
+    uint64_t n_found = 0, n_missing = 0;
+    static const char *const drop[] = {"lookup", "bench_id", NULL};
+    while ((rec = rr_next(r))) {
+        const space_info *sp;
+        graph g;
+        char why[256];
+        if (graph_read(rec, &sp, &g, why, sizeof why) != 0) rr_fail(r, "%s", why);
+        if (!t.loaded[sp->id]) load_builtin(&t, sp);
+        /* Valid as the benchmark sees it: NB101 cells after pruning. */
+        graph pruned = g;
+        int valid = !(sp->id == SPACE_NB101 && graph_prune(&pruned) != 0) &&
+                    graph_check(sp, &pruned, why, sizeof why) == 0;
+        entry *e = NULL;
+        if (valid) {
+            uint8_t key[16];
+            graph_hash(sp, &pruned, key);
+            e = slot(&t, sp->id, key);
+            if (!e->present) e = NULL;
+        }
+        const char *status = e ? "found" : valid ? "not-found" : "invalid";
+        if (!e) {
+            n_missing++;
+            if (missing == MISSING_FAIL) {
+                if (valid) rr_fail(r, "graph not found in the %s table", sp->name);
+                rr_fail(r, "invalid %s graph: %s", sp->name, why);
+            }
+            if (missing == MISSING_DROP) continue;
+        } else {
+            n_found++;
+        }
+        /* The table's fields that the record does not have yet. */
+        msgpack_unpacked fields;
+        msgpack_unpacked_init(&fields);
+        const msgpack_object_kv *kv = NULL;
+        uint32_t nkv = 0, n_new = 1 + (e && e->id >= 0);
+        if (e) {
+            size_t off = 0;
+            if (msgpack_unpack_next(&fields, t.bytes.data + e->off, e->len, &off) != MSGPACK_UNPACK_SUCCESS)
+                die(EXIT_DATA, "internal error: unreadable table entry");
+            kv = fields.data.via.map.ptr;
+            nkv = fields.data.via.map.size;
+            for (uint32_t i = 0; i < nkv; i++)
+                if (!has_key(rec, &kv[i].key)) n_new++;
+        }
+        pack_enriched_begin(pk, rec, drop, n_new);
+        pack_kv_str(pk, "lookup", status);
+        if (e && e->id >= 0) pack_kv_i64(pk, "bench_id", e->id);
+        for (uint32_t i = 0; i < nkv; i++) {
+            if (has_key(rec, &kv[i].key)) continue;
+            msgpack_pack_object(pk, kv[i].key);
+            msgpack_pack_object(pk, kv[i].val);
+        }
+        rw_end_record(w);
+        msgpack_unpacked_destroy(&fields);
+    }
+    rw_close(w);
+    rr_close(r);
+    if (isatty(2) || getenv("SVGE_VERBOSE"))
+        say("%llu found, %llu not found or invalid", (unsigned long long)n_found, (unsigned long long)n_missing);
+    free(t.slots);
+    msgpack_sbuffer_destroy(&t.bytes);
+    return EXIT_OK;
+}
