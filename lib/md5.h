@@ -10,7 +10,8 @@ void md5_hex(const uint8_t digest[16], char hex[33]);
 /* Many short messages at once (sixteen lanes with AVX2, else one by one), for callers that build
  * their messages in buffers with MD5_PAD_MAX bytes to spare: md5_pad appends the padding in place
  * and returns the number of 64-byte blocks; md5_many then sets digest[i] = MD5 of the message
- * that was padded into msg[i] (nblocks[i] blocks). */
+ * that was padded into msg[i] (nblocks[i] blocks). The environment variable SVGE_NO_SIMD forces
+ * the one-by-one code (to test it on machines with AVX2). */
 #define MD5_PAD_MAX 72
 size_t md5_pad(uint8_t *msg, size_t len);
 void md5_many(const uint8_t *const msg[], const size_t nblocks[], size_t count, uint8_t (*digest)[16]);

@@ -33,15 +33,14 @@ struct rec_reader {
 };
 
 rec_reader *rr_open(const char *path) {
-    rec_reader *r = xcalloc(1, sizeof *r);
-    if (!path || strcmp(path, "-") == 0) {
-        r->fd = 0;
-        r->name = xstrdup("stdin");
-    } else {
-        r->fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (r->fd < 0) die(EXIT_IO, "%s: cannot open: %s", path, strerror(errno));
-        r->name = xstrdup(path);
+    int fd = 0; /* open first, so that a failure leaves nothing allocated */
+    if (path && strcmp(path, "-") != 0) {
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) die(EXIT_IO, "%s: cannot open: %s", path, strerror(errno));
     }
+    rec_reader *r = xcalloc(1, sizeof *r);
+    r->fd = fd;
+    r->name = xstrdup(fd == 0 ? "stdin" : path);
     r->dctx = ZSTD_createDCtx();
     if (!r->dctx) die(EXIT_IO, "out of memory (zstd)");
     r->in = xmalloc(IN_CHUNK);
@@ -177,6 +176,7 @@ static void check_record(const rec_reader *r, const msgpack_object *o) {
 const msgpack_object *rr_next(rec_reader *r) {
     char why[256];
     size_t len = 0;
+    int ended = 0; /* the input has ended */
     r->start += r->cur_len; /* drop the record last returned */
     r->cur_len = 0;
     for (;;) {
@@ -186,14 +186,18 @@ const msgpack_object *rr_next(rec_reader *r) {
                       : MPSCAN_NEED_MORE;
         if (res == MPSCAN_OK) break;
         if (res == MPSCAN_ERROR) fail_next(r, why);
+        if (ended) {
+            snprintf(why, sizeof why, "truncated: the stream ends inside the record (%zu bytes of it present)",
+                     r->end - r->start);
+            fail_next(r, why);
+        }
         /* Need more: grow the unread part at least twofold so rescans stay cheap. */
         size_t have = r->end - r->start, want = have * 2 + 1;
         while (r->end - r->start < want) {
             if (!fill(r)) {
                 if (r->end == r->start) return NULL; /* clean end between records */
-                snprintf(why, sizeof why, "truncated: the stream ends inside the record (%zu bytes of it present)",
-                         r->end - r->start);
-                fail_next(r, why);
+                ended = 1; /* scan what there is once more */
+                break;
             }
             if (have == 0) break;
         }
@@ -259,7 +263,8 @@ static void compress_pending(rec_writer *w, ZSTD_EndDirective mode) {
         if (mode == ZSTD_e_continue ? in.pos == in.size : left == 0) break;
     }
     /* keep any partial record packed after the last boundary */
-    memmove(w->sbuf.data, w->sbuf.data + w->committed, w->sbuf.size - w->committed);
+    if (w->sbuf.size > w->committed)
+        memmove(w->sbuf.data, w->sbuf.data + w->committed, w->sbuf.size - w->committed);
     w->sbuf.size -= w->committed;
     w->committed = 0;
 }
@@ -283,12 +288,18 @@ rec_writer *rw_open(const char *path, int level) {
     if (!path || strcmp(path, "-") == 0) {
         w->fd = 1;
     } else {
-        w->path = xstrdup(path);
         size_t n = strlen(path) + 32;
-        w->tmp = xmalloc(n);
-        snprintf(w->tmp, n, "%s.tmp.%d", path, (int)getpid());
-        w->fd = open(w->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (w->fd < 0) die(EXIT_IO, "%s: cannot create: %s", w->tmp, strerror(errno));
+        char *tmp = xmalloc(n);
+        snprintf(tmp, n, "%s.tmp.%d", path, (int)getpid());
+        w->fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+        if (w->fd < 0) {
+            int e = errno;
+            free(tmp);
+            free(w);
+            die(EXIT_IO, "%s: cannot create: %s", path, strerror(e));
+        }
+        w->path = xstrdup(path);
+        w->tmp = tmp;
     }
     w->cctx = ZSTD_createCCtx();
     if (!w->cctx) die(EXIT_IO, "out of memory (zstd)");

@@ -29,15 +29,14 @@ struct text_reader {
 };
 
 text_reader *tr_open(const char *path) {
-    text_reader *t = xcalloc(1, sizeof *t);
-    if (!path || strcmp(path, "-") == 0) {
-        t->fd = 0;
-        t->name = xstrdup("stdin");
-    } else {
-        t->fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (t->fd < 0) die(EXIT_IO, "%s: cannot open: %s", path, strerror(errno));
-        t->name = xstrdup(path);
+    int fd = 0; /* open first, so that a failure leaves nothing allocated */
+    if (path && strcmp(path, "-") != 0) {
+        fd = open(path, O_RDONLY | O_CLOEXEC);
+        if (fd < 0) die(EXIT_IO, "%s: cannot open: %s", path, strerror(errno));
     }
+    text_reader *t = xcalloc(1, sizeof *t);
+    t->fd = fd;
+    t->name = xstrdup(fd == 0 ? "stdin" : path);
     t->raw = xmalloc(RAW_CHUNK);
     t->zin.src = t->raw;
     t->cap = TEXT_MAX_LINE + 2 * RAW_CHUNK;

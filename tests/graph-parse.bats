@@ -198,10 +198,10 @@ enas_line='[[1], [4, 0], [5, 0, 0], [0, 1, 1, 1], [2, 1, 1, 1, 1], [3, 0, 0, 0, 
     check 3 011011000 -1:0:-2 "invalid nb101 cell: self-loop on node 1"
     check 3 001000010 -1:0:-2 "invalid nb101 cell: edge 2->1 goes against the node order"
     check 8 0000000000000000000000000000000000000000000000000000000000000000 -1:0:0:0:0:0:0:-2 "column num_vertices: \"8\" is not in 2..7"
-    check 3 011001000 -1:5:-2 "unknown operation 5"
+    check 3 011001000 -1:5:-2 "ops: unknown operation 5"
     check 3 011000000 -1:0:-2 "invalid nb101 cell: node 1 is not on any input->output path"
     check 3 0110010 -1:0:-2 "adjacency has 7 characters, not 9"
-    check 3 011001000 -1:0 "ops: entry 2 is not an integer"
+    check 3 011001000 -1:0 "ops: 3 entries expected, separated by ':'"
     check 3 011001000 0:0:-2 'invalid nb101 cell: node 0 is "conv3x3-bn-relu", not "input"'
 }
 

@@ -1,0 +1,120 @@
+/* json.h: JSON (RFC 8259) <-> msgpack objects, for stream-to-jsonl and jsonl-to-stream.
+ *
+ * Writing: a msgpack_object becomes compact JSON text. nil/bool/int/str/array/map map naturally;
+ * floats print as the shortest decimal that reads back to the same float64 (or float32) bits, and
+ * always look like floats ("1.0", "1e+16"), so that reading the text back gives a float again; bin
+ * becomes {"$base64": "..."}. Errors: ext, non-string map keys, a key twice in a map, a map whose
+ * only key is "$base64" (it would read back as bin), invalid UTF-8, NaN/Inf.
+ *
+ * Reading: a strict parser builds a flat tree (json_doc) which json_pack/json_encode turn into
+ * msgpack. Integers without fraction or exponent become msgpack ints (beyond int64/uint64: float64),
+ * other numbers float64; an object whose only member is "$base64" must hold canonical base64 and
+ * becomes msgpack bin. Duplicate keys, NaN/Infinity, unpaired \u surrogates and invalid UTF-8 are
+ * errors.
+ *
+ * Round trip: msgpack -> JSON -> msgpack gives the same records, except that a float32 comes back
+ * as the float64 of the same value (JSON has one number type); for streams written by msgpack-c
+ * without float32 the bytes are identical. */
+#ifndef SVGE_JSON_H
+#define SVGE_JSON_H
+
+#include <msgpack.h>
+#include <stddef.h>
+#include <stdint.h>
+
+/* The parser rejects containers nested deeper than this: msgpack-c's unpacker fails on more than
+ * 31 nested non-empty containers, so every record we pack can be read back. The writer only guards
+ * its recursion (msgpack-c never builds objects deeper than 32). */
+#define JSON_MAX_DEPTH 31
+#define JSON_WRITE_MAX_DEPTH 64
+
+/* ---- writing ---- */
+
+typedef struct {
+    char *p;
+    size_t len, cap;
+} json_buf;
+
+void jb_free(json_buf *b);
+/* Make room for n more bytes. */
+void jb_reserve(json_buf *b, size_t n);
+
+/* Append o as JSON text (no newline). Returns 0, or -1 with the place and the problem in why
+ * (e.g. `field "ops"[3]: string is not valid UTF-8`); b->len is then unspecified. */
+int json_write(json_buf *b, const msgpack_object *o, char *why, size_t whylen);
+
+/* Shortest text that reads back (strtod/strtof) to the same bits, the nearest of those if several,
+ * always with a '.' or an exponent, styled as Python's repr ("0.1", "1.0", "1e-05", "-1.5e+300").
+ * out must hold JSON_NUM_MAX bytes; returns the length (out is NUL-terminated). Not for NaN/Inf. */
+#define JSON_NUM_MAX 32
+int json_fmt_double(char *out, double d);
+int json_fmt_float(char *out, float f);
+/* The same by trying printf precisions 15, 16, 17 (6..9 for float; from 1 for subnormals) with
+ * strtod/strtof: ten times slower; used outside the exact integer method's range (about 1e-11 to
+ * 1e15) and by the unit test as a reference. */
+int json_fmt_double_slow(char *out, double d);
+int json_fmt_float_slow(char *out, float f);
+
+/* ---- reading ---- */
+
+typedef enum {
+    JSON_NULL, JSON_FALSE, JSON_TRUE,
+    JSON_INT,     /* v.i: negative integers */
+    JSON_UINT,    /* v.u: non-negative integers */
+    JSON_FLOAT,   /* v.f */
+    JSON_STRING,  /* n bytes at json_str() */
+    JSON_BIN,     /* n bytes at json_str(): a decoded {"$base64": ...} object */
+    JSON_ARRAY,   /* n elements follow */
+    JSON_OBJECT,  /* n members follow, each a key (JSON_STRING) then a value */
+} json_type;
+
+/* Nodes are stored in document order; a container's children follow it, and `next` is the index
+ * just past its whole subtree. */
+typedef struct {
+    uint8_t type;       /* json_type */
+    uint8_t in_src;     /* string bytes are in the source text (no escapes), else in the arena */
+    uint32_t n;
+    uint32_t next;
+    uint32_t pos;       /* byte offset in the text, for messages */
+    union {
+        int64_t i;
+        uint64_t u;
+        double f;
+        size_t off;     /* string bytes: offset into the source or the arena */
+    } v;
+} json_node;
+
+typedef struct {
+    json_node *nodes;
+    size_t n_nodes, cap_nodes;
+    char *arena;        /* unescaped strings and decoded base64 */
+    size_t arena_len, arena_cap;
+    const char *src;    /* the text last parsed (must outlive json_pack) */
+    size_t src_len;
+    size_t max_nodes;   /* reject texts with more values than this (0: no limit) */
+    size_t err_pos;     /* on error: byte offset of the problem (0-based) */
+    char err[200];      /* on error: the problem */
+} json_doc;
+
+void json_doc_init(json_doc *d);
+void json_doc_free(json_doc *d);
+
+/* Parse exactly one JSON value (surrounded by optional whitespace) from text[0..len).
+ * Returns 0, or -1 with d->err and d->err_pos set. text needs no NUL terminator. */
+int json_parse(json_doc *d, const char *text, size_t len);
+
+static inline const char *json_str(const json_doc *d, const json_node *nd) {
+    return (nd->in_src ? d->src : d->arena) + nd->v.off;
+}
+
+/* Pack the subtree at node index i as msgpack. */
+void json_pack(msgpack_packer *pk, const json_doc *d, size_t i);
+/* The same bytes written straight into out; returns the length. Several times faster than the
+ * packer's callback per value. For the root, out needs json_packed_size(d) bytes, which is at most
+ * JSON_ENCODE_BOUND(d): every header takes at most 9 bytes and no string grows when decoded. */
+size_t json_encode(const json_doc *d, size_t i, char *out);
+#define JSON_ENCODE_BOUND(d) (9 * (d)->n_nodes + (d)->src_len)
+/* Bytes json_pack / json_encode produce for the root (a pass over the nodes). */
+size_t json_packed_size(const json_doc *d);
+
+#endif

@@ -1,0 +1,17 @@
+#!/usr/bin/env bats
+# The C unit tests of the library (tests/unit/*.c), each a program that prints "N passed, M failed"
+# and exits non-zero on a failure.
+
+load helpers
+
+@test "unit: json (parser, writer, shortest floats)" {
+    run "$SVGE_UNIT/test_json"
+    assert_status 0
+    assert_output_has " 0 failed"
+}
+
+@test "unit: rng (bit-compatible with NumPy's legacy RandomState)" {
+    run "$SVGE_UNIT/test_rng" "$BATS_TEST_DIRNAME/fixtures/numpy_rng.txt"
+    assert_status 0
+    assert_output_has " 0 failed"
+}
