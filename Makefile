@@ -11,7 +11,7 @@ OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
 WARN    := -Wall -Wextra -Wshadow -Wpointer-arith -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
 CPPFLAGS += -Ilib -D_GNU_SOURCE -DSVGE_DATADIR='"$(CURDIR)/data"' $(shell pkg-config --cflags $(PKGS))
-LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lm
+LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lopenblas -lm
 
 ifeq ($(SAN),1)
   BUILD   := build/san
@@ -34,6 +34,7 @@ BENCH_SRC := $(wildcard bench/*.c)
 BENCHES   := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 
 .PHONY: all check bench data clean
+.SECONDARY:
 all: $(TOOLS) $(UNITS) $(BENCHES)
 
 $(BUILD)/lib/%.o: lib/%.c
@@ -63,7 +64,7 @@ $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIB_A)
 # The suite runs the real binaries on the real data in data/.
 check: all
 	SVGE_BIN=$(CURDIR)/$(BINDIR) SVGE_UNIT=$(CURDIR)/$(BUILD)/tests SVGE_DATA=$(CURDIR)/data \
-	  bats --timing tests/
+	  bash tests/run.sh
 
 bench: all
 	SVGE_BIN=$(CURDIR)/$(BINDIR) SVGE_BUILD=$(CURDIR)/$(BUILD) bash bench/run.sh

@@ -33,14 +33,10 @@ struct rec_reader {
 };
 
 rec_reader *rr_open(const char *path) {
-    int fd = 0; /* open first, so that a failure leaves nothing allocated */
-    if (path && strcmp(path, "-") != 0) {
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0) die(EXIT_IO, "%s: cannot open: %s", path, strerror(errno));
-    }
+    int fd = open_input(path);
     rec_reader *r = xcalloc(1, sizeof *r);
     r->fd = fd;
-    r->name = xstrdup(fd == 0 ? "stdin" : path);
+    r->name = xstrdup(input_name(path));
     r->dctx = ZSTD_createDCtx();
     if (!r->dctx) die(EXIT_IO, "out of memory (zstd)");
     r->in = xmalloc(IN_CHUNK);
@@ -98,9 +94,7 @@ static int fill(rec_reader *r) {
     }
     for (;;) {
         if (r->zin.pos == r->zin.size && !r->eof) {
-            ssize_t n;
-            do n = read(r->fd, r->in, IN_CHUNK); while (n < 0 && errno == EINTR);
-            if (n < 0) die(EXIT_IO, "%s: read error: %s", r->name, strerror(errno));
+            size_t n = read_some(r->fd, r->in, IN_CHUNK, r->name);
             if (n == 0) {
                 r->eof = 1;
             } else {
@@ -108,8 +102,8 @@ static int fill(rec_reader *r) {
                                                    r->in[3] == 0xfd) && (r->in[0] & 0xf0) != 0x50)
                     die(EXIT_DATA, "%s: not a record stream (no zstd frame at the start; see formats/records.md)",
                         r->name);
-                r->bytes_in += (uint64_t)n;
-                r->zin.size = (size_t)n;
+                r->bytes_in += n;
+                r->zin.size = n;
                 r->zin.pos = 0;
             }
         }

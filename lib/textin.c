@@ -29,14 +29,10 @@ struct text_reader {
 };
 
 text_reader *tr_open(const char *path) {
-    int fd = 0; /* open first, so that a failure leaves nothing allocated */
-    if (path && strcmp(path, "-") != 0) {
-        fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (fd < 0) die(EXIT_IO, "%s: cannot open: %s", path, strerror(errno));
-    }
+    int fd = open_input(path);
     text_reader *t = xcalloc(1, sizeof *t);
     t->fd = fd;
-    t->name = xstrdup(fd == 0 ? "stdin" : path);
+    t->name = xstrdup(input_name(path));
     t->raw = xmalloc(RAW_CHUNK);
     t->zin.src = t->raw;
     t->cap = TEXT_MAX_LINE + 2 * RAW_CHUNK;
@@ -66,13 +62,6 @@ _Noreturn void tr_fail(const text_reader *t, const char *fmt, ...) {
     die(EXIT_DATA, "%s: line %llu: %s", t->name, (unsigned long long)t->line, msg);
 }
 
-static ssize_t read_raw(text_reader *t) {
-    ssize_t n;
-    do n = read(t->fd, t->raw, RAW_CHUNK); while (n < 0 && errno == EINTR);
-    if (n < 0) die(EXIT_IO, "%s: read error: %s", t->name, strerror(errno));
-    return n;
-}
-
 /* Append more text to buf[end..]. Returns 0 at the end of input. */
 static int fill(text_reader *t) {
     if (t->start > 0) {
@@ -82,9 +71,9 @@ static int fill(text_reader *t) {
     }
     for (;;) {
         if (t->zin.pos == t->zin.size && !t->eof) {
-            ssize_t n = read_raw(t);
+            size_t n = read_some(t->fd, t->raw, RAW_CHUNK, t->name);
             if (n == 0) t->eof = 1;
-            t->zin.size = (size_t)n;
+            t->zin.size = n;
             t->zin.pos = 0;
             if (!t->started && n > 0) {
                 t->started = 1;

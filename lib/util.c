@@ -2,6 +2,7 @@
 #include "util.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -154,4 +155,20 @@ int parse_u64(const char *s, uint64_t *out) {
     if (*end || errno == ERANGE) return -1;
     *out = v;
     return 0;
+}
+
+int open_input(const char *path) {
+    if (!path || strcmp(path, "-") == 0) return 0;
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0) die(EXIT_IO, "%s: cannot open: %s", path, strerror(errno));
+    return fd;
+}
+
+const char *input_name(const char *path) { return !path || strcmp(path, "-") == 0 ? "stdin" : path; }
+
+size_t read_some(int fd, void *buf, size_t n, const char *name) {
+    ssize_t k;
+    do k = read(fd, buf, n); while (k < 0 && errno == EINTR);
+    if (k < 0) die(EXIT_IO, "%s: read error: %s", name, strerror(errno));
+    return (size_t)k;
 }

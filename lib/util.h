@@ -41,6 +41,14 @@ const char *data_dir(void);
 /* data_dir() + "/" + rel, in a static buffer valid until the next call. */
 const char *data_path(const char *rel);
 
+/* Open a file for reading ("-" or NULL: stdin, fd 0). Dies (exit 3) if it cannot be opened.
+ * Call it before allocating, so that a failure leaves nothing behind. */
+int open_input(const char *path);
+/* Display name of an input for messages: "stdin" or the path. */
+const char *input_name(const char *path);
+/* read() that retries on EINTR and dies (exit 3) on errors; returns 0 at the end of input. */
+size_t read_some(int fd, void *buf, size_t n, const char *name);
+
 /* Strict number parsing for options and text fields: whole string must be a number. 0 on success. */
 int parse_double(const char *s, double *out);
 int parse_u64(const char *s, uint64_t *out);

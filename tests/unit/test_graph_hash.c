@@ -13,16 +13,7 @@
 
 #include "rng.h"
 
-static int n_pass, n_fail;
-
-static void check(int ok, int line, const char *what) {
-    if (ok) n_pass++;
-    else {
-        n_fail++;
-        fprintf(stderr, "FAIL line %d: %s\n", line, what);
-    }
-}
-#define CHECK(cond) check((cond) != 0, __LINE__, #cond)
+#include "check.h"
 
 static int digest_is(const uint8_t d[16], const char *hex) {
     char h[33];
@@ -398,6 +389,5 @@ int main(void) {
     test_random_vs_reference();
     test_sort_ties();
     test_prune();
-    printf("%d passed, %d failed\n", n_pass, n_fail);
-    return n_fail ? 1 : 0;
+    return check_summary();
 }

@@ -11,15 +11,7 @@
 #include <string.h>
 #include <unistd.h>
 
-static int n_pass, n_fail;
-
-static void check(int ok, int line, const char *what) {
-    if (ok) n_pass++;
-    else {
-        n_fail++;
-        fprintf(stderr, "FAIL line %d: %s\n", line, what);
-    }
-}
+#include "check.h"
 
 /* Parsing of one fixture line: a cursor over whitespace-separated tokens. */
 static char *tok(char **s) {
@@ -232,6 +224,5 @@ int main(int argc, char **argv) {
     fclose(f);
     check(n_lines >= 40, __LINE__, "fixture has its lines");
     self_checks();
-    printf("%d passed, %d failed\n", n_pass, n_fail);
-    return n_fail ? 1 : 0;
+    return check_summary();
 }
