@@ -43,3 +43,53 @@ stream_to_json() { stream-to-jsonl "$@"; }
 # run_quiet CMD ARGS...: like `run`, with the command's stdout (a record stream) discarded, so that
 # $output holds only the messages.
 run_quiet() { run bash -c '"$@" > /dev/null' run_quiet "$@"; }
+
+# assert_rejects_bad_streams TOOL [ARGS...]: the cases every stream reader must refuse, with the
+# reader's message and exit 1: empty input, random bytes, truncated zstd, valid zstd holding invalid
+# msgpack, a record that is not a map, an array header claiming 2^32-1 elements, NaN and infinity,
+# another format version, no or an ill-typed "v", a duplicate key, and a record cut short after a
+# good one. The tool reads stdin; its stdout is discarded.
+assert_rejects_bad_streams() {
+    local d="$BATS_TEST_TMPDIR/bad-streams"
+    mkdir -p "$d"
+    # a real, valid graph record (NB201 cell 0) as raw msgpack
+    graph-parse nb201 | stream-split --shard 0/15625 | zstd -q -dc > "$d/good.mp"
+    : > "$d/empty"
+    fixed_random_bytes 4096 11 > "$d/random"
+    graph-parse nb201 | head -c 20000 > "$d/truncated"
+    printf '\x82\xa1v\x01\xa2id\xc1' | zstd -q -c > "$d/c1"
+    printf '\x93\x01\x02\x03' | zstd -q -c > "$d/array"
+    printf '\x81\xa1v\xdd\xff\xff\xff\xff' | zstd -q -c > "$d/huge"
+    printf '\x82\xa1v\x01\xa1x\xcb\x7f\xf8\x00\x00\x00\x00\x00\x00' | zstd -q -c > "$d/nan"
+    printf '\x82\xa1v\x01\xa1x\xca\x7f\x80\x00\x00' | zstd -q -c > "$d/inf"
+    printf '\x81\xa1v\x02' | zstd -q -c > "$d/v2"
+    printf '\x81\xa2id\x01' | zstd -q -c > "$d/nov"
+    printf '\x81\xa1v\xa11' | zstd -q -c > "$d/vstr"
+    printf '\x83\xa1v\x01\xa2id\x01\xa2id\x02' | zstd -q -c > "$d/dup"
+    { cat "$d/good.mp"; printf '\x82\xa1v\x01\xa2id'; } | zstd -q -c > "$d/cut"
+    local -a cases=(
+        "empty|stdin: empty input: not a record stream"
+        "random|stdin: not a record stream"
+        "truncated|truncated"
+        "c1|stdin: record 1: invalid msgpack byte 0xc1"
+        "array|stdin: record 1: not a map but an array"
+        "huge|stdin: record 1: array header claims 4294967295 elements"
+        "nan|stdin: record 1: NaN float"
+        "inf|stdin: record 1: infinite float"
+        "v2|stdin: record 1: format version 2 is not supported"
+        "nov|stdin: record 1: no \"v\" field"
+        "vstr|stdin: record 1: field \"v\" is not a positive integer"
+        "dup|stdin: record 1: field \"id\" appears twice"
+        "cut|stdin: record 2: truncated"
+    )
+    local c file want
+    for c in "${cases[@]}"; do
+        file=${c%%|*}
+        want=${c#*|}
+        run bash -c '"$@" > /dev/null' _ "$@" < "$d/$file"
+        if [ "$status" -ne 1 ] || [[ "$output" != "$1: "* ]] || [[ "$output" != *"$want"* ]]; then
+            echo "case $file: expected exit 1 and \"$1: ...$want\"; got exit $status: $output" >&2
+            return 1
+        fi
+    done
+}

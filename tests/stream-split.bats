@@ -174,70 +174,16 @@ need_nb201() {
 
 # ---------------------------------------------------------------- bad input (exit 1)
 
-@test "bad input: empty input" {
-    run stream-split < /dev/null
-    assert_status 1
-    assert_output_has "stream-split: stdin: empty input: not a record stream"
+@test "bad input: every malformed stream is refused with the reader's message, in both modes" {
+    assert_rejects_bad_streams stream-split
+    assert_rejects_bad_streams stream-split --shard 0/2
 }
 
-@test "bad input: random bytes" {
+@test "bad input: random bytes in a FILE name the file" {
     fixed_random_bytes 500 3 > "$T/junk"
     run stream-split "$T/junk"
     assert_status 1
     assert_output_has "stream-split: $T/junk: not a record stream"
-    run stream-split --shard 0/2 < "$T/junk"
-    assert_status 1
-    assert_output_has "not a record stream"
-}
-
-@test "bad input: truncated zstd" {
-    mk_stream 3000 > "$T/in.zst"
-    head -c 200 "$T/in.zst" > "$T/trunc.zst"
-    run stream-split < "$T/trunc.zst"
-    assert_status 1
-    assert_output_has "truncated stream"
-    run stream-split --shard 0/2 < "$T/trunc.zst"
-    assert_status 1
-    assert_output_has "truncated stream"
-}
-
-@test "bad input: valid zstd with invalid msgpack" {
-    printf '\202\241v\001\242id\301' | zstd -q -c > "$T/bad.zst"
-    run stream-split < "$T/bad.zst"
-    assert_status 1
-    assert_output_has "stdin: record 1: invalid msgpack byte 0xc1"
-    # a record cut short inside the zstd frame, after one good record
-    printf '\202\241v\001\242id\001\202\241v\001\242id' | zstd -q -c > "$T/cut.zst"
-    run stream-split --shard 0/1 < "$T/cut.zst"
-    assert_status 1
-    assert_output_has "record 2: truncated"
-}
-
-@test "bad input: a record that is not a map" {
-    printf '\223\001\002\003' | zstd -q -c > "$T/arr.zst"
-    run stream-split < "$T/arr.zst"
-    assert_status 1
-    assert_output_has "record 1: not a map but an array"
-}
-
-@test "bad input: an array header claiming 2^32-1 elements" {
-    printf '\335\377\377\377\377' | zstd -q -c > "$T/huge.zst"
-    run stream-split < "$T/huge.zst"
-    assert_status 1
-    assert_output_has "record 1: array header claims 4294967295 elements"
-    # the same inside a record, after a good one
-    { printf '\202\241v\001\242id\001'; printf '\202\241v\001\242id\335\377\377\377\377'; } |
-        zstd -q -c > "$T/huge2.zst"
-    run stream-split --shard 0/1 < "$T/huge2.zst"
-    assert_status 1
-    assert_output_has "record 2: array header claims 4294967295 elements"
-}
-
-@test "bad input: a record of another format version" {
-    printf '\201\241v\002' | zstd -q -c > "$T/v2.zst"
-    run stream-split < "$T/v2.zst"
-    assert_status 1
-    assert_output_has "record 1: format version 2 is not supported"
 }
 
 @test "bad input: --rest file does not appear" {

@@ -97,67 +97,16 @@ mp() { printf "$1" | zstd -q -c > "$T/in"; }
 
 # ---------------------------------------------------------------- bad input
 
-@test "stream-to-jsonl: empty input is not a stream" {
-    run stream-to-jsonl < /dev/null
-    assert_status 1
-    assert_output_has "stream-to-jsonl: stdin: empty input"
+@test "stream-to-jsonl: every malformed stream is refused with the reader's message" {
+    assert_rejects_bad_streams stream-to-jsonl
 }
 
-@test "stream-to-jsonl: random bytes" {
-    fixed_random_bytes 4096 7 > "$T/in"
-    run stream-to-jsonl < "$T/in"
-    assert_status 1
-    assert_output_has "not a record stream"
-}
-
-@test "stream-to-jsonl: truncated zstd" {
-    graph-parse nb201 | head -c 50000 > "$T/in"
-    run stream-to-jsonl < "$T/in"
-    assert_status 1
-    assert_output_has "truncated"
-}
-
-@test "stream-to-jsonl: zstd holding invalid msgpack" {
-    mp '\xc1'
-    run stream-to-jsonl < "$T/in"
-    assert_status 1
-    assert_output_has "record 1: invalid msgpack byte 0xc1"
-}
-
-@test "stream-to-jsonl: a record that is not a map" {
+@test "stream-to-jsonl: a non-map after a good record: the good one is still written" {
     mp '\x81\xa1v\x01\x92\x01\x02'
     run stream-to-jsonl < "$T/in"
     assert_status 1
     assert_output_has "record 2: not a map"
-}
-
-@test "stream-to-jsonl: missing or ill-typed v" {
-    mp '\x81\xa1x\x01'
-    run stream-to-jsonl < "$T/in"
-    assert_status 1
-    assert_output_has 'record 1: no "v" field'
-    mp '\x81\xa1v\xa11'
-    run stream-to-jsonl < "$T/in"
-    assert_status 1
-    assert_output_has 'record 1: field "v"'
-    mp '\x81\xa1v\x02'
-    run stream-to-jsonl < "$T/in"
-    assert_status 1
-    assert_output_has "record 1: format version 2 is not supported"
-}
-
-@test "stream-to-jsonl: an array header claiming 2^32 elements" {
-    mp '\x81\xa1v\xdd\xff\xff\xff\xff'
-    run stream-to-jsonl < "$T/in"
-    assert_status 1
-    assert_output_has "record 1: array header claims 4294967295 elements"
-}
-
-@test "stream-to-jsonl: NaN" {
-    mp '\x82\xa1v\x01\xa1x\xcb\x7f\xf8\x00\x00\x00\x00\x00\x00'
-    run stream-to-jsonl < "$T/in"
-    assert_status 1
-    assert_output_has "record 1: NaN"
+    assert_output_has '{"v":1}'
 }
 
 @test "stream-to-jsonl: ext values have no JSON form; earlier records are still written" {
