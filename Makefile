@@ -11,7 +11,7 @@ OPT     ?= -O2
 CFLAGS  ?= $(OPT) -g
 WARN    := -Wall -Wextra -Wshadow -Wpointer-arith -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
 CPPFLAGS += -Ilib -D_GNU_SOURCE -DSVGE_DATADIR='"$(CURDIR)/data"' $(shell pkg-config --cflags $(PKGS))
-LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lopenblas -lm
+LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lopenblas -ljpeg -lm
 
 ifeq ($(SAN),1)
   BUILD   := build/san
