@@ -32,10 +32,11 @@ UNIT_SRC  := $(wildcard tests/unit/*.c)
 UNITS     := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 BENCH_SRC := $(wildcard bench/*.c)
 BENCHES   := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
+SHIM      := $(BUILD)/tests/libfailio.so
 
 .PHONY: all check bench data clean
 .SECONDARY:
-all: $(TOOLS) $(UNITS) $(BENCHES)
+all: $(TOOLS) $(UNITS) $(BENCHES) $(SHIM)
 
 $(BUILD)/lib/%.o: lib/%.c
 	@mkdir -p $(@D)
@@ -60,6 +61,11 @@ $(BUILD)/tests/%: $(BUILD)/obj/tests/unit/%.o $(LIB_A)
 $(BUILD)/bench/%: $(BUILD)/obj/bench/%.o $(LIB_A)
 	@mkdir -p $(@D)
 	$(CC) $(LDFLAGS) $< $(LIB_A) $(LDLIBS) -o $@
+
+# LD_PRELOAD shim that makes read/write fail on cue (tests of the I/O error paths); no sanitizers.
+$(SHIM): tests/shim/failio.c
+	@mkdir -p $(@D)
+	$(CC) -O2 -Wall -Wextra -shared -fPIC $< -o $@ -ldl
 
 # The suite runs the real binaries on the real data in data/.
 check: all
