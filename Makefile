@@ -34,7 +34,7 @@ BENCH_SRC := $(wildcard bench/*.c)
 BENCHES   := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 SHIM      := $(BUILD)/tests/libfailio.so
 
-.PHONY: all check bench data clean
+.PHONY: all check bench data clean fuzz
 .SECONDARY:
 all: $(TOOLS) $(UNITS) $(BENCHES) $(SHIM)
 
@@ -77,6 +77,16 @@ bench: all
 
 data:
 	bash data/regenerate.sh
+
+# Fuzzing with libFuzzer (needs clang): make fuzz FUZZ_SECONDS=60. Not part of check.
+FUZZ_SECONDS ?= 30
+FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/*.c))
+build/fuzz/%: tests/fuzz/%.c $(LIB_SRC)
+	@mkdir -p $(@D)
+	clang -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) $< $(LIB_SRC) $(LDLIBS) -o $@
+fuzz: $(FUZZ_TARGETS)
+	@for t in $(FUZZ_TARGETS); do mkdir -p build/fuzz/corpus-$${t##*/}; \
+	  $$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build/fuzz/corpus-$${t##*/} 2>&1 | tail -2 || exit 1; done
 
 clean:
 	rm -rf build $(TOOLS)
