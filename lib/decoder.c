@@ -1,0 +1,579 @@
+/* decoder.c: the SVGe decoder's teacher-forced training path; see decoder.h. */
+#include "decoder.h"
+
+#include <cblas.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "nn.h"
+
+_Static_assert(DEC_LAYERS == 2, "the name table below spells out 2 layers per direction");
+
+#define P "Decoder.generator."
+#define LAYER(dir, i)                                                                             \
+    P "prop.NodeEmb.GNNLayers_" dir "." #i ".msg.weight",                                         \
+    P "prop.NodeEmb.GNNLayers_" dir "." #i ".msg.bias",                                           \
+    P "prop.NodeEmb.GNNLayers_" dir "." #i ".upd.weight_ih",                                      \
+    P "prop.NodeEmb.GNNLayers_" dir "." #i ".upd.weight_hh",                                      \
+    P "prop.NodeEmb.GNNLayers_" dir "." #i ".upd.bias_ih",                                        \
+    P "prop.NodeEmb.GNNLayers_" dir "." #i ".upd.bias_hh"
+
+/* PyTorch state_dict names of SVGE.Decoder, in registration order. */
+static const char *const dec_names[DEC_NUM_TENSORS] = {
+    LAYER("forward", 0), LAYER("forward", 1), LAYER("backward", 0), LAYER("backward", 1),
+    P "prop.GraphEmb.f_m.weight", P "prop.GraphEmb.f_m.bias",
+    P "prop.GraphEmb.g_m.weight", P "prop.GraphEmb.g_m.bias",
+    P "prop.GraphEmb_init.f_m.weight", P "prop.GraphEmb_init.f_m.bias",
+    P "prop.GraphEmb_init.g_m.weight", P "prop.GraphEmb_init.g_m.bias",
+    P "nodeAdd.f_an.weight", P "nodeAdd.f_an.bias",
+    P "nodeAdd.f_an_2.weight", P "nodeAdd.f_an_2.bias",
+    P "nodeInit.NodeInits.weight",
+    P "nodeInit.f_init.weight", P "nodeInit.f_init.bias",
+    P "nodeInit.f_init_2.weight", P "nodeInit.f_init_2.bias",
+    P "nodeInit.f_start.weight", P "nodeInit.f_start.bias",
+    P "nodeInit.f_start_2.weight", P "nodeInit.f_start_2.bias",
+    P "nodes.f_s_1.weight", P "nodes.f_s_1.bias",
+    P "nodes.f_s_2.weight", P "nodes.f_s_2.bias",
+};
+#undef LAYER
+#undef P
+
+const char *decoder_param_name(int i) {
+    return (i >= 0 && i < DEC_NUM_TENSORS) ? dec_names[i] : NULL;
+}
+
+/* Element counts, and the fan_in of each tensor's PyTorch init (0: Embedding N(0,1), -1: GRU). */
+static void param_layout(size_t sizes[DEC_NUM_TENSORS], int fan[DEC_NUM_TENSORS], decoder_config cfg) {
+    const size_t K = (size_t)cfg.K, C2 = (size_t)cfg.C2, D = (size_t)cfg.D, OC = C2 + D;
+    int i = 0;
+    for (int l = 0; l < 2 * DEC_LAYERS; l++) {
+        mpass_param_sizes(sizes + i, cfg.C2 / 2);
+        for (int k = 0; k < MPASS_NUM_TENSORS; k++) fan[i + k] = k < 2 ? cfg.C2 : -1;
+        i += MPASS_NUM_TENSORS;
+    }
+#define T(n, f) (sizes[i] = (n), fan[i] = (int)(f), i++)
+    for (int r = 0; r < 2; r++) {           // GraphEmb, GraphEmb_init
+        T(D * C2, C2); T(D, C2); T(C2, C2); T(1, C2);
+    }
+    T(D * 2 * D, 2 * D); T(D, 2 * D);       // f_an
+    T(K * D, D); T(K, D);                   // f_an_2
+    T(K * C2, 0);                           // NodeInits
+    T(OC * (C2 + 2 * D), C2 + 2 * D); T(OC, C2 + 2 * D); // f_init
+    T(C2 * OC, OC); T(C2, OC);              // f_init_2
+    T(OC * OC, OC); T(OC, OC);              // f_start
+    T(C2 * OC, OC); T(C2, OC);              // f_start_2
+    T(OC * (2 * C2 + 2 * D), 2 * C2 + 2 * D); T(OC, 2 * C2 + 2 * D); // f_s_1
+    T(OC, OC); T(1, OC);                    // f_s_2
+#undef T
+}
+
+void decoder_param_sizes(size_t sizes[DEC_NUM_TENSORS], decoder_config cfg) {
+    int fan[DEC_NUM_TENSORS];
+    param_layout(sizes, fan, cfg);
+}
+
+size_t decoder_param_count(int K, int C2, int D) {
+    size_t s[DEC_NUM_TENSORS], n = 0;
+    decoder_param_sizes(s, (decoder_config){K, C2, D});
+    for (int i = 0; i < DEC_NUM_TENSORS; i++) n += s[i];
+    return n;
+}
+
+void decoder_param_ptrs(decoder_params *p, float **ptrs[DEC_NUM_TENSORS]) {
+    float ***q = ptrs;
+    for (int l = 0; l < 2 * DEC_LAYERS; l++) {
+        mpass_params *m = l < DEC_LAYERS ? &p->fwd[l] : &p->bwd[l - DEC_LAYERS];
+        *q++ = &m->msg_w; *q++ = &m->msg_b;
+        *q++ = &m->upd_wih; *q++ = &m->upd_whh; *q++ = &m->upd_bih; *q++ = &m->upd_bhh;
+    }
+    *q++ = &p->ge_f_w; *q++ = &p->ge_f_b; *q++ = &p->ge_g_w; *q++ = &p->ge_g_b;
+    *q++ = &p->gi_f_w; *q++ = &p->gi_f_b; *q++ = &p->gi_g_w; *q++ = &p->gi_g_b;
+    *q++ = &p->an_w; *q++ = &p->an_b; *q++ = &p->an2_w; *q++ = &p->an2_b;
+    *q++ = &p->emb;
+    *q++ = &p->init_w; *q++ = &p->init_b; *q++ = &p->init2_w; *q++ = &p->init2_b;
+    *q++ = &p->start_w; *q++ = &p->start_b; *q++ = &p->start2_w; *q++ = &p->start2_b;
+    *q++ = &p->s1_w; *q++ = &p->s1_b; *q++ = &p->s2_w; *q = &p->s2_b;
+}
+
+void decoder_point_params(decoder_params *p, float *mem, decoder_config cfg) {
+    size_t sizes[DEC_NUM_TENSORS];
+    float **ptrs[DEC_NUM_TENSORS];
+    decoder_param_sizes(sizes, cfg);
+    decoder_param_ptrs(p, ptrs);
+    for (int i = 0; i < DEC_NUM_TENSORS; i++) {
+        *ptrs[i] = mem;
+        mem += sizes[i];
+    }
+}
+
+void decoder_init(const decoder_params *p, decoder_config cfg, rng_mt *r) {
+    size_t sizes[DEC_NUM_TENSORS];
+    int fan[DEC_NUM_TENSORS];
+    param_layout(sizes, fan, cfg);
+    decoder_params q = *p;
+    float **ptrs[DEC_NUM_TENSORS];
+    decoder_param_ptrs(&q, ptrs);
+    for (int i = 0; i < DEC_NUM_TENSORS; i++) {
+        float *x = *ptrs[i];
+        if (fan[i] == 0) {                                  // Embedding: N(0,1)
+            for (size_t k = 0; k < sizes[i]; k++) x[k] = (float)rng_gauss(r);
+            continue;
+        }
+        const double bound = 1.0 / sqrt(fan[i] < 0 ? cfg.C2 / 2.0 : (double)fan[i]);
+        for (size_t k = 0; k < sizes[i]; k++) x[k] = (float)(bound * (2.0 * rng_double(r) - 1.0));
+    }
+}
+
+/* ------------------------------------------------------------ activations */
+/* Bump allocator over the arena; with base NULL it only counts (sizing pass). */
+static float *take(float *base, size_t *off, size_t n) {
+    float *p = base ? base + *off : NULL;
+    *off += n;
+    return p;
+}
+
+/* Carve the activations of one step with A graphs of n nodes. */
+static void carve_step(dec_step *s, float *base, size_t *off, decoder_config cfg, int A, int n) {
+    const int C2 = cfg.C2, C = C2 / 2, D = cfg.D, K = cfg.K, OC = C2 + D, WR = C2 + 2 * D;
+    const size_t M = (size_t)A * n;
+    s->A = A;
+    s->n = n;
+    s->hin = take(base, off, M * C2);
+    if (n > 1) {
+        for (int st = 0; st < 2; st++) {
+            for (int l = 0; l <= DEC_LAYERS; l++) s->hs[st][l] = take(base, off, M * C);
+            for (int l = 0; l < DEC_LAYERS; l++) s->cache[st][l] = take(base, off, mpass_cache_size((int)M, C));
+        }
+        s->hprop = take(base, off, M * C2);
+        s->gc = take(base, off, gsum_cache_size((int)M, D));
+        s->gci = take(base, off, gsum_cache_size((int)M, D));
+    } else {
+        s->hprop = s->hin;
+    }
+    s->hG = take(base, off, (size_t)A * D);
+    s->hGi = take(base, off, (size_t)A * D);
+    s->xan = take(base, off, (size_t)A * 2 * D);
+    s->an1 = take(base, off, (size_t)A * D);
+    s->logits = take(base, off, (size_t)A * K);
+    s->probs = take(base, off, (size_t)A * K);
+    s->xinit = take(base, off, (size_t)A * WR);
+    s->z1 = take(base, off, (size_t)A * OC);
+    s->hnew = take(base, off, (size_t)A * C2);
+    if (n > 1) {
+        s->xrest = take(base, off, (size_t)A * WR);
+        s->q = take(base, off, (size_t)A * OC);
+        s->es1 = take(base, off, M * OC);
+        s->s = take(base, off, M);
+        s->et = take(base, off, M);
+    }
+}
+
+/* Floats of the arena: every step of both directions at full width A = max_g. */
+static size_t arena_size(decoder_config cfg, int max_g, int max_n) {
+    size_t off = 0;
+    dec_step s;
+    for (int d = 0; d < 2; d++) {
+        take(NULL, &off, 2 * (size_t)max_g * (cfg.C2 + cfg.D)); // xstart, zs
+        for (int t = 0; t < max_n - 1; t++) carve_step(&s, NULL, &off, cfg, max_g, t + 1);
+    }
+    return off;
+}
+
+int decoder_acts_init(decoder_acts *a, decoder_config cfg, int max_g, int max_n) {
+    memset(a, 0, sizeof *a);
+    if (max_g < 0 || max_n < 0 || max_n > GRAPH_MAX_NODES || cfg.C2 % 2 || cfg.K < 2) return -1;
+    a->cfg = cfg;
+    a->max_g = max_g;
+    a->max_n = max_n;
+    a->mem_size = arena_size(cfg, max_g, max_n);
+    const size_t G = (size_t)max_g, GN = G * (size_t)max_n;
+    a->mem = malloc((a->mem_size ? a->mem_size : 1) * sizeof(float));
+    a->cs = malloc((G * cfg.D + G + GN + 1) * sizeof(float));
+    a->order = malloc((3 * G + 2) * sizeof(int));
+    a->gd = malloc((2 * G + 1) * sizeof(graph));
+    a->pred = malloc((2 * GN + 1) * sizeof(uint16_t));
+    if (!a->mem || !a->cs || !a->order || !a->gd || !a->pred) {
+        decoder_acts_free(a);
+        return -1;
+    }
+    a->wce = a->cs + G * cfg.D;
+    a->wbce = a->wce + G;
+    a->types = a->order + G;
+    a->offsets = a->types + G;
+    a->succ = a->pred + GN;
+    return 0;
+}
+
+void decoder_acts_free(decoder_acts *a) {
+    free(a->mem);
+    free(a->cs);
+    free(a->order);
+    free(a->gd);
+    free(a->pred);
+    memset(a, 0, sizeof *a);
+}
+
+/* ------------------------------------------------------------------ helpers */
+/* Neighbour masks and offsets of the induced subgraphs on nodes 0..n-1 of the A first graphs. */
+static void make_masks(const decoder_acts *a, const graph *gd, int A, int n) {
+    const uint16_t keep = (uint16_t)((1u << n) - 1u);
+    for (int i = 0; i < A; i++) {
+        a->offsets[i] = i * n;
+        for (int v = 0; v < n; v++) {
+            a->pred[i * n + v] = graph_pred(&gd[i], v) & keep;
+            a->succ[i * n + v] = gd[i].succ[v] & keep;
+        }
+    }
+    a->offsets[A] = A * n;
+}
+
+/* Rows i of dst (A, w0+w1+w2) = [x0_i ; x1_i ; x2_i]; x2 may be NULL (w2 = 0). */
+static void concat3(float *dst, const float *x0, int w0, const float *x1, int w1, const float *x2,
+                    int w2, int A) {
+    const int w = w0 + w1 + w2;
+    for (int i = 0; i < A; i++) {
+        float *r = dst + (size_t)i * w;
+        memcpy(r, x0 + (size_t)i * w0, (size_t)w0 * sizeof(float));
+        memcpy(r + w0, x1 + (size_t)i * w1, (size_t)w1 * sizeof(float));
+        if (w2) memcpy(r + w0 + w1, x2 + (size_t)i * w2, (size_t)w2 * sizeof(float));
+    }
+}
+
+/* dst (A,w) += columns col..col+w-1 of src (A,ld). */
+static void add_cols(float *dst, const float *src, int col, int w, int ld, int A) {
+    for (int i = 0; i < A; i++)
+        for (int k = 0; k < w; k++) dst[(size_t)i * w + k] += src[(size_t)i * ld + col + k];
+}
+
+/* Zero the entries of d whose post-ReLU activation out is 0 (ReLU backward, in place). */
+static void relu_mask(float *d, const float *out, size_t n) {
+    for (size_t i = 0; i < n; i++)
+        if (!(out[i] > 0.0f)) d[i] = 0.0f;
+}
+
+static void zero(float *x, size_t n) { memset(x, 0, n * sizeof(float)); }
+
+/* ---------------------------------------------------------------- forward */
+static void step_forward(decoder_acts *a, const decoder_params *p, const graph *gd, dec_step *s,
+                         double *loss) {
+    const decoder_config cfg = a->cfg;
+    const int C2 = cfg.C2, C = C2 / 2, D = cfg.D, K = cfg.K, OC = C2 + D, WR = C2 + 2 * D;
+    const int A = s->A, n = s->n, M = A * n, LD1 = 2 * C2 + 2 * D;
+    // (1) propagation and the two readouts
+    if (n > 1) {
+        make_masks(a, gd, A, n);
+        for (int v = 0; v < M; v++) {      // split [fwd half ; bwd half]
+            memcpy(s->hs[0][0] + (size_t)v * C, s->hin + (size_t)v * C2, (size_t)C * sizeof(float));
+            memcpy(s->hs[1][0] + (size_t)v * C, s->hin + (size_t)v * C2 + C, (size_t)C * sizeof(float));
+        }
+        for (int l = 0; l < DEC_LAYERS; l++) {
+            mpass_forward(s->hs[0][l + 1], s->cache[0][l], s->hs[0][l], a->pred, a->offsets, A, &p->fwd[l], C);
+            mpass_forward(s->hs[1][l + 1], s->cache[1][l], s->hs[1][l], a->succ, a->offsets, A, &p->bwd[l], C);
+        }
+        concat3(s->hprop, s->hs[0][DEC_LAYERS], C, s->hs[1][DEC_LAYERS], C, NULL, 0, M);
+        gsum_forward(s->hG, s->gc, s->hprop, p->ge_f_w, p->ge_f_b, p->ge_g_w, p->ge_g_b, a->offsets, A, C2, D);
+        gsum_forward(s->hGi, s->gci, s->hprop, p->gi_f_w, p->gi_f_b, p->gi_g_w, p->gi_g_b, a->offsets, A, C2, D);
+    } else { // a single node: only the Linear parts of the readouts, no gate
+        linear_forward(s->hG, s->hprop, p->ge_f_w, p->ge_f_b, A, C2, D);
+        linear_forward(s->hGi, s->hprop, p->gi_f_w, p->gi_f_b, A, C2, D);
+    }
+    // (2) type logits and CE against the teacher type of node n
+    for (int i = 0; i < A; i++) a->types[i] = gd[i].type[n];
+    concat3(s->xan, s->hG, D, a->cs, D, NULL, 0, A);
+    linear_forward(s->an1, s->xan, p->an_w, p->an_b, A, 2 * D, D);
+    relu_forward(s->an1, s->an1, (size_t)A * D);
+    linear_forward(s->logits, s->an1, p->an2_w, p->an2_b, A, D, K);
+    *loss += crossentropy_forward(s->probs, s->logits, a->types, a->wce, A, K);
+    // (3) the new node's state from the teacher type
+    for (int i = 0; i < A; i++)
+        memcpy(s->xinit + (size_t)i * WR, p->emb + (size_t)a->types[i] * C2, (size_t)C2 * sizeof(float));
+    for (int i = 0; i < A; i++) {
+        memcpy(s->xinit + (size_t)i * WR + C2, s->hGi + (size_t)i * D, (size_t)D * sizeof(float));
+        memcpy(s->xinit + (size_t)i * WR + C2 + D, a->cs + (size_t)i * D, (size_t)D * sizeof(float));
+    }
+    linear_forward(s->z1, s->xinit, p->init_w, p->init_b, A, WR, OC);
+    relu_forward(s->z1, s->z1, (size_t)A * OC);
+    linear_forward(s->hnew, s->z1, p->init2_w, p->init2_b, A, OC, C2);
+    if (n == 1) return; // the edge 0 -> 1 is implicit, not scored
+    // (4) edge scores: f_s_1 = [W_u | W_r]; q_g = W_r [h_new ; h_G ; c]_g + b once per graph,
+    // then pre_u = W_u h_u + q_g for every existing node u of graph g
+    concat3(s->xrest, s->hnew, C2, s->hG, D, a->cs, D, A);
+    for (int i = 0; i < A; i++) memcpy(s->q + (size_t)i * OC, p->s1_b, (size_t)OC * sizeof(float));
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, A, OC, WR, 1.0f, s->xrest, WR,
+                p->s1_w + C2, LD1, 1.0f, s->q, OC);
+    for (int v = 0; v < M; v++) memcpy(s->es1 + (size_t)v * OC, s->q + (size_t)(v / n) * OC, (size_t)OC * sizeof(float));
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, M, OC, C2, 1.0f, s->hprop, C2, p->s1_w,
+                LD1, 1.0f, s->es1, OC);
+    relu_forward(s->es1, s->es1, (size_t)M * OC);
+    linear_forward(s->s, s->es1, p->s2_w, p->s2_b, M, OC, 1);
+    for (int i = 0; i < A; i++)
+        for (int u = 0; u < n; u++) s->et[i * n + u] = graph_has_edge(&gd[i], u, n) ? 1.0f : 0.0f;
+    const float w = a->wce[0] / (float)n; // mean over the n candidate edges, 1/B over the batch
+    for (int v = 0; v < M; v++) a->wbce[v] = w;
+    *loss += bce_logits_forward(s->s, s->et, a->wbce, M);
+}
+
+static void reverse_graph(graph *r, const graph *g) {
+    memset(r, 0, sizeof *r);
+    r->n = g->n;
+    for (int i = 0; i < g->n; i++) r->type[i] = g->type[g->n - 1 - i];
+    for (int u = 0; u < g->n; u++)
+        for (int v = 0; v < g->n; v++)
+            if (graph_has_edge(g, u, v)) graph_add_edge(r, g->n - 1 - v, g->n - 1 - u);
+}
+
+int decoder_forward(decoder_acts *a, const decoder_params *p, const graph *gs, const float *c, int B,
+                    double *loss) {
+    const decoder_config cfg = a->cfg;
+    const int C2 = cfg.C2, D = cfg.D, OC = C2 + D;
+    a->B = 0;
+    a->loss = 0.0;
+    if (B < 0 || B > a->max_g) return -1;
+    for (int g = 0; g < B; g++) {
+        if (gs[g].n < 0 || gs[g].n > a->max_n) return -1;
+        for (int v = 0; v < gs[g].n; v++)
+            if (gs[g].type[v] >= cfg.K) return -1;
+    }
+    // rank the graphs by decreasing size (stable insertion sort; B is small)
+    for (int g = 0; g < B; g++) {
+        int k = g;
+        while (k > 0 && gs[a->order[k - 1]].n < gs[g].n) { a->order[k] = a->order[k - 1]; k--; }
+        a->order[k] = g;
+    }
+    for (int i = 0; i < B; i++) {
+        const graph *g = &gs[a->order[i]];
+        a->gd[i] = *g;
+        reverse_graph(&a->gd[a->max_g + i], g);
+        memcpy(a->cs + (size_t)i * D, c + (size_t)a->order[i] * D, (size_t)D * sizeof(float));
+        a->wce[i] = 1.0f / (float)B;
+    }
+    a->B = B;
+    double L = 0.0;
+    size_t off = 0;
+    for (int d = 0; d < 2; d++) {
+        dec_dir *dr = &a->dir[d];
+        const graph *gd = a->gd + (size_t)d * a->max_g;
+        int A0 = 0;
+        while (A0 < B && gd[A0].n >= 2) A0++;
+        dr->A0 = A0;
+        dr->nsteps = A0 ? gd[0].n - 1 : 0;
+        dr->xstart = take(a->mem, &off, (size_t)A0 * OC);
+        dr->zs = take(a->mem, &off, (size_t)A0 * OC);
+        for (int t = 0; t < dr->nsteps; t++) {
+            int A = 0;
+            while (A < B && gd[A].n > t + 1) A++;
+            carve_step(&dr->step[t], a->mem, &off, cfg, A, t + 1);
+        }
+        if (!A0) continue;
+        // the start node: f_start_2(relu(f_start([NodeInits[s] ; c]))) -> the first state
+        const int st = d == 0 ? DEC_START_FWD : DEC_START_BWD;
+        for (int i = 0; i < A0; i++) {
+            memcpy(dr->xstart + (size_t)i * OC, p->emb + (size_t)st * C2, (size_t)C2 * sizeof(float));
+            memcpy(dr->xstart + (size_t)i * OC + C2, a->cs + (size_t)i * D, (size_t)D * sizeof(float));
+        }
+        linear_forward(dr->zs, dr->xstart, p->start_w, p->start_b, A0, OC, OC);
+        relu_forward(dr->zs, dr->zs, (size_t)A0 * OC);
+        linear_forward(dr->step[0].hin, dr->zs, p->start2_w, p->start2_b, A0, OC, C2);
+        for (int t = 0; t < dr->nsteps; t++) {
+            dec_step *s = &dr->step[t];
+            if (t > 0) { // carry: H_t = [propagated H_{t-1} ; h_new], for the graphs still active
+                const dec_step *pv = &dr->step[t - 1];
+                const int n = s->n;
+                for (int i = 0; i < s->A; i++) {
+                    memcpy(s->hin + (size_t)i * n * C2, pv->hprop + (size_t)i * (n - 1) * C2,
+                           (size_t)(n - 1) * C2 * sizeof(float));
+                    memcpy(s->hin + ((size_t)i * n + n - 1) * C2, pv->hnew + (size_t)i * C2,
+                           (size_t)C2 * sizeof(float));
+                }
+            }
+            step_forward(a, p, gd, s, &L);
+        }
+    }
+    a->loss = L;
+    if (loss) *loss = L;
+    return 0;
+}
+
+/* --------------------------------------------------------------- backward */
+/* Scratch layout, sized for M = max_g*max_n rows and A = max_g graphs. */
+typedef struct {
+    float *dcarry, *dhin, *dhprop;  /* (M,C2) */
+    float *dtop[2], *dmid, *dlow;   /* (M,C) */
+    float *ws;                      /* mpass / gsum scratch */
+    float *ds, *dpre;               /* (M), (M,OC) */
+    float *dq, *dxrest, *dz1, *dxinit, *dhnew; /* (A,OC) (A,WR) (A,OC) (A,WR) (A,C2) */
+    float *dhG, *dhGi, *dlogits, *dan1, *dxan, *dcs; /* (A,D) (A,D) (A,K) (A,D) (A,2D) (A,D) */
+} dec_scratch;
+
+static size_t carve_scratch(dec_scratch *s, float *base, decoder_config cfg, int max_g, int max_n) {
+    const size_t C2 = (size_t)cfg.C2, C = C2 / 2, D = (size_t)cfg.D, K = (size_t)cfg.K;
+    const size_t OC = C2 + D, WR = C2 + 2 * D, A = (size_t)max_g, M = A * (size_t)max_n;
+    size_t ms = mpass_scratch_size((int)M, (int)C), gs = gsum_scratch_size((int)M, (int)D), off = 0;
+    s->dcarry = take(base, &off, M * C2);
+    s->dhin = take(base, &off, M * C2);
+    s->dhprop = take(base, &off, M * C2);
+    s->dtop[0] = take(base, &off, M * C);
+    s->dtop[1] = take(base, &off, M * C);
+    s->dmid = take(base, &off, M * C);
+    s->dlow = take(base, &off, M * C);
+    s->ws = take(base, &off, ms > gs ? ms : gs);
+    s->ds = take(base, &off, M);
+    s->dpre = take(base, &off, M * OC);
+    s->dq = take(base, &off, A * OC);
+    s->dxrest = take(base, &off, A * WR);
+    s->dz1 = take(base, &off, A * OC);
+    s->dxinit = take(base, &off, A * WR);
+    s->dhnew = take(base, &off, A * C2);
+    s->dhG = take(base, &off, A * D);
+    s->dhGi = take(base, &off, A * D);
+    s->dlogits = take(base, &off, A * K);
+    s->dan1 = take(base, &off, A * D);
+    s->dxan = take(base, &off, A * 2 * D);
+    s->dcs = take(base, &off, A * D);
+    return off;
+}
+
+size_t decoder_scratch_size(decoder_config cfg, int max_g, int max_n) {
+    dec_scratch s;
+    return carve_scratch(&s, NULL, cfg, max_g, max_n);
+}
+
+/* Back through one step. On entry sc->dcarry (A, n+1, C2) holds dL/d(H after the step) for this
+ * step's graphs; on exit sc->dhin (A*n, C2) holds dL/d(H before the step). */
+static void step_backward(const decoder_acts *a, const decoder_params *g, const decoder_params *p,
+                          const graph *gd, const dec_step *s, dec_scratch *sc) {
+    const decoder_config cfg = a->cfg;
+    const int C2 = cfg.C2, C = C2 / 2, D = cfg.D, K = cfg.K, OC = C2 + D, WR = C2 + 2 * D;
+    const int A = s->A, n = s->n, M = A * n, LD1 = 2 * C2 + 2 * D;
+    // (5) split the carried gradient: the first n rows of each graph, and h_new
+    for (int i = 0; i < A; i++) {
+        memcpy(sc->dhprop + (size_t)i * n * C2, sc->dcarry + (size_t)i * (n + 1) * C2,
+               (size_t)n * C2 * sizeof(float));
+        memcpy(sc->dhnew + (size_t)i * C2, sc->dcarry + ((size_t)i * (n + 1) + n) * C2,
+               (size_t)C2 * sizeof(float));
+    }
+    zero(sc->dhG, (size_t)A * D);
+    zero(sc->dhGi, (size_t)A * D);
+    // (4) edge scorer
+    if (n > 1) {
+        const float w = a->wce[0] / (float)n; // the weights of this step (forward reused wbce)
+        for (int v = 0; v < M; v++) a->wbce[v] = w;
+        zero(sc->ds, (size_t)M);
+        bce_logits_backward(sc->ds, s->s, s->et, a->wbce, 1.0f, M);
+        zero(sc->dpre, (size_t)M * OC);
+        linear_backward(sc->dpre, g->s2_w, g->s2_b, sc->ds, s->es1, p->s2_w, M, OC, 1);
+        relu_mask(sc->dpre, s->es1, (size_t)M * OC);
+        // W_u block: dW_u += dpre^T h, dh += dpre W_u
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, OC, C2, M, 1.0f, sc->dpre, OC, s->hprop,
+                    C2, 1.0f, g->s1_w, LD1);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, M, C2, OC, 1.0f, sc->dpre, OC, p->s1_w,
+                    LD1, 1.0f, sc->dhprop, C2);
+        // the per-graph part q_g collects the gradient of all its candidate edges
+        zero(sc->dq, (size_t)A * OC);
+        for (int v = 0; v < M; v++)
+            for (int o = 0; o < OC; o++) sc->dq[(size_t)(v / n) * OC + o] += sc->dpre[(size_t)v * OC + o];
+        for (int i = 0; i < A; i++)
+            for (int o = 0; o < OC; o++) g->s1_b[o] += sc->dq[(size_t)i * OC + o];
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, OC, WR, A, 1.0f, sc->dq, OC, s->xrest,
+                    WR, 1.0f, g->s1_w + C2, LD1);
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, A, WR, OC, 1.0f, sc->dq, OC,
+                    p->s1_w + C2, LD1, 0.0f, sc->dxrest, WR);
+        add_cols(sc->dhnew, sc->dxrest, 0, C2, WR, A);
+        add_cols(sc->dhG, sc->dxrest, C2, D, WR, A);
+        add_cols(sc->dcs, sc->dxrest, C2 + D, D, WR, A);
+    }
+    // (3) NodeInit, regular path
+    for (int i = 0; i < A; i++) a->types[i] = gd[i].type[n];
+    zero(sc->dz1, (size_t)A * OC);
+    linear_backward(sc->dz1, g->init2_w, g->init2_b, sc->dhnew, s->z1, p->init2_w, A, OC, C2);
+    relu_mask(sc->dz1, s->z1, (size_t)A * OC);
+    zero(sc->dxinit, (size_t)A * WR);
+    linear_backward(sc->dxinit, g->init_w, g->init_b, sc->dz1, s->xinit, p->init_w, A, WR, OC);
+    for (int i = 0; i < A; i++) {
+        float *e = g->emb + (size_t)a->types[i] * C2;
+        for (int k = 0; k < C2; k++) e[k] += sc->dxinit[(size_t)i * WR + k];
+    }
+    add_cols(sc->dhGi, sc->dxinit, C2, D, WR, A);
+    add_cols(sc->dcs, sc->dxinit, C2 + D, D, WR, A);
+    // (2) NodeAdd and the type loss
+    zero(sc->dlogits, (size_t)A * K);
+    crossentropy_backward(sc->dlogits, s->probs, a->types, a->wce, 1.0f, A, K);
+    zero(sc->dan1, (size_t)A * D);
+    linear_backward(sc->dan1, g->an2_w, g->an2_b, sc->dlogits, s->an1, p->an2_w, A, D, K);
+    relu_mask(sc->dan1, s->an1, (size_t)A * D);
+    zero(sc->dxan, (size_t)A * 2 * D);
+    linear_backward(sc->dxan, g->an_w, g->an_b, sc->dan1, s->xan, p->an_w, A, 2 * D, D);
+    add_cols(sc->dhG, sc->dxan, 0, D, 2 * D, A);
+    add_cols(sc->dcs, sc->dxan, D, D, 2 * D, A);
+    // (1) readouts and propagation
+    if (n == 1) {
+        linear_backward(sc->dhprop, g->ge_f_w, g->ge_f_b, sc->dhG, s->hprop, p->ge_f_w, A, C2, D);
+        linear_backward(sc->dhprop, g->gi_f_w, g->gi_f_b, sc->dhGi, s->hprop, p->gi_f_w, A, C2, D);
+        memcpy(sc->dhin, sc->dhprop, (size_t)M * C2 * sizeof(float));
+        return;
+    }
+    make_masks(a, gd, A, n);
+    gsum_backward(sc->dhprop, g->ge_f_w, g->ge_f_b, g->ge_g_w, g->ge_g_b, sc->ws, sc->dhG, s->gc,
+                  s->hprop, p->ge_f_w, p->ge_g_w, a->offsets, A, C2, D);
+    gsum_backward(sc->dhprop, g->gi_f_w, g->gi_f_b, g->gi_g_w, g->gi_g_b, sc->ws, sc->dhGi, s->gci,
+                  s->hprop, p->gi_f_w, p->gi_g_w, a->offsets, A, C2, D);
+    for (int v = 0; v < M; v++) {
+        memcpy(sc->dtop[0] + (size_t)v * C, sc->dhprop + (size_t)v * C2, (size_t)C * sizeof(float));
+        memcpy(sc->dtop[1] + (size_t)v * C, sc->dhprop + (size_t)v * C2 + C, (size_t)C * sizeof(float));
+    }
+    for (int st = 0; st < 2; st++) {
+        const mpass_params *pl = st ? p->bwd : p->fwd, *gl = st ? g->bwd : g->fwd;
+        const uint16_t *nbr = st ? a->succ : a->pred;
+        _Static_assert(DEC_LAYERS == 2, "two layers: dtop -> dmid -> dlow");
+        zero(sc->dmid, (size_t)M * C);
+        mpass_backward(sc->dmid, &gl[1], sc->ws, sc->dtop[st], s->cache[st][1], s->hs[st][1], nbr,
+                       a->offsets, A, &pl[1], C);
+        zero(sc->dlow, (size_t)M * C);
+        mpass_backward(sc->dlow, &gl[0], sc->ws, sc->dmid, s->cache[st][0], s->hs[st][0], nbr,
+                       a->offsets, A, &pl[0], C);
+        for (int v = 0; v < M; v++)
+            memcpy(sc->dhin + (size_t)v * C2 + (size_t)st * C, sc->dlow + (size_t)v * C,
+                   (size_t)C * sizeof(float));
+    }
+}
+
+void decoder_backward(const decoder_params *grad, float *dc, float *scratch, const decoder_acts *a,
+                      const decoder_params *p) {
+    const decoder_config cfg = a->cfg;
+    const int C2 = cfg.C2, D = cfg.D, OC = C2 + D, B = a->B;
+    dec_scratch sc;
+    carve_scratch(&sc, scratch, cfg, a->max_g, a->max_n);
+    zero(sc.dcs, (size_t)B * D);
+    for (int d = 0; d < 2; d++) {
+        const dec_dir *dr = &a->dir[d];
+        const graph *gd = a->gd + (size_t)d * a->max_g;
+        if (!dr->A0) continue;
+        // nothing depends on the state after the last step
+        const dec_step *last = &dr->step[dr->nsteps - 1];
+        zero(sc.dcarry, (size_t)last->A * (last->n + 1) * C2);
+        for (int t = dr->nsteps - 1; t >= 0; t--) {
+            const dec_step *s = &dr->step[t];
+            step_backward(a, grad, p, gd, s, &sc);
+            if (t == 0) break;
+            // dL/dH_t for step t-1's graphs: this step's graphs, then zeros for those that ended
+            const dec_step *pv = &dr->step[t - 1];
+            const size_t have = (size_t)s->A * s->n * C2, need = (size_t)pv->A * s->n * C2;
+            memcpy(sc.dcarry, sc.dhin, have * sizeof(float));
+            zero(sc.dcarry + have, need - have);
+        }
+        // the start node
+        const int A0 = dr->A0, st = d == 0 ? DEC_START_FWD : DEC_START_BWD;
+        zero(sc.dz1, (size_t)A0 * OC);
+        linear_backward(sc.dz1, grad->start2_w, grad->start2_b, sc.dhin, dr->zs, p->start2_w, A0, OC, C2);
+        relu_mask(sc.dz1, dr->zs, (size_t)A0 * OC);
+        zero(sc.dxinit, (size_t)A0 * OC);
+        linear_backward(sc.dxinit, grad->start_w, grad->start_b, sc.dz1, dr->xstart, p->start_w, A0, OC, OC);
+        for (int i = 0; i < A0; i++)
+            for (int k = 0; k < C2; k++) grad->emb[(size_t)st * C2 + k] += sc.dxinit[(size_t)i * OC + k];
+        add_cols(sc.dcs, sc.dxinit, C2, D, OC, A0);
+    }
+    if (dc)
+        for (int i = 0; i < B; i++)
+            for (int k = 0; k < D; k++) dc[(size_t)a->order[i] * D + k] += sc.dcs[(size_t)i * D + k];
+}

@@ -1,0 +1,132 @@
+/* decoder.h: the SVGe decoder's training path (svge-reference.md §3.3, `GNNDecoder.forward`,
+ * `Generator.forward`): teacher-forced generation, forward and backward, llm.c style (parameters in
+ * one contiguous float array viewed through a struct of named pointers, backward accumulates).
+ *
+ * One Generator (one set of weights) decodes every graph twice: along its node order ("forward
+ * direction") and along the reversed graph ("backward direction": node i -> n-1-i, edges flipped,
+ * types reversed). With C2 the full node state (ndim, 250), C = C2/2, D the latent size (56):
+ *
+ *   start:  H = [ f_start_2(relu(f_start([NodeInits[s] ; c]))) ]      s = 1 (fwd) or 0 (bwd)
+ *   step t = 0 .. n-2 (n = the graph's node count; H holds nodes 0..t):
+ *     (1) if t = 0: h_G = GraphEmb.f_m(h_0), h_G_init = GraphEmb_init.f_m(h_0)   (no gate)
+ *         else: H <- [2 fwd layers on H[:, :C] along the edges ; 2 bwd layers on H[:, C:] against
+ *               them] over the induced subgraph on nodes 0..t (lib/mpass.h); the propagated states
+ *               replace H (carried); h_G, h_G_init = the two gated-sum readouts of H (lib/nn.h)
+ *     (2) type logits = f_an_2(relu(f_an([h_G ; c])))                          (K)
+ *     (3) h_new = f_init_2(relu(f_init([NodeInits[type_{t+1}] ; h_G_init ; c])))  (teacher type)
+ *     (4) if t > 0: s_u = f_s_2(relu(f_s_1([h_u ; h_new ; h_G ; c]))), u = 0..t, every graph with
+ *         ITS OWN h_G and c (the reference's batch misalignment, §8 bug 1, is fixed). f_s_1 is
+ *         split by columns so that W_r [h_new ; h_G ; c] + b is computed once per graph.
+ *     (5) H <- [H ; h_new]
+ *   step loss = CE(logits, type_{t+1}) + mean_u BCEwithLogits(s_u, e_{u,t+1}) (only CE at t = 0).
+ *   loss = (1/B) sum over graphs, directions and the graph's n-1 steps.
+ * Steps past a graph's end are masked in the reference (loss x 0); here they are simply not
+ * computed: graphs are processed in order of decreasing size, so the graphs still active at step t
+ * are a prefix and every one of them has exactly t+1 nodes (the state is (A_t, t+1, C2)). */
+#ifndef SVGE_DECODER_H
+#define SVGE_DECODER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "graph.h"
+#include "mpass.h"
+#include "rng.h"
+
+#define DEC_LAYERS 2                        /* gnn_iteration_layers per direction */
+#define DEC_MAX_STEPS (GRAPH_MAX_NODES - 1) /* steps of one direction */
+/* 2*DEC_LAYERS layers of 6 tensors, 2 readouts of 4, nodeAdd 4, nodeInit 9, nodes 4 */
+#define DEC_NUM_TENSORS (2 * DEC_LAYERS * MPASS_NUM_TENSORS + 8 + 4 + 9 + 4)
+#define DEC_START_FWD 1 /* START_TYPE: the forward decoding starts from an input node */
+#define DEC_START_BWD 0 /* END_TYPE: the backward decoding starts from an output node */
+
+typedef struct {
+    int K;  /* node types (num_node_atts), >= 2 */
+    int C2; /* full node state (ndim), even; each direction stream holds C2/2 */
+    int D;  /* latent size (gdim) */
+} decoder_config;
+
+/* Field order = tensor order = state_dict order of SVGE.Decoder (see decoder_param_name).
+ * Prefix of every name: "Decoder.generator.". OC = C2+D. */
+typedef struct {
+    mpass_params fwd[DEC_LAYERS]; /* prop.NodeEmb.GNNLayers_forward.<i>.*  (C = C2/2) */
+    mpass_params bwd[DEC_LAYERS]; /* prop.NodeEmb.GNNLayers_backward.<i>.* */
+    float *ge_f_w, *ge_f_b;       /* (D,C2) (D)  prop.GraphEmb.f_m */
+    float *ge_g_w, *ge_g_b;       /* (1,C2) (1)  prop.GraphEmb.g_m */
+    float *gi_f_w, *gi_f_b;       /* (D,C2) (D)  prop.GraphEmb_init.f_m */
+    float *gi_g_w, *gi_g_b;       /* (1,C2) (1)  prop.GraphEmb_init.g_m */
+    float *an_w, *an_b;           /* (D,2D) (D)  nodeAdd.f_an */
+    float *an2_w, *an2_b;         /* (K,D) (K)   nodeAdd.f_an_2 */
+    float *emb;                   /* (K,C2)      nodeInit.NodeInits.weight */
+    float *init_w, *init_b;       /* (OC,C2+2D) (OC) nodeInit.f_init */
+    float *init2_w, *init2_b;     /* (C2,OC) (C2)    nodeInit.f_init_2 */
+    float *start_w, *start_b;     /* (OC,OC) (OC)    nodeInit.f_start */
+    float *start2_w, *start2_b;   /* (C2,OC) (C2)    nodeInit.f_start_2 */
+    float *s1_w, *s1_b;           /* (OC,2C2+2D) (OC) nodes.f_s_1, columns [h_u | h_new | h_G | c] */
+    float *s2_w, *s2_b;           /* (1,OC) (1)      nodes.f_s_2 */
+} decoder_params;
+
+void decoder_param_sizes(size_t sizes[DEC_NUM_TENSORS], decoder_config cfg);
+/* Full state_dict name of tensor i, e.g. "Decoder.generator.nodes.f_s_1.weight"; NULL if out of range. */
+const char *decoder_param_name(int i);
+/* 1,399,382 / 1,399,996 / 1,400,303 for K = 5 / 7 / 8, C2 = 250, D = 56. */
+size_t decoder_param_count(int K, int C2, int D);
+void decoder_point_params(decoder_params *p, float *mem, decoder_config cfg);
+void decoder_param_ptrs(decoder_params *p, float **ptrs[DEC_NUM_TENSORS]);
+/* PyTorch defaults: Linear weight and bias U(±1/sqrt(fan_in)), GRUCell U(±1/sqrt(C2/2)),
+ * Embedding N(0,1); our draw order (tensors in state_dict order, elements row-major), as encoder_init. */
+void decoder_init(const decoder_params *p, decoder_config cfg, rng_mt *r);
+
+/* ---- activations of one step (pointers into the arena; see decoder.c) ---- */
+typedef struct {
+    int A, n;                            /* active graphs, existing nodes (= t+1); M = A*n rows */
+    float *hin;                          /* (M,C2) states before propagation */
+    float *hs[2][DEC_LAYERS + 1];        /* n>1: stream s (0 fwd, 1 bwd) input (M,C) and after each layer */
+    float *cache[2][DEC_LAYERS];         /* n>1: mpass caches */
+    float *hprop;                        /* (M,C2) propagated states (= hin when n == 1) */
+    float *gc, *gci;                     /* n>1: gsum caches of GraphEmb, GraphEmb_init */
+    float *hG, *hGi;                     /* (A,D) */
+    float *xan, *an1, *logits, *probs;   /* (A,2D) (A,D) post-ReLU, (A,K) (A,K) */
+    float *xinit, *z1, *hnew;            /* (A,C2+2D) (A,OC) post-ReLU, (A,C2) */
+    float *xrest, *q, *es1, *s, *et;     /* n>1: (A,C2+2D) (A,OC) (M,OC) post-ReLU, (M) logits, (M) targets */
+} dec_step;
+
+typedef struct {
+    int A0, nsteps;           /* graphs with >= 2 nodes, steps (max n - 1) */
+    float *xstart, *zs;       /* (A0,OC) [NodeInits[s] ; c], (A0,OC) post-ReLU */
+    dec_step step[DEC_MAX_STEPS];
+} dec_dir;
+
+typedef struct {
+    decoder_config cfg;
+    int max_g, max_n;         /* capacity: graphs, nodes per graph */
+    int B;                    /* graphs of the last forward */
+    float *mem;               /* the float arena */
+    size_t mem_size;
+    int *order;               /* (max_g) rank (decreasing size, stable) -> batch index */
+    graph *gd;                /* (2*max_g) graph of rank i in direction d at gd[d*max_g + i] */
+    float *cs;                /* (max_g,D) c in rank order */
+    float *wce, *wbce;        /* (max_g), (max_g*max_n) loss weights */
+    int *types, *offsets;     /* (max_g), (max_g+1) scratch */
+    uint16_t *pred, *succ;    /* (max_g*max_n) scratch neighbour masks */
+    dec_dir dir[2];
+    double loss;
+} decoder_acts;
+
+/* Allocate activations for batches of up to max_g graphs of up to max_n nodes. 0, or -1. */
+int decoder_acts_init(decoder_acts *a, decoder_config cfg, int max_g, int max_n);
+void decoder_acts_free(decoder_acts *a);
+
+/* Teacher-forced loss of B graphs gs with latents c (B,D). Every graph needs n <= max_n and types
+ * in [0,K); graphs with fewer than 2 nodes contribute nothing. Returns 0 and stores the loss in
+ * *loss (and a->loss), or -1 on a capacity or type error. */
+int decoder_forward(decoder_acts *a, const decoder_params *p, const graph *gs, const float *c, int B,
+                    double *loss);
+
+size_t decoder_scratch_size(decoder_config cfg, int max_g, int max_n);
+/* Accumulate (+=) dloss/dparams into grad (every field set) and dloss/dc into dc (B,D) (may be
+ * NULL), for the last decoder_forward on a (same p). scratch: decoder_scratch_size floats. */
+void decoder_backward(const decoder_params *grad, float *dc, float *scratch, const decoder_acts *a,
+                      const decoder_params *p);
+
+#endif
