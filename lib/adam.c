@@ -1,0 +1,152 @@
+/* adam.c: Adam and ReduceLROnPlateau as in PyTorch 1.5 (see adam.h). */
+#include "adam.h"
+
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "util.h"
+
+void adam_init(adam *a, size_t n, double lr) {
+    memset(a, 0, sizeof *a);
+    a->lr = lr;
+    a->beta1 = 0.9;
+    a->beta2 = 0.999;
+    a->eps = 1e-8;
+    a->n = n;
+    a->m = xcalloc(n ? n : 1, sizeof(float));
+    a->v = xcalloc(n ? n : 1, sizeof(float));
+}
+
+void adam_free(adam *a) {
+    free(a->m);
+    free(a->v);
+    a->m = a->v = NULL;
+}
+
+void adam_step(adam *a, float *params, const float *grads) {
+    a->step++;
+    /* Python-float scalars, as torch/optim/adam.py (1.5) computes them */
+    double bc1 = 1.0 - pow(a->beta1, (double)a->step);
+    double bc2 = 1.0 - pow(a->beta2, (double)a->step);
+    double step_size = a->lr / bc1;
+    /* ... rounded to float32 where they meet a float tensor */
+    const float b1 = (float)a->beta1, omb1 = (float)(1.0 - a->beta1);
+    const float b2 = (float)a->beta2, omb2 = (float)(1.0 - a->beta2);
+    const float bc2_sqrt = (float)sqrt(bc2), eps = (float)a->eps, neg_step = (float)(-step_size);
+    float *m = a->m, *v = a->v;
+    for (size_t i = 0; i < a->n; i++) {
+        float g = grads[i];
+        m[i] = fmaf(g, omb1, m[i] * b1);             /* mul_(b1).add_(1-b1, g): fmadd */
+        v[i] = v[i] * b2 + omb2 * g * g;             /* mul_(b2).addcmul_(1-b2, g, g) */
+        float denom = sqrtf(v[i]) / bc2_sqrt + eps;  /* (v.sqrt() / sqrt(bc2)).add_(eps) */
+        params[i] = params[i] + neg_step * m[i] / denom; /* addcdiv_(-step_size, m, denom) */
+    }
+}
+
+void plateau_init(plateau *s, double lr, double factor, int patience) {
+    memset(s, 0, sizeof *s);
+    s->lr = lr;
+    s->factor = factor;
+    s->patience = patience;
+    s->threshold = 1e-4;
+    s->cooldown = 0;
+    s->min_lr = 0;
+    s->eps = 1e-8;
+    s->best = INFINITY; /* mode_worse for 'min' */
+    s->last_epoch = 0;
+}
+
+int plateau_step(plateau *s, double loss) {
+    int reduced = 0;
+    s->last_epoch++;
+    if (loss < s->best * (1.0 - s->threshold)) { /* is_better, rel, min */
+        s->best = loss;
+        s->num_bad_epochs = 0;
+    } else {
+        s->num_bad_epochs++;
+    }
+    if (s->cooldown_counter > 0) { /* in_cooldown */
+        s->cooldown_counter--;
+        s->num_bad_epochs = 0;
+    }
+    if (s->num_bad_epochs > s->patience) {
+        double new_lr = fmax(s->lr * s->factor, s->min_lr);
+        if (s->lr - new_lr > s->eps) {
+            s->lr = new_lr;
+            reduced = 1;
+        }
+        s->cooldown_counter = s->cooldown;
+        s->num_bad_epochs = 0;
+    }
+    return reduced;
+}
+
+void adam_save(const adam *a, mf_value vals[ADAM_NSTATE], mf_tensor tens[ADAM_NTENSORS]) {
+    vals[0] = mf_int("optim.adam.step", a->step);
+    vals[1] = mf_float("optim.adam.lr", a->lr);
+    vals[2] = mf_float("optim.adam.beta1", a->beta1);
+    vals[3] = mf_float("optim.adam.beta2", a->beta2);
+    vals[4] = mf_float("optim.adam.eps", a->eps);
+    memset(tens, 0, ADAM_NTENSORS * sizeof *tens);
+    tens[0].name = "optim.adam.m";
+    tens[1].name = "optim.adam.v";
+    tens[0].ndim = tens[1].ndim = 1;
+    tens[0].shape[0] = tens[1].shape[0] = a->n;
+    tens[0].data = a->m;
+    tens[1].data = a->v;
+}
+
+size_t plateau_save(const plateau *s, mf_value vals[PLATEAU_NSTATE]) {
+    size_t k = 0;
+    vals[k++] = mf_float("sched.plateau.lr", s->lr);
+    vals[k++] = mf_float("sched.plateau.factor", s->factor);
+    vals[k++] = mf_float("sched.plateau.threshold", s->threshold);
+    vals[k++] = mf_float("sched.plateau.min_lr", s->min_lr);
+    vals[k++] = mf_float("sched.plateau.eps", s->eps);
+    vals[k++] = mf_int("sched.plateau.patience", s->patience);
+    vals[k++] = mf_int("sched.plateau.cooldown", s->cooldown);
+    vals[k++] = mf_int("sched.plateau.num_bad_epochs", s->num_bad_epochs);
+    vals[k++] = mf_int("sched.plateau.cooldown_counter", s->cooldown_counter);
+    vals[k++] = mf_int("sched.plateau.last_epoch", s->last_epoch);
+    if (isfinite(s->best)) vals[k++] = mf_float("sched.plateau.best", s->best);
+    return k;
+}
+
+/* An int state value that fits in an int. */
+static int get_small_int(const model_file *m, const char *key) {
+    int64_t v = mf_get_int(m, MF_STATE, key);
+    if (v < 0 || v > 1000000000) die(EXIT_DATA, "%s: state \"%s\" is out of range: %lld", mf_name(m), key, (long long)v);
+    return (int)v;
+}
+
+void adam_load(adam *a, const model_file *m) {
+    uint64_t shape[1] = {a->n};
+    const float *mm = mf_get_tensor(m, "optim.adam.m", 1, shape);
+    const float *vv = mf_get_tensor(m, "optim.adam.v", 1, shape);
+    int64_t step = mf_get_int(m, MF_STATE, "optim.adam.step");
+    if (step < 0) die(EXIT_DATA, "%s: state \"optim.adam.step\" is negative", mf_name(m));
+    a->step = step;
+    a->lr = mf_get_float(m, MF_STATE, "optim.adam.lr");
+    a->beta1 = mf_get_float(m, MF_STATE, "optim.adam.beta1");
+    a->beta2 = mf_get_float(m, MF_STATE, "optim.adam.beta2");
+    a->eps = mf_get_float(m, MF_STATE, "optim.adam.eps");
+    memcpy(a->m, mm, a->n * sizeof(float));
+    memcpy(a->v, vv, a->n * sizeof(float));
+}
+
+void plateau_load(plateau *s, const model_file *m) {
+    s->lr = mf_get_float(m, MF_STATE, "sched.plateau.lr");
+    s->factor = mf_get_float(m, MF_STATE, "sched.plateau.factor");
+    s->threshold = mf_get_float(m, MF_STATE, "sched.plateau.threshold");
+    s->min_lr = mf_get_float(m, MF_STATE, "sched.plateau.min_lr");
+    s->eps = mf_get_float(m, MF_STATE, "sched.plateau.eps");
+    s->patience = get_small_int(m, "sched.plateau.patience");
+    s->cooldown = get_small_int(m, "sched.plateau.cooldown");
+    s->num_bad_epochs = get_small_int(m, "sched.plateau.num_bad_epochs");
+    s->cooldown_counter = get_small_int(m, "sched.plateau.cooldown_counter");
+    int64_t e = mf_get_int(m, MF_STATE, "sched.plateau.last_epoch");
+    if (e < 0) die(EXIT_DATA, "%s: state \"sched.plateau.last_epoch\" is negative", mf_name(m));
+    s->last_epoch = e;
+    s->best = mf_find(m, MF_STATE, "sched.plateau.best") ? mf_get_float(m, MF_STATE, "sched.plateau.best") : INFINITY;
+}
