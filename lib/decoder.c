@@ -255,42 +255,53 @@ static void relu_mask(float *d, const float *out, size_t n) {
 static void zero(float *x, size_t n) { memset(x, 0, n * sizeof(float)); }
 
 /* ---------------------------------------------------------------- forward */
-static void step_forward(decoder_acts *a, const decoder_params *p, const graph *gd, dec_step *s,
-                         double *loss) {
-    const decoder_config cfg = a->cfg;
-    const int C2 = cfg.C2, C = C2 / 2, D = cfg.D, K = cfg.K, OC = C2 + D, WR = C2 + 2 * D;
-    const int A = s->A, n = s->n, M = A * n, LD1 = 2 * C2 + 2 * D;
-    // (1) propagation and the two readouts
+/* The generator step in pieces, shared by the teacher-forced path (step_forward below) and by
+ * inference (lib/decode.c, through the decoder_step_* wrappers): the same operations in the same
+ * order, so that a generated graph replayed under teacher forcing gives the same logits. */
+
+/* (1) propagation of s->hin over the A graphs' induced subgraphs (pred/succ masks, offsets) into
+ * s->hprop, and the two readouts s->hG, s->hGi. */
+static void step_propagate(dec_step *s, const decoder_params *p, decoder_config cfg,
+                           const uint16_t *pred, const uint16_t *succ, const int *offsets) {
+    const int C2 = cfg.C2, C = C2 / 2, D = cfg.D;
+    const int A = s->A, n = s->n, M = A * n;
     if (n > 1) {
-        make_masks(a, gd, A, n);
         for (int v = 0; v < M; v++) {      // split [fwd half ; bwd half]
             memcpy(s->hs[0][0] + (size_t)v * C, s->hin + (size_t)v * C2, (size_t)C * sizeof(float));
             memcpy(s->hs[1][0] + (size_t)v * C, s->hin + (size_t)v * C2 + C, (size_t)C * sizeof(float));
         }
         for (int l = 0; l < DEC_LAYERS; l++) {
-            mpass_forward(s->hs[0][l + 1], s->cache[0][l], s->hs[0][l], a->pred, a->offsets, A, &p->fwd[l], C);
-            mpass_forward(s->hs[1][l + 1], s->cache[1][l], s->hs[1][l], a->succ, a->offsets, A, &p->bwd[l], C);
+            mpass_forward(s->hs[0][l + 1], s->cache[0][l], s->hs[0][l], pred, offsets, A, &p->fwd[l], C);
+            mpass_forward(s->hs[1][l + 1], s->cache[1][l], s->hs[1][l], succ, offsets, A, &p->bwd[l], C);
         }
         concat3(s->hprop, s->hs[0][DEC_LAYERS], C, s->hs[1][DEC_LAYERS], C, NULL, 0, M);
-        gsum_forward(s->hG, s->gc, s->hprop, p->ge_f_w, p->ge_f_b, p->ge_g_w, p->ge_g_b, a->offsets, A, C2, D);
-        gsum_forward(s->hGi, s->gci, s->hprop, p->gi_f_w, p->gi_f_b, p->gi_g_w, p->gi_g_b, a->offsets, A, C2, D);
+        gsum_forward(s->hG, s->gc, s->hprop, p->ge_f_w, p->ge_f_b, p->ge_g_w, p->ge_g_b, offsets, A, C2, D);
+        gsum_forward(s->hGi, s->gci, s->hprop, p->gi_f_w, p->gi_f_b, p->gi_g_w, p->gi_g_b, offsets, A, C2, D);
     } else { // a single node: only the Linear parts of the readouts, no gate
         linear_forward(s->hG, s->hprop, p->ge_f_w, p->ge_f_b, A, C2, D);
         linear_forward(s->hGi, s->hprop, p->gi_f_w, p->gi_f_b, A, C2, D);
     }
-    // (2) type logits and CE against the teacher type of node n
-    for (int i = 0; i < A; i++) a->types[i] = gd[i].type[n];
-    concat3(s->xan, s->hG, D, a->cs, D, NULL, 0, A);
+}
+
+/* (2) type logits s->logits (A,K) = NodeAdd([h_G ; c]); cs (A,D). */
+static void step_nodeadd(dec_step *s, const decoder_params *p, decoder_config cfg, const float *cs) {
+    const int D = cfg.D, K = cfg.K, A = s->A;
+    concat3(s->xan, s->hG, D, cs, D, NULL, 0, A);
     linear_forward(s->an1, s->xan, p->an_w, p->an_b, A, 2 * D, D);
     relu_forward(s->an1, s->an1, (size_t)A * D);
     linear_forward(s->logits, s->an1, p->an2_w, p->an2_b, A, D, K);
-    *loss += crossentropy_forward(s->probs, s->logits, a->types, a->wce, A, K);
-    // (3) the new node's state from the teacher type
+}
+
+/* (3) the new node's state s->hnew from types (A), and (4) if n > 1 the edge logits s->s (A*n). */
+static void step_newnode(dec_step *s, const decoder_params *p, decoder_config cfg, const int *types,
+                         const float *cs) {
+    const int C2 = cfg.C2, D = cfg.D, OC = C2 + D, WR = C2 + 2 * D;
+    const int A = s->A, n = s->n, M = A * n, LD1 = 2 * C2 + 2 * D;
     for (int i = 0; i < A; i++)
-        memcpy(s->xinit + (size_t)i * WR, p->emb + (size_t)a->types[i] * C2, (size_t)C2 * sizeof(float));
+        memcpy(s->xinit + (size_t)i * WR, p->emb + (size_t)types[i] * C2, (size_t)C2 * sizeof(float));
     for (int i = 0; i < A; i++) {
         memcpy(s->xinit + (size_t)i * WR + C2, s->hGi + (size_t)i * D, (size_t)D * sizeof(float));
-        memcpy(s->xinit + (size_t)i * WR + C2 + D, a->cs + (size_t)i * D, (size_t)D * sizeof(float));
+        memcpy(s->xinit + (size_t)i * WR + C2 + D, cs + (size_t)i * D, (size_t)D * sizeof(float));
     }
     linear_forward(s->z1, s->xinit, p->init_w, p->init_b, A, WR, OC);
     relu_forward(s->z1, s->z1, (size_t)A * OC);
@@ -298,7 +309,7 @@ static void step_forward(decoder_acts *a, const decoder_params *p, const graph *
     if (n == 1) return; // the edge 0 -> 1 is implicit, not scored
     // (4) edge scores: f_s_1 = [W_u | W_r]; q_g = W_r [h_new ; h_G ; c]_g + b once per graph,
     // then pre_u = W_u h_u + q_g for every existing node u of graph g
-    concat3(s->xrest, s->hnew, C2, s->hG, D, a->cs, D, A);
+    concat3(s->xrest, s->hnew, C2, s->hG, D, cs, D, A);
     for (int i = 0; i < A; i++) memcpy(s->q + (size_t)i * OC, p->s1_b, (size_t)OC * sizeof(float));
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, A, OC, WR, 1.0f, s->xrest, WR,
                 p->s1_w + C2, LD1, 1.0f, s->q, OC);
@@ -307,11 +318,70 @@ static void step_forward(decoder_acts *a, const decoder_params *p, const graph *
                 LD1, 1.0f, s->es1, OC);
     relu_forward(s->es1, s->es1, (size_t)M * OC);
     linear_forward(s->s, s->es1, p->s2_w, p->s2_b, M, OC, 1);
+}
+
+/* The start node's state h0 (A,C2) = f_start_2(relu(f_start([NodeInits[st] ; c]))); xstart, zs
+ * (A,OC) receive the input and the post-ReLU hidden layer. */
+static void start_forward(float *h0, float *xstart, float *zs, const decoder_params *p,
+                          decoder_config cfg, int st, const float *cs, int A) {
+    const int C2 = cfg.C2, D = cfg.D, OC = C2 + D;
+    for (int i = 0; i < A; i++) {
+        memcpy(xstart + (size_t)i * OC, p->emb + (size_t)st * C2, (size_t)C2 * sizeof(float));
+        memcpy(xstart + (size_t)i * OC + C2, cs + (size_t)i * D, (size_t)D * sizeof(float));
+    }
+    linear_forward(zs, xstart, p->start_w, p->start_b, A, OC, OC);
+    relu_forward(zs, zs, (size_t)A * OC);
+    linear_forward(h0, zs, p->start2_w, p->start2_b, A, OC, C2);
+}
+
+static void step_forward(decoder_acts *a, const decoder_params *p, const graph *gd, dec_step *s,
+                         double *loss) {
+    const decoder_config cfg = a->cfg;
+    const int K = cfg.K, A = s->A, n = s->n, M = A * n;
+    // (1) propagation and the two readouts
+    if (n > 1) make_masks(a, gd, A, n);
+    step_propagate(s, p, cfg, a->pred, a->succ, a->offsets);
+    // (2) type logits and CE against the teacher type of node n
+    for (int i = 0; i < A; i++) a->types[i] = gd[i].type[n];
+    step_nodeadd(s, p, cfg, a->cs);
+    *loss += crossentropy_forward(s->probs, s->logits, a->types, a->wce, A, K);
+    // (3) the new node's state from the teacher type, (4) the edge scores
+    step_newnode(s, p, cfg, a->types, a->cs);
+    if (n == 1) return;
     for (int i = 0; i < A; i++)
         for (int u = 0; u < n; u++) s->et[i * n + u] = graph_has_edge(&gd[i], u, n) ? 1.0f : 0.0f;
     const float w = a->wce[0] / (float)n; // mean over the n candidate edges, 1/B over the batch
     for (int v = 0; v < M; v++) a->wbce[v] = w;
     *loss += bce_logits_forward(s->s, s->et, a->wbce, M);
+}
+
+/* ---------------------------------------------------- generation building blocks */
+size_t decoder_step_size(decoder_config cfg, int A, int n) {
+    size_t off = 0;
+    dec_step s;
+    carve_step(&s, NULL, &off, cfg, A, n);
+    return off;
+}
+
+void decoder_step_carve(dec_step *s, float *mem, decoder_config cfg, int A, int n) {
+    size_t off = 0;
+    carve_step(s, mem, &off, cfg, A, n);
+}
+
+void decoder_start_state(float *h0, float *xstart, float *zs, const decoder_params *p,
+                         decoder_config cfg, int start_type, const float *cs, int A) {
+    start_forward(h0, xstart, zs, p, cfg, start_type, cs, A);
+}
+
+void decoder_step_logits(dec_step *s, const decoder_params *p, decoder_config cfg, const float *cs,
+                         const uint16_t *pred, const uint16_t *succ, const int *offsets) {
+    step_propagate(s, p, cfg, pred, succ, offsets);
+    step_nodeadd(s, p, cfg, cs);
+}
+
+void decoder_step_node(dec_step *s, const decoder_params *p, decoder_config cfg, const int *types,
+                       const float *cs) {
+    step_newnode(s, p, cfg, types, cs);
 }
 
 static void reverse_graph(graph *r, const graph *g) {
@@ -368,13 +438,7 @@ int decoder_forward(decoder_acts *a, const decoder_params *p, const graph *gs, c
         if (!A0) continue;
         // the start node: f_start_2(relu(f_start([NodeInits[s] ; c]))) -> the first state
         const int st = d == 0 ? DEC_START_FWD : DEC_START_BWD;
-        for (int i = 0; i < A0; i++) {
-            memcpy(dr->xstart + (size_t)i * OC, p->emb + (size_t)st * C2, (size_t)C2 * sizeof(float));
-            memcpy(dr->xstart + (size_t)i * OC + C2, a->cs + (size_t)i * D, (size_t)D * sizeof(float));
-        }
-        linear_forward(dr->zs, dr->xstart, p->start_w, p->start_b, A0, OC, OC);
-        relu_forward(dr->zs, dr->zs, (size_t)A0 * OC);
-        linear_forward(dr->step[0].hin, dr->zs, p->start2_w, p->start2_b, A0, OC, C2);
+        start_forward(dr->step[0].hin, dr->xstart, dr->zs, p, cfg, st, a->cs, A0);
         for (int t = 0; t < dr->nsteps; t++) {
             dec_step *s = &dr->step[t];
             if (t > 0) { // carry: H_t = [propagated H_{t-1} ; h_new], for the graphs still active
