@@ -1,0 +1,408 @@
+/* svge-train: train the SVGe VAE (lib/svge.h) on graph records and write a model file
+ * (formats/model.md), as the reference's Training_VAE/train_svge.py does (svge-reference.md §3.1,
+ * §4.1): Adam lr 1e-4, ReduceLROnPlateau(0.1, patience 10) stepped once per epoch on the epoch's
+ * mean training loss (the unweighted mean of its minibatch losses), 300 epochs, shuffled minibatches
+ * with the last partial batch kept (DataLoader drop_last=False).
+ *
+ * Randomness: one rng (lib/rng.h) seeded with --seed draws the initial parameters (svge_init), then
+ * per epoch one permutation of the training set (rng_permutation(N)), then each step's eps (inside
+ * svge_train_step). Its state goes into checkpoints, so --resume continues bit-identically. The
+ * model file's meta holds only deterministic facts (epochs, batch size, graphs, last loss), so the
+ * same input and seed give the same model bytes, resumed or not. */
+#include <errno.h>
+#include <getopt.h>
+#include <libgen.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "graph.h"
+#include "modelfile.h"
+#include "stream.h"
+#include "svge.h"
+#include "util.h"
+
+void openblas_set_num_threads(int num_threads);
+
+#define DEFAULT_EPOCHS 300
+#define DEFAULT_CKPT_EVERY 10
+#define MAX_BATCH 65536
+
+static void usage(void) {
+    svge_config d = svge_default_config(SPACE_NB201);
+    printf("Usage: %s -o MODEL [OPTION]... [FILE]\n"
+           "Train the SVGe variational autoencoder on graph records (FILE, or stdin if absent or '-'),\n"
+           "all of one search space (it sets the node types and the maximum node count), and write the\n"
+           "model file MODEL (formats/model.md; written atomically: whole or not at all).\n"
+           "Each epoch shuffles the training set with the run's random stream (one permutation per epoch),\n"
+           "runs every minibatch (the last, partial one included) with one Adam step each, then steps\n"
+           "ReduceLROnPlateau(factor 0.1, patience 10) on the epoch's mean minibatch loss.\n"
+           "Loss = mean reconstruction loss + beta * KL (KL summed over the batch and latent dimensions).\n"
+           "\n"
+           "  -o, --output MODEL        the model file to write (required)\n"
+           "      --epochs N            epochs to train, N >= 1 (default %d)\n"
+           "      --batch N             graphs per minibatch (default by space: 128 nb101, 32 nb201,\n"
+           "                            enas6, enas12)\n"
+           "      --lr X                Adam learning rate (default %g)\n"
+           "      --beta X              weight of the KL term (default %g)\n"
+           "      --eps-scale X         scale of the reparameterisation noise (default %g)\n"
+           "      --ndim N              node state size, even (default %d)\n"
+           "      --gdim N              latent size (default %d)\n"
+           "      --seed S              random seed, 0..4294967295 (default %u)\n"
+           "      --max-minutes M       stop after the epoch during which M minutes have passed and write\n"
+           "                            the model of the epochs done; 0 = no limit (default 0)\n"
+           "      --checkpoint PATH     write a checkpoint (model + Adam, scheduler, epoch and rng state)\n"
+           "                            every --checkpoint-every epochs and when training stops (atomic)\n"
+           "      --checkpoint-every N  epochs between checkpoints (default %d)\n"
+           "      --resume CKPT         continue from a checkpoint of this tool: the model, data and batch\n"
+           "                            size are the checkpoint's; --epochs is the total to reach. The\n"
+           "                            result is bitwise the model of an uninterrupted run\n"
+           "      --metrics FILE        write one TSV line per epoch: epoch, loss, recon, kl, lr,\n"
+           "                            graphs_per_s, seconds (with a header; appended to on --resume)\n"
+           "  -q, --quiet               no progress messages\n"
+           "  -h, --help                show this help and exit\n"
+           "\n"
+           "Progress goes to stderr: a redrawn progress line on a terminal, else one line per epoch.\n"
+           "Exit status: 0 ok, 1 bad input, 2 usage error, 3 I/O or system error.\n",
+           tool_name(), DEFAULT_EPOCHS, d.lr, d.beta, d.eps_scale, d.C2, d.D, (unsigned)d.seed,
+           DEFAULT_CKPT_EVERY);
+}
+
+enum {
+    OPT_EPOCHS = 256, OPT_BATCH, OPT_LR, OPT_BETA, OPT_EPS, OPT_NDIM, OPT_GDIM, OPT_SEED,
+    OPT_MAXMIN, OPT_CKPT, OPT_CKPT_EVERY, OPT_RESUME, OPT_METRICS
+};
+
+typedef struct {
+    const char *output, *input, *checkpoint, *resume, *metrics;
+    int64_t epochs, batch, ckpt_every; /* batch 0: the space's default */
+    double lr, beta, eps_scale, max_minutes;
+    int ndim, gdim;
+    uint32_t seed;
+    int quiet;
+    /* which model options were given (they must agree with a checkpoint's) */
+    int set_lr, set_beta, set_eps, set_ndim, set_gdim, set_seed;
+} options;
+
+static int64_t opt_int(const char *name, const char *s, uint64_t lo, uint64_t hi) {
+    uint64_t u;
+    if (parse_u64(s, &u) || u < lo || u > hi)
+        die_usage("%s '%s': want an integer in %llu..%llu", name, s, (unsigned long long)lo,
+                  (unsigned long long)hi);
+    return (int64_t)u;
+}
+
+static double opt_double(const char *name, const char *s) {
+    double x;
+    if (parse_double(s, &x) || !isfinite(x) || x < 0) die_usage("%s '%s': want a finite number >= 0", name, s);
+    return x;
+}
+
+static const char *opt_path(const char *name, const char *s) {
+    if (!*s) die_usage("%s: empty file name", name);
+    return s;
+}
+
+static void parse_args(int argc, char **argv, options *o) {
+    static const struct option longopts[] = {
+        {"output", required_argument, NULL, 'o'},
+        {"epochs", required_argument, NULL, OPT_EPOCHS},
+        {"batch", required_argument, NULL, OPT_BATCH},
+        {"lr", required_argument, NULL, OPT_LR},
+        {"beta", required_argument, NULL, OPT_BETA},
+        {"eps-scale", required_argument, NULL, OPT_EPS},
+        {"ndim", required_argument, NULL, OPT_NDIM},
+        {"gdim", required_argument, NULL, OPT_GDIM},
+        {"seed", required_argument, NULL, OPT_SEED},
+        {"max-minutes", required_argument, NULL, OPT_MAXMIN},
+        {"checkpoint", required_argument, NULL, OPT_CKPT},
+        {"checkpoint-every", required_argument, NULL, OPT_CKPT_EVERY},
+        {"resume", required_argument, NULL, OPT_RESUME},
+        {"metrics", required_argument, NULL, OPT_METRICS},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    svge_config d = svge_default_config(SPACE_NB201);
+    *o = (options){.epochs = DEFAULT_EPOCHS, .ckpt_every = DEFAULT_CKPT_EVERY, .lr = d.lr, .beta = d.beta,
+                   .eps_scale = d.eps_scale, .ndim = d.C2, .gdim = d.D, .seed = d.seed};
+    opterr = 0; /* our own messages, through die_usage */
+    int c;
+    while ((c = getopt_long(argc, argv, ":o:qh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'o': o->output = opt_path("--output", optarg); break;
+        case OPT_EPOCHS: o->epochs = opt_int("--epochs", optarg, 1, 100000000); break;
+        case OPT_BATCH: o->batch = opt_int("--batch", optarg, 1, MAX_BATCH); break;
+        case OPT_LR: o->lr = opt_double("--lr", optarg); o->set_lr = 1; break;
+        case OPT_BETA: o->beta = opt_double("--beta", optarg); o->set_beta = 1; break;
+        case OPT_EPS: o->eps_scale = opt_double("--eps-scale", optarg); o->set_eps = 1; break;
+        case OPT_NDIM:
+            o->ndim = (int)opt_int("--ndim", optarg, 2, SVGE_MAX_NDIM);
+            if (o->ndim % 2) die_usage("--ndim '%s': want an even number", optarg);
+            o->set_ndim = 1;
+            break;
+        case OPT_GDIM: o->gdim = (int)opt_int("--gdim", optarg, 1, SVGE_MAX_GDIM); o->set_gdim = 1; break;
+        case OPT_SEED: o->seed = (uint32_t)opt_int("--seed", optarg, 0, UINT32_MAX); o->set_seed = 1; break;
+        case OPT_MAXMIN: o->max_minutes = opt_double("--max-minutes", optarg); break;
+        case OPT_CKPT: o->checkpoint = opt_path("--checkpoint", optarg); break;
+        case OPT_CKPT_EVERY: o->ckpt_every = opt_int("--checkpoint-every", optarg, 1, 100000000); break;
+        case OPT_RESUME: o->resume = opt_path("--resume", optarg); break;
+        case OPT_METRICS: o->metrics = opt_path("--metrics", optarg); break;
+        case 'q': o->quiet = 1; break;
+        case 'h': usage(); exit(EXIT_OK);
+        case ':': die_usage("option '%s' needs a value", argv[optind - 1]);
+        default:
+            if (optopt && optopt < 256) die_usage("unknown option '-%c'", optopt);
+            die_usage("unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (!o->output) die_usage("no output: give the model file with -o MODEL");
+    if (optind < argc) o->input = argv[optind++];
+    if (optind < argc) die_usage("unexpected argument '%s' (one input at most)", argv[optind]);
+}
+
+/* Fail early (exit 3) if the file cannot be created in its directory, rather than after training. */
+static void check_writable_dir(const char *path) {
+    char *copy = xstrdup(path);
+    const char *dir = dirname(copy);
+    if (access(dir, W_OK | X_OK) != 0) die(EXIT_IO, "%s: cannot write in directory '%s': %s", path, dir, strerror(errno));
+    free(copy);
+}
+
+/* ------------------------------------------------------------------ data */
+typedef struct {
+    graph *g;
+    size_t n, cap;
+    const space_info *sp;
+} dataset;
+
+/* Every record of the input: a readable, valid graph, all of one space. */
+static void read_graphs(const char *input, dataset *ds) {
+    rec_reader *r = rr_open(input);
+    const msgpack_object *rec;
+    *ds = (dataset){0};
+    while ((rec = rr_next(r))) {
+        const space_info *sp;
+        graph g;
+        char why[512];
+        if (graph_read(rec, &sp, &g, why, sizeof why) != 0) rr_fail(r, "%s", why);
+        if (ds->sp && sp != ds->sp)
+            rr_fail(r, "space %s, but the training set so far is %s (one space per model)", sp->name, ds->sp->name);
+        if (graph_check(sp, &g, why, sizeof why) != 0) rr_fail(r, "invalid %s graph: %s", sp->name, why);
+        ds->sp = sp;
+        if (ds->n == ds->cap) {
+            ds->cap = ds->cap ? 2 * ds->cap : 1024;
+            ds->g = xrealloc(ds->g, ds->cap * sizeof *ds->g);
+        }
+        ds->g[ds->n++] = g;
+    }
+    if (ds->n == 0) die(EXIT_DATA, "%s: no graph records: nothing to train on", rr_name(r));
+    if (ds->n > UINT32_MAX) die(EXIT_DATA, "%s: too many records", rr_name(r));
+    rr_close(r);
+}
+
+/* ------------------------------------------------------------------ progress */
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* "1h02m", "12m05s", "42s" */
+static const char *fmt_dur(double s, char *buf, size_t len) {
+    if (!(s >= 0) || s > 1e8) s = 0;
+    long t = (long)(s + 0.5);
+    if (t >= 3600) snprintf(buf, len, "%ldh%02ldm", t / 3600, (t / 60) % 60);
+    else if (t >= 60) snprintf(buf, len, "%ldm%02lds", t / 60, t % 60);
+    else snprintf(buf, len, "%lds", t);
+    return buf;
+}
+
+typedef struct {
+    int64_t epoch;            /* 1-based, being run */
+    double loss, recon, kl;   /* sums over the batches so far */
+    double lr;
+    int64_t batches, graphs;  /* so far in this epoch */
+    double t0;                /* epoch start */
+} epoch_stats;
+
+/* ------------------------------------------------------------------ main */
+typedef struct {
+    int64_t batch, ngraphs;
+} meta_info;
+
+static size_t make_meta(mf_value meta[4], const svge_train *t, const meta_info *mi, double last_loss) {
+    size_t k = 0;
+    meta[k++] = mf_int("epochs", t->epoch);
+    meta[k++] = mf_int("batch_size", mi->batch);
+    meta[k++] = mf_int("train_graphs", mi->ngraphs);
+    if (t->epoch > 0 && isfinite(last_loss)) meta[k++] = mf_float("train_loss", last_loss);
+    return k;
+}
+
+int main(int argc, char **argv) {
+    tool_init(argv[0]);
+    options o;
+    parse_args(argc, argv, &o);
+    openblas_set_num_threads(1);
+    check_writable_dir(o.output);
+    if (o.checkpoint) check_writable_dir(o.checkpoint);
+
+    model_file *ck = o.resume ? mf_read(o.resume) : NULL;
+    double last_loss = NAN; /* the last epoch's mean loss (meta "train_loss") */
+    dataset ds;
+    read_graphs(o.input, &ds);
+
+    /* The model's configuration: the options (or the checkpoint's, which they must not contradict). */
+    svge_config cfg = svge_default_config(ds.sp->id);
+    cfg.C2 = o.ndim;
+    cfg.D = o.gdim;
+    cfg.beta = o.beta;
+    cfg.eps_scale = o.eps_scale;
+    cfg.lr = o.lr;
+    cfg.seed = o.seed;
+    int64_t batch = o.batch ? o.batch : (ds.sp->id == SPACE_NB101 ? 128 : 32);
+    if (ck) {
+        svge_config c2;
+        svge_config_read(ck, &c2);
+        if (c2.space != cfg.space)
+            die(EXIT_DATA, "%s: checkpoint is for %s, the input is %s", o.resume, space_get(c2.space)->name, ds.sp->name);
+        if ((o.set_ndim && c2.C2 != cfg.C2) || (o.set_gdim && c2.D != cfg.D) || (o.set_lr && c2.lr != cfg.lr) ||
+            (o.set_beta && c2.beta != cfg.beta) || (o.set_eps && c2.eps_scale != cfg.eps_scale) ||
+            (o.set_seed && c2.seed != cfg.seed))
+            die_usage("--resume: the model options given differ from the checkpoint's (ndim %d, gdim %d, "
+                      "lr %g, beta %g, eps-scale %g, seed %u); leave them out", c2.C2, c2.D, c2.lr, c2.beta,
+                      c2.eps_scale, (unsigned)c2.seed);
+        cfg = c2;
+        const mf_value *b = mf_find(ck, MF_META, "batch_size");
+        if (b && b->kind == MF_INT) {
+            if (o.batch && o.batch != b->i)
+                die_usage("--resume: --batch %lld differs from the checkpoint's %lld", (long long)o.batch, (long long)b->i);
+            if (b->i < 1 || b->i > MAX_BATCH) die(EXIT_DATA, "%s: meta \"batch_size\" %lld is out of range", o.resume, (long long)b->i);
+            batch = b->i;
+        }
+        const mf_value *tl = mf_find(ck, MF_META, "train_loss");
+        if (tl && tl->kind == MF_FLOAT) last_loss = tl->f;
+        const mf_value *ng = mf_find(ck, MF_META, "train_graphs");
+        if (ng && ng->kind == MF_INT && ng->i != (int64_t)ds.n)
+            die(EXIT_DATA, "%s: checkpoint was trained on %lld graphs, the input has %zu", o.resume, (long long)ng->i, ds.n);
+    }
+    char err[400];
+    if (svge_config_check(&cfg, err, sizeof err)) die_usage("%s", err);
+
+    svge_model m;
+    int max_g = (int)((size_t)batch < ds.n ? (size_t)batch : ds.n);
+    if (svge_build(&m, &cfg, max_g, err, sizeof err)) die(EXIT_IO, "%s", err);
+    svge_train t;
+    svge_train_init(&t, &m);
+    svge_init(&m, &t.rng);
+    if (ck) {
+        svge_load_checkpoint(&m, &t, ck);
+        mf_free(ck);
+        if (t.epoch > o.epochs)
+            die_usage("--epochs %lld: the checkpoint has already done %lld epochs", (long long)o.epochs, (long long)t.epoch);
+    }
+    meta_info mi = {batch, (int64_t)ds.n};
+
+    FILE *mfp = NULL;
+    if (o.metrics) {
+        int append = o.resume != NULL;
+        mfp = fopen(o.metrics, append ? "a" : "w");
+        if (!mfp) die(EXIT_IO, "%s: cannot open: %s", o.metrics, strerror(errno));
+        if (!append || ftell(mfp) == 0) fprintf(mfp, "epoch\tloss\trecon\tkl\tlr\tgraphs_per_s\tseconds\n");
+        if (fflush(mfp)) die(EXIT_IO, "%s: write error: %s", o.metrics, strerror(errno));
+    }
+
+    const int tty = !o.quiet && isatty(2);
+    const int64_t nb = (int64_t)((ds.n + (size_t)batch - 1) / (size_t)batch); /* batches per epoch */
+    uint32_t *perm = xmalloc(ds.n * sizeof *perm);
+    graph *bg = xmalloc((size_t)max_g * sizeof *bg);
+    const double start = now_s();
+    const int64_t first_epoch = t.epoch;
+    double last_draw = 0;
+    int stopped_early = 0;
+    char b1[32], b2[32];
+    if (!o.quiet)
+        say("%s: %zu graphs, %lld batches of %lld, %zu parameters, epochs %lld..%lld", ds.sp->name, ds.n,
+            (long long)nb, (long long)batch, m.num_params, (long long)t.epoch + 1, (long long)o.epochs);
+
+    while (t.epoch < o.epochs) {
+        epoch_stats es = {.epoch = t.epoch + 1, .lr = t.opt.lr, .t0 = now_s()};
+        rng_permutation(&t.rng, (uint32_t)ds.n, perm);
+        for (size_t s = 0; s < ds.n; s += (size_t)batch) {
+            int B = (int)(ds.n - s < (size_t)batch ? ds.n - s : (size_t)batch);
+            for (int b = 0; b < B; b++) bg[b] = ds.g[perm[s + (size_t)b]];
+            svge_terms tm;
+            if (svge_train_step(&m, bg, B, &t.rng, &tm))
+                die(EXIT_DATA, "epoch %lld: a batch does not fit the model", (long long)es.epoch); /* cannot happen */
+            if (!isfinite(tm.total))
+                die(EXIT_DATA, "epoch %lld, batch %lld: the loss is not finite (%g); try a lower --lr",
+                    (long long)es.epoch, (long long)es.batches + 1, tm.total);
+            svge_update(&m, &t);
+            es.loss += tm.total;
+            es.recon += tm.recon;
+            es.kl += tm.kl;
+            es.batches++;
+            es.graphs += B;
+            if (tty) {
+                double tn = now_s();
+                if (tn - last_draw >= 0.2 || es.batches == nb) {
+                    last_draw = tn;
+                    double el = tn - start;
+                    double done = (double)(es.epoch - 1 - first_epoch) * (double)nb + (double)es.batches;
+                    double total = (double)(o.epochs - first_epoch) * (double)nb;
+                    double left = el / done * (total - done);
+                    if (o.max_minutes > 0 && left > o.max_minutes * 60 - el) left = o.max_minutes * 60 - el;
+                    double eb = (double)es.batches;
+                    fprintf(stderr, "\r\033[Kepoch %lld/%lld batch %lld/%lld loss %.4g recon %.4g kl %.4g %.0f graphs/s left %s",
+                            (long long)es.epoch, (long long)o.epochs, (long long)es.batches, (long long)nb,
+                            es.loss / eb, es.recon / eb, es.kl / eb, (double)es.graphs / (tn - es.t0 + 1e-9),
+                            fmt_dur(left, b1, sizeof b1));
+                }
+            }
+        }
+        double secs = now_s() - es.t0, eb = (double)es.batches;
+        double loss = es.loss / eb, recon = es.recon / eb, kl = es.kl / eb, gps = (double)es.graphs / (secs + 1e-9);
+        last_loss = loss;
+        int reduced = svge_epoch_end(&t, loss);
+        if (tty) fprintf(stderr, "\r\033[K");
+        if (!o.quiet)
+            say("epoch %lld/%lld loss %.4f recon %.4f kl %.4g lr %.3g %.0f graphs/s %.1f s%s", (long long)es.epoch,
+                (long long)o.epochs, loss, recon, kl, es.lr, gps, secs, reduced ? " (lr reduced)" : "");
+        if (mfp) {
+            fprintf(mfp, "%lld\t%.9g\t%.9g\t%.9g\t%.9g\t%.1f\t%.3f\n", (long long)es.epoch, loss, recon, kl, es.lr, gps, secs);
+            if (fflush(mfp)) die(EXIT_IO, "%s: write error: %s", o.metrics, strerror(errno));
+        }
+        if (o.max_minutes > 0 && t.epoch < o.epochs && now_s() - start >= o.max_minutes * 60) {
+            stopped_early = 1;
+            break;
+        }
+        if (o.checkpoint && t.epoch < o.epochs && t.epoch % o.ckpt_every == 0) {
+            mf_value meta[4];
+            size_t nm = make_meta(meta, &t, &mi, last_loss);
+            svge_save_checkpoint(o.checkpoint, &m, &t, meta, nm, NULL);
+        }
+    }
+
+    mf_value meta[4];
+    size_t nm = make_meta(meta, &t, &mi, last_loss);
+    if (o.checkpoint) svge_save_checkpoint(o.checkpoint, &m, &t, meta, nm, NULL);
+    char id[MF_ID_LEN + 1];
+    svge_save(o.output, &m, meta, nm, id);
+    if (mfp && fclose(mfp)) die(EXIT_IO, "%s: write error: %s", o.metrics, strerror(errno));
+    if (!o.quiet) {
+        if (stopped_early)
+            say("stopped after epoch %lld of %lld: --max-minutes %g reached", (long long)t.epoch, (long long)o.epochs,
+                o.max_minutes);
+        say("wrote %s (model %s, %lld epochs, %s)", o.output, id, (long long)t.epoch, fmt_dur(now_s() - start, b2, sizeof b2));
+    }
+    free(perm);
+    free(bg);
+    free(ds.g);
+    svge_train_free(&t);
+    svge_free(&m);
+    return EXIT_OK;
+}

@@ -1,0 +1,153 @@
+#!/usr/bin/env bats
+# svge-train: graph records -> model file. Tiny configurations only (--ndim 8 --gdim 4, 8 real
+# NAS-Bench-201 cells, a few epochs): the model file and the metrics, the loss going down, bitwise
+# determinism, bitwise resume from a checkpoint, --max-minutes, usage errors, bad input (every bad
+# stream, mixed spaces, an invalid graph, no records) and an unwritable output directory.
+
+load helpers
+
+TINY=(--ndim 8 --gdim 4 --batch 3 -q)
+
+setup() {
+    setup_scratch
+    D="$BATS_FILE_TMPDIR/nb201-8.zst"
+    if [ ! -s "$D" ]; then
+        graph-parse nb201 | stream-split --shard 0/2000 > "$D.tmp" && mv "$D.tmp" "$D"
+    fi
+}
+
+# The epoch losses (column 2) of a metrics file, one per line.
+losses() { tail -n +2 "$1" | cut -f2; }
+
+@test "--help lists every option with its default" {
+    run svge-train --help
+    assert_status 0
+    for opt in --output --epochs --batch --lr --beta --eps-scale --ndim --gdim --seed --max-minutes \
+        --checkpoint --checkpoint-every --resume --metrics --quiet --help; do
+        assert_output_has "$opt"
+    done
+    assert_output_has "(default 300)"
+    assert_output_has "128 nb101, 32 nb201"
+    assert_output_has "(default 0.0001)"
+    assert_output_has "(default 0.005)"
+    assert_output_has "(default 250)"
+    assert_output_has "(default 56)"
+}
+
+@test "trains: a model file, metrics with a header and a decreasing loss, one line per epoch on stderr" {
+    # one full batch per epoch, so that the loss goes down without minibatch noise
+    run svge-train --ndim 8 --gdim 4 --batch 8 --epochs 3 --lr 1e-3 -o "$T/m" --metrics "$T/met" < "$D"
+    assert_status 0
+    assert_output_has "svge-train: nb201: 8 graphs, 1 batches of 8"
+    assert_output_has "epoch 3/3 loss "
+    assert_output_has " graphs/s "
+    [ -s "$T/m" ]
+    [ "$(head -c 7 "$T/m")" = SVGEMDL ]
+    [ "$(head -1 "$T/met")" = "$(printf 'epoch\tloss\trecon\tkl\tlr\tgraphs_per_s\tseconds')" ]
+    [ "$(tail -n +2 "$T/met" | wc -l)" -eq 3 ]
+    run losses "$T/met"
+    echo "$output"
+    awk 'NR > 1 && $1 >= prev { exit 1 } { prev = $1 }' <<< "$output"
+    ! ls "$T" | grep -q tmp
+}
+
+@test "the last partial batch counts: 8 graphs in batches of 3 are 3 batches" {
+    run svge-train --ndim 8 --gdim 4 --batch 3 --epochs 1 -o "$T/m" < "$D"
+    assert_status 0
+    assert_output_has "8 graphs, 3 batches of 3"
+    assert_output_has "epoch 1/1 loss"
+}
+
+@test "deterministic: the same input and seed give the same model bytes; another seed does not" {
+    svge-train "${TINY[@]}" --epochs 3 -o "$T/a" < "$D"
+    svge-train "${TINY[@]}" --epochs 3 -o "$T/b" < "$D"
+    cmp "$T/a" "$T/b"
+    svge-train "${TINY[@]}" --epochs 3 --seed 2 -o "$T/c" < "$D"
+    ! cmp -s "$T/a" "$T/c"
+}
+
+@test "resume: 2 epochs + checkpoint, then --resume to 4, is bitwise the 4-epoch model" {
+    svge-train "${TINY[@]}" --epochs 4 -o "$T/straight" < "$D"
+    svge-train "${TINY[@]}" --epochs 2 --checkpoint "$T/c" --checkpoint-every 2 -o "$T/half" < "$D"
+    [ -s "$T/c" ]
+    ! cmp -s "$T/half" "$T/straight"
+    svge-train -q --resume "$T/c" --epochs 4 -o "$T/resumed" < "$D"
+    cmp "$T/straight" "$T/resumed"
+    # a checkpoint taken mid-run (every epoch) changes nothing either
+    svge-train "${TINY[@]}" --epochs 4 --checkpoint "$T/c1" --checkpoint-every 1 -o "$T/with-ckpt" < "$D"
+    cmp "$T/straight" "$T/with-ckpt"
+}
+
+@test "resume: contradicting model options or too few epochs are usage errors" {
+    svge-train "${TINY[@]}" --epochs 2 --checkpoint "$T/c" -o "$T/m" < "$D"
+    run svge-train --resume "$T/c" --ndim 10 --epochs 4 -o "$T/x" < "$D"
+    assert_status 2
+    assert_output_has "differ from the checkpoint's"
+    run svge-train --resume "$T/c" --epochs 1 -o "$T/x" < "$D"
+    assert_status 2
+    assert_output_has "already done 2 epochs"
+    [ ! -e "$T/x" ]
+}
+
+@test "--max-minutes stops after the first epoch past the limit and writes that model" {
+    run svge-train --ndim 8 --gdim 4 --batch 3 --epochs 1000 --max-minutes 0.000001 -o "$T/m" --metrics "$T/met" < "$D"
+    assert_status 0
+    assert_output_has "stopped after epoch 1 of 1000: --max-minutes"
+    [ -s "$T/m" ]
+    [ "$(tail -n +2 "$T/met" | wc -l)" -eq 1 ]
+    svge-train "${TINY[@]}" --epochs 1 -o "$T/one" < "$D"
+    cmp "$T/m" "$T/one"
+}
+
+@test "usage errors exit 2" {
+    run svge-train < "$D"
+    assert_status 2
+    assert_output_has "-o MODEL"
+    assert_output_has "Try 'svge-train --help'."
+    local bad
+    for bad in "--epochs 0" "--epochs x" "--batch 0" "--batch -1" "--lr -1" "--lr nan" "--beta abc" \
+        "--ndim 7" "--ndim 0" "--gdim 0" "--seed 4294967296" "--max-minutes -2" "--checkpoint-every 0" \
+        "--bogus" "-x"; do
+        run svge-train -o "$T/m" $bad < "$D"
+        [ "$status" -eq 2 ] || { echo "$bad: exit $status: $output" >&2; return 1; }
+    done
+    run svge-train -o "$T/m" --bogus < "$D"
+    assert_output_has "unknown option '--bogus'"
+    run svge-train -o "$T/m" a b
+    assert_status 2
+    [ ! -e "$T/m" ]
+}
+
+@test "bad streams are refused with the reader's message, and no model file is written" {
+    assert_rejects_bad_streams svge-train -o "$T/m"
+    [ ! -e "$T/m" ]
+    [ "$(ls "$T")" = bad-streams ] || { ls "$T" >&2; return 1; }
+}
+
+@test "bad input: mixed spaces, an invalid graph (a cycle), no records" {
+    { cat "$D"; graph-parse enas6 | stream-split --shard 0/100000; } > "$T/mixed"
+    run svge-train -o "$T/m" < "$T/mixed"
+    assert_status 1
+    assert_output_has "svge-train: stdin: record 9: space enas6, but the training set so far is nb201"
+    echo '{"v":1,"space":"nb201","ops":["input","avg_pool_3x3","nor_conv_1x1","skip_connect","nor_conv_1x1","skip_connect","skip_connect","output"],"edges":[[0,1],[0,2],[0,4],[1,3],[3,1],[1,5],[2,6],[3,6],[4,7],[5,7],[6,7]]}' |
+        jsonl-to-stream > "$T/cyc"
+    run svge-train -o "$T/m" < "$T/cyc"
+    assert_status 1
+    assert_output_has "svge-train: stdin: record 1: invalid nb201 graph"
+    printf '' | jsonl-to-stream > "$T/none"
+    run svge-train -o "$T/m" "$T/none"
+    assert_status 1
+    assert_output_has "no graph records"
+    [ ! -e "$T/m" ]
+}
+
+@test "an unwritable output directory is an I/O error (exit 3), found before training" {
+    run svge-train "${TINY[@]}" -o "$T/no/such/dir/m" < "$D"
+    assert_status 3
+    assert_output_has "svge-train: $T/no/such/dir/m: cannot write in directory"
+    run svge-train "${TINY[@]}" -o "$T/m" --checkpoint "$T/nodir/c" < "$D"
+    assert_status 3
+    run svge-train "${TINY[@]}" -o "$T/m" --metrics "$T/nodir/met" < "$D"
+    assert_status 3
+    [ ! -e "$T/m" ]
+}
