@@ -1,0 +1,299 @@
+/* svge-decode: decode latent points ("z" of records written by svge-encode or bo-propose) into
+ * graph records with the SVGe decoder (lib/decode.h).
+ *
+ * Every output graph is one "unit" (input point p, sample s). A unit is decoded K times (K = --tries,
+ * 1 without it) and the most common valid decoding is kept (decode_mode_index; the first try if none
+ * is valid). Decoding r of unit (p, s), r = 0..K-1, draws from its own random stream, seeded with
+ * decode_stream_seed(seed, p | s << 32 | r << 48, 0): p is the point's 0-based index in the input,
+ * so a graph does not depend on the batching, on --samples beyond s or on --tries beyond r (try 0 of
+ * sample s is what decoding without --tries gives). Units are collected until about ROWS decodings
+ * are pending, then decoded in one decode_batch call (one GEMM over all of them per step) and
+ * written, so memory does not grow with the stream. An error in record N first writes the graphs of
+ * the records before N. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "decode.h"
+#include "graph.h"
+#include "modelfile.h"
+#include "record.h"
+#include "stream.h"
+#include "svge.h"
+#include "util.h"
+
+void openblas_set_num_threads(int num_threads);
+
+#define ROWS 512          /* decodings per decode_batch call (at least K) */
+#define MAX_SAMPLES 65536
+#define MAX_TRIES 4096
+
+static void usage(void) {
+    printf("Usage: %s -m MODEL [OPTION]... [FILE]\n"
+           "Read records with a latent point (FILE, or stdin if absent or '-') and write graph records\n"
+           "decoded from them by the SVGe model MODEL (a file written by svge-train) to stdout.\n"
+           "\n"
+           "Each input record needs \"z\": an array of numbers (float32 or float64) of the model's\n"
+           "graph_embedding_dim, and \"model\": the id of the model that made it, which must be this\n"
+           "model's id. Each output record has, in order: \"v\", \"id\" (the output's 0-based running\n"
+           "index), \"space\", \"ops\", \"edges\" (the graph), \"source_id\" (the input record's \"id\", if it\n"
+           "has one), \"decode\" {\"mode\", \"seed\", \"sample\" (0..N-1), \"tries\", \"valid\" (the graph is\n"
+           "valid in its space), \"merged\" (the forward and backward passes were merged by union; false\n"
+           "with --forward-only or when their node counts differ)}, \"z\" (float32) and \"model\".\n"
+           "Output graphs need not be valid; see \"valid\".\n"
+           "\n"
+           "  -m, --model MODEL  the model file (required)\n"
+           "      --mode M       sample: draw node types and edges from the decoder's distributions;\n"
+           "                     argmax: the most likely type, an edge iff p > 0.5 (default sample)\n"
+           "      --samples N    output graphs per input point, 1..%d (default 1)\n"
+           "      --tries K      decode each sample K times, 1..%d, and output the most common valid\n"
+           "                     decoding (the first one if none is valid) (default: not given, i.e. 1)\n"
+           "      --seed S       base of every decoding's random stream, 0..4294967295 (default 1);\n"
+           "                     graph p's sample s is the same whatever the batch, --samples or input\n"
+           "                     after it\n"
+           "      --forward-only only the forward pass, no union with the backward pass (default: both)\n"
+           "      --any-model    accept records without \"model\" (a \"model\" of another model is still\n"
+           "                     refused)\n"
+           "  -h, --help         show this help and exit\n"
+           "\n"
+           "Exit status: 0 ok, 1 bad input or model, 2 usage error, 3 I/O or system error.\n",
+           tool_name(), MAX_SAMPLES, MAX_TRIES);
+}
+
+typedef struct {
+    const char *model, *input;
+    decode_mode mode;
+    int samples, tries, tries_given;
+    uint32_t seed;
+    int forward_only, any_model;
+} options;
+
+enum { OPT_MODE = 256, OPT_SAMPLES, OPT_TRIES, OPT_SEED, OPT_FORWARD_ONLY, OPT_ANY_MODEL };
+
+static uint64_t num_arg(const char *opt, const char *s, uint64_t lo, uint64_t hi) {
+    uint64_t u;
+    if (parse_u64(s, &u) || u < lo || u > hi)
+        die_usage("%s: '%s' is not an integer in %llu..%llu", opt, s, (unsigned long long)lo,
+                  (unsigned long long)hi);
+    return u;
+}
+
+static void parse_args(int argc, char **argv, options *o) {
+    static const struct option longopts[] = {
+        {"model", required_argument, NULL, 'm'},
+        {"mode", required_argument, NULL, OPT_MODE},
+        {"samples", required_argument, NULL, OPT_SAMPLES},
+        {"tries", required_argument, NULL, OPT_TRIES},
+        {"seed", required_argument, NULL, OPT_SEED},
+        {"forward-only", no_argument, NULL, OPT_FORWARD_ONLY},
+        {"any-model", no_argument, NULL, OPT_ANY_MODEL},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    *o = (options){.mode = DECODE_SAMPLE, .samples = 1, .tries = 1, .seed = 1};
+    opterr = 0; /* our own messages, through die_usage */
+    int c;
+    while ((c = getopt_long(argc, argv, ":hm:", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'm': o->model = optarg; break;
+        case OPT_MODE:
+            if (strcmp(optarg, "sample") == 0) o->mode = DECODE_SAMPLE;
+            else if (strcmp(optarg, "argmax") == 0) o->mode = DECODE_ARGMAX;
+            else die_usage("--mode: '%s' is neither 'sample' nor 'argmax'", optarg);
+            break;
+        case OPT_SAMPLES: o->samples = (int)num_arg("--samples", optarg, 1, MAX_SAMPLES); break;
+        case OPT_TRIES:
+            o->tries = (int)num_arg("--tries", optarg, 1, MAX_TRIES);
+            o->tries_given = 1;
+            break;
+        case OPT_SEED: o->seed = (uint32_t)num_arg("--seed", optarg, 0, UINT32_MAX); break;
+        case OPT_FORWARD_ONLY: o->forward_only = 1; break;
+        case OPT_ANY_MODEL: o->any_model = 1; break;
+        case 'h': usage(); exit(EXIT_OK);
+        case ':': die_usage("option '%s' needs an argument", argv[optind - 1]);
+        default:
+            if (optopt && optopt < 256) die_usage("unknown option '-%c'", optopt);
+            die_usage("unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (!o->model) die_usage("no model given (-m MODEL)");
+    if (argc - optind > 1) die_usage("too many arguments (at most one FILE)");
+    o->input = optind < argc ? argv[optind] : NULL;
+}
+
+/* Units waiting to be decoded: unit u has K rows (its tries) u*K .. u*K+K-1. */
+typedef struct {
+    int count, cap, K, D;
+    float *c;          /* (cap*K, D): each row's latent point */
+    uint64_t *ids;     /* (cap*K): each row's stream id */
+    graph *g;          /* (cap*K): decodings */
+    uint8_t *flags;    /* (cap*K) */
+    int *sample;       /* (cap) */
+    int *has_src;      /* (cap) */
+    uint64_t *src;     /* (cap) */
+} units;
+
+typedef struct {
+    const options *o;
+    svge_model *m;
+    decode_ws ws;
+    decode_opts dopts;
+    const space_info *sp;
+    const char *id;
+    uint64_t out_id;
+} decoder;
+
+static void pack_floats(msgpack_packer *pk, const float *v, int n) {
+    msgpack_pack_array(pk, (size_t)n);
+    for (int i = 0; i < n; i++) msgpack_pack_float(pk, v[i]);
+}
+
+static void flush(units *u, decoder *d, rec_writer *w) {
+    if (u->count == 0) return;
+    const int K = u->K, D = u->D;
+    if (decode_batch(&d->ws, &d->m->dec, u->c, u->count * K, u->ids, &d->dopts, u->g, u->flags))
+        die(EXIT_DATA, "internal error: decode_batch refused its options");
+    msgpack_packer *pk = rw_packer(w);
+    for (int i = 0; i < u->count; i++) {
+        int best = K == 1 ? 0 : decode_mode_index(d->sp, u->g + (size_t)i * K, K, NULL);
+        if (best < 0) best = 0; /* no valid try: the first */
+        const size_t row = (size_t)i * K + best;
+        const graph *g = &u->g[row];
+        char why[256];
+        const bool valid = graph_check(d->sp, g, why, sizeof why) == 0;
+        const bool merged = !d->o->forward_only && !(u->flags[row] & DECODE_NMISMATCH);
+        msgpack_pack_map(pk, 8 + (u->has_src[i] ? 1 : 0));
+        pack_kv_i64(pk, "v", STREAM_FORMAT_VERSION);
+        pack_kv_i64(pk, "id", (int64_t)d->out_id++);
+        graph_pack(pk, d->sp, g);
+        if (u->has_src[i]) {
+            pack_cstr(pk, "source_id");
+            msgpack_pack_uint64(pk, u->src[i]);
+        }
+        pack_cstr(pk, "decode");
+        msgpack_pack_map(pk, 6);
+        pack_kv_str(pk, "mode", d->o->mode == DECODE_ARGMAX ? "argmax" : "sample");
+        pack_kv_i64(pk, "seed", d->o->seed);
+        pack_kv_i64(pk, "sample", u->sample[i]);
+        pack_kv_i64(pk, "tries", K);
+        pack_kv_bool(pk, "valid", valid);
+        pack_kv_bool(pk, "merged", merged);
+        pack_cstr(pk, "z");
+        pack_floats(pk, u->c + (size_t)i * K * D, D);
+        pack_kv_str(pk, "model", d->id);
+        rw_end_record(w);
+    }
+    u->count = 0;
+}
+
+/* The record's latent point into z (D), or a message naming the problem (rr_fail). The caller
+ * flushes first, so the graphs of earlier records are written. Returns 0 or -1 with why. */
+static int read_z(const msgpack_object *rec, int D, float *z, char *why, size_t whylen) {
+    const msgpack_object *o = rec_get(rec, "z");
+    if (!o) return snprintf(why, whylen, "no \"z\" field"), -1;
+    if (o->type != MSGPACK_OBJECT_ARRAY)
+        return snprintf(why, whylen, "field \"z\" is %s, not an array of numbers", obj_type_name(o)), -1;
+    if ((int64_t)o->via.array.size != D)
+        return snprintf(why, whylen, "field \"z\" has %u numbers, this model's latent has %d",
+                        o->via.array.size, D), -1;
+    for (int d = 0; d < D; d++) {
+        const msgpack_object *e = &o->via.array.ptr[d];
+        if (!obj_is_number(e))
+            return snprintf(why, whylen, "field \"z\": element %d is %s, not a number", d, obj_type_name(e)), -1;
+        const double x = obj_double(e);
+        if (!(x >= -3.4028234663852886e38 && x <= 3.4028234663852886e38))
+            return snprintf(why, whylen, "field \"z\": element %d (%g) is out of float32 range", d, x), -1;
+        z[d] = (float)x;
+    }
+    return 0;
+}
+
+int main(int argc, char **argv) {
+    tool_init(argv[0]);
+    openblas_set_num_threads(1);
+    options o;
+    parse_args(argc, argv, &o);
+
+    model_file *f = mf_read(o.model);
+    svge_config cfg;
+    svge_config_read(f, &cfg);
+    svge_model m;
+    char err[400];
+    if (svge_build(&m, &cfg, 1, err, sizeof err)) die(EXIT_DATA, "%s: %s", mf_name(f), err);
+    svge_load(&m, f);
+    char id[MF_ID_LEN + 1];
+    snprintf(id, sizeof id, "%s", mf_id(f));
+    mf_free(f);
+
+    decoder d = {.o = &o, .m = &m, .sp = space_get(cfg.space), .id = id};
+    d.dopts = (decode_opts){.max_n = d.sp->max_nodes, .mode = o.mode, .forward_only = o.forward_only,
+                            .seed = o.seed};
+    if (decode_ws_init(&d.ws, m.dcfg, ROWS, d.sp->max_nodes))
+        die(EXIT_IO, "cannot allocate the decoder's workspace");
+
+    const int K = o.tries, D = cfg.D;
+    units u = {.K = K, .D = D, .cap = ROWS / K > 0 ? ROWS / K : 1};
+    const size_t rows = (size_t)u.cap * K;
+    u.c = xcalloc(rows * D, sizeof(float));
+    u.ids = xcalloc(rows, sizeof *u.ids);
+    u.g = xcalloc(rows, sizeof *u.g);
+    u.flags = xcalloc(rows, 1);
+    u.sample = xcalloc((size_t)u.cap, sizeof *u.sample);
+    u.has_src = xcalloc((size_t)u.cap, sizeof *u.has_src);
+    u.src = xcalloc((size_t)u.cap, sizeof *u.src);
+    float *z = xcalloc((size_t)D, sizeof(float));
+
+    rec_reader *r = rr_open(o.input);
+    rec_writer *w = rw_open(NULL, 0);
+    const msgpack_object *rec;
+    while ((rec = rr_next(r))) {
+        const uint64_t p = rr_count(r) - 1; /* the point's 0-based index */
+        char why[256];
+        const char *mid;
+        uint32_t mlen;
+        int got = rec_get_str(rec, "model", &mid, &mlen);
+        if (got < 0) {
+            flush(&u, &d, w);
+            rr_fail(r, "field \"model\" is %s, not a string", obj_type_name(rec_get(rec, "model")));
+        }
+        if (got == 0 && !o.any_model) {
+            flush(&u, &d, w);
+            rr_fail(r, "no \"model\" field: a latent of unknown origin (--any-model accepts it)");
+        }
+        if (got == 1 && (mlen != MF_ID_LEN || memcmp(mid, id, MF_ID_LEN) != 0)) {
+            flush(&u, &d, w);
+            rr_fail(r, "latent from model %.*s, this is model %s", mlen > 64 ? 64 : (int)mlen, mid, id);
+        }
+        if (read_z(rec, D, z, why, sizeof why)) {
+            flush(&u, &d, w);
+            rr_fail(r, "%s", why);
+        }
+        int64_t src = 0;
+        const msgpack_object *ido = rec_get(rec, "id");
+        if (ido && ido->type != MSGPACK_OBJECT_POSITIVE_INTEGER) {
+            flush(&u, &d, w);
+            rr_fail(r, "field \"id\" is %s, not an unsigned integer", obj_type_name(ido));
+        }
+        if (ido) src = (int64_t)ido->via.u64;
+        for (int s = 0; s < o.samples; s++) {
+            const int i = u.count;
+            for (int k = 0; k < K; k++) {
+                const size_t row = (size_t)i * K + k;
+                memcpy(u.c + row * D, z, (size_t)D * sizeof(float));
+                u.ids[row] = p ^ ((uint64_t)s << 32) ^ ((uint64_t)k << 48);
+            }
+            u.sample[i] = s;
+            u.has_src[i] = ido != NULL;
+            u.src[i] = (uint64_t)src;
+            if (++u.count == u.cap) flush(&u, &d, w);
+        }
+    }
+    flush(&u, &d, w);
+    rr_close(r);
+    rw_close(w);
+    free(z), free(u.c), free(u.ids), free(u.g), free(u.flags), free(u.sample), free(u.has_src), free(u.src);
+    decode_ws_free(&d.ws);
+    svge_free(&m);
+    return EXIT_OK;
+}

@@ -1,0 +1,204 @@
+/* svge-encode: add each graph record's latent point: "z", the SVGe encoder's mean (eval mode, no
+ * noise), optionally "z_logvar", and "model", the id of the model that made them.
+ *
+ * Records are processed in batches of --batch so that the encoder runs one GEMM over all nodes of a
+ * batch. Each record's output is packed when it is read, with float32 placeholders for z (and
+ * z_logvar) that are filled in once the batch is encoded, so no record is parsed twice and memory
+ * does not grow with the stream. An error in record N first writes the records before N. */
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "graph.h"
+#include "modelfile.h"
+#include "record.h"
+#include "stream.h"
+#include "svge.h"
+#include "util.h"
+
+void openblas_set_num_threads(int num_threads);
+
+#define DEFAULT_BATCH 512
+#define MAX_BATCH 65536
+#define MODEL_MAX_G 1024 /* graphs per encoder forward (larger batches run in chunks) */
+
+static void usage(void) {
+    printf("Usage: %s -m MODEL [OPTION]... [FILE]\n"
+           "Read graph records (FILE, or stdin if absent or '-') and write them to stdout with their latent\n"
+           "point from the SVGe model MODEL (a file written by svge-train):\n"
+           "  \"z\"         array of float32 (the model's graph_embedding_dim): the encoder mean, eval mode\n"
+           "  \"z_logvar\"  array of float32: the encoder log-variance (only with --logvar)\n"
+           "  \"model\"     the model id: 16 hex digits of the model file's checksum\n"
+           "Existing fields of these names are replaced; every other field is passed through in order.\n"
+           "\n"
+           "Every graph must be valid (formats/records.md) and of the model's space; anything else is an\n"
+           "error naming the record.\n"
+           "\n"
+           "  -m, --model MODEL  the model file (required)\n"
+           "      --logvar       also write \"z_logvar\"\n"
+           "      --batch N      graphs encoded together, 1..%d (default %d); it changes speed only\n"
+           "                     (and at most the last float bits, from BLAS rounding)\n"
+           "  -h, --help         show this help and exit\n"
+           "\n"
+           "Exit status: 0 ok, 1 bad input or model, 2 usage error, 3 I/O or system error.\n",
+           tool_name(), MAX_BATCH, DEFAULT_BATCH);
+}
+
+typedef struct {
+    const char *model, *input;
+    int logvar;
+    int batch;
+} options;
+
+enum { OPT_LOGVAR = 256, OPT_BATCH };
+
+static void parse_args(int argc, char **argv, options *o) {
+    static const struct option longopts[] = {
+        {"model", required_argument, NULL, 'm'},
+        {"logvar", no_argument, NULL, OPT_LOGVAR},
+        {"batch", required_argument, NULL, OPT_BATCH},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    *o = (options){.batch = DEFAULT_BATCH};
+    opterr = 0; /* our own messages, through die_usage */
+    int c;
+    uint64_t u;
+    while ((c = getopt_long(argc, argv, ":hm:", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'm': o->model = optarg; break;
+        case OPT_LOGVAR: o->logvar = 1; break;
+        case OPT_BATCH:
+            if (parse_u64(optarg, &u) || u < 1 || u > MAX_BATCH)
+                die_usage("--batch: '%s' is not an integer in 1..%d", optarg, MAX_BATCH);
+            o->batch = (int)u;
+            break;
+        case 'h': usage(); exit(EXIT_OK);
+        case ':': die_usage("option '%s' needs an argument", argv[optind - 1]);
+        default:
+            if (optopt && optopt < 256) die_usage("unknown option '-%c'", optopt);
+            die_usage("unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (!o->model) die_usage("no model given (-m MODEL)");
+    if (argc - optind > 1) die_usage("too many arguments (at most one FILE)");
+    o->input = optind < argc ? argv[optind] : NULL;
+}
+
+/* Records read but not yet written. Output bytes of record i are out[off[i], off[i+1]); its z
+ * placeholders (D packed float32, 5 bytes each) start at zoff[i], its z_logvar ones at lvoff[i]. */
+typedef struct {
+    int count, cap, D;
+    graph *g;
+    size_t *off, *zoff, *lvoff;
+    float *mu, *logvar; /* (cap, D) */
+    msgpack_sbuffer out;
+} batch;
+
+/* Overwrite n packed float32 placeholders at p with v (msgpack float32: 0xca, big-endian bits). */
+static void patch_floats(char *p, const float *v, int n) {
+    for (int d = 0; d < n; d++, p += 5) {
+        uint32_t bits;
+        memcpy(&bits, &v[d], 4);
+        p[0] = (char)0xca;
+        p[1] = (char)(bits >> 24);
+        p[2] = (char)(bits >> 16);
+        p[3] = (char)(bits >> 8);
+        p[4] = (char)bits;
+    }
+}
+
+static void flush(batch *b, svge_model *m, rec_writer *w) {
+    if (b->count == 0) return;
+    if (svge_encode(m, b->g, b->count, b->mu, b->logvar))
+        die(EXIT_DATA, "internal error: a checked graph does not fit the model");
+    for (int i = 0; i < b->count; i++) {
+        patch_floats(b->out.data + b->zoff[i], b->mu + (size_t)i * b->D, b->D);
+        if (b->logvar) patch_floats(b->out.data + b->lvoff[i], b->logvar + (size_t)i * b->D, b->D);
+        rw_write_raw(w, b->out.data + b->off[i], b->off[i + 1] - b->off[i]);
+    }
+    b->count = 0;
+    b->out.size = 0;
+}
+
+int main(int argc, char **argv) {
+    tool_init(argv[0]);
+    openblas_set_num_threads(1);
+    options o;
+    parse_args(argc, argv, &o);
+
+    model_file *f = mf_read(o.model);
+    svge_config cfg;
+    svge_config_read(f, &cfg);
+    svge_model m;
+    char err[400];
+    if (svge_build(&m, &cfg, o.batch < MODEL_MAX_G ? o.batch : MODEL_MAX_G, err, sizeof err))
+        die(EXIT_DATA, "%s: %s", mf_name(f), err);
+    svge_load(&m, f);
+    char id[MF_ID_LEN + 1];
+    snprintf(id, sizeof id, "%s", mf_id(f));
+    mf_free(f);
+    const space_info *msp = space_get(cfg.space);
+    const int D = cfg.D;
+
+    rec_reader *r = rr_open(o.input);
+    rec_writer *w = rw_open(NULL, 0);
+    batch b = {.cap = o.batch, .D = D};
+    b.g = xcalloc((size_t)b.cap, sizeof *b.g);
+    b.off = xcalloc((size_t)b.cap + 1, sizeof *b.off);
+    b.zoff = xcalloc((size_t)b.cap, sizeof *b.zoff);
+    b.lvoff = xcalloc((size_t)b.cap, sizeof *b.lvoff);
+    b.mu = xcalloc((size_t)b.cap * D, sizeof(float));
+    b.logvar = o.logvar ? xcalloc((size_t)b.cap * D, sizeof(float)) : NULL;
+    msgpack_sbuffer_init(&b.out);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &b.out, msgpack_sbuffer_write);
+    static const char *const drop[] = {"z", "z_logvar", "model", NULL};
+
+    const msgpack_object *rec;
+    while ((rec = rr_next(r))) {
+        char why[512];
+        const space_info *sp;
+        graph *g = &b.g[b.count];
+        if (graph_read(rec, &sp, g, why, sizeof why) != 0) {
+            flush(&b, &m, w);
+            rr_fail(r, "%s", why);
+        }
+        if (sp != msp) {
+            flush(&b, &m, w);
+            rr_fail(r, "graph of space %s, this model is for %s", sp->name, msp->name);
+        }
+        if (g->n > m.max_n) {
+            flush(&b, &m, w);
+            rr_fail(r, "%d nodes, this model takes at most %d", g->n, m.max_n);
+        }
+        if (graph_check(sp, g, why, sizeof why) != 0) {
+            flush(&b, &m, w);
+            rr_fail(r, "invalid %s graph: %s", sp->name, why);
+        }
+        int i = b.count;
+        b.off[i] = b.out.size;
+        pack_enriched_begin(&pk, rec, drop, o.logvar ? 3 : 2);
+        pack_cstr(&pk, "z");
+        msgpack_pack_array(&pk, (size_t)D);
+        b.zoff[i] = b.out.size;
+        for (int d = 0; d < D; d++) msgpack_pack_float(&pk, 0.0f);
+        if (o.logvar) {
+            pack_cstr(&pk, "z_logvar");
+            msgpack_pack_array(&pk, (size_t)D);
+            b.lvoff[i] = b.out.size;
+            for (int d = 0; d < D; d++) msgpack_pack_float(&pk, 0.0f);
+        }
+        pack_kv_str(&pk, "model", id);
+        b.off[i + 1] = b.out.size;
+        if (++b.count == b.cap) flush(&b, &m, w);
+    }
+    flush(&b, &m, w);
+    rr_close(r);
+    rw_close(w);
+    msgpack_sbuffer_destroy(&b.out);
+    free(b.g), free(b.off), free(b.zoff), free(b.lvoff), free(b.mu), free(b.logvar);
+    svge_free(&m);
+    return EXIT_OK;
+}
