@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # results-table.sh METRICS.zst...: one Markdown table of svge-metrics records (one row per space).
 set -euo pipefail
-BIN=$(cd "$(dirname "$0")/../bin" && pwd)
+BIN=${BIN:-$(cd "$(dirname "$0")/../bin" && pwd)}
 echo "| space | recon | recon (iso) | valid | unique | unique (iso) | novel | novel (iso) | test graphs |"
 echo "| --- | --- | --- | --- | --- | --- | --- | --- | --- |"
 for f in "$@"; do
