@@ -39,3 +39,13 @@ for tool in stream-to-jsonl graph-hash "stream-split --shard 0/2"; do
 done
 row "jsonl-to-stream 1x" $N "jsonl-to-stream < $tmp/nb101.jsonl > /dev/null"
 row "jsonl-to-stream 4x" $((4 * N)) "jsonl-to-stream < $tmp/x4.jsonl > /dev/null"
+
+echo "== SVGe model (NB101 dims, batch 128)"
+# 4,096 real NB101 cells (1% split, seed 1, first 4,096); one process per task so that each peak RSS
+# is that task's own (ru_maxrss is a process-wide maximum). One OpenBLAS thread.
+if [ -x "$BUILD/bench/model_bench" ]; then
+    stream-split --ratio 0.01 --seed 1 < "$tmp/nb101.zst" > "$tmp/nb101_1pct.zst"
+    for what in train encode decode; do
+        "$BUILD/bench/model_bench" --what "$what" --graphs 4096 --seconds 10 < "$tmp/nb101_1pct.zst"
+    done
+fi

@@ -1,0 +1,305 @@
+/* model_bench: throughput, peak memory and analytic FLOPs of the SVGe model on NB101-shaped data.
+ *
+ *   graph-parse nb101 | stream-split --ratio 0.01 --seed 1 | model_bench [--what train|encode|decode|all]
+ *       [--graphs N] [--seconds S] [--batch B]
+ *
+ * Reads graph records on stdin (one space; NB101 expected), keeps up to --graphs of them (default
+ * all), builds a model at the reference dims (K of the space, ndim 250, gdim 56) with svge_init,
+ * then times, each for about --seconds (default 10) after a short warm-up, on one OpenBLAS thread:
+ *   train   svge_train_step + svge_update over shuffled batches of --batch (128) graphs, batch
+ *           gathering included ("end to end" with the data already in memory);
+ *   encode  svge_encode (eval mode, z = mu) over batches of --batch graphs;
+ *   decode  decode_batch of --batch latent points z ~ N(0,1) per call: DECODE_SAMPLE, both
+ *           directions, union merge (the reference's stochastic decoding), max_n of the space.
+ * Prints per task "TASK: N graphs in S s = R graphs/s (reference ...; target ...)", the peak RSS
+ * after the phase (getrusage ru_maxrss: a process-wide maximum, so with --what all the later
+ * phases' values include the earlier ones; run one task per process for per-task peaks), and the
+ * analytic GEMM FLOPs per graph with the achieved GFLOP/s.
+ *
+ * FLOP count: 2*M*N*K for every matrix product the code performs (lib/encoder.c, lib/mpass.c,
+ * lib/nn.c, lib/decoder.c, lib/decode.c), per graph from its node count(s); elementwise work
+ * (gathers, biases, activations, GRU gates, losses, Adam) is omitted. Backward = 2 x forward (an
+ * input-gradient and a weight-gradient product per forward product; the few input gradients the
+ * code skips make this a slight over-count). Decoding counts the node counts actually generated
+ * in each direction (from the workspace's gen[]), which for an untrained model are random. */
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "decode.h"
+#include "graph.h"
+#include "record.h"
+#include "rng.h"
+#include "space.h"
+#include "stream.h"
+#include "svge.h"
+#include "util.h"
+
+void openblas_set_num_threads(int num_threads);
+
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static double peak_rss_mb(void) {
+    struct rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return (double)ru.ru_maxrss / 1024.0;
+}
+
+/* ---------------------------------------------------------------- analytic FLOPs */
+typedef struct {
+    double C, C2, D, K, OC, WR;
+} dims;
+
+static dims dims_of(const svge_config *cfg) {
+    dims d = {.C = cfg->C2 / 2, .C2 = cfg->C2, .D = cfg->D, .K = cfg->K};
+    d.OC = d.C2 + d.D;
+    d.WR = d.C2 + 2 * d.D;
+    return d;
+}
+
+/* One message-passing layer per node (lib/mpass.c): msg Linear 2C->2C, GRU W_ih 2C->3C, W_hh C->3C. */
+static double mpass_node(const dims *d) { return 2 * (2 * d->C) * (2 * d->C) + 2 * (2 * d->C) * (3 * d->C) + 2 * d->C * (3 * d->C); }
+/* One gated-sum readout per node (lib/nn.c): f Linear Cin->D and gate Linear Cin->1. */
+static double gsum_node(double Cin, double D) { return 2 * Cin * (D + 1); }
+
+/* Encoder forward of one graph of n nodes: 2 streams x ENC_LAYERS layers, two readouts on 2C. */
+static double enc_fwd(const dims *d, int n) {
+    return n * (2 * ENC_LAYERS * mpass_node(d) + 2 * gsum_node(2 * d->C, d->D));
+}
+
+/* One generator step with m existing nodes (lib/decoder.c step_propagate/nodeadd/newnode). */
+static double flops_dec_step(const dims *d, int m) {
+    double f = 0;
+    if (m > 1) f += m * (2 * DEC_LAYERS * mpass_node(d) + 2 * gsum_node(d->C2, d->D));
+    else f += 2 * (2 * d->C2 * d->D);                     /* the readouts' Linear parts only */
+    f += 2 * (2 * d->D) * d->D + 2 * d->D * d->K;          /* nodeAdd f_an, f_an_2 */
+    f += 2 * d->WR * d->OC + 2 * d->OC * d->C2;            /* nodeInit f_init, f_init_2 */
+    if (m > 1) f += 2 * d->WR * d->OC + m * (2 * d->C2 * d->OC + 2 * d->OC); /* edges: q, f_s_1 rows, f_s_2 */
+    return f;
+}
+
+/* One direction of the decoder for a graph of n nodes: the start node, then steps m = 1..n-1. */
+static double flops_dec_dir(const dims *d, int n) {
+    if (n < 2) return 0;
+    double f = 2 * d->OC * d->OC + 2 * d->OC * d->C2;      /* f_start, f_start_2 */
+    for (int m = 1; m < n; m++) f += flops_dec_step(d, m);
+    return f;
+}
+
+/* ---------------------------------------------------------------- data */
+typedef struct {
+    graph *g;
+    size_t n, cap;
+    const space_info *sp;
+} dataset;
+
+static void read_graphs(dataset *ds, size_t limit) {
+    if (isatty(STDIN_FILENO))
+        die_usage("no record stream on stdin: pipe NB101 graphs in, e.g. "
+                  "graph-parse nb101 | stream-split --ratio 0.01 --seed 1 | model_bench");
+    rec_reader *r = rr_open(NULL);
+    const msgpack_object *rec;
+    *ds = (dataset){0};
+    while (ds->n < limit && (rec = rr_next(r))) {
+        const space_info *sp;
+        graph g;
+        char why[512];
+        if (graph_read(rec, &sp, &g, why, sizeof why) != 0) rr_fail(r, "%s", why);
+        if (ds->sp && sp != ds->sp) rr_fail(r, "space %s, but the graphs so far are %s", sp->name, ds->sp->name);
+        if (graph_check(sp, &g, why, sizeof why) != 0) rr_fail(r, "invalid %s graph: %s", sp->name, why);
+        ds->sp = sp;
+        if (ds->n == ds->cap) {
+            ds->cap = ds->cap ? 2 * ds->cap : 4096;
+            ds->g = xrealloc(ds->g, ds->cap * sizeof *ds->g);
+        }
+        ds->g[ds->n++] = g;
+    }
+    if (ds->n == 0) die(EXIT_DATA, "%s: no graph records on stdin: nothing to benchmark", rr_name(r));
+    rr_close(r);
+}
+
+static void report(const char *task, long long graphs, double s, const char *ref, double flops_total) {
+    double rate = s > 0 ? (double)graphs / s : 0;
+    printf("%-6s: %lld graphs in %.2f s = %.0f graphs/s (%s)\n", task, graphs, s, rate, ref);
+    printf("%-6s: peak RSS %.1f MB; %.2f MFLOP/graph (GEMM only), %.2f GFLOP/s\n", task,
+           peak_rss_mb(), graphs ? flops_total / (double)graphs / 1e6 : 0, s > 0 ? flops_total / s / 1e9 : 0);
+    fflush(stdout);
+}
+
+/* ---------------------------------------------------------------- main */
+int main(int argc, char **argv) {
+    tool_init(argv[0]);
+    openblas_set_num_threads(1);
+    const char *what = "all";
+    long long limit = -1;
+    double seconds = 10;
+    int batch = 128;
+    for (int i = 1; i < argc; i++) {
+        const char *a = argv[i];
+        if (!strcmp(a, "-h") || !strcmp(a, "--help")) {
+            printf("Usage: model_bench [--what train|encode|decode|all] [--graphs N] [--seconds S] [--batch B]\n"
+                   "Time SVGe training, encoding and stochastic decoding on the graph records of stdin\n"
+                   "(e.g. graph-parse nb101 | stream-split --ratio 0.01 --seed 1 | model_bench).\n"
+                   "  --what     task(s) to time (all)\n"
+                   "  --graphs   graphs to keep from stdin (all)\n"
+                   "  --seconds  timed seconds per task, after a warm-up (10)\n"
+                   "  --batch    graphs per batch (128)\n");
+            return EXIT_OK;
+        }
+        if (i + 1 >= argc) die_usage("%s needs a value", a);
+        const char *v = argv[++i];
+        char *end;
+        if (!strcmp(a, "--what")) {
+            if (strcmp(v, "train") && strcmp(v, "encode") && strcmp(v, "decode") && strcmp(v, "all"))
+                die_usage("--what: train, encode, decode or all, not %s", v);
+            what = v;
+        } else if (!strcmp(a, "--graphs")) {
+            limit = strtoll(v, &end, 10);
+            if (*end || limit < 1) die_usage("--graphs: a positive integer, not %s", v);
+        } else if (!strcmp(a, "--seconds")) {
+            seconds = strtod(v, &end);
+            if (*end || !(seconds > 0) || seconds > 1e6) die_usage("--seconds: a positive number, not %s", v);
+        } else if (!strcmp(a, "--batch")) {
+            long b = strtol(v, &end, 10);
+            if (*end || b < 1 || b > 4096) die_usage("--batch: an integer in 1..4096, not %s", v);
+            batch = (int)b;
+        } else die_usage("unknown option %s", a);
+    }
+    const int all = !strcmp(what, "all");
+    const int do_train = all || !strcmp(what, "train"), do_enc = all || !strcmp(what, "encode"),
+              do_dec = all || !strcmp(what, "decode");
+
+    dataset ds;
+    read_graphs(&ds, limit > 0 ? (size_t)limit : (size_t)-1);
+    double mean_n = 0;
+    for (size_t i = 0; i < ds.n; i++) mean_n += ds.g[i].n;
+    mean_n /= (double)ds.n;
+
+    svge_config cfg = svge_default_config(ds.sp->id);
+    char err[256];
+    svge_model m;
+    if (svge_build(&m, &cfg, batch, err, sizeof err)) die(EXIT_IO, "%s", err);
+    rng_mt rng;
+    rng_seed(&rng, cfg.seed);
+    svge_init(&m, &rng);
+    const dims dm = dims_of(&cfg);
+    printf("== model_bench: %zu %s graphs (mean %.2f nodes), K %d, ndim %d, gdim %d, batch %d, "
+           "%zu parameters, 1 OpenBLAS thread; load peak RSS %.1f MB\n",
+           ds.n, ds.sp->name, mean_n, cfg.K, cfg.C2, cfg.D, batch, m.num_params, peak_rss_mb());
+    fflush(stdout);
+
+    graph *bg = xmalloc((size_t)batch * sizeof *bg);
+    size_t *perm = xmalloc(ds.n * sizeof *perm);
+    for (size_t i = 0; i < ds.n; i++) perm[i] = i;
+
+    if (do_train) {
+        svge_train t;
+        svge_train_init(&t, &m);
+        size_t pos = ds.n; /* forces a shuffle first */
+        long long graphs = 0;
+        double flops = 0, t0 = 0;
+        int timing = 0;
+        double warm_end = now() + (seconds < 10 ? seconds / 10 : 1.0);
+        for (;;) {
+            double tn = now();
+            if (!timing && tn >= warm_end) timing = 1, t0 = tn, graphs = 0, flops = 0;
+            if (timing && tn - t0 >= seconds) break;
+            int B = 0;
+            while (B < batch) { /* gather a batch, reshuffling at the end of each epoch */
+                if (pos == ds.n) {
+                    for (size_t i = ds.n - 1; i > 0; i--) {
+                        size_t j = (size_t)(rng_double(&t.rng) * (double)(i + 1));
+                        if (j > i) j = i;
+                        size_t x = perm[i]; perm[i] = perm[j]; perm[j] = x;
+                    }
+                    pos = 0;
+                }
+                bg[B++] = ds.g[perm[pos++]];
+            }
+            svge_terms terms;
+            if (svge_train_step(&m, bg, B, &t.rng, &terms)) die(EXIT_DATA, "a batch does not fit the model");
+            svge_update(&m, &t);
+            if (!isfinite(terms.total)) die(EXIT_DATA, "training loss is not finite");
+            graphs += B;
+            for (int i = 0; i < B; i++) flops += 3 * (enc_fwd(&dm, bg[i].n) + 2 * flops_dec_dir(&dm, bg[i].n));
+        }
+        report("train", graphs, now() - t0, "reference ~245 end to end / ~340 without data loading; target >= 500", flops);
+        svge_train_free(&t);
+    }
+
+    if (do_enc) {
+        float *mu = xmalloc((size_t)batch * cfg.D * sizeof(float));
+        size_t pos = 0;
+        long long graphs = 0;
+        double flops = 0, t0 = 0;
+        int timing = 0;
+        double warm_end = now() + (seconds < 10 ? seconds / 10 : 1.0);
+        for (;;) {
+            double tn = now();
+            if (!timing && tn >= warm_end) timing = 1, t0 = tn, graphs = 0, flops = 0;
+            if (timing && tn - t0 >= seconds) break;
+            if (pos >= ds.n) pos = 0;
+            int B = ds.n - pos < (size_t)batch ? (int)(ds.n - pos) : batch;
+            if (svge_encode(&m, ds.g + pos, B, mu, NULL)) die(EXIT_DATA, "a batch does not fit the model");
+            for (int i = 0; i < B; i++) flops += enc_fwd(&dm, ds.g[pos + i].n);
+            graphs += B;
+            pos += (size_t)B;
+        }
+        report("encode", graphs, now() - t0, "reference ~7,600-9,700; target >= 15,000", flops);
+        free(mu);
+    }
+
+    if (do_dec) {
+        decode_ws w;
+        if (decode_ws_init(&w, m.dcfg, batch, ds.sp->max_nodes)) die(EXIT_IO, "cannot allocate the decoder's workspace");
+        decode_opts o = {.max_n = ds.sp->max_nodes, .mode = DECODE_SAMPLE, .forward_only = false, .seed = cfg.seed};
+        float *z = xmalloc((size_t)batch * cfg.D * sizeof(float));
+        uint64_t *ids = xmalloc((size_t)batch * sizeof *ids);
+        graph *out = xmalloc((size_t)batch * sizeof *out);
+        uint8_t *flags = xmalloc((size_t)batch);
+        rng_mt zr;
+        rng_seed(&zr, 12345);
+        long long graphs = 0, mismatch = 0, valid = 0;
+        uint64_t next_id = 0;
+        double flops = 0, t0 = 0, nodes = 0;
+        int timing = 0;
+        double warm_end = now() + (seconds < 10 ? seconds / 10 : 1.0);
+        for (;;) {
+            double tn = now();
+            if (!timing && tn >= warm_end) timing = 1, t0 = tn, graphs = mismatch = valid = 0, flops = nodes = 0;
+            if (timing && tn - t0 >= seconds) break;
+            for (int i = 0; i < batch * cfg.D; i++) z[i] = (float)rng_gauss(&zr);
+            for (int i = 0; i < batch; i++) ids[i] = next_id++;
+            if (decode_batch(&w, &m.dec, z, batch, ids, &o, out, flags)) die(EXIT_IO, "decode_batch failed");
+            if (timing) { /* bookkeeping outside the decoder, but cheap */
+                char why[256];
+                for (int r = 0; r < batch; r++) {
+                    flops += flops_dec_dir(&dm, w.gen[r].n) + flops_dec_dir(&dm, w.gen[w.max_b + r].n);
+                    nodes += out[r].n;
+                    mismatch += flags[r] & DECODE_NMISMATCH;
+                    valid += graph_check(ds.sp, &out[r], why, sizeof why) == 0;
+                }
+            }
+            graphs += batch;
+        }
+        double s = now() - t0;
+        report("decode", graphs, s, "reference ~650; target >= 1,500", flops);
+        printf("decode: mean %.2f nodes, %.1f%% node-count mismatches, %.1f%% valid (untrained weights)\n",
+               graphs ? nodes / (double)graphs : 0, graphs ? 100.0 * (double)mismatch / (double)graphs : 0,
+               graphs ? 100.0 * (double)valid / (double)graphs : 0);
+        free(z), free(ids), free(out), free(flags);
+        decode_ws_free(&w);
+    }
+
+    free(bg), free(perm), free(ds.g);
+    svge_free(&m);
+    return EXIT_OK;
+}
