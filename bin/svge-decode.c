@@ -216,6 +216,8 @@ int main(int argc, char **argv) {
     parse_args(argc, argv, &o);
 
     model_file *f = mf_read(o.model);
+    if (strcmp(svge_model_kind(f), "dgmg") == 0)
+        die(EXIT_DATA, "%s: decoding DGMG models is not implemented yet", mf_name(f));
     svge_config cfg;
     svge_config_read(f, &cfg);
     svge_model m;

@@ -1,5 +1,5 @@
-/* svge-encode: add each graph record's latent point: "z", the SVGe encoder's mean (eval mode, no
- * noise), optionally "z_logvar", and "model", the id of the model that made them.
+/* svge-encode: add each graph record's latent point: "z", the SVGe (or DGMG, lib/dgmg.h) encoder's
+ * mean (eval mode, no noise), optionally "z_logvar", and "model", the id of the model that made them.
  *
  * Records are processed in batches of --batch so that the encoder runs one GEMM over all nodes of a
  * batch. Each record's output is packed when it is read, with float32 placeholders for z (and
@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dgmg.h"
 #include "graph.h"
 #include "modelfile.h"
 #include "record.h"
@@ -26,7 +27,8 @@ void openblas_set_num_threads(int num_threads);
 static void usage(void) {
     printf("Usage: %s -m MODEL [OPTION]... [FILE]\n"
            "Read graph records (FILE, or stdin if absent or '-') and write them to stdout with their latent\n"
-           "point from the SVGe model MODEL (a file written by svge-train):\n"
+           "point from the SVGe model MODEL (a file written by svge-train; a DGMG model, config kind\n"
+           "\"dgmg\", is encoded with its own encoder):\n"
            "  \"z\"         array of float32 (the model's graph_embedding_dim): the encoder mean, eval mode\n"
            "  \"z_logvar\"  array of float32: the encoder log-variance (only with --logvar)\n"
            "  \"model\"     the model id: 16 hex digits of the model file's checksum\n"
@@ -109,9 +111,20 @@ static void patch_floats(char *p, const float *v, int n) {
     }
 }
 
-static void flush(batch *b, svge_model *m, rec_writer *w) {
+/* The loaded model: SVGe or DGMG. */
+typedef struct {
+    int dgmg;
+    svge_model s;
+    dgmg_model d;
+} model;
+
+static int encode(model *m, const graph *gs, int B, float *mu, float *logvar) {
+    return m->dgmg ? dgmg_encode(&m->d, gs, B, mu, logvar) : svge_encode(&m->s, gs, B, mu, logvar);
+}
+
+static void flush(batch *b, model *m, rec_writer *w) {
     if (b->count == 0) return;
-    if (svge_encode(m, b->g, b->count, b->mu, b->logvar))
+    if (encode(m, b->g, b->count, b->mu, b->logvar))
         die(EXIT_DATA, "internal error: a checked graph does not fit the model");
     for (int i = 0; i < b->count; i++) {
         patch_floats(b->out.data + b->zoff[i], b->mu + (size_t)i * b->D, b->D);
@@ -130,12 +143,16 @@ int main(int argc, char **argv) {
 
     model_file *f = mf_read(o.model);
     svge_config cfg;
-    svge_config_read(f, &cfg);
-    svge_model m;
+    model m = {.dgmg = strcmp(svge_model_kind(f), DGMG_KIND) == 0};
+    if (m.dgmg) dgmg_config_read(f, &cfg);
+    else svge_config_read(f, &cfg);
     char err[400];
-    if (svge_build(&m, &cfg, o.batch < MODEL_MAX_G ? o.batch : MODEL_MAX_G, err, sizeof err))
+    const int cap = o.batch < MODEL_MAX_G ? o.batch : MODEL_MAX_G;
+    if (m.dgmg ? dgmg_build(&m.d, &cfg, cap, err, sizeof err) : svge_build(&m.s, &cfg, cap, err, sizeof err))
         die(EXIT_DATA, "%s: %s", mf_name(f), err);
-    svge_load(&m, f);
+    if (m.dgmg) dgmg_load(&m.d, f);
+    else svge_load(&m.s, f);
+    const int max_n = m.dgmg ? m.d.max_n : m.s.max_n;
     char id[MF_ID_LEN + 1];
     snprintf(id, sizeof id, "%s", mf_id(f));
     mf_free(f);
@@ -169,9 +186,9 @@ int main(int argc, char **argv) {
             flush(&b, &m, w);
             rr_fail(r, "graph of space %s, this model is for %s", sp->name, msp->name);
         }
-        if (g->n > m.max_n) {
+        if (g->n > max_n) {
             flush(&b, &m, w);
-            rr_fail(r, "%d nodes, this model takes at most %d", g->n, m.max_n);
+            rr_fail(r, "%d nodes, this model takes at most %d", g->n, max_n);
         }
         if (graph_check(sp, g, why, sizeof why) != 0) {
             flush(&b, &m, w);
@@ -199,6 +216,7 @@ int main(int argc, char **argv) {
     rw_close(w);
     msgpack_sbuffer_destroy(&b.out);
     free(b.g), free(b.off), free(b.zoff), free(b.lvoff), free(b.mu), free(b.logvar);
-    svge_free(&m);
+    if (m.dgmg) dgmg_free(&m.d);
+    else svge_free(&m.s);
     return EXIT_OK;
 }

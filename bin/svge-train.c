@@ -1,4 +1,5 @@
-/* svge-train: train the SVGe VAE (lib/svge.h) on graph records and write a model file
+/* svge-train: train the SVGe VAE (lib/svge.h), or with --model dgmg the DGMG baseline (lib/dgmg.h),
+ * on graph records and write a model file
  * (formats/model.md), as the reference's Training_VAE/train_svge.py does (svge-reference.md §3.1,
  * §4.1): Adam lr 1e-4, ReduceLROnPlateau(0.1, patience 10) stepped once per epoch on the epoch's
  * mean training loss (the unweighted mean of its minibatch losses), 300 epochs, shuffled minibatches
@@ -19,6 +20,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "dgmg.h"
 #include "graph.h"
 #include "modelfile.h"
 #include "stream.h"
@@ -34,15 +36,21 @@ void openblas_set_num_threads(int num_threads);
 static void usage(void) {
     svge_config d = svge_default_config(SPACE_NB201);
     printf("Usage: %s -o MODEL [OPTION]... [FILE]\n"
-           "Train the SVGe variational autoencoder on graph records (FILE, or stdin if absent or '-'),\n"
-           "all of one search space (it sets the node types and the maximum node count), and write the\n"
-           "model file MODEL (formats/model.md; written atomically: whole or not at all).\n"
+           "Train the SVGe variational autoencoder (or the DGMG baseline, --model dgmg) on graph records\n"
+           "(FILE, or stdin if absent or '-'), all of one search space (it sets the node types and the\n"
+           "maximum node count), and write the model file MODEL (formats/model.md; written atomically:\n"
+           "whole or not at all).\n"
            "Each epoch shuffles the training set with the run's random stream (one permutation per epoch),\n"
            "runs every minibatch (the last, partial one included) with one Adam step each, then steps\n"
            "ReduceLROnPlateau(factor 0.1, patience 10) on the epoch's mean minibatch loss.\n"
            "Loss = mean reconstruction loss + beta * KL (KL summed over the batch and latent dimensions).\n"
            "\n"
            "  -o, --output MODEL        the model file to write (required)\n"
+           "      --model KIND          the model to train: svge (default svge) or dgmg, the DGMG /\n"
+           "                            VS-GAE baseline (model files of config kind \"dgmg\": svge-encode\n"
+           "                            reads them, svge-decode and svge-metrics not yet); for dgmg\n"
+           "                            --ndim is the whole node state size. --resume keeps the\n"
+           "                            checkpoint's kind\n"
            "      --epochs N            epochs to train, N >= 1 (default %d)\n"
            "      --batch N             graphs per minibatch (default by space: 128 nb101, 32 nb201,\n"
            "                            enas6, enas12)\n"
@@ -73,18 +81,19 @@ static void usage(void) {
 
 enum {
     OPT_EPOCHS = 256, OPT_BATCH, OPT_LR, OPT_BETA, OPT_EPS, OPT_NDIM, OPT_GDIM, OPT_SEED,
-    OPT_MAXMIN, OPT_CKPT, OPT_CKPT_EVERY, OPT_RESUME, OPT_METRICS
+    OPT_MAXMIN, OPT_CKPT, OPT_CKPT_EVERY, OPT_RESUME, OPT_METRICS, OPT_MODEL
 };
 
 typedef struct {
     const char *output, *input, *checkpoint, *resume, *metrics;
+    const char *kind; /* "svge" or "dgmg" */
     int64_t epochs, batch, ckpt_every; /* batch 0: the space's default */
     double lr, beta, eps_scale, max_minutes;
     int ndim, gdim;
     uint32_t seed;
     int quiet;
     /* which model options were given (they must agree with a checkpoint's) */
-    int set_lr, set_beta, set_eps, set_ndim, set_gdim, set_seed;
+    int set_lr, set_beta, set_eps, set_ndim, set_gdim, set_seed, set_kind;
 } options;
 
 static int64_t opt_int(const char *name, const char *s, uint64_t lo, uint64_t hi) {
@@ -122,13 +131,14 @@ static void parse_args(int argc, char **argv, options *o) {
         {"checkpoint-every", required_argument, NULL, OPT_CKPT_EVERY},
         {"resume", required_argument, NULL, OPT_RESUME},
         {"metrics", required_argument, NULL, OPT_METRICS},
+        {"model", required_argument, NULL, OPT_MODEL},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     svge_config d = svge_default_config(SPACE_NB201);
     *o = (options){.epochs = DEFAULT_EPOCHS, .ckpt_every = DEFAULT_CKPT_EVERY, .lr = d.lr, .beta = d.beta,
-                   .eps_scale = d.eps_scale, .ndim = d.C2, .gdim = d.D, .seed = d.seed};
+                   .eps_scale = d.eps_scale, .ndim = d.C2, .gdim = d.D, .seed = d.seed, .kind = "svge"};
     opterr = 0; /* our own messages, through die_usage */
     int c;
     while ((c = getopt_long(argc, argv, ":o:qh", longopts, NULL)) != -1) {
@@ -151,6 +161,12 @@ static void parse_args(int argc, char **argv, options *o) {
         case OPT_CKPT_EVERY: o->ckpt_every = opt_int("--checkpoint-every", optarg, 1, 100000000); break;
         case OPT_RESUME: o->resume = opt_path("--resume", optarg); break;
         case OPT_METRICS: o->metrics = opt_path("--metrics", optarg); break;
+        case OPT_MODEL:
+            if (strcmp(optarg, "svge") == 0) o->kind = "svge";
+            else if (strcmp(optarg, DGMG_KIND) == 0) o->kind = DGMG_KIND;
+            else die_usage("--model '%s': want svge or dgmg", optarg);
+            o->set_kind = 1;
+            break;
         case 'q': o->quiet = 1; break;
         case 'h': usage(); exit(EXIT_OK);
         case ':': die_usage("option '%s' needs a value", argv[optind - 1]);
@@ -243,6 +259,40 @@ static size_t make_meta(mf_value meta[4], const svge_train *t, const meta_info *
     return k;
 }
 
+/* The model being trained: SVGe or DGMG (the same config, training state and file layout). */
+typedef struct {
+    int dgmg;
+    svge_model s;
+    dgmg_model d;
+} model;
+
+static int model_build(model *M, int dgmg, const svge_config *cfg, int max_g, char *err, size_t errlen) {
+    M->dgmg = dgmg;
+    return dgmg ? dgmg_build(&M->d, cfg, max_g, err, errlen) : svge_build(&M->s, cfg, max_g, err, errlen);
+}
+static size_t model_nparams(const model *M) { return M->dgmg ? M->d.num_params : M->s.num_params; }
+static int model_step(model *M, const graph *gs, int B, rng_mt *rng, svge_terms *t) {
+    return M->dgmg ? dgmg_train_step(&M->d, gs, B, rng, t) : svge_train_step(&M->s, gs, B, rng, t);
+}
+static void model_update(model *M, svge_train *t) {
+    if (M->dgmg) dgmg_update(&M->d, t);
+    else svge_update(&M->s, t);
+}
+static void model_save(const char *path, const model *M, const svge_train *t, const mf_value *meta, size_t nmeta,
+                       char id[MF_ID_LEN + 1]) {
+    if (M->dgmg) {
+        if (t) dgmg_save_checkpoint(path, &M->d, t, meta, nmeta, id);
+        else dgmg_save(path, &M->d, meta, nmeta, id);
+    } else {
+        if (t) svge_save_checkpoint(path, &M->s, t, meta, nmeta, id);
+        else svge_save(path, &M->s, meta, nmeta, id);
+    }
+}
+static void model_free(model *M) {
+    if (M->dgmg) dgmg_free(&M->d);
+    else svge_free(&M->s);
+}
+
 int main(int argc, char **argv) {
     tool_init(argv[0]);
     options o;
@@ -265,9 +315,17 @@ int main(int argc, char **argv) {
     cfg.lr = o.lr;
     cfg.seed = o.seed;
     int64_t batch = o.batch ? o.batch : (ds.sp->id == SPACE_NB101 ? 128 : 32);
+    int dgmg = strcmp(o.kind, DGMG_KIND) == 0;
     if (ck) {
+        const char *kind = svge_model_kind(ck);
+        if (strcmp(kind, "svge") != 0 && strcmp(kind, DGMG_KIND) != 0)
+            die(EXIT_DATA, "%s: a \"%s\" model: this tool trains svge and dgmg models", o.resume, kind);
+        if (o.set_kind && strcmp(kind, o.kind) != 0)
+            die_usage("--resume: --model %s differs from the checkpoint's %s", o.kind, kind);
+        dgmg = strcmp(kind, DGMG_KIND) == 0;
         svge_config c2;
-        svge_config_read(ck, &c2);
+        if (dgmg) dgmg_config_read(ck, &c2);
+        else svge_config_read(ck, &c2);
         if (c2.space != cfg.space)
             die(EXIT_DATA, "%s: checkpoint is for %s, the input is %s", o.resume, space_get(c2.space)->name, ds.sp->name);
         if ((o.set_ndim && c2.C2 != cfg.C2) || (o.set_gdim && c2.D != cfg.D) || (o.set_lr && c2.lr != cfg.lr) ||
@@ -293,14 +351,16 @@ int main(int argc, char **argv) {
     char err[400];
     if (svge_config_check(&cfg, err, sizeof err)) die_usage("%s", err);
 
-    svge_model m;
+    model m;
     int max_g = (int)((size_t)batch < ds.n ? (size_t)batch : ds.n);
-    if (svge_build(&m, &cfg, max_g, err, sizeof err)) die(EXIT_IO, "%s", err);
+    if (model_build(&m, dgmg, &cfg, max_g, err, sizeof err)) die(EXIT_IO, "%s", err);
     svge_train t;
-    svge_train_init(&t, &m);
-    svge_init(&m, &t.rng);
+    svge_train_setup(&t, model_nparams(&m), &cfg);
+    if (dgmg) dgmg_init(&m.d, &t.rng);
+    else svge_init(&m.s, &t.rng);
     if (ck) {
-        svge_load_checkpoint(&m, &t, ck);
+        if (dgmg) dgmg_load_checkpoint(&m.d, &t, ck);
+        else svge_load_checkpoint(&m.s, &t, ck);
         mf_free(ck);
         if (t.epoch > o.epochs)
             die_usage("--epochs %lld: the checkpoint has already done %lld epochs", (long long)o.epochs, (long long)t.epoch);
@@ -327,7 +387,7 @@ int main(int argc, char **argv) {
     char b1[32], b2[32];
     if (!o.quiet)
         say("%s: %zu graphs, %lld batches of %lld, %zu parameters, epochs %lld..%lld", ds.sp->name, ds.n,
-            (long long)nb, (long long)batch, m.num_params, (long long)t.epoch + 1, (long long)o.epochs);
+            (long long)nb, (long long)batch, model_nparams(&m), (long long)t.epoch + 1, (long long)o.epochs);
 
     while (t.epoch < o.epochs) {
         epoch_stats es = {.epoch = t.epoch + 1, .lr = t.opt.lr, .t0 = now_s()};
@@ -336,12 +396,12 @@ int main(int argc, char **argv) {
             int B = (int)(ds.n - s < (size_t)batch ? ds.n - s : (size_t)batch);
             for (int b = 0; b < B; b++) bg[b] = ds.g[perm[s + (size_t)b]];
             svge_terms tm;
-            if (svge_train_step(&m, bg, B, &t.rng, &tm))
+            if (model_step(&m, bg, B, &t.rng, &tm))
                 die(EXIT_DATA, "epoch %lld: a batch does not fit the model", (long long)es.epoch); /* cannot happen */
             if (!isfinite(tm.total))
                 die(EXIT_DATA, "epoch %lld, batch %lld: the loss is not finite (%g); try a lower --lr",
                     (long long)es.epoch, (long long)es.batches + 1, tm.total);
-            svge_update(&m, &t);
+            model_update(&m, &t);
             es.loss += tm.total;
             es.recon += tm.recon;
             es.kl += tm.kl;
@@ -383,15 +443,15 @@ int main(int argc, char **argv) {
         if (o.checkpoint && t.epoch < o.epochs && t.epoch % o.ckpt_every == 0) {
             mf_value meta[4];
             size_t nm = make_meta(meta, &t, &mi, last_loss);
-            svge_save_checkpoint(o.checkpoint, &m, &t, meta, nm, NULL);
+            model_save(o.checkpoint, &m, &t, meta, nm, NULL);
         }
     }
 
     mf_value meta[4];
     size_t nm = make_meta(meta, &t, &mi, last_loss);
-    if (o.checkpoint) svge_save_checkpoint(o.checkpoint, &m, &t, meta, nm, NULL);
+    if (o.checkpoint) model_save(o.checkpoint, &m, &t, meta, nm, NULL);
     char id[MF_ID_LEN + 1];
-    svge_save(o.output, &m, meta, nm, id);
+    model_save(o.output, &m, NULL, meta, nm, id);
     if (mfp && fclose(mfp)) die(EXIT_IO, "%s: write error: %s", o.metrics, strerror(errno));
     if (!o.quiet) {
         if (stopped_early)
@@ -403,6 +463,6 @@ int main(int argc, char **argv) {
     free(bg);
     free(ds.g);
     svge_train_free(&t);
-    svge_free(&m);
+    model_free(&m);
     return EXIT_OK;
 }

@@ -720,3 +720,58 @@ int dgmg_train_step(dgmg_model *m, const graph *gs, int B, rng_mt *rng, svge_ter
     encoder_bwd(m);
     return 0;
 }
+
+int dgmg_encode(dgmg_model *m, const graph *gs, int B, float *mu, float *logvar) {
+    const int D = m->cfg.D;
+    for (int s = 0; s < B; s += m->max_g) {
+        const int nb = B - s < m->max_g ? B - s : m->max_g;
+        for (int b = 0; b < nb; b++)
+            if (gs[s + b].n < 0 || gs[s + b].n > m->max_n) return -1;
+        if (encoder_batch_pack(&m->batch, gs + s, nb, m->cfg.K)) return -1;
+        encoder_fwd(m);
+        memcpy(mu + (size_t)s * D, m->mu, (size_t)nb * D * sizeof(float));
+        if (logvar) memcpy(logvar + (size_t)s * D, m->logvar, (size_t)nb * D * sizeof(float));
+    }
+    return 0;
+}
+
+/* ============================================== training state, model files */
+void dgmg_train_init(svge_train *t, const dgmg_model *m) { svge_train_setup(t, m->num_params, &m->cfg); }
+
+void dgmg_update(dgmg_model *m, svge_train *t) { adam_step(&t->opt, m->params, m->grads); }
+
+static svge_tensors dgmg_table(const dgmg_model *m) {
+    return (svge_tensors){DGMG_NUM_TENSORS, dgmg_param_name, m->ndim, &m->shape[0][0], m->offset, m->params};
+}
+
+void dgmg_save(const char *path, const dgmg_model *m, const mf_value *meta, size_t nmeta,
+               char id[MF_ID_LEN + 1]) {
+    svge_tensors ts = dgmg_table(m);
+    svge_write_model(path, DGMG_KIND, &m->cfg, DGMG_LAYERS, &ts, NULL, meta, nmeta, id);
+}
+
+void dgmg_save_checkpoint(const char *path, const dgmg_model *m, const svge_train *t,
+                          const mf_value *meta, size_t nmeta, char id[MF_ID_LEN + 1]) {
+    svge_tensors ts = dgmg_table(m);
+    svge_write_model(path, DGMG_KIND, &m->cfg, DGMG_LAYERS, &ts, t, meta, nmeta, id);
+}
+
+void dgmg_config_read(const model_file *f, svge_config *cfg) {
+    svge_config_read_kind(f, DGMG_KIND, DGMG_LAYERS, cfg);
+}
+
+int dgmg_check_file(const dgmg_model *m, const model_file *f, char *err, size_t errlen) {
+    return svge_check_kind(DGMG_KIND, &m->cfg, DGMG_LAYERS, f, err, errlen);
+}
+
+void dgmg_load(dgmg_model *m, const model_file *f) {
+    char err[400];
+    if (dgmg_check_file(m, f, err, sizeof err)) die(EXIT_DATA, "%s: %s", mf_name(f), err);
+    svge_tensors ts = dgmg_table(m);
+    svge_load_tensors(&ts, f);
+}
+
+void dgmg_load_checkpoint(dgmg_model *m, svge_train *t, const model_file *f) {
+    dgmg_load(m, f);
+    svge_load_train_state(t, f);
+}

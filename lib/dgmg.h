@@ -111,5 +111,23 @@ void dgmg_free(dgmg_model *m);
 void dgmg_init(dgmg_model *m, rng_mt *r);
 int dgmg_forward(dgmg_model *m, const graph *gs, int B, rng_mt *rng, svge_terms *t);
 int dgmg_train_step(dgmg_model *m, const graph *gs, int B, rng_mt *rng, svge_terms *t);
+/* As svge_encode: eval-mode mu (B,D) and logvar (B,D, unless NULL) of B graphs (any B: chunks of
+ * max_g). Returns 0, or -1 if a graph does not fit. */
+int dgmg_encode(dgmg_model *m, const graph *gs, int B, float *mu, float *logvar);
+
+/* ---- training state and model files: as lib/svge.h's, with config kind "dgmg" (the same config
+ * keys; gnn_iteration_layers = DGMG_LAYERS) and the DGMG_NUM_TENSORS tensors by dgmg_param_name. ---- */
+#define DGMG_KIND "dgmg"
+void dgmg_train_init(svge_train *t, const dgmg_model *m);
+void dgmg_update(dgmg_model *m, svge_train *t); /* one Adam step on m->params with m->grads */
+void dgmg_save(const char *path, const dgmg_model *m, const mf_value *meta, size_t nmeta,
+               char id[MF_ID_LEN + 1]);
+void dgmg_save_checkpoint(const char *path, const dgmg_model *m, const svge_train *t,
+                          const mf_value *meta, size_t nmeta, char id[MF_ID_LEN + 1]);
+/* Dies (exit 1) "<path>: ..." unless f is a dgmg model with a valid config. */
+void dgmg_config_read(const model_file *f, svge_config *cfg);
+int dgmg_check_file(const dgmg_model *m, const model_file *f, char *err, size_t errlen);
+void dgmg_load(dgmg_model *m, const model_file *f);
+void dgmg_load_checkpoint(dgmg_model *m, svge_train *t, const model_file *f);
 
 #endif

@@ -229,13 +229,15 @@ int svge_encode(svge_model *m, const graph *gs, int B, float *mu, float *logvar)
 }
 
 /* ---------------------------------------------------------------- training */
-void svge_train_init(svge_train *t, const svge_model *m) {
+void svge_train_setup(svge_train *t, size_t num_params, const svge_config *cfg) {
     memset(t, 0, sizeof *t);
-    adam_init(&t->opt, m->num_params, m->cfg.lr);
-    plateau_init(&t->sched, m->cfg.lr, 0.1, 10);
+    adam_init(&t->opt, num_params, cfg->lr);
+    plateau_init(&t->sched, cfg->lr, 0.1, 10);
     t->epoch = 0;
-    rng_seed(&t->rng, m->cfg.seed);
+    rng_seed(&t->rng, cfg->seed);
 }
+
+void svge_train_init(svge_train *t, const svge_model *m) { svge_train_setup(t, m->num_params, &m->cfg); }
 
 void svge_train_free(svge_train *t) {
     adam_free(&t->opt);
@@ -281,39 +283,38 @@ static int rng_unpack(rng_mt *r, const uint8_t *in) {
     return 0;
 }
 
-static void config_values(mf_value v[SVGE_CONFIG_N], const svge_config *c) {
+static void config_values(mf_value v[SVGE_CONFIG_N], const char *kind, const svge_config *c, int layers) {
     int k = 0;
-    v[k++] = mf_str("kind", "svge");
+    v[k++] = mf_str("kind", kind);
     v[k++] = mf_str("space", space_get(c->space)->name);
     v[k++] = mf_int("num_node_atts", c->K);
     v[k++] = mf_int("node_embedding_dim", c->C2);
     v[k++] = mf_int("graph_embedding_dim", c->D);
-    v[k++] = mf_int("gnn_iteration_layers", ENC_LAYERS);
+    v[k++] = mf_int("gnn_iteration_layers", layers);
     v[k++] = mf_float("beta", c->beta);
     v[k++] = mf_float("eps_scale", c->eps_scale);
     v[k++] = mf_float("learning_rate", c->lr);
     v[k++] = mf_int("seed", c->seed);
 }
 
-/* Write m (and t's state if t is non-NULL). */
-static void save(const char *path, const svge_model *m, const svge_train *t, const mf_value *meta,
-                 size_t nmeta, char id[MF_ID_LEN + 1]) {
+void svge_write_model(const char *path, const char *kind, const svge_config *cfgp, int layers,
+                      const svge_tensors *ts, const svge_train *t, const mf_value *meta, size_t nmeta,
+                      char id[MF_ID_LEN + 1]) {
     mf_value cfg[SVGE_CONFIG_N];
-    config_values(cfg, &m->cfg);
-    mf_tensor tens[SVGE_NUM_TENSORS + ADAM_NTENSORS];
-    memset(tens, 0, sizeof tens);
-    for (int i = 0; i < SVGE_NUM_TENSORS; i++) {
-        tens[i].name = svge_param_name(i);
-        tens[i].ndim = m->ndim[i];
-        tens[i].shape[0] = m->shape[i][0];
-        tens[i].shape[1] = m->shape[i][1];
-        tens[i].data = m->params + m->offset[i];
+    config_values(cfg, kind, cfgp, layers);
+    mf_tensor *tens = xcalloc((size_t)ts->n + ADAM_NTENSORS, sizeof *tens);
+    for (int i = 0; i < ts->n; i++) {
+        tens[i].name = ts->name(i);
+        tens[i].ndim = ts->ndim[i];
+        tens[i].shape[0] = ts->shape[2 * i];
+        tens[i].shape[1] = ts->shape[2 * i + 1];
+        tens[i].data = ts->params + ts->offset[i];
     }
     mf_value st[ADAM_NSTATE + PLATEAU_NSTATE + 2];
     uint8_t rb[SVGE_RNG_BYTES];
-    size_t nst = 0, nt = SVGE_NUM_TENSORS;
+    size_t nst = 0, nt = (size_t)ts->n;
     if (t) {
-        adam_save(&t->opt, st, tens + SVGE_NUM_TENSORS);
+        adam_save(&t->opt, st, tens + ts->n);
         nt += ADAM_NTENSORS;
         nst = ADAM_NSTATE;
         nst += plateau_save(&t->sched, st + nst);
@@ -323,6 +324,19 @@ static void save(const char *path, const svge_model *m, const svge_train *t, con
     }
     mf_contents c = {{cfg, meta, st}, {SVGE_CONFIG_N, meta ? nmeta : 0, nst}, tens, nt};
     mf_write(path, &c, id);
+    free(tens);
+}
+
+/* m's tensors (ts->params is not const: the table serves loading too). */
+static svge_tensors svge_table(const svge_model *m) {
+    return (svge_tensors){SVGE_NUM_TENSORS, svge_param_name, m->ndim, &m->shape[0][0], m->offset, m->params};
+}
+
+/* Write m (and t's state if t is non-NULL). */
+static void save(const char *path, const svge_model *m, const svge_train *t, const mf_value *meta,
+                 size_t nmeta, char id[MF_ID_LEN + 1]) {
+    svge_tensors ts = svge_table(m);
+    svge_write_model(path, "svge", &m->cfg, ENC_LAYERS, &ts, t, meta, nmeta, id);
 }
 
 void svge_save(const char *path, const svge_model *m, const mf_value *meta, size_t nmeta,
@@ -344,16 +358,23 @@ static int cfg_int(const model_file *f, const char *key, int64_t lo, int64_t hi)
     return (int)v;
 }
 
-void svge_config_read(const model_file *f, svge_config *cfg) {
+const char *svge_model_kind(const model_file *f) { return mf_get_str(f, MF_CONFIG, "kind"); }
+
+/* "an svge", "a dgmg" */
+static const char *article(const char *kind) { return strchr("aeiosx", kind[0]) && kind[0] ? "an" : "a"; }
+
+void svge_config_read(const model_file *f, svge_config *cfg) { svge_config_read_kind(f, "svge", ENC_LAYERS, cfg); }
+
+void svge_config_read_kind(const model_file *f, const char *want, int nlayers, svge_config *cfg) {
     const char *kind = mf_get_str(f, MF_CONFIG, "kind");
-    if (strcmp(kind, "svge") != 0)
-        die(EXIT_DATA, "%s: this is a \"%s\" model, not an svge model", mf_name(f), kind);
+    if (strcmp(kind, want) != 0)
+        die(EXIT_DATA, "%s: this is a \"%s\" model, not %s %s model", mf_name(f), kind, article(want), want);
     const char *sn = mf_get_str(f, MF_CONFIG, "space");
     const space_info *sp = space_by_name(sn, strlen(sn));
     if (!sp) die(EXIT_DATA, "%s: unknown space \"%s\" (known: %s)", mf_name(f), sn, space_list());
     int layers = cfg_int(f, "gnn_iteration_layers", 0, 1000);
-    if (layers != ENC_LAYERS)
-        die(EXIT_DATA, "%s: gnn_iteration_layers %d, this build supports %d", mf_name(f), layers, ENC_LAYERS);
+    if (layers != nlayers)
+        die(EXIT_DATA, "%s: gnn_iteration_layers %d, this build supports %d", mf_name(f), layers, nlayers);
     cfg->space = sp->id;
     cfg->K = cfg_int(f, "num_node_atts", 0, 1000);
     cfg->C2 = cfg_int(f, "node_embedding_dim", 0, SVGE_MAX_NDIM);
@@ -376,24 +397,29 @@ static int64_t peek_int(const model_file *f, const char *key) {
 }
 
 int svge_check_file(const svge_model *m, const model_file *f, char *err, size_t errlen) {
+    return svge_check_kind("svge", &m->cfg, ENC_LAYERS, f, err, errlen);
+}
+
+int svge_check_kind(const char *want, const svge_config *c, int layers, const model_file *f, char *err,
+                    size_t errlen) {
     const mf_value *kind = mf_find(f, MF_CONFIG, "kind"), *space = mf_find(f, MF_CONFIG, "space");
-    if (!kind || kind->kind != MF_STR || strcmp((const char *)kind->p, "svge") != 0) {
-        snprintf(err, errlen, "not an svge model (config \"kind\" is %s%s%s)", kind && kind->kind == MF_STR ? "\"" : "",
+    if (!kind || kind->kind != MF_STR || strcmp((const char *)kind->p, want) != 0) {
+        snprintf(err, errlen, "not %s %s model (config \"kind\" is %s%s%s)", article(want), want,
+                 kind && kind->kind == MF_STR ? "\"" : "",
                  kind && kind->kind == MF_STR ? (const char *)kind->p : "missing or not a string",
                  kind && kind->kind == MF_STR ? "\"" : "");
         return -1;
     }
     const char *fs = space && space->kind == MF_STR ? (const char *)space->p : "?";
-    const svge_config *c = &m->cfg;
     int64_t K = peek_int(f, "num_node_atts"), C2 = peek_int(f, "node_embedding_dim"),
             D = peek_int(f, "graph_embedding_dim"), L = peek_int(f, "gnn_iteration_layers");
     const char *ms = space_get(c->space)->name;
-    if (strcmp(fs, ms) != 0 || K != c->K || C2 != c->C2 || D != c->D || L != ENC_LAYERS) {
+    if (strcmp(fs, ms) != 0 || K != c->K || C2 != c->C2 || D != c->D || L != layers) {
         snprintf(err, errlen,
                  "model is for %s (num_node_atts %lld, ndim %lld, gdim %lld, %lld layers), this one is "
                  "%s (num_node_atts %d, ndim %d, gdim %d, %d layers)",
                  fs, (long long)K, (long long)C2, (long long)D, (long long)L, ms, c->K, c->C2, c->D,
-                 ENC_LAYERS);
+                 layers);
         return -1;
     }
     return 0;
@@ -402,15 +428,25 @@ int svge_check_file(const svge_model *m, const model_file *f, char *err, size_t 
 void svge_load(svge_model *m, const model_file *f) {
     char err[400];
     if (svge_check_file(m, f, err, sizeof err)) die(EXIT_DATA, "%s: %s", mf_name(f), err);
-    for (int i = 0; i < SVGE_NUM_TENSORS; i++) {
-        const float *d = mf_get_tensor(f, svge_param_name(i), m->ndim[i], m->shape[i]);
-        size_t n = (size_t)m->shape[i][0] * (m->ndim[i] == 2 ? (size_t)m->shape[i][1] : 1);
-        memcpy(m->params + m->offset[i], d, n * sizeof(float));
+    svge_tensors ts = svge_table(m);
+    svge_load_tensors(&ts, f);
+}
+
+void svge_load_tensors(const svge_tensors *ts, const model_file *f) {
+    for (int i = 0; i < ts->n; i++) {
+        const uint64_t *sh = ts->shape + 2 * i;
+        const float *d = mf_get_tensor(f, ts->name(i), ts->ndim[i], sh);
+        size_t n = (size_t)sh[0] * (ts->ndim[i] == 2 ? (size_t)sh[1] : 1);
+        memcpy(ts->params + ts->offset[i], d, n * sizeof(float));
     }
 }
 
 void svge_load_checkpoint(svge_model *m, svge_train *t, const model_file *f) {
     svge_load(m, f);
+    svge_load_train_state(t, f);
+}
+
+void svge_load_train_state(svge_train *t, const model_file *f) {
     adam_load(&t->opt, f);
     plateau_load(&t->sched, f);
     int64_t e = mf_get_int(f, MF_STATE, "epoch");

@@ -146,4 +146,36 @@ void svge_load(svge_model *m, const model_file *f);
  * svge_train_init for m). Dies (exit 1) if any of it is missing or malformed. */
 void svge_load_checkpoint(svge_model *m, svge_train *t, const model_file *f);
 
+/* ---- shared by every model kind that uses svge_config and svge_train (lib/dgmg.h) ----
+ * A model's parameters as named tensors: tensor i is name(i), of ndim[i] dims (1 or 2) and shape
+ * shape[2i], shape[2i+1], its elements at params + offset[i]. */
+typedef struct {
+    int n;
+    const char *(*name)(int);
+    const int *ndim;
+    const uint64_t *shape;
+    const size_t *offset;
+    float *params;
+} svge_tensors;
+
+/* svge_train_init for a model of num_params parameters and config cfg. */
+void svge_train_setup(svge_train *t, size_t num_params, const svge_config *cfg);
+/* Write a model file: config kind, cfg, gnn_iteration_layers = layers (as svge_save), the tensors,
+ * and t's training state if t is non-NULL (as svge_save_checkpoint). */
+void svge_write_model(const char *path, const char *kind, const svge_config *cfg, int layers,
+                      const svge_tensors *ts, const svge_train *t, const mf_value *meta, size_t nmeta,
+                      char id[MF_ID_LEN + 1]);
+/* The config "kind" of f; dies (exit 1) if it is missing or not a string. */
+const char *svge_model_kind(const model_file *f);
+/* svge_config_read for a model of the given kind and layer count. */
+void svge_config_read_kind(const model_file *f, const char *kind, int layers, svge_config *cfg);
+/* svge_check_file for a model of the given kind, config c and layer count. */
+int svge_check_kind(const char *kind, const svge_config *c, int layers, const model_file *f, char *err,
+                    size_t errlen);
+/* Copy f's tensors (by name and shape) into ts->params; dies (exit 1) if one is missing or of
+ * another shape. */
+void svge_load_tensors(const svge_tensors *ts, const model_file *f);
+/* t's Adam, scheduler, epoch and rng from the checkpoint f (as svge_load_checkpoint). */
+void svge_load_train_state(svge_train *t, const model_file *f);
+
 #endif
