@@ -1,0 +1,24 @@
+#!/usr/bin/env bats
+# The trained NB201 model shipped in data/ (data/nb201/MODEL.md): it loads, and it reconstructs
+# real cells (argmax decoding of the first 200 NB201 cells, training and test split alike).
+
+load helpers
+
+@test "data/nb201/svge.model reconstructs at least 95 % of 200 NB201 cells exactly (argmax)" {
+    M="$SVGE_DATA/nb201/svge.model"
+    graph-parse nb201 | stream-split --ratio 0.0128 --seed 1 --keep-order > "$T/g.zst"   # 200 cells
+    stream-to-jsonl < "$T/g.zst" | sed 's/,"hash".*//; s/"id":[0-9]*,//' > "$T/orig"
+    [ "$(wc -l < "$T/orig")" -eq 200 ]
+    svge-encode -m "$M" < "$T/g.zst" | svge-decode -m "$M" --mode argmax | stream-to-jsonl \
+        | sed 's/,"source_id".*//; s/"id":[0-9]*,//' > "$T/dec"
+    same=$(paste "$T/orig" "$T/dec" | awk -F'\t' '$1 == $2' | wc -l)
+    echo "exact: $same / 200" >&2
+    [ "$same" -ge 190 ]
+}
+
+@test "the main job of README runs on the embedded data" {
+    run bash -c "graph-parse nb201 | svge-encode -m '$SVGE_DATA/nb201/svge.model' | svge-decode -m '$SVGE_DATA/nb201/svge.model' | bench-lookup | stream-to-jsonl | head -3"
+    assert_status 0
+    [ "${#lines[@]}" -eq 3 ]
+    [[ "${lines[0]}" == *'"lookup":"found"'* ]]
+}
