@@ -1,6 +1,7 @@
 /* adam.c: Adam and ReduceLROnPlateau as in PyTorch 1.5 (see adam.h). */
 #include "adam.h"
 
+#include <immintrin.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,7 +25,49 @@ void adam_free(adam *a) {
     a->m = a->v = NULL;
 }
 
-void adam_step(adam *a, float *params, const float *grads) {
+/* The update of elements [i0, n), one at a time: the reference semantics. */
+static void adam_scalar(float *params, const float *grads, float *m, float *v, size_t i0, size_t n,
+                        float b1, float omb1, float b2, float omb2, float bc2_sqrt, float eps,
+                        float neg_step) {
+    for (size_t i = i0; i < n; i++) {
+        float g = grads[i];
+        m[i] = fmaf(g, omb1, m[i] * b1);             /* mul_(b1).add_(1-b1, g): fmadd */
+        v[i] = v[i] * b2 + omb2 * g * g;             /* mul_(b2).addcmul_(1-b2, g, g) */
+        float denom = sqrtf(v[i]) / bc2_sqrt + eps;  /* (v.sqrt() / sqrt(bc2)).add_(eps) */
+        params[i] = params[i] + neg_step * m[i] / denom; /* addcdiv_(-step_size, m, denom) */
+    }
+}
+
+/* The same, eight elements at a time with AVX2: every operation is the scalar one (IEEE mul, add,
+ * div, sqrt, and the one fused multiply-add fmaf), in the same order, with no contraction, so the
+ * results are bit-identical to adam_scalar (tests/unit/test_adam.c checks). Returns the elements done. */
+__attribute__((target("avx2,fma"), optimize("fp-contract=off")))
+static size_t adam_avx2(float *params, const float *grads, float *m, float *v, size_t n, float b1,
+                        float omb1, float b2, float omb2, float bc2_sqrt, float eps, float neg_step) {
+    const __m256 vb1 = _mm256_set1_ps(b1), vomb1 = _mm256_set1_ps(omb1), vb2 = _mm256_set1_ps(b2);
+    const __m256 vomb2 = _mm256_set1_ps(omb2), vbc2 = _mm256_set1_ps(bc2_sqrt);
+    const __m256 veps = _mm256_set1_ps(eps), vstep = _mm256_set1_ps(neg_step);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        const __m256 g = _mm256_loadu_ps(grads + i);
+        const __m256 mi = _mm256_fmadd_ps(g, vomb1, _mm256_mul_ps(_mm256_loadu_ps(m + i), vb1));
+        const __m256 vi = _mm256_add_ps(_mm256_mul_ps(_mm256_loadu_ps(v + i), vb2),
+                                        _mm256_mul_ps(_mm256_mul_ps(vomb2, g), g));
+        const __m256 denom = _mm256_add_ps(_mm256_div_ps(_mm256_sqrt_ps(vi), vbc2), veps);
+        const __m256 upd = _mm256_div_ps(_mm256_mul_ps(vstep, mi), denom);
+        _mm256_storeu_ps(m + i, mi);
+        _mm256_storeu_ps(v + i, vi);
+        _mm256_storeu_ps(params + i, _mm256_add_ps(_mm256_loadu_ps(params + i), upd));
+    }
+    return i;
+}
+
+static int have_avx2_fma(void) {
+    __builtin_cpu_init();
+    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+}
+
+void adam_step_impl(adam *a, float *params, const float *grads, int vector) {
     a->step++;
     /* Python-float scalars, as torch/optim/adam.py (1.5) computes them */
     double bc1 = 1.0 - pow(a->beta1, (double)a->step);
@@ -34,15 +77,13 @@ void adam_step(adam *a, float *params, const float *grads) {
     const float b1 = (float)a->beta1, omb1 = (float)(1.0 - a->beta1);
     const float b2 = (float)a->beta2, omb2 = (float)(1.0 - a->beta2);
     const float bc2_sqrt = (float)sqrt(bc2), eps = (float)a->eps, neg_step = (float)(-step_size);
-    float *m = a->m, *v = a->v;
-    for (size_t i = 0; i < a->n; i++) {
-        float g = grads[i];
-        m[i] = fmaf(g, omb1, m[i] * b1);             /* mul_(b1).add_(1-b1, g): fmadd */
-        v[i] = v[i] * b2 + omb2 * g * g;             /* mul_(b2).addcmul_(1-b2, g, g) */
-        float denom = sqrtf(v[i]) / bc2_sqrt + eps;  /* (v.sqrt() / sqrt(bc2)).add_(eps) */
-        params[i] = params[i] + neg_step * m[i] / denom; /* addcdiv_(-step_size, m, denom) */
-    }
+    size_t i = vector && have_avx2_fma()
+                   ? adam_avx2(params, grads, a->m, a->v, a->n, b1, omb1, b2, omb2, bc2_sqrt, eps, neg_step)
+                   : 0;
+    adam_scalar(params, grads, a->m, a->v, i, a->n, b1, omb1, b2, omb2, bc2_sqrt, eps, neg_step);
 }
+
+void adam_step(adam *a, float *params, const float *grads) { adam_step_impl(a, params, grads, 1); }
 
 void plateau_init(plateau *s, double lr, double factor, int patience) {
     memset(s, 0, sizeof *s);

@@ -34,8 +34,12 @@ typedef struct {
 /* n parameters, PyTorch defaults and learning rate lr; moments zeroed (xcalloc). */
 void adam_init(adam *a, size_t n, double lr);
 void adam_free(adam *a);
-/* One step: params -= update(grads). params and grads: (n). */
+/* One step: params -= update(grads). params and grads: (n). Eight elements at a time on a CPU with
+ * AVX2 and FMA, bit-identical to the one-at-a-time update. */
 void adam_step(adam *a, float *params, const float *grads);
+/* adam_step with the vector path on (vector = 1, where the CPU has it) or off (0): for the test
+ * that the two agree bit for bit. */
+void adam_step_impl(adam *a, float *params, const float *grads, int vector);
 
 typedef struct {
     double lr;              /* the optimizer's learning rate, updated by plateau_step */

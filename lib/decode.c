@@ -33,8 +33,9 @@ int decode_ws_init(decode_ws *w, decoder_config cfg, int max_b, int max_n) {
     w->gen = malloc(2 * Bz * sizeof(graph));
     w->trace_types = malloc(2 * Bz * steps * (size_t)cfg.K * sizeof(float));
     w->trace_edges = malloc(2 * Bz * steps * (size_t)max_n * sizeof(float));
+    w->fold_mem = malloc(decoder_fold_floats(cfg) * sizeof(float));
     if (!w->mem || !w->H || !w->cs || !w->xs || !w->act || !w->pred || !w->seeds || !w->rng ||
-        !w->gen || !w->trace_types || !w->trace_edges) {
+        !w->gen || !w->trace_types || !w->trace_edges || !w->fold_mem) {
         decode_ws_free(w);
         return -1;
     }
@@ -43,6 +44,7 @@ int decode_ws_init(decode_ws *w, decoder_config cfg, int max_b, int max_n) {
     w->types = w->act + Bz;
     w->offsets = w->types + Bz;
     w->succ = w->pred + BN;
+    decoder_fold_point(&w->fold, w->fold_mem, cfg);
     return 0;
 }
 
@@ -58,6 +60,7 @@ void decode_ws_free(decode_ws *w) {
     free(w->gen);
     free(w->trace_types);
     free(w->trace_edges);
+    free(w->fold_mem);
     memset(w, 0, sizeof *w);
 }
 
@@ -142,7 +145,7 @@ static void generate(decode_ws *w, const decoder_params *p, int R, int d, const 
             }
             w->offsets[A] = A * n;
         }
-        decoder_step_logits(&s, p, cfg, w->cs, w->pred, w->succ, w->offsets);
+        decoder_step_logits(&s, p, &w->fold, cfg, w->cs, w->pred, w->succ, w->offsets);
         const bool forced = n >= max_n - 1;
         for (int i = 0; i < A; i++) {
             const int r = w->act[i];
@@ -197,6 +200,7 @@ static void decode_rows(decode_ws *w, const decoder_params *p, int R, const deco
                         graph *out, uint8_t *flags) {
     if (o->mode == DECODE_SAMPLE)
         for (int r = 0; r < R; r++) rng_seed(&w->rng[r], w->seeds[r]);
+    decoder_fold_update(&w->fold, p);
     generate(w, p, R, 0, o);
     if (!o->forward_only) generate(w, p, R, 1, o);
     for (int r = 0; r < R; r++) {

@@ -76,6 +76,8 @@ typedef struct {
      * edge logits u -> t+1 of step t >= 1: trace_edges + ((d*max_b + r)*(max_n-1) + t)*max_n + u. */
     graph *gen;
     float *trace_types, *trace_edges;
+    mpass_foldset fold;     /* folded propagation weights of the last p decoded with */
+    float *fold_mem;
 } decode_ws;
 
 /* 0, or -1 (bad sizes: max_b >= 1, 2 <= max_n <= GRAPH_MAX_NODES, K >= 2, C2 even; or no memory). */

@@ -193,7 +193,8 @@ int decoder_acts_init(decoder_acts *a, decoder_config cfg, int max_g, int max_n)
     a->order = malloc((3 * G + 2) * sizeof(int));
     a->gd = malloc((2 * G + 1) * sizeof(graph));
     a->pred = malloc((2 * GN + 1) * sizeof(uint16_t));
-    if (!a->mem || !a->cs || !a->order || !a->gd || !a->pred) {
+    a->fold_mem = malloc(decoder_fold_floats(cfg) * sizeof(float));
+    if (!a->mem || !a->cs || !a->order || !a->gd || !a->pred || !a->fold_mem) {
         decoder_acts_free(a);
         return -1;
     }
@@ -202,6 +203,7 @@ int decoder_acts_init(decoder_acts *a, decoder_config cfg, int max_g, int max_n)
     a->types = a->order + G;
     a->offsets = a->types + G;
     a->succ = a->pred + GN;
+    decoder_fold_point(&a->fold, a->fold_mem, cfg);
     return 0;
 }
 
@@ -211,6 +213,7 @@ void decoder_acts_free(decoder_acts *a) {
     free(a->order);
     free(a->gd);
     free(a->pred);
+    free(a->fold_mem);
     memset(a, 0, sizeof *a);
 }
 
@@ -261,8 +264,9 @@ static void zero(float *x, size_t n) { memset(x, 0, n * sizeof(float)); }
 
 /* (1) propagation of s->hin over the A graphs' induced subgraphs (pred/succ masks, offsets) into
  * s->hprop, and the two readouts s->hG, s->hGi. */
-static void step_propagate(dec_step *s, const decoder_params *p, decoder_config cfg,
-                           const uint16_t *pred, const uint16_t *succ, const int *offsets) {
+static void step_propagate(dec_step *s, const decoder_params *p, const mpass_fold *fold,
+                           decoder_config cfg, const uint16_t *pred, const uint16_t *succ,
+                           const int *offsets) {
     const int C2 = cfg.C2, C = C2 / 2, D = cfg.D;
     const int A = s->A, n = s->n, M = A * n;
     if (n > 1) {
@@ -271,8 +275,10 @@ static void step_propagate(dec_step *s, const decoder_params *p, decoder_config 
             memcpy(s->hs[1][0] + (size_t)v * C, s->hin + (size_t)v * C2 + C, (size_t)C * sizeof(float));
         }
         for (int l = 0; l < DEC_LAYERS; l++) {
-            mpass_forward(s->hs[0][l + 1], s->cache[0][l], s->hs[0][l], pred, offsets, A, &p->fwd[l], C);
-            mpass_forward(s->hs[1][l + 1], s->cache[1][l], s->hs[1][l], succ, offsets, A, &p->bwd[l], C);
+            mpass_forward(s->hs[0][l + 1], s->cache[0][l], s->hs[0][l], pred, offsets, A, &p->fwd[l],
+                          &fold[l], C);
+            mpass_forward(s->hs[1][l + 1], s->cache[1][l], s->hs[1][l], succ, offsets, A, &p->bwd[l],
+                          &fold[DEC_LAYERS + l], C);
         }
         concat3(s->hprop, s->hs[0][DEC_LAYERS], C, s->hs[1][DEC_LAYERS], C, NULL, 0, M);
         gsum_forward(s->hG, s->gc, s->hprop, p->ge_f_w, p->ge_f_b, p->ge_g_w, p->ge_g_b, offsets, A, C2, D);
@@ -340,7 +346,7 @@ static void step_forward(decoder_acts *a, const decoder_params *p, const graph *
     const int K = cfg.K, A = s->A, n = s->n, M = A * n;
     // (1) propagation and the two readouts
     if (n > 1) make_masks(a, gd, A, n);
-    step_propagate(s, p, cfg, a->pred, a->succ, a->offsets);
+    step_propagate(s, p, a->fold.f, cfg, a->pred, a->succ, a->offsets);
     // (2) type logits and CE against the teacher type of node n
     for (int i = 0; i < A; i++) a->types[i] = gd[i].type[n];
     step_nodeadd(s, p, cfg, a->cs);
@@ -373,9 +379,24 @@ void decoder_start_state(float *h0, float *xstart, float *zs, const decoder_para
     start_forward(h0, xstart, zs, p, cfg, start_type, cs, A);
 }
 
-void decoder_step_logits(dec_step *s, const decoder_params *p, decoder_config cfg, const float *cs,
-                         const uint16_t *pred, const uint16_t *succ, const int *offsets) {
-    step_propagate(s, p, cfg, pred, succ, offsets);
+size_t decoder_fold_floats(decoder_config cfg) {
+    return mpass_foldset_floats(2 * DEC_LAYERS, cfg.C2 / 2);
+}
+
+void decoder_fold_point(mpass_foldset *fs, float *mem, decoder_config cfg) {
+    mpass_foldset_point(fs, mem, 2 * DEC_LAYERS, cfg.C2 / 2);
+}
+
+void decoder_fold_update(mpass_foldset *fs, const decoder_params *p) {
+    const mpass_params *layers[2 * DEC_LAYERS];
+    for (int l = 0; l < DEC_LAYERS; l++) { layers[l] = &p->fwd[l]; layers[DEC_LAYERS + l] = &p->bwd[l]; }
+    mpass_foldset_update(fs, layers);
+}
+
+void decoder_step_logits(dec_step *s, const decoder_params *p, const mpass_foldset *fold,
+                         decoder_config cfg, const float *cs, const uint16_t *pred,
+                         const uint16_t *succ, const int *offsets) {
+    step_propagate(s, p, fold->f, cfg, pred, succ, offsets);
     step_nodeadd(s, p, cfg, cs);
 }
 
@@ -419,6 +440,7 @@ int decoder_forward(decoder_acts *a, const decoder_params *p, const graph *gs, c
         a->wce[i] = 1.0f / (float)B;
     }
     a->B = B;
+    decoder_fold_update(&a->fold, p);
     double L = 0.0;
     size_t off = 0;
     for (int d = 0; d < 2; d++) {
@@ -465,6 +487,8 @@ typedef struct {
     float *dcarry, *dhin, *dhprop;  /* (M,C2) */
     float *dtop[2], *dmid, *dlow;   /* (M,C) */
     float *ws;                      /* mpass / gsum scratch */
+    mpass_fold fg[2 * DEC_LAYERS];  /* folded-weight gradient accumulators, as a->fold.f */
+    float *fgmem;
     float *ds, *dpre;               /* (M), (M,OC) */
     float *dq, *dxrest, *dz1, *dxinit, *dhnew; /* (A,OC) (A,WR) (A,OC) (A,WR) (A,C2) */
     float *dhG, *dhGi, *dlogits, *dan1, *dxan, *dcs; /* (A,D) (A,D) (A,K) (A,D) (A,2D) (A,D) */
@@ -482,6 +506,9 @@ static size_t carve_scratch(dec_scratch *s, float *base, decoder_config cfg, int
     s->dmid = take(base, &off, M * C);
     s->dlow = take(base, &off, M * C);
     s->ws = take(base, &off, ms > gs ? ms : gs);
+    s->fgmem = take(base, &off, 2 * DEC_LAYERS * mpass_fold_size((int)C));
+    for (int l = 0; l < 2 * DEC_LAYERS && base; l++)
+        mpass_fold_point(&s->fg[l], s->fgmem + l * mpass_fold_size((int)C), (int)C);
     s->ds = take(base, &off, M);
     s->dpre = take(base, &off, M * OC);
     s->dq = take(base, &off, A * OC);
@@ -591,11 +618,12 @@ static void step_backward(const decoder_acts *a, const decoder_params *g, const 
         const uint16_t *nbr = st ? a->succ : a->pred;
         _Static_assert(DEC_LAYERS == 2, "two layers: dtop -> dmid -> dlow");
         zero(sc->dmid, (size_t)M * C);
-        mpass_backward(sc->dmid, &gl[1], sc->ws, sc->dtop[st], s->cache[st][1], s->hs[st][1], nbr,
-                       a->offsets, A, &pl[1], C);
+        const mpass_fold *fl = a->fold.f + st * DEC_LAYERS, *fgl = sc->fg + st * DEC_LAYERS;
+        mpass_backward(sc->dmid, &gl[1], &fgl[1], sc->ws, sc->dtop[st], s->cache[st][1],
+                       s->hs[st][1], nbr, a->offsets, A, &pl[1], &fl[1], C);
         zero(sc->dlow, (size_t)M * C);
-        mpass_backward(sc->dlow, &gl[0], sc->ws, sc->dmid, s->cache[st][0], s->hs[st][0], nbr,
-                       a->offsets, A, &pl[0], C);
+        mpass_backward(sc->dlow, &gl[0], &fgl[0], sc->ws, sc->dmid, s->cache[st][0], s->hs[st][0],
+                       nbr, a->offsets, A, &pl[0], &fl[0], C);
         for (int v = 0; v < M; v++)
             memcpy(sc->dhin + (size_t)v * C2 + (size_t)st * C, sc->dlow + (size_t)v * C,
                    (size_t)C * sizeof(float));
@@ -609,6 +637,7 @@ void decoder_backward(const decoder_params *grad, float *dc, float *scratch, con
     dec_scratch sc;
     carve_scratch(&sc, scratch, cfg, a->max_g, a->max_n);
     zero(sc.dcs, (size_t)B * D);
+    zero(sc.fgmem, 2 * DEC_LAYERS * mpass_fold_size(C2 / 2));
     for (int d = 0; d < 2; d++) {
         const dec_dir *dr = &a->dir[d];
         const graph *gd = a->gd + (size_t)d * a->max_g;
@@ -636,6 +665,10 @@ void decoder_backward(const decoder_params *grad, float *dc, float *scratch, con
         for (int i = 0; i < A0; i++)
             for (int k = 0; k < C2; k++) grad->emb[(size_t)st * C2 + k] += sc.dxinit[(size_t)i * OC + k];
         add_cols(sc.dcs, sc.dxinit, C2, D, OC, A0);
+    }
+    for (int l = 0; l < DEC_LAYERS; l++) {
+        mpass_unfold_grad(&grad->fwd[l], &sc.fg[l], &p->fwd[l], C2 / 2);
+        mpass_unfold_grad(&grad->bwd[l], &sc.fg[DEC_LAYERS + l], &p->bwd[l], C2 / 2);
     }
     if (dc)
         for (int i = 0; i < B; i++)

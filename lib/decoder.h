@@ -111,6 +111,8 @@ typedef struct {
     uint16_t *pred, *succ;    /* (max_g*max_n) scratch neighbour masks */
     dec_dir dir[2];
     double loss;
+    mpass_foldset fold;       /* folded propagation weights (decoder_fold_update) */
+    float *fold_mem;
 } decoder_acts;
 
 /* Allocate activations for batches of up to max_g graphs of up to max_n nodes. 0, or -1. */
@@ -133,10 +135,17 @@ void decoder_backward(const decoder_params *grad, float *dc, float *scratch, con
  * The same generator step as decoder_forward, in pieces, so that inference chooses each new node's
  * type between computing the logits and the new node (shared code: a generated graph replayed
  * under teacher forcing gives the same step logits). One dec_step with A graphs of n nodes each:
- * the caller fills s->hin (A*n, C2), runs decoder_step_logits (propagation into s->hprop, readouts
+ * the caller folds the weights (decoder_fold_update), fills s->hin (A*n, C2), runs
+ * decoder_step_logits (propagation into s->hprop, readouts
  * s->hG/s->hGi, type logits s->logits (A,K)), picks types, then decoder_step_node (s->hnew (A,C2)
  * and, if n > 1, edge logits s->s (A*n): row i*n+u scores the edge u -> n of graph i). */
 size_t decoder_step_size(decoder_config cfg, int A, int n); /* floats of one step's buffers */
+/* The folded propagation weights (lib/mpass.h) of the 2*DEC_LAYERS layers, f[l] = fwd[l] and
+ * f[DEC_LAYERS + l] = bwd[l]: decoder_fold_floats floats for decoder_fold_point; decoder_fold_update
+ * refolds only what changed since its last call (decoder_forward does this itself). */
+size_t decoder_fold_floats(decoder_config cfg);
+void decoder_fold_point(mpass_foldset *fs, float *mem, decoder_config cfg);
+void decoder_fold_update(mpass_foldset *fs, const decoder_params *p);
 void decoder_step_carve(dec_step *s, float *mem, decoder_config cfg, int A, int n);
 /* h0 (A,C2) = the start node's state for start_type (DEC_START_FWD or DEC_START_BWD); cs (A,D);
  * xstart, zs: (A,C2+D) each, scratch. */
@@ -144,8 +153,9 @@ void decoder_start_state(float *h0, float *xstart, float *zs, const decoder_para
                          decoder_config cfg, int start_type, const float *cs, int A);
 /* cs (A,D); for n > 1: pred, succ (A*n) neighbour masks of the induced subgraphs on nodes 0..n-1
  * (local bit j = node j of the same graph), offsets (A+1) = i*n (see lib/mpass.h); unused if n == 1. */
-void decoder_step_logits(dec_step *s, const decoder_params *p, decoder_config cfg, const float *cs,
-                         const uint16_t *pred, const uint16_t *succ, const int *offsets);
+void decoder_step_logits(dec_step *s, const decoder_params *p, const mpass_foldset *fold,
+                         decoder_config cfg, const float *cs, const uint16_t *pred,
+                         const uint16_t *succ, const int *offsets);
 /* types (A) in [0,K): the new node's type per graph; cs (A,D). */
 void decoder_step_node(dec_step *s, const decoder_params *p, decoder_config cfg, const int *types,
                        const float *cs);

@@ -174,7 +174,9 @@ size_t encoder_acts_size(encoder_config cfg, int max_n, int max_g) {
          + 2 * ENC_LAYERS * mpass_cache_size(max_n, cfg.C) // cf, cb
          + 2 * NC                                          // h
          + 2 * gsum_cache_size(max_n, cfg.D)               // gmean, gvar
-         + 2 * (size_t)max_g * cfg.D;                      // mu, logvar
+         + 2 * (size_t)max_g * cfg.D                       // mu, logvar
+         + mpass_foldset_floats(2 * ENC_LAYERS, cfg.C)     // fold
+         + mpass_table_scratch_size(cfg.K, cfg.C);          // table
 }
 
 void encoder_point_acts(encoder_acts *a, float *mem, encoder_config cfg, int max_n, int max_g) {
@@ -188,32 +190,39 @@ void encoder_point_acts(encoder_acts *a, float *mem, encoder_config cfg, int max
     a->gmean = mem; mem += gsum_cache_size(max_n, cfg.D);
     a->gvar = mem; mem += gsum_cache_size(max_n, cfg.D);
     a->mu = mem; mem += (size_t)max_g * cfg.D;
-    a->logvar = mem;
+    a->logvar = mem; mem += (size_t)max_g * cfg.D;
+    mpass_foldset_point(&a->fold, mem, 2 * ENC_LAYERS, cfg.C);
+    a->table = mem + mpass_foldset_floats(2 * ENC_LAYERS, cfg.C);
 }
 
 size_t encoder_scratch_size(encoder_config cfg, int max_n) {
     const size_t NC = (size_t)max_n * cfg.C;
     size_t ms = mpass_scratch_size(max_n, cfg.C), gs = gsum_scratch_size(max_n, cfg.D);
-    // dh (N,2C), dtop (N,C), dmid (N,C), dh0 (N,C), then the larger of the layer/readout scratch
-    return 5 * NC + (ms > gs ? ms : gs);
+    // dh (N,2C), dtop (N,C), dmid (N,C), dh0 (N,C), the folded-weight gradient accumulators, then
+    // the larger of the layer/readout scratch
+    return 5 * NC + 2 * ENC_LAYERS * mpass_fold_size(cfg.C) + (ms > gs ? ms : gs);
 }
 
 /* ---------------------------------------------------------------- forward */
 void encoder_forward(encoder_acts *a, const encoder_params *p, const encoder_batch *b,
                      encoder_config cfg) {
     const int N = b->N, G = b->G, C = cfg.C, D = cfg.D;
+    const mpass_params *layers[2 * ENC_LAYERS];
+    for (int l = 0; l < ENC_LAYERS; l++) { layers[l] = &p->fwd[l]; layers[ENC_LAYERS + l] = &p->bwd[l]; }
+    mpass_foldset_update(&a->fold, layers);
     embedding_forward(a->h0, b->types, p->node_init, N, C);
     // two independent streams from the same initial states
-    const float *hin = a->h0;
-    for (int l = 0; l < ENC_LAYERS; l++) {
-        mpass_forward(a->hf[l], a->cf[l], hin, b->pred, b->offsets, G, &p->fwd[l], C);
-        hin = a->hf[l];
-    }
-    hin = a->h0;
-    for (int l = 0; l < ENC_LAYERS; l++) {
-        mpass_forward(a->hb[l], a->cb[l], hin, b->succ, b->offsets, G, &p->bwd[l], C);
-        hin = a->hb[l];
-    }
+    // (the first layer of each stream works on the K embedding rows: mpass_forward_table)
+    mpass_forward_table(a->hf[0], a->cf[0], a->table, a->h0, b->types, p->node_init, cfg.K, b->pred,
+                        b->offsets, G, &p->fwd[0], &a->fold.f[0], C);
+    for (int l = 1; l < ENC_LAYERS; l++)
+        mpass_forward(a->hf[l], a->cf[l], a->hf[l - 1], b->pred, b->offsets, G, &p->fwd[l],
+                      &a->fold.f[l], C);
+    mpass_forward_table(a->hb[0], a->cb[0], a->table, a->h0, b->types, p->node_init, cfg.K, b->succ,
+                        b->offsets, G, &p->bwd[0], &a->fold.f[ENC_LAYERS], C);
+    for (int l = 1; l < ENC_LAYERS; l++)
+        mpass_forward(a->hb[l], a->cb[l], a->hb[l - 1], b->succ, b->offsets, G, &p->bwd[l],
+                      &a->fold.f[ENC_LAYERS + l], C);
     // h = [hf ; hb] per node  (N,2C)
     const float *hf = a->hf[ENC_LAYERS - 1], *hb = a->hb[ENC_LAYERS - 1];
     for (int v = 0; v < N; v++) {
@@ -229,16 +238,17 @@ void encoder_forward(encoder_acts *a, const encoder_params *p, const encoder_bat
 /* --------------------------------------------------------------- backward */
 /* Back through one stream's layers: dtop (N,C) is dL/d(last state); dh0 += dL/dh0. */
 static void stream_backward(float *dh0, float *dtop, float *dmid, float *scratch,
-                            const mpass_params *grad, const mpass_params *p, float *const *hs,
-                            float *const *caches, const float *h0, const uint16_t *nbr,
-                            const encoder_batch *b, int C) {
+                            const mpass_params *grad, const mpass_fold *fg, const mpass_params *p,
+                            const mpass_fold *f, float *const *hs, float *const *caches,
+                            const float *h0, const uint16_t *nbr, const encoder_batch *b, int C) {
     const size_t NC = (size_t)b->N * C;
     float *dout = dtop;
     for (int l = ENC_LAYERS - 1; l >= 0; l--) {
         const float *hin = l ? hs[l - 1] : h0;
         float *din = l ? dmid : dh0;              // dh0 is shared by both streams: accumulate
         if (l) memset(din, 0, NC * sizeof(float));
-        mpass_backward(din, &grad[l], scratch, dout, caches[l], hin, nbr, b->offsets, b->G, &p[l], C);
+        mpass_backward(din, &grad[l], &fg[l], scratch, dout, caches[l], hin, nbr, b->offsets, b->G,
+                       &p[l], &f[l], C);
         if (l) {                                  // the next layer down reads din as its dout
             float *t = dout; dout = din; dmid = t;
         }
@@ -255,7 +265,11 @@ void encoder_backward(const encoder_params *grad, float *scratch, const float *d
     float *dtop = dh + 2 * NC;            // (N,C)
     float *dmid = dtop + NC;              // (N,C)
     float *dh0 = dmid + NC;               // (N,C)
-    float *ws = dh0 + NC;                 // layer / readout scratch
+    float *fgmem = dh0 + NC;              // folded-weight gradient accumulators
+    float *ws = fgmem + 2 * ENC_LAYERS * mpass_fold_size(C); // layer / readout scratch
+    mpass_fold fg[2 * ENC_LAYERS];
+    memset(fgmem, 0, 2 * ENC_LAYERS * mpass_fold_size(C) * sizeof(float));
+    for (int l = 0; l < 2 * ENC_LAYERS; l++) mpass_fold_point(&fg[l], fgmem + l * mpass_fold_size(C), C);
     memset(dh, 0, 2 * NC * sizeof(float));
     if (dmu)
         gsum_backward(dh, grad->mean_f_w, grad->mean_f_b, grad->mean_g_w, grad->mean_g_b, ws, dmu,
@@ -269,9 +283,15 @@ void encoder_backward(const encoder_params *grad, float *scratch, const float *d
             memcpy(dtop + (size_t)v * C, dh + (size_t)v * 2 * C + (size_t)s * C,
                    (size_t)C * sizeof(float));
         if (s == 0)
-            stream_backward(dh0, dtop, dmid, ws, grad->fwd, p->fwd, a->hf, a->cf, a->h0, b->pred, b, C);
+            stream_backward(dh0, dtop, dmid, ws, grad->fwd, fg, p->fwd, a->fold.f, a->hf, a->cf,
+                            a->h0, b->pred, b, C);
         else
-            stream_backward(dh0, dtop, dmid, ws, grad->bwd, p->bwd, a->hb, a->cb, a->h0, b->succ, b, C);
+            stream_backward(dh0, dtop, dmid, ws, grad->bwd, fg + ENC_LAYERS, p->bwd,
+                            a->fold.f + ENC_LAYERS, a->hb, a->cb, a->h0, b->succ, b, C);
+    }
+    for (int l = 0; l < ENC_LAYERS; l++) {
+        mpass_unfold_grad(&grad->fwd[l], &fg[l], &p->fwd[l], C);
+        mpass_unfold_grad(&grad->bwd[l], &fg[ENC_LAYERS + l], &p->bwd[l], C);
     }
     if (grad->node_init) embedding_backward(grad->node_init, dh0, b->types, N, C);
 }

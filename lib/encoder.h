@@ -89,6 +89,8 @@ typedef struct {
     float *h;                        /* (N,2C) node embedding [hf ; hb] */
     float *gmean, *gvar;             /* gsum caches, gsum_cache_size(N,D) each */
     float *mu, *logvar;              /* (G,D) the outputs */
+    mpass_foldset fold;              /* folded layer weights: fwd[0..L-1], then bwd[0..L-1] */
+    float *table;                    /* mpass_forward_table's scratch */
 } encoder_acts;
 
 size_t encoder_acts_size(encoder_config cfg, int max_n, int max_g);

@@ -1,6 +1,7 @@
-/* mpass.c: the SVGe message-passing layer; see mpass.h for the dense-identity derivation. */
+/* mpass.c: the SVGe message-passing layer; see mpass.h for the dense identity and the folding. */
 #include "mpass.h"
 
+#include <cblas.h>
 #include <string.h>
 
 #include "nn.h"
@@ -22,88 +23,209 @@ size_t mpass_param_count(int C) {
     return n;
 }
 
+/* ------------------------------------------------------------------ folding */
+size_t mpass_fold_size(int C) { return (size_t)6 * C * C + (size_t)3 * C; }
+
+void mpass_fold_point(mpass_fold *f, float *mem, int C) {
+    f->w = mem;
+    f->b = mem + (size_t)6 * C * C;
+}
+
+void mpass_fold_compute(mpass_fold *f, const mpass_params *p, int C) {
+    const int C2 = 2 * C, C3 = 3 * C;
+    // w (3C,2C) = W_ih (3C,2C) . W_msg (2C,2C);  b (3C) = W_ih . b_msg
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, C3, C2, C2, 1.0f, p->upd_wih, C2,
+                p->msg_w, C2, 0.0f, f->w, C2);
+    cblas_sgemv(CblasRowMajor, CblasNoTrans, C3, C2, 1.0f, p->upd_wih, C2, p->msg_b, 1, 0.0f, f->b, 1);
+}
+
+void mpass_unfold_grad(const mpass_params *grad, const mpass_fold *fg, const mpass_params *p, int C) {
+    const int C2 = 2 * C, C3 = 3 * C;
+    if (grad->upd_wih) { // dW_ih (3C,2C) += Gw (3C,2C) . W_msg^T + Gb b^T
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, C3, C2, C2, 1.0f, fg->w, C2, p->msg_w,
+                    C2, 1.0f, grad->upd_wih, C2);
+        cblas_sger(CblasRowMajor, C3, C2, 1.0f, fg->b, 1, p->msg_b, 1, grad->upd_wih, C2);
+    }
+    if (grad->msg_w) // dW_msg (2C,2C) += W_ih^T (2C,3C) . Gw (3C,2C)
+        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, C2, C2, C3, 1.0f, p->upd_wih, C2, fg->w,
+                    C2, 1.0f, grad->msg_w, C2);
+    if (grad->msg_b) // db (2C) += W_ih^T Gb
+        cblas_sgemv(CblasRowMajor, CblasTrans, C3, C2, 1.0f, p->upd_wih, C2, fg->b, 1, 1.0f,
+                    grad->msg_b, 1);
+}
+
+/* The part of the parameters a fold depends on: W_msg, b_msg, W_ih. */
+static size_t fold_source_size(int C) { return (size_t)10 * C * C + (size_t)2 * C; }
+
+size_t mpass_foldset_floats(int L, int C) {
+    return (size_t)L * (mpass_fold_size(C) + fold_source_size(C));
+}
+
+void mpass_foldset_point(mpass_foldset *fs, float *mem, int L, int C) {
+    fs->L = L;
+    fs->C = C;
+    fs->mem = mem;
+    memset(mem, 0, mpass_foldset_floats(L, C) * sizeof(float));
+    for (int l = 0; l < L; l++) mpass_fold_point(&fs->f[l], mem + (size_t)l * mpass_fold_size(C), C);
+}
+
+void mpass_foldset_update(mpass_foldset *fs, const mpass_params *const *layers) {
+    const int C = fs->C;
+    const size_t nw = (size_t)4 * C * C, nb = (size_t)2 * C, ni = (size_t)6 * C * C;
+    for (int l = 0; l < fs->L; l++) {
+        const mpass_params *p = layers[l];
+        float *src = fs->mem + (size_t)fs->L * mpass_fold_size(C) + (size_t)l * fold_source_size(C);
+        if (!memcmp(src, p->msg_w, nw * sizeof(float)) &&
+            !memcmp(src + nw, p->msg_b, nb * sizeof(float)) &&
+            !memcmp(src + nw + nb, p->upd_wih, ni * sizeof(float)))
+            continue; // (an all-zero layer matches the zeroed copy, and its fold is zero too)
+        memcpy(src, p->msg_w, nw * sizeof(float));
+        memcpy(src + nw, p->msg_b, nb * sizeof(float));
+        memcpy(src + nw + nb, p->upd_wih, ni * sizeof(float));
+        mpass_fold_compute(&fs->f[l], p, C);
+    }
+}
+
+/* ------------------------------------------------------------------ the layer */
 size_t mpass_cache_size(int N, int C) {
-    return (size_t)N * 2 * C * 2 + gru_cache_size(N, C); // Z, a, GRU cache
+    return (size_t)N * 2 * C + (size_t)N * 3 * C + gru_cache_size(N, C); // Z, gz, act + gh
 }
 
 size_t mpass_scratch_size(int N, int C) {
-    return (size_t)N * 2 * C * 2 + gru_scratch_size(N, C); // da, dZ, GRU scratch
+    return (size_t)N * 3 * C * 3 + (size_t)N * 2 * C; // dgi, dgh, dgz, dZ
 }
 
-static int popcount16(uint16_t x) {
-    int k = 0;
-    for (; x; x &= (uint16_t)(x - 1)) k++;
-    return k;
-}
+static int popcount16(uint16_t x) { return __builtin_popcount(x); }
 
-void mpass_forward(float *hout, float *cache, const float *h, const uint16_t *nbr,
-                   const int *offsets, int G, const mpass_params *p, int C) {
-    const int N = offsets[G], C2 = 2 * C;
-    if (N == 0) return;
-    float *Z = cache;                          // (N,2C): [sum of in-neighbour states ; deg * h_v]
-    float *a = cache + (size_t)N * C2;         // (N,2C): aggregated messages = GRU input
-    float *gc = cache + (size_t)N * C2 * 2;    // GRU cache
+/* Z_v = [sum of the in-neighbours' states ; deg(v) h_v] (2C) for the nodes with deg > 0, in node
+ * order, into consecutive rows of Z. Returns their count. */
+static int gather_z(float *restrict Z, const float *restrict h, const uint16_t *nbr,
+                    const int *offsets, int G, int C) {
+    const int C2 = 2 * C;
+    int nz = 0;
     for (int g = 0; g < G; g++) {
         const int base = offsets[g];
         for (int v = base; v < offsets[g + 1]; v++) {
-            float *zs = Z + (size_t)v * C2, *zt = zs + C;
+            if (!nbr[v]) continue;
+            float *restrict zs = Z + (size_t)nz * C2, *restrict zt = zs + C;
             const float *hv = h + (size_t)v * C;
             memset(zs, 0, (size_t)C * sizeof(float));
             for (uint16_t m = nbr[v]; m; m &= (uint16_t)(m - 1)) {
-                const float *hu = h + (size_t)(base + __builtin_ctz(m)) * C;
+                const float *restrict hu = h + (size_t)(base + __builtin_ctz(m)) * C;
                 for (int k = 0; k < C; k++) zs[k] += hu[k];
             }
             const float deg = (float)popcount16(nbr[v]);
             for (int k = 0; k < C; k++) zt[k] = deg * hv[k];
+            nz++;
         }
     }
-    // a = Z W_msg^T + deg ⊗ b: the per-edge bias is added once per incoming edge
-    linear_forward(a, Z, p->msg_w, NULL, N, C2, C2);
-    for (int v = 0; v < N; v++) {
-        const float deg = (float)popcount16(nbr[v]);
-        if (deg == 0.0f) continue;
-        float *av = a + (size_t)v * C2;
-        for (int k = 0; k < C2; k++) av[k] += deg * p->msg_b[k];
-    }
-    gru_forward(hout, gc, a, h, p->upd_wih, p->upd_whh, p->upd_bih, p->upd_bhh, N, C2, C);
+    return nz;
 }
 
-void mpass_backward(float *dh, const mpass_params *grad, float *scratch, const float *dhout,
-                    const float *cache, const float *h, const uint16_t *nbr, const int *offsets,
-                    int G, const mpass_params *p, int C) {
-    const int N = offsets[G], C2 = 2 * C;
+void mpass_forward(float *hout, float *cache, const float *h, const uint16_t *nbr,
+                   const int *offsets, int G, const mpass_params *p, const mpass_fold *f, int C) {
+    const int N = offsets[G], C2 = 2 * C, C3 = 3 * C;
     if (N == 0) return;
-    const mpass_params none = {0};
-    const mpass_params *gr = grad ? grad : &none;
-    const float *Z = cache, *a = cache + (size_t)N * C2, *gc = cache + (size_t)N * C2 * 2;
-    float *da = scratch;                       // (N,2C)
-    float *dZ = scratch + (size_t)N * C2;      // (N,2C)
-    float *gs = scratch + (size_t)N * C2 * 2;  // GRU scratch
-    memset(da, 0, (size_t)N * C2 * sizeof(float));
-    memset(dZ, 0, (size_t)N * C2 * sizeof(float));
-    // GRU: the hidden-state path goes straight into dh; the input path into da
-    gru_backward(da, dh, gr->upd_wih, gr->upd_whh, gr->upd_bih, gr->upd_bhh, gs, dhout, gc, a, h,
-                 p->upd_wih, p->upd_whh, N, C2, C);
-    // a = Z W^T + deg ⊗ b
-    linear_backward(dh ? dZ : NULL, gr->msg_w, NULL, da, Z, p->msg_w, N, C2, C2);
-    if (gr->msg_b)
-        for (int v = 0; v < N; v++) {
-            const float deg = (float)popcount16(nbr[v]);
-            const float *dav = da + (size_t)v * C2;
-            for (int k = 0; k < C2; k++) gr->msg_b[k] += deg * dav[k];
-        }
-    if (!dh) return;
-    // Z_v = [sum_u h_u ; deg h_v]: scatter the first half to the senders, scale the second
+    float *Z = cache;                          // (nz,2C): [sum of in-neighbour states ; deg * h_v]
+    float *gz = Z + (size_t)N * C2;            // (nz,3C): Z Wf^T
+    float *act = gz + (size_t)N * C3;          // (N,3C): GRU input pre-activations, then gates
+    float *gh = act + (size_t)N * C3;          // (N,3C): W_hh h + b_hh
+    const int nz = gather_z(Z, h, nbr, offsets, G, C); // rows with at least one in-neighbour
+    // gi = Z Wf^T + deg ⊗ bf + b_ih (just b_ih for a node without in-neighbours)
+    linear_forward(gz, Z, f->w, NULL, nz, C2, C3);
+    for (int v = 0, k = 0; v < N; v++) {
+        float *a = act + (size_t)v * C3;
+        memcpy(a, p->upd_bih, (size_t)C3 * sizeof(float));
+        if (!nbr[v]) continue;
+        const float deg = (float)popcount16(nbr[v]), *z = gz + (size_t)k++ * C3;
+        for (int j = 0; j < C3; j++) a[j] += z[j] + deg * f->b[j];
+    }
+    linear_forward(gh, h, p->upd_whh, p->upd_bhh, N, C, C3);
+    gru_cell_forward(hout, act, gh, h, N, C);
+}
+
+size_t mpass_table_scratch_size(int K, int C) { return (size_t)9 * K * C; }
+
+void mpass_forward_table(float *hout, float *cache, float *scratch, const float *h,
+                         const int *types, const float *E, int K, const uint16_t *nbr,
+                         const int *offsets, int G, const mpass_params *p, const mpass_fold *f,
+                         int C) {
+    const int N = offsets[G], C2 = 2 * C, C3 = 3 * C;
+    if (N == 0) return;
+    float *Z = cache;                          // (nz,2C), for the backward only
+    float *act = Z + (size_t)N * C2 + (size_t)N * C3; // (N,3C)
+    float *gh = act + (size_t)N * C3;          // (N,3C)
+    float *TS = scratch;                       // (K,3C) E Wf_s^T
+    float *TT = TS + (size_t)K * C3;           // (K,3C) E Wf_t^T + bf
+    float *TR = TT + (size_t)K * C3;           // (K,3C) E W_hh^T + b_hh
+    for (int k = 0; k < K; k++) memcpy(TT + (size_t)k * C3, f->b, (size_t)C3 * sizeof(float));
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, K, C3, C, 1.0f, E, C, f->w, C2, 0.0f, TS, C3);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, K, C3, C, 1.0f, E, C, f->w + C, C2, 1.0f, TT, C3);
+    linear_forward(TR, E, p->upd_whh, p->upd_bhh, K, C, C3);
+    gather_z(Z, h, nbr, offsets, G, C);
     for (int g = 0; g < G; g++) {
         const int base = offsets[g];
         for (int v = base; v < offsets[g + 1]; v++) {
-            const float *dzs = dZ + (size_t)v * C2, *dzt = dzs + C;
+            float *restrict a = act + (size_t)v * C3;
+            memcpy(a, p->upd_bih, (size_t)C3 * sizeof(float));
+            memcpy(gh + (size_t)v * C3, TR + (size_t)types[v] * C3, (size_t)C3 * sizeof(float));
+            if (!nbr[v]) continue;
+            for (uint16_t m = nbr[v]; m; m &= (uint16_t)(m - 1)) {
+                const float *restrict ts = TS + (size_t)types[base + __builtin_ctz(m)] * C3;
+                for (int j = 0; j < C3; j++) a[j] += ts[j];
+            }
+            const float deg = (float)popcount16(nbr[v]);
+            const float *restrict tt = TT + (size_t)types[v] * C3;
+            for (int j = 0; j < C3; j++) a[j] += deg * tt[j];
+        }
+    }
+    gru_cell_forward(hout, act, gh, h, N, C);
+}
+
+void mpass_backward(float *dh, const mpass_params *grad, const mpass_fold *fg, float *scratch,
+                    const float *dhout, const float *cache, const float *h, const uint16_t *nbr,
+                    const int *offsets, int G, const mpass_params *p, const mpass_fold *f, int C) {
+    const int N = offsets[G], C2 = 2 * C, C3 = 3 * C;
+    if (N == 0) return;
+    const mpass_params none = {0};
+    const mpass_params *gr = grad ? grad : &none;
+    const float *Z = cache, *act = cache + (size_t)N * C2 + (size_t)N * C3;
+    const float *gh = act + (size_t)N * C3;
+    float *dgi = scratch;                      // (N,3C)
+    float *dgh = dgi + (size_t)N * C3;         // (N,3C)
+    float *dgz = dgh + (size_t)N * C3;         // (nz,3C) the rows of dgi with deg > 0
+    float *dZ = dgz + (size_t)N * C3;          // (nz,2C)
+    gru_cell_backward(dgi, dgh, dh, dhout, act, gh, h, N, C);
+    linear_backward(dh, gr->upd_whh, gr->upd_bhh, dgh, h, p->upd_whh, N, C, C3);
+    if (gr->upd_bih)
+        for (int v = 0; v < N; v++)
+            for (int j = 0; j < C3; j++) gr->upd_bih[j] += dgi[(size_t)v * C3 + j];
+    int nz = 0;
+    for (int v = 0; v < N; v++) {
+        if (!nbr[v]) continue;
+        const float deg = (float)popcount16(nbr[v]), *d = dgi + (size_t)v * C3;
+        memcpy(dgz + (size_t)nz++ * C3, d, (size_t)C3 * sizeof(float));
+        if (fg)
+            for (int j = 0; j < C3; j++) fg->b[j] += deg * d[j];
+    }
+    if (nz == 0) return;
+    // gz = Z Wf^T: Gw += dgz^T Z, dZ = dgz Wf
+    if (dh) memset(dZ, 0, (size_t)nz * C2 * sizeof(float));
+    linear_backward(dh ? dZ : NULL, fg ? fg->w : NULL, NULL, dgz, Z, f->w, nz, C2, C3);
+    if (!dh) return;
+    // Z_v = [sum_u h_u ; deg h_v]: scatter the first half to the senders, scale the second
+    int k = 0;
+    for (int g = 0; g < G; g++) {
+        const int base = offsets[g];
+        for (int v = base; v < offsets[g + 1]; v++) {
+            if (!nbr[v]) continue;
+            const float *dzs = dZ + (size_t)k++ * C2, *dzt = dzs + C;
             float *dhv = dh + (size_t)v * C;
             const float deg = (float)popcount16(nbr[v]);
-            for (int k = 0; k < C; k++) dhv[k] += deg * dzt[k];
+            for (int j = 0; j < C; j++) dhv[j] += deg * dzt[j];
             for (uint16_t m = nbr[v]; m; m &= (uint16_t)(m - 1)) {
                 float *dhu = dh + (size_t)(base + __builtin_ctz(m)) * C;
-                for (int k = 0; k < C; k++) dhu[k] += dzs[k];
+                for (int j = 0; j < C; j++) dhu[j] += dzs[j];
             }
         }
     }

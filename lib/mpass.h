@@ -8,11 +8,19 @@
  *
  * No per-edge work: with W_msg = [W_s | W_t] split by columns,
  *     a_v = W_s (sum_u h_u) + deg(v) (W_t h_v + b)                        (reference §3.7)
- * which we evaluate as ONE GEMM over all N nodes on the row-concatenation
- *     Z_v = [S_v ; deg(v) h_v]  (2C),   a = Z W_msg^T + deg ⊗ b,
- * i.e. S W_s^T + (deg ⊙ H) W_t^T + deg ⊗ b, the same identity with the deg scaling moved onto
- * the rows of H (deg ⊙ (H W_t^T) = (deg ⊙ H) W_t^T). S_v is the sum of the in-neighbours'
- * states, gathered with the graphs' bitmasks (at most GRAPH_MAX_NODES nodes per graph).
+ * i.e. a = Z W_msg^T + deg ⊗ b on the row-concatenation Z_v = [S_v ; deg(v) h_v] (2C), S_v the sum
+ * of the in-neighbours' states, gathered with the graphs' bitmasks (≤ GRAPH_MAX_NODES per graph).
+ *
+ * Folding (exact algebra, different float rounding): the message map and the GRU's input map are
+ * consecutive linear maps, so the GRU input pre-activation is
+ *     gi = a W_ih^T + b_ih = Z Wf^T + deg ⊗ bf + b_ih,   Wf = W_ih W_msg (3C,2C), bf = W_ih b (3C)
+ * which costs 12C^2 per node instead of 8C^2 + 12C^2, and a node without in-neighbours (Z_v = 0)
+ * gets gi_v = b_ih with no product at all: only the rows with deg > 0 enter the GEMM. The folded
+ * weights (mpass_fold) are computed once per parameter update (mpass_fold_compute, or a
+ * mpass_foldset that recomputes only when the parameters changed). The backward accumulates the
+ * gradient of the folded weights, Gw = sum dgi^T Z (3C,2C) and Gb = sum deg dgi (3C), over every call
+ * of a batch; mpass_unfold_grad then turns them into the gradients of the real parameters:
+ *     dW_ih += Gw W_msg^T + Gb b^T,  dW_msg += W_ih^T Gw,  db += W_ih^T Gb.
  *
  * The batch is node-major: graph g owns node rows offsets[g] .. offsets[g+1]-1, N = offsets[G].
  * nbr (N): bit j of nbr[v] set means local node j of v's graph (row offsets[g] + j) sends a message
@@ -40,18 +48,58 @@ typedef struct {
 void mpass_param_sizes(size_t sizes[MPASS_NUM_TENSORS], int C);
 size_t mpass_param_count(int C); /* 4C^2 + 2C + 9C^2 + 6C = 13C^2 + 8C (204,125 for C=125) */
 
-/* Cache saved by the forward: Z (N,2C), then a (N,2C) (the GRU input), then the GRU cache. */
+/* The folded input map of one layer, or (in the backward) the gradient accumulators Gw, Gb. */
+typedef struct {
+    float *w; /* (3C,2C) W_ih W_msg */
+    float *b; /* (3C)    W_ih b_msg */
+} mpass_fold;
+size_t mpass_fold_size(int C); /* 6C^2 + 3C floats */
+void mpass_fold_point(mpass_fold *f, float *mem, int C);
+void mpass_fold_compute(mpass_fold *f, const mpass_params *p, int C);
+/* grad's msg_w, msg_b, upd_wih += the gradients that the accumulators fg (Gw, Gb) stand for. */
+void mpass_unfold_grad(const mpass_params *grad, const mpass_fold *fg, const mpass_params *p, int C);
+
+/* Folded weights of L layers, recomputed only when a layer's W_msg, b_msg or W_ih differ (memcmp)
+ * from the copy taken at the last computation: inference folds once, training once per step, and
+ * a stale fold is impossible. */
+typedef struct {
+    int L, C;
+    float *mem;           /* L folds, then L copies of [W_msg ; b_msg ; W_ih] */
+    mpass_fold f[8];      /* L <= 8 */
+} mpass_foldset;
+size_t mpass_foldset_floats(int L, int C);
+/* Point fs at mem (mpass_foldset_floats(L,C) floats, which it zeroes); L <= 8. */
+void mpass_foldset_point(mpass_foldset *fs, float *mem, int L, int C);
+/* Make fs->f[l] the fold of *layers[l] for l < L. */
+void mpass_foldset_update(mpass_foldset *fs, const mpass_params *const *layers);
+
+/* Cache saved by the forward: the compacted Z rows (≤ N,2C), then the GRU cache (act, gh). */
 size_t mpass_cache_size(int N, int C);
 size_t mpass_scratch_size(int N, int C);
 
-/* hout (N,C) must not alias h (N,C). nbr (N), offsets (G+1). cache: mpass_cache_size(N,C). */
+/* hout (N,C) must not alias h (N,C). nbr (N), offsets (G+1). cache: mpass_cache_size(N,C).
+ * f: the fold of p (mpass_fold_compute). */
 void mpass_forward(float *hout, float *cache, const float *h, const uint16_t *nbr,
-                   const int *offsets, int G, const mpass_params *p, int C);
-/* dh (N,C) += dL/dh (may be NULL); every non-NULL pointer of grad is accumulated into (grad itself
- * may be NULL). dhout (N,C); cache as filled by mpass_forward with the same h, nbr, params.
- * scratch: mpass_scratch_size(N,C). */
-void mpass_backward(float *dh, const mpass_params *grad, float *scratch, const float *dhout,
-                    const float *cache, const float *h, const uint16_t *nbr, const int *offsets,
-                    int G, const mpass_params *p, int C);
+                   const int *offsets, int G, const mpass_params *p, const mpass_fold *f, int C);
+/* The same layer when every input state is a row of a table, h_v = E[types[v]] (the encoder's
+ * first layer: the node-type embedding): every product is taken once per table row instead of once
+ * per node, TS = E Wf_s^T, TT = E Wf_t^T (K,3C) and TR = E W_hh^T + b_hh (K,3C), and a node's
+ * pre-activations are sums of table rows, gi_v = sum_u TS[t_u] + deg(v) (TT[t_v] + bf) + b_ih,
+ * gh_v = TR[t_v]. Equal to mpass_forward on h up to float rounding, and it leaves the same cache,
+ * so mpass_backward follows it unchanged. h (N,C) must hold the table rows (the GRU and the
+ * backward read it); types (N) in [0,K); E (K,C); scratch: mpass_table_scratch_size(K,C). */
+size_t mpass_table_scratch_size(int K, int C);
+void mpass_forward_table(float *hout, float *cache, float *scratch, const float *h,
+                         const int *types, const float *E, int K, const uint16_t *nbr,
+                         const int *offsets, int G, const mpass_params *p, const mpass_fold *f,
+                         int C);
+/* dh (N,C) += dL/dh (may be NULL). Gradients accumulate (+=): grad->upd_whh, upd_bih, upd_bhh
+ * directly (grad or any of them may be NULL; its msg_w, msg_b, upd_wih are NOT touched), and the
+ * folded-weight accumulators fg->w, fg->b (fg may be NULL): call mpass_unfold_grad once after the
+ * last backward of the batch. dhout (N,C); cache as filled by mpass_forward with the same h, nbr,
+ * params. scratch: mpass_scratch_size(N,C). */
+void mpass_backward(float *dh, const mpass_params *grad, const mpass_fold *fg, float *scratch,
+                    const float *dhout, const float *cache, const float *h, const uint16_t *nbr,
+                    const int *offsets, int G, const mpass_params *p, const mpass_fold *f, int C);
 
 #endif

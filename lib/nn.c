@@ -6,6 +6,8 @@
 #include <math.h>
 #include <string.h>
 
+#include "vmath.h"
+
 /* ---------------------------------------------------------------- linear */
 
 void linear_forward(float *out, const float *inp, const float *W, const float *b, int B, int C, int OC) {
@@ -71,6 +73,25 @@ size_t gru_cache_size(int B, int H) { return (size_t)6 * B * H; }
 /* Scratch layout: dgi (B,3H) = dLoss/d(W_ih x + b_ih), dgh (B,3H) = dLoss/d(W_hh h + b_hh). */
 size_t gru_scratch_size(int B, int H) { return (size_t)6 * B * H; }
 
+void gru_cell_forward(float *hout, float *act, const float *gh, const float *h, int B, int H) {
+    // hout (B,H); act (B,3H) in: W_ih x + b_ih, out: r, z, n; gh (B,3H) = W_hh h + b_hh; h (B,H)
+    const int G = 3 * H;
+    for (int b = 0; b < B; b++) {
+        float *a = act + (size_t)b * G;
+        const float *g = gh + (size_t)b * G;
+        const float *hp = h + (size_t)b * H;
+        float *ho = hout + (size_t)b * H;
+        for (int j = 0; j < 2 * H; j++) a[j] += g[j];               // r, z pre-activations
+        vsigmoid(a, (size_t)2 * H);
+        for (int j = 0; j < H; j++) a[2 * H + j] += a[j] * g[2 * H + j]; // n: W_in x + r*(W_hn h)
+        vtanh(a + 2 * H, (size_t)H);
+        for (int j = 0; j < H; j++) {
+            const float z = a[H + j];
+            ho[j] = (1.0f - z) * a[2 * H + j] + z * hp[j];
+        }
+    }
+}
+
 void gru_forward(float *hout, float *cache, const float *x, const float *h, const float *Wih,
                  const float *Whh, const float *bih, const float *bhh, int B, int Cin, int H) {
     // hout (B,H), x (B,Cin), h (B,H), Wih (3H,Cin), Whh (3H,H), bih (3H), bhh (3H)
@@ -80,33 +101,13 @@ void gru_forward(float *hout, float *cache, const float *x, const float *h, cons
     float *gh = cache + (size_t)B * G;       // (B,3H)
     linear_forward(act, x, Wih, bih, B, Cin, G);
     linear_forward(gh, h, Whh, bhh, B, H, G);
-    for (int b = 0; b < B; b++) {
-        float *a = act + (size_t)b * G;
-        const float *g = gh + (size_t)b * G;
-        const float *hp = h + (size_t)b * H;
-        float *ho = hout + (size_t)b * H;
-        for (int j = 0; j < H; j++) {
-            float r = sigmoidf(a[j] + g[j]);
-            float z = sigmoidf(a[H + j] + g[H + j]);
-            float n = tanhf(a[2 * H + j] + r * g[2 * H + j]);
-            a[j] = r;
-            a[H + j] = z;
-            a[2 * H + j] = n;
-            ho[j] = (1.0f - z) * n + z * hp[j];
-        }
-    }
+    gru_cell_forward(hout, act, gh, h, B, H);
 }
 
-void gru_backward(float *dx, float *dh, float *dWih, float *dWhh, float *dbih, float *dbhh,
-                  float *scratch, const float *dhout, const float *cache, const float *x,
-                  const float *h, const float *Wih, const float *Whh, int B, int Cin, int H) {
-    // dx (B,Cin), dh (B,H), dWih (3H,Cin), dWhh (3H,H), dbih (3H), dbhh (3H), dhout (B,H)
-    if (B <= 0 || H <= 0) return;
+void gru_cell_backward(float *dgi, float *dgh, float *dh, const float *dhout, const float *act,
+                       const float *gh, const float *h, int B, int H) {
+    // dgi, dgh (B,3H) overwritten; dh (B,H) += the direct path (if dh); dhout (B,H)
     const int G = 3 * H;
-    const float *act = cache;                // (B,3H) r, z, n
-    const float *gh = cache + (size_t)B * G; // (B,3H)
-    float *dgi = scratch;                    // (B,3H)
-    float *dgh = scratch + (size_t)B * G;    // (B,3H)
     for (int b = 0; b < B; b++) {
         const float *a = act + (size_t)b * G;
         const float *g = gh + (size_t)b * G;
@@ -126,13 +127,26 @@ void gru_backward(float *dx, float *dh, float *dWih, float *dWhh, float *dbih, f
             di[2 * H + j] = dan;
             dg[2 * H + j] = dan * r;                  // the hidden n part is gated by r
         }
+        if (dh) { // the direct path h' = ... + z*h
+            float *dhb = dh + (size_t)b * H;
+            for (int j = 0; j < H; j++) dhb[j] += d[j] * a[H + j];
+        }
     }
+}
+
+void gru_backward(float *dx, float *dh, float *dWih, float *dWhh, float *dbih, float *dbhh,
+                  float *scratch, const float *dhout, const float *cache, const float *x,
+                  const float *h, const float *Wih, const float *Whh, int B, int Cin, int H) {
+    // dx (B,Cin), dh (B,H), dWih (3H,Cin), dWhh (3H,H), dbih (3H), dbhh (3H), dhout (B,H)
+    if (B <= 0 || H <= 0) return;
+    const int G = 3 * H;
+    const float *act = cache;                // (B,3H) r, z, n
+    const float *gh = cache + (size_t)B * G; // (B,3H)
+    float *dgi = scratch;                    // (B,3H)
+    float *dgh = scratch + (size_t)B * G;    // (B,3H)
+    gru_cell_backward(dgi, dgh, dh, dhout, act, gh, h, B, H);
     linear_backward(dx, dWih, dbih, dgi, x, Wih, B, Cin, G);
     linear_backward(dh, dWhh, dbhh, dgh, h, Whh, B, H, G);
-    if (dh) // the direct path h' = ... + z*h
-        for (int b = 0; b < B; b++)
-            for (int j = 0; j < H; j++)
-                dh[(size_t)b * H + j] += dhout[(size_t)b * H + j] * act[(size_t)b * G + H + j];
 }
 
 /* ---------------------------------------------------------- activations */
@@ -147,7 +161,8 @@ void relu_backward(float *dinp, const float *dout, const float *out, size_t n) {
 }
 
 void sigmoid_forward(float *out, const float *inp, size_t n) {
-    for (size_t i = 0; i < n; i++) out[i] = sigmoidf(inp[i]);
+    if (out != inp) memcpy(out, inp, n * sizeof(float));
+    vsigmoid(out, n);
 }
 
 void sigmoid_backward(float *dinp, const float *dout, const float *out, size_t n) {

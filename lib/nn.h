@@ -41,6 +41,15 @@ void gru_backward(float *dx, float *dh, float *dWih, float *dWhh, float *dbih, f
                   float *scratch, const float *dhout, const float *cache, const float *x,
                   const float *h, const float *Wih, const float *Whh, int B, int Cin, int H);
 
+/* The GRU cell without its two linear maps, for callers that compute the pre-activations themselves
+ * (lib/mpass.c folds its message map into W_ih). act (B,3H): in, gi = W_ih x + b_ih; out, the
+ * activated gates r, z, n (the cache gru_cell_backward needs, with gh). gh (B,3H) = W_hh h + b_hh. */
+void gru_cell_forward(float *hout, float *act, const float *gh, const float *h, int B, int H);
+/* dgi = dL/dgi and dgh = dL/dgh (B,3H each) are OVERWRITTEN; dh (B,H) += the direct path z*dhout
+ * (if dh is not NULL; the W_hh path is the caller's). dhout (B,H); act, gh, h as in the forward. */
+void gru_cell_backward(float *dgi, float *dgh, float *dh, const float *dhout, const float *act,
+                       const float *gh, const float *h, int B, int H);
+
 /* ---- Pointwise activations on n elements; out may alias inp (in place). ---- */
 void relu_forward(float *out, const float *inp, size_t n);
 /* dinp += dout * (out > 0); uses the forward's output, so works after an in-place forward. */

@@ -72,7 +72,7 @@ static int fd_compare(const char *what, loss_fn f, void *ctx, float *x, const fl
         if (err > tol) ok = 0;
         if (err / tol > worst) { worst = err / tol; wi = i; wa = ana; wn = num; }
     }
-    if (!ok && !quiet) fprintf(stderr, "  %s[%zu]: analytic %.6g numeric %.6g\n", what, wi, wa, wn);
+    if ((!ok && !quiet) || getenv("FDDEBUG")) fprintf(stderr, "  %s[%zu]: analytic %.6g numeric %.6g\n", what, wi, wa, wn);
     return ok;
 }
 
@@ -106,11 +106,13 @@ typedef struct {
     const uint16_t *nbr;
     mpass_params p;
     float *h, *hout, *cache, *proj;
+    mpass_fold f;
 } mp_ctx;
 
 static double mp_loss(void *v) {
     mp_ctx *c = v;
-    mpass_forward(c->hout, c->cache, c->h, c->nbr, c->offsets, c->G, &c->p, c->C);
+    mpass_fold_compute(&c->f, &c->p, c->C); // the parameters may have been perturbed
+    mpass_forward(c->hout, c->cache, c->h, c->nbr, c->offsets, c->G, &c->p, &c->f, c->C);
     return project(c->hout, c->proj, (size_t)c->offsets[c->G] * c->C);
 }
 
@@ -147,13 +149,54 @@ static void naive_layer(float *hout, const float *h, const encoder_batch *b, int
     free(a); free(gc); free(acc);
 }
 
+/* mpass_forward_table on embedding rows equals mpass_forward on the same states (outputs and the
+ * cache the backward reads), along and against the edges. */
+static void test_mpass_table(const encoder_batch *b) {
+    const int C = 5, K = 5, N = b->N;
+    const size_t NC = (size_t)N * C, np = mpass_param_count(C);
+    const rng_mt saved = R; // draw from the shared stream without changing what later tests draw
+    float *pmem = rand_buf(np, -0.5f, 0.5f), *E = rand_buf((size_t)K * C, -1, 1);
+    R = saved;
+    mpass_params p;
+    point_mpass(&p, pmem, C);
+    float *fmem = fbuf(mpass_fold_size(C)), *h = fbuf(NC), *o1 = fbuf(NC), *o2 = fbuf(NC);
+    float *c1 = fbuf(mpass_cache_size(N, C)), *c2 = fbuf(mpass_cache_size(N, C));
+    float *ts = fbuf(mpass_table_scratch_size(K, C));
+    mpass_fold f;
+    mpass_fold_point(&f, fmem, C);
+    mpass_fold_compute(&f, &p, C);
+    for (int v = 0; v < N; v++) memcpy(h + (size_t)v * C, E + (size_t)b->types[v] * C, C * sizeof(float));
+    for (int dir = 0; dir < 2; dir++) {
+        const uint16_t *nbr = dir ? b->succ : b->pred;
+        mpass_forward(o1, c1, h, nbr, b->offsets, b->G, &p, &f, C);
+        mpass_forward_table(o2, c2, ts, h, b->types, E, K, nbr, b->offsets, b->G, &p, &f, C);
+        double md = 0, mc = 0;
+        for (size_t i = 0; i < NC; i++) md = fmax(md, fabs(o1[i] - o2[i]));
+        // the cache: Z rows (2C each, as many as nodes with in-neighbours), then act and gh
+        int nz = 0;
+        for (int v = 0; v < N; v++) nz += nbr[v] != 0;
+        for (size_t i = 0; i < (size_t)nz * 2 * C; i++) mc = fmax(mc, fabs(c1[i] - c2[i]));
+        const size_t ag = (size_t)N * 5 * C; // act + gh start after Z (N,2C) and gz (N,3C)
+        for (size_t i = 0; i < (size_t)N * 6 * C; i++) mc = fmax(mc, fabs(c1[ag + i] - c2[ag + i]));
+        char what[160];
+        snprintf(what, sizeof what, "mpass_forward_table %s equals mpass_forward (max diff %.2g, cache %.2g)",
+                 dir ? "against edges" : "along edges", md, mc);
+        check(md < 1e-5 && mc < 1e-5 && nz > 0 && nz < N, __LINE__, what);
+    }
+    free(pmem); free(E); free(fmem); free(h); free(o1); free(o2); free(c1); free(c2); free(ts);
+}
+
 static void test_mpass(const encoder_batch *b) {
     const int C = 3, N = b->N;
     const size_t NC = (size_t)N * C, np = mpass_param_count(C);
     float *pmem = rand_buf(np, -0.5f, 0.5f);
     float *gmem = fbuf(np);
     mp_ctx c = {C, b->G, b->offsets, NULL, {0}, rand_buf(NC, -1, 1), fbuf(NC),
-                fbuf(mpass_cache_size(N, C)), rand_buf(NC, -1, 1)};
+                fbuf(mpass_cache_size(N, C)), rand_buf(NC, -1, 1), {0}};
+    float *fmem = fbuf(mpass_fold_size(C)), *fgmem = fbuf(mpass_fold_size(C));
+    mpass_fold fg;
+    mpass_fold_point(&c.f, fmem, C);
+    mpass_fold_point(&fg, fgmem, C);
     point_mpass(&c.p, pmem, C);
     mpass_params gp;
     point_mpass(&gp, gmem, C);
@@ -181,7 +224,10 @@ static void test_mpass(const encoder_batch *b) {
         for (size_t i = 0; i < np; i++) gmem[i] = GRAD0;
         for (size_t i = 0; i < NC; i++) dh[i] = GRAD0;
         mp_loss(&c);
-        mpass_backward(dh, &gp, scratch, c.proj, c.cache, c.h, c.nbr, b->offsets, b->G, &c.p, C);
+        memset(fgmem, 0, mpass_fold_size(C) * sizeof(float));
+        mpass_backward(dh, &gp, &fg, scratch, c.proj, c.cache, c.h, c.nbr, b->offsets, b->G, &c.p,
+                       &c.f, C);
+        mpass_unfold_grad(&gp, &fg, &c.p, C);
         for (size_t i = 0; i < np; i++) gmem[i] -= GRAD0;
         for (size_t i = 0; i < NC; i++) dh[i] -= GRAD0;
         snprintf(what, sizeof what, "mpass %s: gradient of h", dn);
@@ -209,6 +255,7 @@ static void test_mpass(const encoder_batch *b) {
         free(a0); free(gc); free(ref);
     }
     free(pmem); free(gmem); free(c.h); free(c.hout); free(c.cache); free(c.proj); free(dh); free(scratch);
+    free(fmem); free(fgmem);
 }
 
 /* ============================================================ (b): the encoder */
@@ -385,6 +432,7 @@ int main(void) {
     if (encoder_batch_pack(&b, G3, 3, 5)) { fprintf(stderr, "pack failed\n"); return 2; }
     test_params();
     test_mpass(&b);
+    test_mpass_table(&b);
     test_encoder_grad(&b);
     test_batch_invariance();
     encoder_batch_free(&b);
