@@ -2,6 +2,7 @@
 #include "encoder.h"
 
 #include <math.h>
+#include <cblas.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -167,6 +168,18 @@ int encoder_batch_pack(encoder_batch *b, const graph *gs, int G, int K) {
 }
 
 /* ------------------------------------------------------------ activations */
+/* The memo of encoder_forward_eval: uid (N) ints, then a hash table of 2^k >= 2N slots of a
+ * 64-bit key and an int each, in floats. */
+static size_t memo_slots(int max_n) {
+    size_t s = 16;
+    while (s < 2 * (size_t)max_n) s *= 2;
+    return s;
+}
+
+static size_t memo_floats(int max_n) {
+    return (size_t)max_n + memo_slots(max_n) * 3 + 2; // +2: room to align the keys to 8 bytes
+}
+
 size_t encoder_acts_size(encoder_config cfg, int max_n, int max_g) {
     const size_t NC = (size_t)max_n * cfg.C;
     return NC                                              // h0
@@ -176,7 +189,8 @@ size_t encoder_acts_size(encoder_config cfg, int max_n, int max_g) {
          + 2 * gsum_cache_size(max_n, cfg.D)               // gmean, gvar
          + 2 * (size_t)max_g * cfg.D                       // mu, logvar
          + mpass_foldset_floats(2 * ENC_LAYERS, cfg.C)     // fold
-         + mpass_table_scratch_size(cfg.K, cfg.C);          // table
+         + mpass_table_scratch_size(cfg.K, cfg.C)           // table
+         + memo_floats(max_n);                              // memo
 }
 
 void encoder_point_acts(encoder_acts *a, float *mem, encoder_config cfg, int max_n, int max_g) {
@@ -193,6 +207,8 @@ void encoder_point_acts(encoder_acts *a, float *mem, encoder_config cfg, int max
     a->logvar = mem; mem += (size_t)max_g * cfg.D;
     mpass_foldset_point(&a->fold, mem, 2 * ENC_LAYERS, cfg.C);
     a->table = mem + mpass_foldset_floats(2 * ENC_LAYERS, cfg.C);
+    a->memo = a->table + mpass_table_scratch_size(cfg.K, cfg.C);
+    a->memo_cap = max_n;
 }
 
 size_t encoder_scratch_size(encoder_config cfg, int max_n) {
@@ -204,8 +220,8 @@ size_t encoder_scratch_size(encoder_config cfg, int max_n) {
 }
 
 /* ---------------------------------------------------------------- forward */
-void encoder_forward(encoder_acts *a, const encoder_params *p, const encoder_batch *b,
-                     encoder_config cfg) {
+static void forward(encoder_acts *a, const encoder_params *p, const encoder_batch *b,
+                    encoder_config cfg, int for_backward, int want_logvar) {
     const int N = b->N, G = b->G, C = cfg.C, D = cfg.D;
     const mpass_params *layers[2 * ENC_LAYERS];
     for (int l = 0; l < ENC_LAYERS; l++) { layers[l] = &p->fwd[l]; layers[ENC_LAYERS + l] = &p->bwd[l]; }
@@ -214,12 +230,12 @@ void encoder_forward(encoder_acts *a, const encoder_params *p, const encoder_bat
     // two independent streams from the same initial states
     // (the first layer of each stream works on the K embedding rows: mpass_forward_table)
     mpass_forward_table(a->hf[0], a->cf[0], a->table, a->h0, b->types, p->node_init, cfg.K, b->pred,
-                        b->offsets, G, &p->fwd[0], &a->fold.f[0], C);
+                        b->offsets, G, &p->fwd[0], &a->fold.f[0], C, for_backward);
     for (int l = 1; l < ENC_LAYERS; l++)
         mpass_forward(a->hf[l], a->cf[l], a->hf[l - 1], b->pred, b->offsets, G, &p->fwd[l],
                       &a->fold.f[l], C);
     mpass_forward_table(a->hb[0], a->cb[0], a->table, a->h0, b->types, p->node_init, cfg.K, b->succ,
-                        b->offsets, G, &p->bwd[0], &a->fold.f[ENC_LAYERS], C);
+                        b->offsets, G, &p->bwd[0], &a->fold.f[ENC_LAYERS], C, for_backward);
     for (int l = 1; l < ENC_LAYERS; l++)
         mpass_forward(a->hb[l], a->cb[l], a->hb[l - 1], b->succ, b->offsets, G, &p->bwd[l],
                       &a->fold.f[ENC_LAYERS + l], C);
@@ -231,8 +247,136 @@ void encoder_forward(encoder_acts *a, const encoder_params *p, const encoder_bat
     }
     gsum_forward(a->mu, a->gmean, a->h, p->mean_f_w, p->mean_f_b, p->mean_g_w, p->mean_g_b,
                  b->offsets, G, 2 * C, D);
-    gsum_forward(a->logvar, a->gvar, a->h, p->var_f_w, p->var_f_b, p->var_g_w, p->var_g_b,
-                 b->offsets, G, 2 * C, D);
+    if (want_logvar)
+        gsum_forward(a->logvar, a->gvar, a->h, p->var_f_w, p->var_f_b, p->var_g_w, p->var_g_b,
+                     b->offsets, G, 2 * C, D);
+}
+
+void encoder_forward(encoder_acts *a, const encoder_params *p, const encoder_batch *b,
+                     encoder_config cfg) {
+    forward(a, p, b, cfg, 1, 1);
+}
+
+/* ---- inference: memoised first two layers ----
+ * After the first layer a node's state depends only on its signature: its type and how many
+ * in-neighbours of each type it has. Within a batch few signatures occur (all input nodes share
+ * one), so the first layer runs once per distinct signature, and the second layer's products,
+ * which are linear in those states, once per distinct signature too:
+ *   gz_v = sum_u P[sig u] + deg(v) T[sig v],  gh_v = Q[sig v],
+ *   P = H1 Wf_s^T, T = H1 Wf_t^T, Q = H1 W_hh^T + b_hh  over the U distinct first-layer states H1.
+ * Only the second layer's GRU gates run per node. Equal to the per-node computation up to float
+ * rounding (the products are summed in another order). */
+
+/* The first-layer signature of node v: type, then a 4-bit in-neighbour count per type. */
+static uint64_t signature(const encoder_batch *b, const uint16_t *nbr, int v, int base) {
+    uint64_t key = (uint64_t)b->types[v] + 1; // never 0: 0 marks an empty slot
+    for (uint16_t m = nbr[v]; m; m &= (uint16_t)(m - 1))
+        key += (uint64_t)1 << (4 + 4 * b->types[base + __builtin_ctz(m)]);
+    return key;
+}
+
+/* uid (N) = the index of each node's signature among the distinct ones, in order of first
+ * occurrence; rep (U) = a node of each. Returns U. */
+static int distinct_signatures(int *uid, int *rep, const encoder_acts *a, const encoder_batch *b,
+                               const uint16_t *nbr) {
+    const size_t slots = memo_slots(a->memo_cap);
+    float *base = a->memo + a->memo_cap;
+    uint64_t *keys = (uint64_t *)(void *)(base + ((uintptr_t)base % 8 ? 1 : 0));
+    int *vals = (int *)(void *)(keys + slots);
+    memset(keys, 0, slots * sizeof *keys);
+    int U = 0;
+    for (int g = 0; g < b->G; g++)
+        for (int v = b->offsets[g]; v < b->offsets[g + 1]; v++) {
+            const uint64_t key = signature(b, nbr, v, b->offsets[g]);
+            size_t i = (size_t)((key * 0x9E3779B97F4A7C15ull) >> 32) & (slots - 1);
+            while (keys[i] && keys[i] != key) i = (i + 1) & (slots - 1);
+            if (!keys[i]) { keys[i] = key; vals[i] = U; rep[U++] = v; }
+            uid[v] = vals[i];
+        }
+    return U;
+}
+
+/* One stream's first two layers for inference: hout (N,C) = the second layer's output. The
+ * stream's layer caches serve as scratch. */
+static void stream_eval(float *hout, encoder_acts *a, const encoder_params *p, const encoder_batch *b,
+                        encoder_config cfg, int st) {
+    const int N = b->N, C = cfg.C, C2 = 2 * C, C3 = 3 * C, K = cfg.K;
+    const uint16_t *nbr = st ? b->succ : b->pred;
+    const mpass_params *l0 = st ? &p->bwd[0] : &p->fwd[0], *l1 = st ? &p->bwd[1] : &p->fwd[1];
+    const mpass_fold *f0 = &a->fold.f[st * ENC_LAYERS], *f1 = &a->fold.f[st * ENC_LAYERS + 1];
+    float *c0 = st ? a->cb[0] : a->cf[0], *c1 = st ? a->cb[1] : a->cf[1];
+    int *uid = (int *)(void *)a->memo, *rep = (int *)(void *)(st ? a->hb[0] : a->hf[0]);
+    const int U = distinct_signatures(uid, rep, a, b, nbr);
+    // tables of the first layer (as mpass_forward_table): TS, TT (+bf), TR (+b_hh), (K,3C) each
+    float *TS = a->table, *TT = TS + (size_t)K * C3, *TR = TT + (size_t)K * C3;
+    for (int k = 0; k < K; k++) memcpy(TT + (size_t)k * C3, f0->b, (size_t)C3 * sizeof(float));
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, K, C3, C, 1.0f, p->node_init, C, f0->w, C2, 0.0f, TS, C3);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, K, C3, C, 1.0f, p->node_init, C, f0->w + C, C2, 1.0f, TT, C3);
+    linear_forward(TR, p->node_init, l0->upd_whh, l0->upd_bhh, K, C, C3);
+    // the first layer once per signature: H1 (U,C); scratch in c0: act (U,3C), gh (U,3C), h0 (U,C)
+    float *act = c0, *gh = act + (size_t)U * C3, *h0 = gh + (size_t)U * C3, *H1 = c1;
+    for (int u = 0; u < U; u++) {
+        const int v = rep[u], t = b->types[v];
+        int g = 0;
+        while (b->offsets[g + 1] <= v) g++;
+        float *ar = act + (size_t)u * C3;
+        memcpy(ar, l0->upd_bih, (size_t)C3 * sizeof(float));
+        memcpy(gh + (size_t)u * C3, TR + (size_t)t * C3, (size_t)C3 * sizeof(float));
+        memcpy(h0 + (size_t)u * C, p->node_init + (size_t)t * C, (size_t)C * sizeof(float));
+        if (!nbr[v]) continue;
+        for (uint16_t m = nbr[v]; m; m &= (uint16_t)(m - 1)) {
+            const float *ts = TS + (size_t)b->types[b->offsets[g] + __builtin_ctz(m)] * C3;
+            for (int j = 0; j < C3; j++) ar[j] += ts[j];
+        }
+        const float deg = (float)__builtin_popcount(nbr[v]), *tt = TT + (size_t)t * C3;
+        for (int j = 0; j < C3; j++) ar[j] += deg * tt[j];
+    }
+    gru_cell_forward(H1, act, gh, h0, U, C);
+    // the second layer's products per signature: PT = H1 [Wf_s ; Wf_t]^T (U,6C) in c0, Q (U,3C)
+    // (c0, c1: mpass_cache_size(max_n,C) = 11 max_n C floats each; c0 holds 9UC, c1 UC + 7NC)
+    float *PT = c0, *Q = PT + (size_t)U * 2 * C3;
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, U, C3, C, 1.0f, H1, C, f1->w, C2, 0.0f, PT, 2 * C3);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, U, C3, C, 1.0f, H1, C, f1->w + C, C2, 0.0f, PT + C3, 2 * C3);
+    linear_forward(Q, H1, l1->upd_whh, l1->upd_bhh, U, C, C3);
+    // per node: the second layer's pre-activations from the tables, its states, the GRU gates
+    float *act1 = H1 + (size_t)U * C, *gh1 = act1 + (size_t)N * C3, *h1 = gh1 + (size_t)N * C3; // in c1
+    for (int g = 0; g < b->G; g++)
+        for (int v = b->offsets[g]; v < b->offsets[g + 1]; v++) {
+            float *ar = act1 + (size_t)v * C3;
+            memcpy(ar, l1->upd_bih, (size_t)C3 * sizeof(float));
+            memcpy(gh1 + (size_t)v * C3, Q + (size_t)uid[v] * C3, (size_t)C3 * sizeof(float));
+            memcpy(h1 + (size_t)v * C, H1 + (size_t)uid[v] * C, (size_t)C * sizeof(float));
+            if (!nbr[v]) continue;
+            for (uint16_t m = nbr[v]; m; m &= (uint16_t)(m - 1)) {
+                const float *ps = PT + (size_t)uid[b->offsets[g] + __builtin_ctz(m)] * 2 * C3;
+                for (int j = 0; j < C3; j++) ar[j] += ps[j];
+            }
+            const float deg = (float)__builtin_popcount(nbr[v]);
+            const float *pt = PT + (size_t)uid[v] * 2 * C3 + C3;
+            for (int j = 0; j < C3; j++) ar[j] += deg * (pt[j] + f1->b[j]);
+        }
+    gru_cell_forward(hout, act1, gh1, h1, N, C);
+}
+
+void encoder_forward_eval(encoder_acts *a, const encoder_params *p, const encoder_batch *b,
+                          encoder_config cfg, int want_logvar) {
+    if (cfg.K > 15) { forward(a, p, b, cfg, 0, want_logvar); return; } // signatures need K <= 15
+    const int N = b->N, C = cfg.C, D = cfg.D;
+    const mpass_params *layers[2 * ENC_LAYERS];
+    for (int l = 0; l < ENC_LAYERS; l++) { layers[l] = &p->fwd[l]; layers[ENC_LAYERS + l] = &p->bwd[l]; }
+    mpass_foldset_update(&a->fold, layers);
+    _Static_assert(ENC_LAYERS == 2, "the memoised path computes the two layers of a stream");
+    stream_eval(a->hf[1], a, p, b, cfg, 0);
+    stream_eval(a->hb[1], a, p, b, cfg, 1);
+    for (int v = 0; v < N; v++) {
+        memcpy(a->h + (size_t)v * 2 * C, a->hf[1] + (size_t)v * C, (size_t)C * sizeof(float));
+        memcpy(a->h + (size_t)v * 2 * C + C, a->hb[1] + (size_t)v * C, (size_t)C * sizeof(float));
+    }
+    gsum_forward(a->mu, a->gmean, a->h, p->mean_f_w, p->mean_f_b, p->mean_g_w, p->mean_g_b,
+                 b->offsets, b->G, 2 * C, D);
+    if (want_logvar)
+        gsum_forward(a->logvar, a->gvar, a->h, p->var_f_w, p->var_f_b, p->var_g_w, p->var_g_b,
+                     b->offsets, b->G, 2 * C, D);
 }
 
 /* --------------------------------------------------------------- backward */

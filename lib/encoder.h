@@ -91,6 +91,8 @@ typedef struct {
     float *mu, *logvar;              /* (G,D) the outputs */
     mpass_foldset fold;              /* folded layer weights: fwd[0..L-1], then bwd[0..L-1] */
     float *table;                    /* mpass_forward_table's scratch */
+    float *memo;                     /* encoder_forward_eval's signature tables */
+    int memo_cap;
 } encoder_acts;
 
 size_t encoder_acts_size(encoder_config cfg, int max_n, int max_g);
@@ -101,6 +103,12 @@ size_t encoder_scratch_size(encoder_config cfg, int max_n);
 /* Encode b into a->mu, a->logvar (and the caches). b must fit the acts' capacity. */
 void encoder_forward(encoder_acts *a, const encoder_params *p, const encoder_batch *b,
                      encoder_config cfg);
+/* The same for inference, when no backward follows: the first two layers are memoised by node
+ * signature (see encoder.c), so a->mu equals encoder_forward's up to float rounding; the caches are
+ * left as scratch, and the log-variance readout runs only if want_logvar (a->logvar is left as it
+ * was otherwise). */
+void encoder_forward_eval(encoder_acts *a, const encoder_params *p, const encoder_batch *b,
+                          encoder_config cfg, int want_logvar);
 /* Accumulate (+=) the parameter gradients into grad, given dmu, dlogvar (G,D) (either may be NULL
  * for zero). a must hold encoder_forward's result for the same p and b. */
 void encoder_backward(const encoder_params *grad, float *scratch, const float *dmu,

@@ -149,7 +149,7 @@ size_t mpass_table_scratch_size(int K, int C) { return (size_t)9 * K * C; }
 void mpass_forward_table(float *hout, float *cache, float *scratch, const float *h,
                          const int *types, const float *E, int K, const uint16_t *nbr,
                          const int *offsets, int G, const mpass_params *p, const mpass_fold *f,
-                         int C) {
+                         int C, int for_backward) {
     const int N = offsets[G], C2 = 2 * C, C3 = 3 * C;
     if (N == 0) return;
     float *Z = cache;                          // (nz,2C), for the backward only
@@ -162,7 +162,7 @@ void mpass_forward_table(float *hout, float *cache, float *scratch, const float 
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, K, C3, C, 1.0f, E, C, f->w, C2, 0.0f, TS, C3);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, K, C3, C, 1.0f, E, C, f->w + C, C2, 1.0f, TT, C3);
     linear_forward(TR, E, p->upd_whh, p->upd_bhh, K, C, C3);
-    gather_z(Z, h, nbr, offsets, G, C);
+    if (for_backward) gather_z(Z, h, nbr, offsets, G, C);
     for (int g = 0; g < G; g++) {
         const int base = offsets[g];
         for (int v = base; v < offsets[g + 1]; v++) {

@@ -86,13 +86,14 @@ void mpass_forward(float *hout, float *cache, const float *h, const uint16_t *nb
  * per node, TS = E Wf_s^T, TT = E Wf_t^T (K,3C) and TR = E W_hh^T + b_hh (K,3C), and a node's
  * pre-activations are sums of table rows, gi_v = sum_u TS[t_u] + deg(v) (TT[t_v] + bf) + b_ih,
  * gh_v = TR[t_v]. Equal to mpass_forward on h up to float rounding, and it leaves the same cache,
- * so mpass_backward follows it unchanged. h (N,C) must hold the table rows (the GRU and the
- * backward read it); types (N) in [0,K); E (K,C); scratch: mpass_table_scratch_size(K,C). */
+ * so mpass_backward follows it unchanged (with for_backward 0 the cache's Z rows, which only the
+ * backward reads, are not gathered). h (N,C) must hold the table rows (the GRU and the backward
+ * read it); types (N) in [0,K); E (K,C); scratch: mpass_table_scratch_size(K,C). */
 size_t mpass_table_scratch_size(int K, int C);
 void mpass_forward_table(float *hout, float *cache, float *scratch, const float *h,
                          const int *types, const float *E, int K, const uint16_t *nbr,
                          const int *offsets, int G, const mpass_params *p, const mpass_fold *f,
-                         int C);
+                         int C, int for_backward);
 /* dh (N,C) += dL/dh (may be NULL). Gradients accumulate (+=): grad->upd_whh, upd_bih, upd_bhh
  * directly (grad or any of them may be NULL; its msg_w, msg_b, upd_wih are NOT touched), and the
  * folded-weight accumulators fg->w, fg->b (fg may be NULL): call mpass_unfold_grad once after the

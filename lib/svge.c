@@ -221,7 +221,7 @@ int svge_encode(svge_model *m, const graph *gs, int B, float *mu, float *logvar)
     for (int s = 0; s < B; s += m->max_g) {
         int nb = B - s < m->max_g ? B - s : m->max_g;
         if (pack(m, gs + s, nb)) return -1;
-        encoder_forward(&m->ea, &m->enc, &m->batch, m->ecfg);
+        encoder_forward_eval(&m->ea, &m->enc, &m->batch, m->ecfg, logvar != NULL);
         memcpy(mu + (size_t)s * D, m->ea.mu, (size_t)nb * D * sizeof(float));
         if (logvar) memcpy(logvar + (size_t)s * D, m->ea.logvar, (size_t)nb * D * sizeof(float));
     }

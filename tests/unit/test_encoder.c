@@ -169,7 +169,7 @@ static void test_mpass_table(const encoder_batch *b) {
     for (int dir = 0; dir < 2; dir++) {
         const uint16_t *nbr = dir ? b->succ : b->pred;
         mpass_forward(o1, c1, h, nbr, b->offsets, b->G, &p, &f, C);
-        mpass_forward_table(o2, c2, ts, h, b->types, E, K, nbr, b->offsets, b->G, &p, &f, C);
+        mpass_forward_table(o2, c2, ts, h, b->types, E, K, nbr, b->offsets, b->G, &p, &f, C, 1);
         double md = 0, mc = 0;
         for (size_t i = 0; i < NC; i++) md = fmax(md, fabs(o1[i] - o2[i]));
         // the cache: Z rows (2C each, as many as nodes with in-neighbours), then act and gh
@@ -340,6 +340,19 @@ static void test_batch_invariance(void) {
     float *mu = fbuf(GD), *lv = fbuf(GD);
     memcpy(mu, a.mu, GD * sizeof(float));
     memcpy(lv, a.logvar, GD * sizeof(float));
+    // the memoised inference forward gives the same values (and leaves logvar alone when not
+    // asked for it)
+    memset(a.mu, 0, GD * sizeof(float));
+    for (size_t i = 0; i < GD; i++) a.logvar[i] = 7.0f;
+    encoder_forward_eval(&a, &p, &b, cfg, 0);
+    double me = 0;
+    for (size_t i = 0; i < GD; i++) me = fmax(me, fabs(a.mu[i] - mu[i]));
+    CHECK(me < 1e-5 && a.logvar[0] == 7.0f);
+    encoder_forward_eval(&a, &p, &b, cfg, 1);
+    for (size_t i = 0; i < GD; i++) me = fmax(me, fabs(a.mu[i] - mu[i]) + fabs(a.logvar[i] - lv[i]));
+    char whate[120];
+    snprintf(whate, sizeof whate, "encoder: memoised inference forward equals the training forward (max diff %.2g)", me);
+    check(me < 1e-5, __LINE__, whate);
     double md = 0;
     for (int g = 0; g < 3; g++) {
         CHECK(encoder_batch_pack(&b, &G3[g], 1, cfg.K) == 0);
