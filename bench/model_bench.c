@@ -136,7 +136,7 @@ static void report(const char *task, long long graphs, double s, const char *ref
 int main(int argc, char **argv) {
     tool_init(argv[0]);
     openblas_set_num_threads(1);
-    const char *what = "all";
+    const char *what = "all", *model_path = NULL;
     long long limit = -1;
     double seconds = 10;
     int batch = 128;
@@ -149,7 +149,8 @@ int main(int argc, char **argv) {
                    "  --what     task(s) to time (all)\n"
                    "  --graphs   graphs to keep from stdin (all)\n"
                    "  --seconds  timed seconds per task, after a warm-up (10)\n"
-                   "  --batch    graphs per batch (128)\n");
+                   "  --batch    graphs per batch (128)\n"
+                   "  --model    FILE: a trained SVGe model (of stdin's space) instead of fresh weights\n");
             return EXIT_OK;
         }
         if (i + 1 >= argc) die_usage("%s needs a value", a);
@@ -165,6 +166,8 @@ int main(int argc, char **argv) {
         } else if (!strcmp(a, "--seconds")) {
             seconds = strtod(v, &end);
             if (*end || !(seconds > 0) || seconds > 1e6) die_usage("--seconds: a positive number, not %s", v);
+        } else if (!strcmp(a, "--model")) {
+            model_path = v;
         } else if (!strcmp(a, "--batch")) {
             long b = strtol(v, &end, 10);
             if (*end || b < 1 || b > 4096) die_usage("--batch: an integer in 1..4096, not %s", v);
@@ -184,13 +187,18 @@ int main(int argc, char **argv) {
     svge_config cfg = svge_default_config(ds.sp->id);
     char err[256];
     svge_model m;
+    model_file *mf = model_path ? mf_read(model_path) : NULL;
+    if (mf) svge_config_read(mf, &cfg);
+    if (cfg.space != ds.sp->id) die(EXIT_DATA, "%s: a model of another space than stdin's %s", model_path, ds.sp->name);
     if (svge_build(&m, &cfg, batch, err, sizeof err)) die(EXIT_IO, "%s", err);
     rng_mt rng;
     rng_seed(&rng, cfg.seed);
-    svge_init(&m, &rng);
+    if (mf) svge_load(&m, mf), mf_free(mf);
+    else svge_init(&m, &rng);
     printf("== model_bench: %zu %s graphs (mean %.2f nodes), K %d, ndim %d, gdim %d, batch %d, "
-           "%zu parameters, 1 OpenBLAS thread; load peak RSS %.1f MB\n",
-           ds.n, ds.sp->name, mean_n, cfg.K, cfg.C2, cfg.D, batch, m.num_params, peak_rss_mb());
+           "%zu parameters, 1 OpenBLAS thread, %s; load peak RSS %.1f MB\n",
+           ds.n, ds.sp->name, mean_n, cfg.K, cfg.C2, cfg.D, batch, m.num_params,
+           model_path ? model_path : "untrained weights", peak_rss_mb());
     fflush(stdout);
 
     graph *bg = xmalloc((size_t)batch * sizeof *bg);
@@ -286,9 +294,10 @@ int main(int argc, char **argv) {
         }
         double s = now() - t0;
         report("decode", graphs, s, "reference ~650; target >= 1,500", g_flops - f0);
-        printf("decode: mean %.2f nodes, %.1f%% node-count mismatches, %.1f%% valid (untrained weights)\n",
+        printf("decode: mean %.2f nodes, %.1f%% node-count mismatches, %.1f%% valid (%s)\n",
                graphs ? nodes / (double)graphs : 0, graphs ? 100.0 * (double)mismatch / (double)graphs : 0,
-               graphs ? 100.0 * (double)valid / (double)graphs : 0);
+               graphs ? 100.0 * (double)valid / (double)graphs : 0,
+               model_path ? model_path : "untrained weights");
         free(z), free(ids), free(out), free(flags);
         decode_ws_free(&w);
     }
