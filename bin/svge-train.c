@@ -42,7 +42,7 @@ static void usage(void) {
            "whole or not at all).\n"
            "Each epoch shuffles the training set with the run's random stream (one permutation per epoch),\n"
            "runs every minibatch (the last, partial one included) with one Adam step each, then steps\n"
-           "ReduceLROnPlateau(factor 0.1, patience 10) on the epoch's mean minibatch loss.\n"
+           "ReduceLROnPlateau (factor 0.1, patience 10 unless set) on the epoch's mean minibatch loss.\n"
            "Loss = mean reconstruction loss + beta * KL (KL summed over the batch and latent dimensions).\n"
            "\n"
            "  -o, --output MODEL        the model file to write (required)\n"
@@ -60,6 +60,10 @@ static void usage(void) {
            "      --ndim N              node state size, even (default %d)\n"
            "      --gdim N              latent size (default %d)\n"
            "      --seed S              random seed, 0..4294967295 (default %u)\n"
+           "      --alpha X             step loss weight: 2[(1-X) CE(type) + X mean BCE(edges)], X in\n"
+           "                            [0, 1] (default %g: CE + BCE; svge only)\n"
+           "      --plateau-factor X    ReduceLROnPlateau factor, in (0, 1) (default %g)\n"
+           "      --plateau-patience N  ReduceLROnPlateau patience in epochs (default %d)\n"
            "      --max-minutes M       stop after the epoch during which M minutes have passed and write\n"
            "                            the model of the epochs done; 0 = no limit (default 0)\n"
            "      --checkpoint PATH     write a checkpoint (model + Adam, scheduler, epoch and rng state)\n"
@@ -76,24 +80,25 @@ static void usage(void) {
            "Progress goes to stderr: a redrawn progress line on a terminal, else one line per epoch.\n"
            "Exit status: 0 ok, 1 bad input, 2 usage error, 3 I/O or system error.\n",
            tool_name(), DEFAULT_EPOCHS, d.lr, d.beta, d.eps_scale, d.C2, d.D, (unsigned)d.seed,
-           DEFAULT_CKPT_EVERY);
+           d.alpha, d.plateau_factor, d.plateau_patience, DEFAULT_CKPT_EVERY);
 }
 
 enum {
     OPT_EPOCHS = 256, OPT_BATCH, OPT_LR, OPT_BETA, OPT_EPS, OPT_NDIM, OPT_GDIM, OPT_SEED,
-    OPT_MAXMIN, OPT_CKPT, OPT_CKPT_EVERY, OPT_RESUME, OPT_METRICS, OPT_MODEL
+    OPT_MAXMIN, OPT_CKPT, OPT_CKPT_EVERY, OPT_RESUME, OPT_METRICS, OPT_MODEL, OPT_ALPHA,
+    OPT_PFACTOR, OPT_PPATIENCE
 };
 
 typedef struct {
     const char *output, *input, *checkpoint, *resume, *metrics;
     const char *kind; /* "svge" or "dgmg" */
     int64_t epochs, batch, ckpt_every; /* batch 0: the space's default */
-    double lr, beta, eps_scale, max_minutes;
-    int ndim, gdim;
+    double lr, beta, eps_scale, max_minutes, alpha, plateau_factor;
+    int ndim, gdim, plateau_patience;
     uint32_t seed;
     int quiet;
     /* which model options were given (they must agree with a checkpoint's) */
-    int set_lr, set_beta, set_eps, set_ndim, set_gdim, set_seed, set_kind;
+    int set_lr, set_beta, set_eps, set_ndim, set_gdim, set_seed, set_kind, set_alpha, set_plateau;
 } options;
 
 static int64_t opt_int(const char *name, const char *s, uint64_t lo, uint64_t hi) {
@@ -132,13 +137,18 @@ static void parse_args(int argc, char **argv, options *o) {
         {"resume", required_argument, NULL, OPT_RESUME},
         {"metrics", required_argument, NULL, OPT_METRICS},
         {"model", required_argument, NULL, OPT_MODEL},
+        {"alpha", required_argument, NULL, OPT_ALPHA},
+        {"plateau-factor", required_argument, NULL, OPT_PFACTOR},
+        {"plateau-patience", required_argument, NULL, OPT_PPATIENCE},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     svge_config d = svge_default_config(SPACE_NB201);
     *o = (options){.epochs = DEFAULT_EPOCHS, .ckpt_every = DEFAULT_CKPT_EVERY, .lr = d.lr, .beta = d.beta,
-                   .eps_scale = d.eps_scale, .ndim = d.C2, .gdim = d.D, .seed = d.seed, .kind = "svge"};
+                   .eps_scale = d.eps_scale, .ndim = d.C2, .gdim = d.D, .seed = d.seed, .kind = "svge",
+                   .alpha = d.alpha, .plateau_factor = d.plateau_factor,
+                   .plateau_patience = d.plateau_patience};
     opterr = 0; /* our own messages, through die_usage */
     int c;
     while ((c = getopt_long(argc, argv, ":o:qh", longopts, NULL)) != -1) {
@@ -166,6 +176,21 @@ static void parse_args(int argc, char **argv, options *o) {
             else if (strcmp(optarg, DGMG_KIND) == 0) o->kind = DGMG_KIND;
             else die_usage("--model '%s': want svge or dgmg", optarg);
             o->set_kind = 1;
+            break;
+        case OPT_ALPHA:
+            o->alpha = opt_double("--alpha", optarg);
+            if (o->alpha > 1) die_usage("--alpha '%s': want a number in [0, 1]", optarg);
+            o->set_alpha = 1;
+            break;
+        case OPT_PFACTOR:
+            o->plateau_factor = opt_double("--plateau-factor", optarg);
+            if (!(o->plateau_factor > 0 && o->plateau_factor < 1))
+                die_usage("--plateau-factor '%s': want a number in (0, 1)", optarg);
+            o->set_plateau = 1;
+            break;
+        case OPT_PPATIENCE:
+            o->plateau_patience = (int)opt_int("--plateau-patience", optarg, 0, 1000000);
+            o->set_plateau = 1;
             break;
         case 'q': o->quiet = 1; break;
         case 'h': usage(); exit(EXIT_OK);
@@ -314,8 +339,13 @@ int main(int argc, char **argv) {
     cfg.eps_scale = o.eps_scale;
     cfg.lr = o.lr;
     cfg.seed = o.seed;
+    cfg.alpha = o.alpha;
+    cfg.plateau_factor = o.plateau_factor;
+    cfg.plateau_patience = o.plateau_patience;
     int64_t batch = o.batch ? o.batch : (ds.sp->id == SPACE_NB101 ? 128 : 32);
     int dgmg = strcmp(o.kind, DGMG_KIND) == 0;
+    if (dgmg && o.set_alpha && o.alpha != 0.5)
+        die_usage("--alpha: the dgmg model's step loss is CE + BCE (alpha 0.5); --alpha is for svge");
     if (ck) {
         const char *kind = svge_model_kind(ck);
         if (strcmp(kind, "svge") != 0 && strcmp(kind, DGMG_KIND) != 0)
@@ -330,10 +360,13 @@ int main(int argc, char **argv) {
             die(EXIT_DATA, "%s: checkpoint is for %s, the input is %s", o.resume, space_get(c2.space)->name, ds.sp->name);
         if ((o.set_ndim && c2.C2 != cfg.C2) || (o.set_gdim && c2.D != cfg.D) || (o.set_lr && c2.lr != cfg.lr) ||
             (o.set_beta && c2.beta != cfg.beta) || (o.set_eps && c2.eps_scale != cfg.eps_scale) ||
-            (o.set_seed && c2.seed != cfg.seed))
+            (o.set_seed && c2.seed != cfg.seed) || (o.set_alpha && c2.alpha != cfg.alpha) ||
+            (o.set_plateau && (c2.plateau_factor != cfg.plateau_factor ||
+                               c2.plateau_patience != cfg.plateau_patience)))
             die_usage("--resume: the model options given differ from the checkpoint's (ndim %d, gdim %d, "
-                      "lr %g, beta %g, eps-scale %g, seed %u); leave them out", c2.C2, c2.D, c2.lr, c2.beta,
-                      c2.eps_scale, (unsigned)c2.seed);
+                      "lr %g, beta %g, eps-scale %g, seed %u, alpha %g, plateau factor %g, patience %d); "
+                      "leave them out", c2.C2, c2.D, c2.lr, c2.beta, c2.eps_scale, (unsigned)c2.seed,
+                      c2.alpha, c2.plateau_factor, c2.plateau_patience);
         cfg = c2;
         const mf_value *b = mf_find(ck, MF_META, "batch_size");
         if (b && b->kind == MF_INT) {

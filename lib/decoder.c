@@ -204,6 +204,7 @@ int decoder_acts_init(decoder_acts *a, decoder_config cfg, int max_g, int max_n)
     a->offsets = a->types + G;
     a->succ = a->pred + GN;
     decoder_fold_point(&a->fold, a->fold_mem, cfg);
+    a->w_type = a->w_edge = 1.0f;
     return 0;
 }
 
@@ -356,7 +357,7 @@ static void step_forward(decoder_acts *a, const decoder_params *p, const graph *
     if (n == 1) return;
     for (int i = 0; i < A; i++)
         for (int u = 0; u < n; u++) s->et[i * n + u] = graph_has_edge(&gd[i], u, n) ? 1.0f : 0.0f;
-    const float w = a->wce[0] / (float)n; // mean over the n candidate edges, 1/B over the batch
+    const float w = a->w_edge / (float)a->B / (float)n; // mean over the n candidate edges, 1/B over the batch
     for (int v = 0; v < M; v++) a->wbce[v] = w;
     *loss += bce_logits_forward(s->s, s->et, a->wbce, M);
 }
@@ -437,7 +438,7 @@ int decoder_forward(decoder_acts *a, const decoder_params *p, const graph *gs, c
         a->gd[i] = *g;
         reverse_graph(&a->gd[a->max_g + i], g);
         memcpy(a->cs + (size_t)i * D, c + (size_t)a->order[i] * D, (size_t)D * sizeof(float));
-        a->wce[i] = 1.0f / (float)B;
+        a->wce[i] = a->w_type / (float)B;
     }
     a->B = B;
     decoder_fold_update(&a->fold, p);
@@ -548,7 +549,7 @@ static void step_backward(const decoder_acts *a, const decoder_params *g, const 
     zero(sc->dhGi, (size_t)A * D);
     // (4) edge scorer
     if (n > 1) {
-        const float w = a->wce[0] / (float)n; // the weights of this step (forward reused wbce)
+        const float w = a->w_edge / (float)a->B / (float)n; // the weights of this step (forward reused wbce)
         for (int v = 0; v < M; v++) a->wbce[v] = w;
         zero(sc->ds, (size_t)M);
         bce_logits_backward(sc->ds, s->s, s->et, a->wbce, 1.0f, M);

@@ -18,7 +18,8 @@
  *         ITS OWN h_G and c (the reference's batch misalignment, §8 bug 1, is fixed). f_s_1 is
  *         split by columns so that W_r [h_new ; h_G ; c] + b is computed once per graph.
  *     (5) H <- [H ; h_new]
- *   step loss = CE(logits, type_{t+1}) + mean_u BCEwithLogits(s_u, e_{u,t+1}) (only CE at t = 0).
+ *   step loss = w_type CE(logits, type_{t+1}) + w_edge mean_u BCEwithLogits(s_u, e_{u,t+1}) (only CE
+ *   at t = 0); w_type = 2(1 - alpha), w_edge = 2 alpha, the reference's alpha = 0.5 giving 1 and 1.
  *   loss = (1/B) sum over graphs, directions and the graph's n-1 steps.
  * Steps past a graph's end are masked in the reference (loss x 0); here they are simply not
  * computed: graphs are processed in order of decreasing size, so the graphs still active at step t
@@ -111,6 +112,7 @@ typedef struct {
     uint16_t *pred, *succ;    /* (max_g*max_n) scratch neighbour masks */
     dec_dir dir[2];
     double loss;
+    float w_type, w_edge;     /* step loss weights of CE(type) and mean BCE(edges): 1, 1 (set by init) */
     mpass_foldset fold;       /* folded propagation weights (decoder_fold_update) */
     float *fold_mem;
 } decoder_acts;

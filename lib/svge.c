@@ -9,12 +9,12 @@
 #include "nn.h"
 #include "util.h"
 
-#define SVGE_CONFIG_N 10 /* values of the config section */
+#define SVGE_CONFIG_N 13 /* values of the config section */
 
 /* ------------------------------------------------------------------ config */
 svge_config svge_default_config(space_id space) {
     const space_info *sp = space_get(space);
-    svge_config c = {space, sp ? sp->n_types : 0, 250, 56, 0.005, 0.01, 1e-4, 1};
+    svge_config c = {space, sp ? sp->n_types : 0, 250, 56, 0.005, 0.01, 1e-4, 1, 0.5, 0.1, 10};
     return c;
 }
 
@@ -37,6 +37,16 @@ int svge_config_check(const svge_config *cfg, char *err, size_t errlen) {
     if (!(isfinite(cfg->beta) && cfg->beta >= 0) || !(isfinite(cfg->eps_scale) && cfg->eps_scale >= 0) ||
         !(isfinite(cfg->lr) && cfg->lr >= 0)) {
         snprintf(err, errlen, "beta, eps_scale and learning_rate must be finite and >= 0");
+        return -1;
+    }
+    if (!(cfg->alpha >= 0 && cfg->alpha <= 1)) {
+        snprintf(err, errlen, "alpha %g is not in [0, 1]", cfg->alpha);
+        return -1;
+    }
+    if (!(cfg->plateau_factor > 0 && cfg->plateau_factor < 1) || cfg->plateau_patience < 0 ||
+        cfg->plateau_patience > 1000000) {
+        snprintf(err, errlen, "plateau factor %g must be in (0, 1) and patience %d in [0, 1000000]",
+                 cfg->plateau_factor, cfg->plateau_patience);
         return -1;
     }
     return 0;
@@ -125,6 +135,8 @@ int svge_build(svge_model *m, const svge_config *cfg, int max_g, char *err, size
     encoder_point_acts(&m->ea, m->enc_mem, m->ecfg, maxN, max_g);
     m->enc_scratch = xmalloc(encoder_scratch_size(m->ecfg, maxN) * sizeof(float));
     if (decoder_acts_init(&m->da, m->dcfg, max_g, m->max_n)) goto oom;
+    m->da.w_type = (float)(2.0 * (1.0 - cfg->alpha)); // 1 and 1 at the reference's alpha = 0.5
+    m->da.w_edge = (float)(2.0 * cfg->alpha);
     m->dec_scratch = xmalloc((decoder_scratch_size(m->dcfg, max_g, m->max_n) + 1) * sizeof(float));
     const size_t GD = (size_t)max_g * cfg->D;
     m->eps = xcalloc(5 * GD, sizeof(float));
@@ -232,7 +244,7 @@ int svge_encode(svge_model *m, const graph *gs, int B, float *mu, float *logvar)
 void svge_train_setup(svge_train *t, size_t num_params, const svge_config *cfg) {
     memset(t, 0, sizeof *t);
     adam_init(&t->opt, num_params, cfg->lr);
-    plateau_init(&t->sched, cfg->lr, 0.1, 10);
+    plateau_init(&t->sched, cfg->lr, cfg->plateau_factor, cfg->plateau_patience);
     t->epoch = 0;
     rng_seed(&t->rng, cfg->seed);
 }
@@ -295,6 +307,9 @@ static void config_values(mf_value v[SVGE_CONFIG_N], const char *kind, const svg
     v[k++] = mf_float("eps_scale", c->eps_scale);
     v[k++] = mf_float("learning_rate", c->lr);
     v[k++] = mf_int("seed", c->seed);
+    v[k++] = mf_float("alpha", c->alpha);
+    v[k++] = mf_float("plateau_factor", c->plateau_factor);
+    v[k++] = mf_int("plateau_patience", c->plateau_patience);
 }
 
 void svge_write_model(const char *path, const char *kind, const svge_config *cfgp, int layers,
@@ -386,6 +401,11 @@ void svge_config_read_kind(const model_file *f, const char *want, int nlayers, s
     if (seed < 0 || seed > (int64_t)UINT32_MAX)
         die(EXIT_DATA, "%s: config \"seed\" = %lld is not a 32-bit unsigned seed", mf_name(f), (long long)seed);
     cfg->seed = (uint32_t)seed;
+    // written since format 1's first revision added them; older files hold the reference's values
+    const mf_value *al = mf_find(f, MF_CONFIG, "alpha"), *pf = mf_find(f, MF_CONFIG, "plateau_factor");
+    cfg->alpha = al ? mf_get_float(f, MF_CONFIG, "alpha") : 0.5;
+    cfg->plateau_factor = pf ? mf_get_float(f, MF_CONFIG, "plateau_factor") : 0.1;
+    cfg->plateau_patience = mf_find(f, MF_CONFIG, "plateau_patience") ? cfg_int(f, "plateau_patience", 0, 1000000) : 10;
     char err[200];
     if (svge_config_check(cfg, err, sizeof err)) die(EXIT_DATA, "%s: %s", mf_name(f), err);
 }

@@ -44,12 +44,17 @@ typedef struct {
     double eps_scale; /* reparameterisation noise scale (0.01) */
     double lr;        /* Adam learning rate (1e-4) */
     uint32_t seed;    /* the run's rng seed (1) */
+    double alpha;     /* step loss 2[(1-alpha) CE(type) + alpha mean BCE(edges)] (0.5: CE + BCE) */
+    double plateau_factor; /* ReduceLROnPlateau factor (0.1) */
+    int plateau_patience;  /* ReduceLROnPlateau patience in epochs (10) */
 } svge_config;
 
-/* The reference's defaults for a space: C2 250, D 56, beta 0.005, eps_scale 0.01, lr 1e-4, seed 1. */
+/* The reference's defaults for a space: C2 250, D 56, beta 0.005, eps_scale 0.01, lr 1e-4, seed 1,
+ * alpha 0.5, plateau factor 0.1 and patience 10. */
 svge_config svge_default_config(space_id space);
 /* 0 if cfg is usable (known space, K = its vocabulary, C2 even in [2, SVGE_MAX_NDIM],
- * D in [1, SVGE_MAX_GDIM], finite beta, eps_scale, lr >= 0); else -1 with the reason in err. */
+ * D in [1, SVGE_MAX_GDIM], finite beta, eps_scale, lr >= 0, alpha in [0,1], plateau factor in (0,1),
+ * patience in [0, 1000000]); else -1 with the reason in err. */
 int svge_config_check(const svge_config *cfg, char *err, size_t errlen);
 /* 2,245,121 / 2,245,985 / 2,246,417 for K = 5 / 7 / 8 at the default dims. */
 size_t svge_param_count(const svge_config *cfg);

@@ -23,7 +23,8 @@ losses() { tail -n +2 "$1" | cut -f2; }
     run svge-train --help
     assert_status 0
     for opt in --output --epochs --batch --lr --beta --eps-scale --ndim --gdim --seed --max-minutes \
-        --checkpoint --checkpoint-every --resume --metrics --quiet --help; do
+        --checkpoint --checkpoint-every --resume --metrics --alpha --plateau-factor --plateau-patience \
+        --quiet --help; do
         assert_output_has "$opt"
     done
     assert_output_has "(default 300)"
@@ -32,6 +33,47 @@ losses() { tail -n +2 "$1" | cut -f2; }
     assert_output_has "(default 0.005)"
     assert_output_has "(default 250)"
     assert_output_has "(default 56)"
+    assert_output_has "(default 0.5: CE + BCE"
+    assert_output_has "(default 0.1)"
+    assert_output_has "(default 10)"
+}
+
+@test "--alpha: 0.5 is the default's bytes, another value trains another model" {
+    svge-train "${TINY[@]}" --epochs 2 -o "$T/d" < "$D"
+    svge-train "${TINY[@]}" --epochs 2 --alpha 0.5 -o "$T/half" < "$D"
+    cmp "$T/d" "$T/half"
+    svge-train "${TINY[@]}" --epochs 2 --alpha 0.9 -o "$T/a9" --metrics "$T/met9" < "$D"
+    ! cmp -s "$T/d" "$T/a9"
+    # the loss is 2[(1-alpha) CE + alpha BCE]: with the weights frozen (lr 0, no noise, one batch)
+    # the recon of alpha 0 (2 CE) and of alpha 1 (2 BCE) average to the default's (CE + BCE)
+    local frozen=(--ndim 8 --gdim 4 --batch 8 --eps-scale 0 --lr 0 --epochs 1 -q)
+    svge-train "${frozen[@]}" --alpha 0 -o "$T/a0" --metrics "$T/met0" < "$D"
+    svge-train "${frozen[@]}" --alpha 1 -o "$T/a1" --metrics "$T/met1" < "$D"
+    svge-train "${frozen[@]}" -o "$T/d1" --metrics "$T/metd" < "$D"
+    paste "$T/met0" "$T/met1" "$T/metd" | awk -F'\t' 'NR == 2 { ce = $3 / 2; bce = $10 / 2; d = ce + bce - $17
+        print "CE", ce, "BCE", bce, "default", $17; if (!(ce > 0.1 && bce > 0.1 && d * d < 1e-8 * $17 * $17)) exit 1 }'
+
+    # the setting is part of the model: a resume must not contradict it
+    svge-train "${TINY[@]}" --epochs 1 --alpha 0.9 --checkpoint "$T/c" -o "$T/x" < "$D"
+    run svge-train --resume "$T/c" --alpha 0.5 --epochs 2 -o "$T/y" < "$D"
+    assert_status 2
+    assert_output_has "alpha 0.9"
+    run svge-train --resume "$T/c" --epochs 2 -o "$T/y" < "$D"
+    assert_status 0
+}
+
+@test "--plateau-factor and --plateau-patience drive the learning-rate schedule" {
+    # a learning rate so small that the loss cannot improve by the 1e-4 threshold: with patience 0
+    # every epoch after the first is a bad one and halves the rate (PyTorch ignores changes of the
+    # rate below its eps 1e-8, so the rate is not tiny)
+    # (one batch per epoch and no noise: every epoch's loss is the same)
+    local flat=(--ndim 8 --gdim 4 --batch 8 --eps-scale 0 -q)
+    svge-train "${flat[@]}" --epochs 4 --lr 1e-6 --plateau-factor 0.5 --plateau-patience 0 \
+        --metrics "$T/met" -o "$T/m" < "$D"
+    [ "$(tail -n +2 "$T/met" | cut -f5 | tr '\n' ' ')" = "1e-06 1e-06 5e-07 2.5e-07 " ]
+    # the reference's patience 10: no change in 4 epochs
+    svge-train "${flat[@]}" --epochs 4 --lr 1e-6 --metrics "$T/met10" -o "$T/m10" < "$D"
+    [ "$(tail -n +2 "$T/met10" | cut -f5 | sort -u)" = "1e-06" ]
 }
 
 @test "trains: a model file, metrics with a header and a decreasing loss, one line per epoch on stderr" {
@@ -107,7 +149,8 @@ losses() { tail -n +2 "$1" | cut -f2; }
     local bad
     for bad in "--epochs 0" "--epochs x" "--batch 0" "--batch -1" "--lr -1" "--lr nan" "--beta abc" \
         "--ndim 7" "--ndim 0" "--gdim 0" "--seed 4294967296" "--max-minutes -2" "--checkpoint-every 0" \
-        "--bogus" "-x"; do
+        "--alpha 1.5" "--alpha -0.1" "--plateau-factor 1" "--plateau-factor 0" "--plateau-patience -1" \
+        "--alpha 0.7 --model dgmg" "--bogus" "-x"; do
         run svge-train -o "$T/m" $bad < "$D"
         [ "$status" -eq 2 ] || { echo "$bad: exit $status: $output" >&2; return 1; }
     done

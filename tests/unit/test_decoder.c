@@ -419,6 +419,47 @@ static void test_grad(void) {
     free(pmem); free(gmem); free(dc); free(scratch); free(x.c);
 }
 
+/* ============================================================ (e) the step-loss weights (alpha) */
+static void test_weights(void) {
+    const decoder_config cfg = {5, 6, 2};
+    const int B = 3;
+    dctx x = {.cfg = cfg, .gs = G3, .B = B};
+    float *pmem = new_params(&x.p, cfg, 11, 2.0f);
+    if (decoder_acts_init(&x.a, cfg, B, 5)) exit(2);
+    CHECK(x.a.w_type == 1.0f && x.a.w_edge == 1.0f); // the reference's alpha = 0.5
+    x.c = fbuf((size_t)B * cfg.D);
+    for (int i = 0; i < B * cfg.D; i++) x.c[i] = (float)(2.0 * rng_double(&R) - 1.0);
+    const double L11 = dloss(&x);
+    x.a.w_type = 1.0f; x.a.w_edge = 0.0f;
+    const double Lt = dloss(&x);
+    x.a.w_type = 0.0f; x.a.w_edge = 1.0f;
+    const double Le = dloss(&x);
+    x.a.w_type = 0.4f; x.a.w_edge = 1.6f; // alpha = 0.8
+    const double Lw = dloss(&x);
+    char what[200];
+    snprintf(what, sizeof what, "weights: loss = w_type CE + w_edge BCE (%.9g vs %.9g; parts %.6g %.6g)",
+             Lw, 0.4 * Lt + 1.6 * Le, Lt, Le);
+    check(fabs(Lw - (0.4 * Lt + 1.6 * Le)) < 1e-5 * fabs(Lw) && fabs(L11 - (Lt + Le)) < 1e-5 * fabs(L11) &&
+          Lt > 0.1 && Le > 0.1, __LINE__, what);
+    // the gradient under the weights: c and two tensors of the two heads
+    const size_t np = decoder_param_count(cfg.K, cfg.C2, cfg.D);
+    float *gmem = fbuf(np), *dc = fbuf((size_t)B * cfg.D), *scratch = fbuf(decoder_scratch_size(cfg, B, 5));
+    decoder_params gp;
+    decoder_point_params(&gp, gmem, cfg);
+    dloss(&x);
+    decoder_backward(&gp, dc, scratch, &x.a, &x.p);
+    check(fd_compare("weights: gradient of c", dloss, &x, x.c, dc, (size_t)B * cfg.D, 0), __LINE__,
+          "weights: gradient of c (alpha 0.8)");
+    size_t s[DEC_NUM_TENSORS];
+    decoder_param_sizes(s, cfg);
+    check(fd_compare("weights: gradient of nodeAdd.f_an_2.weight", dloss, &x, x.p.an2_w, gp.an2_w, s[34], 0),
+          __LINE__, "weights: gradient of nodeAdd.f_an_2.weight (alpha 0.8)");
+    check(fd_compare("weights: gradient of nodes.f_s_2.weight", dloss, &x, x.p.s2_w, gp.s2_w, s[47], 0),
+          __LINE__, "weights: gradient of nodes.f_s_2.weight (alpha 0.8)");
+    decoder_acts_free(&x.a);
+    free(pmem); free(gmem); free(dc); free(scratch); free(x.c);
+}
+
 int main(void) {
     openblas_set_num_threads(1);
     rng_seed(&R, 2021);
@@ -426,5 +467,6 @@ int main(void) {
     test_params();
     test_naive_and_batch();
     test_grad();
+    test_weights();
     return check_summary();
 }
