@@ -59,6 +59,8 @@ static void usage(void) {
            "      --eps-scale X         scale of the reparameterisation noise (default %g)\n"
            "      --ndim N              node state size, even (default %d)\n"
            "      --gdim N              latent size (default %d)\n"
+           "      --layers N            message-passing layers per direction in the encoder and the\n"
+           "                            decoder (gnn_iteration_layers), 1..%d (default %d; svge only)\n"
            "      --seed S              random seed, 0..4294967295 (default %u)\n"
            "      --alpha X             step loss weight: 2[(1-X) CE(type) + X mean BCE(edges)], X in\n"
            "                            [0, 1] (default %g: CE + BCE; svge only)\n"
@@ -79,14 +81,14 @@ static void usage(void) {
            "\n"
            "Progress goes to stderr: a redrawn progress line on a terminal, else one line per epoch.\n"
            "Exit status: 0 ok, 1 bad input, 2 usage error, 3 I/O or system error.\n",
-           tool_name(), DEFAULT_EPOCHS, d.lr, d.beta, d.eps_scale, d.C2, d.D, (unsigned)d.seed,
+           tool_name(), DEFAULT_EPOCHS, d.lr, d.beta, d.eps_scale, d.C2, d.D, ENC_MAX_LAYERS, d.layers, (unsigned)d.seed,
            d.alpha, d.plateau_factor, d.plateau_patience, DEFAULT_CKPT_EVERY);
 }
 
 enum {
     OPT_EPOCHS = 256, OPT_BATCH, OPT_LR, OPT_BETA, OPT_EPS, OPT_NDIM, OPT_GDIM, OPT_SEED,
     OPT_MAXMIN, OPT_CKPT, OPT_CKPT_EVERY, OPT_RESUME, OPT_METRICS, OPT_MODEL, OPT_ALPHA,
-    OPT_PFACTOR, OPT_PPATIENCE
+    OPT_PFACTOR, OPT_PPATIENCE, OPT_LAYERS
 };
 
 typedef struct {
@@ -94,11 +96,11 @@ typedef struct {
     const char *kind; /* "svge" or "dgmg" */
     int64_t epochs, batch, ckpt_every; /* batch 0: the space's default */
     double lr, beta, eps_scale, max_minutes, alpha, plateau_factor;
-    int ndim, gdim, plateau_patience;
+    int ndim, gdim, plateau_patience, layers;
     uint32_t seed;
     int quiet;
     /* which model options were given (they must agree with a checkpoint's) */
-    int set_lr, set_beta, set_eps, set_ndim, set_gdim, set_seed, set_kind, set_alpha, set_plateau;
+    int set_lr, set_beta, set_eps, set_ndim, set_gdim, set_seed, set_kind, set_alpha, set_plateau, set_layers;
 } options;
 
 static int64_t opt_int(const char *name, const char *s, uint64_t lo, uint64_t hi) {
@@ -140,6 +142,7 @@ static void parse_args(int argc, char **argv, options *o) {
         {"alpha", required_argument, NULL, OPT_ALPHA},
         {"plateau-factor", required_argument, NULL, OPT_PFACTOR},
         {"plateau-patience", required_argument, NULL, OPT_PPATIENCE},
+        {"layers", required_argument, NULL, OPT_LAYERS},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -148,7 +151,7 @@ static void parse_args(int argc, char **argv, options *o) {
     *o = (options){.epochs = DEFAULT_EPOCHS, .ckpt_every = DEFAULT_CKPT_EVERY, .lr = d.lr, .beta = d.beta,
                    .eps_scale = d.eps_scale, .ndim = d.C2, .gdim = d.D, .seed = d.seed, .kind = "svge",
                    .alpha = d.alpha, .plateau_factor = d.plateau_factor,
-                   .plateau_patience = d.plateau_patience};
+                   .plateau_patience = d.plateau_patience, .layers = d.layers};
     opterr = 0; /* our own messages, through die_usage */
     int c;
     while ((c = getopt_long(argc, argv, ":o:qh", longopts, NULL)) != -1) {
@@ -191,6 +194,10 @@ static void parse_args(int argc, char **argv, options *o) {
         case OPT_PPATIENCE:
             o->plateau_patience = (int)opt_int("--plateau-patience", optarg, 0, 1000000);
             o->set_plateau = 1;
+            break;
+        case OPT_LAYERS:
+            o->layers = (int)opt_int("--layers", optarg, 1, ENC_MAX_LAYERS);
+            o->set_layers = 1;
             break;
         case 'q': o->quiet = 1; break;
         case 'h': usage(); exit(EXIT_OK);
@@ -342,8 +349,11 @@ int main(int argc, char **argv) {
     cfg.alpha = o.alpha;
     cfg.plateau_factor = o.plateau_factor;
     cfg.plateau_patience = o.plateau_patience;
+    cfg.layers = o.layers;
     int64_t batch = o.batch ? o.batch : (ds.sp->id == SPACE_NB101 ? 128 : 32);
     int dgmg = strcmp(o.kind, DGMG_KIND) == 0;
+    if (dgmg && o.set_layers && o.layers != DGMG_LAYERS)
+        die_usage("--layers: the dgmg model has %d layers; --layers is for svge", DGMG_LAYERS);
     if (dgmg && o.set_alpha && o.alpha != 0.5)
         die_usage("--alpha: the dgmg model's step loss is CE + BCE (alpha 0.5); --alpha is for svge");
     if (ck) {
@@ -362,11 +372,12 @@ int main(int argc, char **argv) {
             (o.set_beta && c2.beta != cfg.beta) || (o.set_eps && c2.eps_scale != cfg.eps_scale) ||
             (o.set_seed && c2.seed != cfg.seed) || (o.set_alpha && c2.alpha != cfg.alpha) ||
             (o.set_plateau && (c2.plateau_factor != cfg.plateau_factor ||
-                               c2.plateau_patience != cfg.plateau_patience)))
+                               c2.plateau_patience != cfg.plateau_patience)) ||
+            (o.set_layers && c2.layers != cfg.layers))
             die_usage("--resume: the model options given differ from the checkpoint's (ndim %d, gdim %d, "
-                      "lr %g, beta %g, eps-scale %g, seed %u, alpha %g, plateau factor %g, patience %d); "
-                      "leave them out", c2.C2, c2.D, c2.lr, c2.beta, c2.eps_scale, (unsigned)c2.seed,
-                      c2.alpha, c2.plateau_factor, c2.plateau_patience);
+                      "lr %g, beta %g, eps-scale %g, seed %u, alpha %g, plateau factor %g, patience %d, "
+                      "layers %d); leave them out", c2.C2, c2.D, c2.lr, c2.beta, c2.eps_scale,
+                      (unsigned)c2.seed, c2.alpha, c2.plateau_factor, c2.plateau_patience, c2.layers);
         cfg = c2;
         const mf_value *b = mf_find(ck, MF_META, "batch_size");
         if (b && b->kind == MF_INT) {

@@ -10,7 +10,7 @@
 int decode_ws_init(decode_ws *w, decoder_config cfg, int max_b, int max_n) {
     memset(w, 0, sizeof *w);
     if (max_b < 1 || max_n < 2 || max_n > GRAPH_MAX_NODES || cfg.K < 2 || cfg.C2 < 2 || cfg.C2 % 2 ||
-        cfg.D < 1)
+        cfg.D < 1 || cfg.L < 1 || cfg.L > DEC_MAX_LAYERS)
         return -1;
     w->cfg = cfg;
     w->max_b = max_b;

@@ -8,20 +8,10 @@
 
 #include "nn.h"
 
-_Static_assert(DEC_LAYERS == 2, "the name table below spells out 2 layers per direction");
-
 #define P "Decoder.generator."
-#define LAYER(dir, i)                                                                             \
-    P "prop.NodeEmb.GNNLayers_" dir "." #i ".msg.weight",                                         \
-    P "prop.NodeEmb.GNNLayers_" dir "." #i ".msg.bias",                                           \
-    P "prop.NodeEmb.GNNLayers_" dir "." #i ".upd.weight_ih",                                      \
-    P "prop.NodeEmb.GNNLayers_" dir "." #i ".upd.weight_hh",                                      \
-    P "prop.NodeEmb.GNNLayers_" dir "." #i ".upd.bias_ih",                                        \
-    P "prop.NodeEmb.GNNLayers_" dir "." #i ".upd.bias_hh"
-
-/* PyTorch state_dict names of SVGE.Decoder, in registration order. */
-static const char *const dec_names[DEC_NUM_TENSORS] = {
-    LAYER("forward", 0), LAYER("forward", 1), LAYER("backward", 0), LAYER("backward", 1),
+/* PyTorch state_dict names of SVGE.Decoder after its 2L propagation layers (lib/mpass.h names
+ * those), in registration order. */
+static const char *const head_names[DEC_HEAD_TENSORS] = {
     P "prop.GraphEmb.f_m.weight", P "prop.GraphEmb.f_m.bias",
     P "prop.GraphEmb.g_m.weight", P "prop.GraphEmb.g_m.bias",
     P "prop.GraphEmb_init.f_m.weight", P "prop.GraphEmb_init.f_m.bias",
@@ -36,18 +26,23 @@ static const char *const dec_names[DEC_NUM_TENSORS] = {
     P "nodes.f_s_1.weight", P "nodes.f_s_1.bias",
     P "nodes.f_s_2.weight", P "nodes.f_s_2.bias",
 };
-#undef LAYER
 #undef P
 
-const char *decoder_param_name(int i) {
-    return (i >= 0 && i < DEC_NUM_TENSORS) ? dec_names[i] : NULL;
+int decoder_num_tensors(int L) { return 2 * L * MPASS_NUM_TENSORS + DEC_HEAD_TENSORS; }
+
+const char *decoder_param_name(int i, int L) {
+    if (L < 1 || L > DEC_MAX_LAYERS || i < 0 || i >= decoder_num_tensors(L)) return NULL;
+    const int nl = 2 * L * MPASS_NUM_TENSORS;
+    if (i >= nl) return head_names[i - nl];
+    const int dl = i / MPASS_NUM_TENSORS; // direction-major layer index
+    return mpass_param_name(1, dl / L, dl % L, i % MPASS_NUM_TENSORS);
 }
 
 /* Element counts, and the fan_in of each tensor's PyTorch init (0: Embedding N(0,1), -1: GRU). */
-static void param_layout(size_t sizes[DEC_NUM_TENSORS], int fan[DEC_NUM_TENSORS], decoder_config cfg) {
+static void param_layout(size_t sizes[DEC_MAX_TENSORS], int fan[DEC_MAX_TENSORS], decoder_config cfg) {
     const size_t K = (size_t)cfg.K, C2 = (size_t)cfg.C2, D = (size_t)cfg.D, OC = C2 + D;
     int i = 0;
-    for (int l = 0; l < 2 * DEC_LAYERS; l++) {
+    for (int l = 0; l < 2 * cfg.L; l++) {
         mpass_param_sizes(sizes + i, cfg.C2 / 2);
         for (int k = 0; k < MPASS_NUM_TENSORS; k++) fan[i + k] = k < 2 ? cfg.C2 : -1;
         i += MPASS_NUM_TENSORS;
@@ -68,22 +63,22 @@ static void param_layout(size_t sizes[DEC_NUM_TENSORS], int fan[DEC_NUM_TENSORS]
 #undef T
 }
 
-void decoder_param_sizes(size_t sizes[DEC_NUM_TENSORS], decoder_config cfg) {
-    int fan[DEC_NUM_TENSORS];
+void decoder_param_sizes(size_t sizes[DEC_MAX_TENSORS], decoder_config cfg) {
+    int fan[DEC_MAX_TENSORS];
     param_layout(sizes, fan, cfg);
 }
 
-size_t decoder_param_count(int K, int C2, int D) {
-    size_t s[DEC_NUM_TENSORS], n = 0;
-    decoder_param_sizes(s, (decoder_config){K, C2, D});
-    for (int i = 0; i < DEC_NUM_TENSORS; i++) n += s[i];
+size_t decoder_param_count(int K, int C2, int D, int L) {
+    size_t s[DEC_MAX_TENSORS], n = 0;
+    decoder_param_sizes(s, (decoder_config){K, C2, D, L});
+    for (int i = 0; i < decoder_num_tensors(L); i++) n += s[i];
     return n;
 }
 
-void decoder_param_ptrs(decoder_params *p, float **ptrs[DEC_NUM_TENSORS]) {
+void decoder_param_ptrs(decoder_params *p, float **ptrs[DEC_MAX_TENSORS], int L) {
     float ***q = ptrs;
-    for (int l = 0; l < 2 * DEC_LAYERS; l++) {
-        mpass_params *m = l < DEC_LAYERS ? &p->fwd[l] : &p->bwd[l - DEC_LAYERS];
+    for (int l = 0; l < 2 * L; l++) {
+        mpass_params *m = l < L ? &p->fwd[l] : &p->bwd[l - L];
         *q++ = &m->msg_w; *q++ = &m->msg_b;
         *q++ = &m->upd_wih; *q++ = &m->upd_whh; *q++ = &m->upd_bih; *q++ = &m->upd_bhh;
     }
@@ -97,24 +92,24 @@ void decoder_param_ptrs(decoder_params *p, float **ptrs[DEC_NUM_TENSORS]) {
 }
 
 void decoder_point_params(decoder_params *p, float *mem, decoder_config cfg) {
-    size_t sizes[DEC_NUM_TENSORS];
-    float **ptrs[DEC_NUM_TENSORS];
+    size_t sizes[DEC_MAX_TENSORS];
+    float **ptrs[DEC_MAX_TENSORS];
     decoder_param_sizes(sizes, cfg);
-    decoder_param_ptrs(p, ptrs);
-    for (int i = 0; i < DEC_NUM_TENSORS; i++) {
+    decoder_param_ptrs(p, ptrs, cfg.L);
+    for (int i = 0; i < decoder_num_tensors(cfg.L); i++) {
         *ptrs[i] = mem;
         mem += sizes[i];
     }
 }
 
 void decoder_init(const decoder_params *p, decoder_config cfg, rng_mt *r) {
-    size_t sizes[DEC_NUM_TENSORS];
-    int fan[DEC_NUM_TENSORS];
+    size_t sizes[DEC_MAX_TENSORS];
+    int fan[DEC_MAX_TENSORS];
     param_layout(sizes, fan, cfg);
     decoder_params q = *p;
-    float **ptrs[DEC_NUM_TENSORS];
-    decoder_param_ptrs(&q, ptrs);
-    for (int i = 0; i < DEC_NUM_TENSORS; i++) {
+    float **ptrs[DEC_MAX_TENSORS];
+    decoder_param_ptrs(&q, ptrs, cfg.L);
+    for (int i = 0; i < decoder_num_tensors(cfg.L); i++) {
         float *x = *ptrs[i];
         if (fan[i] == 0) {                                  // Embedding: N(0,1)
             for (size_t k = 0; k < sizes[i]; k++) x[k] = (float)rng_gauss(r);
@@ -142,8 +137,8 @@ static void carve_step(dec_step *s, float *base, size_t *off, decoder_config cfg
     s->hin = take(base, off, M * C2);
     if (n > 1) {
         for (int st = 0; st < 2; st++) {
-            for (int l = 0; l <= DEC_LAYERS; l++) s->hs[st][l] = take(base, off, M * C);
-            for (int l = 0; l < DEC_LAYERS; l++) s->cache[st][l] = take(base, off, mpass_cache_size((int)M, C));
+            for (int l = 0; l <= cfg.L; l++) s->hs[st][l] = take(base, off, M * C);
+            for (int l = 0; l < cfg.L; l++) s->cache[st][l] = take(base, off, mpass_cache_size((int)M, C));
         }
         s->hprop = take(base, off, M * C2);
         s->gc = take(base, off, gsum_cache_size((int)M, D));
@@ -182,7 +177,9 @@ static size_t arena_size(decoder_config cfg, int max_g, int max_n) {
 
 int decoder_acts_init(decoder_acts *a, decoder_config cfg, int max_g, int max_n) {
     memset(a, 0, sizeof *a);
-    if (max_g < 0 || max_n < 0 || max_n > GRAPH_MAX_NODES || cfg.C2 % 2 || cfg.K < 2) return -1;
+    if (max_g < 0 || max_n < 0 || max_n > GRAPH_MAX_NODES || cfg.C2 % 2 || cfg.K < 2 || cfg.L < 1 ||
+        cfg.L > DEC_MAX_LAYERS)
+        return -1;
     a->cfg = cfg;
     a->max_g = max_g;
     a->max_n = max_n;
@@ -275,13 +272,13 @@ static void step_propagate(dec_step *s, const decoder_params *p, const mpass_fol
             memcpy(s->hs[0][0] + (size_t)v * C, s->hin + (size_t)v * C2, (size_t)C * sizeof(float));
             memcpy(s->hs[1][0] + (size_t)v * C, s->hin + (size_t)v * C2 + C, (size_t)C * sizeof(float));
         }
-        for (int l = 0; l < DEC_LAYERS; l++) {
+        for (int l = 0; l < cfg.L; l++) {
             mpass_forward(s->hs[0][l + 1], s->cache[0][l], s->hs[0][l], pred, offsets, A, &p->fwd[l],
                           &fold[l], C);
             mpass_forward(s->hs[1][l + 1], s->cache[1][l], s->hs[1][l], succ, offsets, A, &p->bwd[l],
-                          &fold[DEC_LAYERS + l], C);
+                          &fold[cfg.L + l], C);
         }
-        concat3(s->hprop, s->hs[0][DEC_LAYERS], C, s->hs[1][DEC_LAYERS], C, NULL, 0, M);
+        concat3(s->hprop, s->hs[0][cfg.L], C, s->hs[1][cfg.L], C, NULL, 0, M);
         gsum_forward(s->hG, s->gc, s->hprop, p->ge_f_w, p->ge_f_b, p->ge_g_w, p->ge_g_b, offsets, A, C2, D);
         gsum_forward(s->hGi, s->gci, s->hprop, p->gi_f_w, p->gi_f_b, p->gi_g_w, p->gi_g_b, offsets, A, C2, D);
     } else { // a single node: only the Linear parts of the readouts, no gate
@@ -381,16 +378,17 @@ void decoder_start_state(float *h0, float *xstart, float *zs, const decoder_para
 }
 
 size_t decoder_fold_floats(decoder_config cfg) {
-    return mpass_foldset_floats(2 * DEC_LAYERS, cfg.C2 / 2);
+    return mpass_foldset_floats(2 * cfg.L, cfg.C2 / 2);
 }
 
 void decoder_fold_point(mpass_foldset *fs, float *mem, decoder_config cfg) {
-    mpass_foldset_point(fs, mem, 2 * DEC_LAYERS, cfg.C2 / 2);
+    mpass_foldset_point(fs, mem, 2 * cfg.L, cfg.C2 / 2);
 }
 
 void decoder_fold_update(mpass_foldset *fs, const decoder_params *p) {
-    const mpass_params *layers[2 * DEC_LAYERS];
-    for (int l = 0; l < DEC_LAYERS; l++) { layers[l] = &p->fwd[l]; layers[DEC_LAYERS + l] = &p->bwd[l]; }
+    const int L = fs->L / 2;
+    const mpass_params *layers[2 * DEC_MAX_LAYERS];
+    for (int l = 0; l < L; l++) { layers[l] = &p->fwd[l]; layers[L + l] = &p->bwd[l]; }
     mpass_foldset_update(fs, layers);
 }
 
@@ -488,7 +486,7 @@ typedef struct {
     float *dcarry, *dhin, *dhprop;  /* (M,C2) */
     float *dtop[2], *dmid, *dlow;   /* (M,C) */
     float *ws;                      /* mpass / gsum scratch */
-    mpass_fold fg[2 * DEC_LAYERS];  /* folded-weight gradient accumulators, as a->fold.f */
+    mpass_fold fg[2 * DEC_MAX_LAYERS]; /* folded-weight gradient accumulators, as a->fold.f */
     float *fgmem;
     float *ds, *dpre;               /* (M), (M,OC) */
     float *dq, *dxrest, *dz1, *dxinit, *dhnew; /* (A,OC) (A,WR) (A,OC) (A,WR) (A,C2) */
@@ -507,8 +505,8 @@ static size_t carve_scratch(dec_scratch *s, float *base, decoder_config cfg, int
     s->dmid = take(base, &off, M * C);
     s->dlow = take(base, &off, M * C);
     s->ws = take(base, &off, ms > gs ? ms : gs);
-    s->fgmem = take(base, &off, 2 * DEC_LAYERS * mpass_fold_size((int)C));
-    for (int l = 0; l < 2 * DEC_LAYERS && base; l++)
+    s->fgmem = take(base, &off, 2 * (size_t)cfg.L * mpass_fold_size((int)C));
+    for (int l = 0; l < 2 * cfg.L && base; l++)
         mpass_fold_point(&s->fg[l], s->fgmem + l * mpass_fold_size((int)C), (int)C);
     s->ds = take(base, &off, M);
     s->dpre = take(base, &off, M * OC);
@@ -617,16 +615,18 @@ static void step_backward(const decoder_acts *a, const decoder_params *g, const 
     for (int st = 0; st < 2; st++) {
         const mpass_params *pl = st ? p->bwd : p->fwd, *gl = st ? g->bwd : g->fwd;
         const uint16_t *nbr = st ? a->succ : a->pred;
-        _Static_assert(DEC_LAYERS == 2, "two layers: dtop -> dmid -> dlow");
-        zero(sc->dmid, (size_t)M * C);
-        const mpass_fold *fl = a->fold.f + st * DEC_LAYERS, *fgl = sc->fg + st * DEC_LAYERS;
-        mpass_backward(sc->dmid, &gl[1], &fgl[1], sc->ws, sc->dtop[st], s->cache[st][1],
-                       s->hs[st][1], nbr, a->offsets, A, &pl[1], &fl[1], C);
-        zero(sc->dlow, (size_t)M * C);
-        mpass_backward(sc->dlow, &gl[0], &fgl[0], sc->ws, sc->dmid, s->cache[st][0], s->hs[st][0],
-                       nbr, a->offsets, A, &pl[0], &fl[0], C);
+        const mpass_fold *fl = a->fold.f + st * cfg.L, *fgl = sc->fg + st * cfg.L;
+        // down the layers: dtop -> dmid -> dlow -> dmid ... (ping-pong)
+        float *dout = sc->dtop[st], *buf[2] = {sc->dmid, sc->dlow};
+        for (int l = cfg.L - 1; l >= 0; l--) {
+            float *din = buf[(cfg.L - 1 - l) % 2];
+            zero(din, (size_t)M * C);
+            mpass_backward(din, &gl[l], &fgl[l], sc->ws, dout, s->cache[st][l], s->hs[st][l], nbr,
+                           a->offsets, A, &pl[l], &fl[l], C);
+            dout = din;
+        }
         for (int v = 0; v < M; v++)
-            memcpy(sc->dhin + (size_t)v * C2 + (size_t)st * C, sc->dlow + (size_t)v * C,
+            memcpy(sc->dhin + (size_t)v * C2 + (size_t)st * C, dout + (size_t)v * C,
                    (size_t)C * sizeof(float));
     }
 }
@@ -638,7 +638,7 @@ void decoder_backward(const decoder_params *grad, float *dc, float *scratch, con
     dec_scratch sc;
     carve_scratch(&sc, scratch, cfg, a->max_g, a->max_n);
     zero(sc.dcs, (size_t)B * D);
-    zero(sc.fgmem, 2 * DEC_LAYERS * mpass_fold_size(C2 / 2));
+    zero(sc.fgmem, 2 * (size_t)cfg.L * mpass_fold_size(C2 / 2));
     for (int d = 0; d < 2; d++) {
         const dec_dir *dr = &a->dir[d];
         const graph *gd = a->gd + (size_t)d * a->max_g;
@@ -667,9 +667,9 @@ void decoder_backward(const decoder_params *grad, float *dc, float *scratch, con
             for (int k = 0; k < C2; k++) grad->emb[(size_t)st * C2 + k] += sc.dxinit[(size_t)i * OC + k];
         add_cols(sc.dcs, sc.dxinit, C2, D, OC, A0);
     }
-    for (int l = 0; l < DEC_LAYERS; l++) {
+    for (int l = 0; l < cfg.L; l++) {
         mpass_unfold_grad(&grad->fwd[l], &sc.fg[l], &p->fwd[l], C2 / 2);
-        mpass_unfold_grad(&grad->bwd[l], &sc.fg[DEC_LAYERS + l], &p->bwd[l], C2 / 2);
+        mpass_unfold_grad(&grad->bwd[l], &sc.fg[cfg.L + l], &p->bwd[l], C2 / 2);
     }
     if (dc)
         for (int i = 0; i < B; i++)

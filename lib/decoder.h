@@ -9,8 +9,8 @@
  *   start:  H = [ f_start_2(relu(f_start([NodeInits[s] ; c]))) ]      s = 1 (fwd) or 0 (bwd)
  *   step t = 0 .. n-2 (n = the graph's node count; H holds nodes 0..t):
  *     (1) if t = 0: h_G = GraphEmb.f_m(h_0), h_G_init = GraphEmb_init.f_m(h_0)   (no gate)
- *         else: H <- [2 fwd layers on H[:, :C] along the edges ; 2 bwd layers on H[:, C:] against
- *               them] over the induced subgraph on nodes 0..t (lib/mpass.h); the propagated states
+ *         else: H <- [L fwd layers on H[:, :C] along the edges ; L bwd layers on H[:, C:] against
+ *               them] (L = gnn_iteration_layers, the reference's 2) over the induced subgraph on nodes 0..t (lib/mpass.h); the propagated states
  *               replace H (carried); h_G, h_G_init = the two gated-sum readouts of H (lib/nn.h)
  *     (2) type logits = f_an_2(relu(f_an([h_G ; c])))                          (K)
  *     (3) h_new = f_init_2(relu(f_init([NodeInits[type_{t+1}] ; h_G_init ; c])))  (teacher type)
@@ -34,10 +34,12 @@
 #include "mpass.h"
 #include "rng.h"
 
-#define DEC_LAYERS 2                        /* gnn_iteration_layers per direction */
+#define DEC_MAX_LAYERS MPASS_MAX_NAMED_LAYERS /* gnn_iteration_layers per direction, 1..8 */
 #define DEC_MAX_STEPS (GRAPH_MAX_NODES - 1) /* steps of one direction */
-/* 2*DEC_LAYERS layers of 6 tensors, 2 readouts of 4, nodeAdd 4, nodeInit 9, nodes 4 */
-#define DEC_NUM_TENSORS (2 * DEC_LAYERS * MPASS_NUM_TENSORS + 8 + 4 + 9 + 4)
+/* 2L layers of 6 tensors, then 2 readouts of 4, nodeAdd 4, nodeInit 9, nodes 4 */
+#define DEC_HEAD_TENSORS (8 + 4 + 9 + 4)
+#define DEC_MAX_TENSORS (2 * DEC_MAX_LAYERS * MPASS_NUM_TENSORS + DEC_HEAD_TENSORS)
+int decoder_num_tensors(int L); /* 49 at the reference's L = 2 */
 #define DEC_START_FWD 1 /* START_TYPE: the forward decoding starts from an input node */
 #define DEC_START_BWD 0 /* END_TYPE: the backward decoding starts from an output node */
 
@@ -45,13 +47,14 @@ typedef struct {
     int K;  /* node types (num_node_atts), >= 2 */
     int C2; /* full node state (ndim), even; each direction stream holds C2/2 */
     int D;  /* latent size (gdim) */
+    int L;  /* propagation layers per direction (gnn_iteration_layers, reference 2), 1..DEC_MAX_LAYERS */
 } decoder_config;
 
 /* Field order = tensor order = state_dict order of SVGE.Decoder (see decoder_param_name).
  * Prefix of every name: "Decoder.generator.". OC = C2+D. */
 typedef struct {
-    mpass_params fwd[DEC_LAYERS]; /* prop.NodeEmb.GNNLayers_forward.<i>.*  (C = C2/2) */
-    mpass_params bwd[DEC_LAYERS]; /* prop.NodeEmb.GNNLayers_backward.<i>.* */
+    mpass_params fwd[DEC_MAX_LAYERS]; /* prop.NodeEmb.GNNLayers_forward.<i>.*, i < L (C = C2/2) */
+    mpass_params bwd[DEC_MAX_LAYERS]; /* prop.NodeEmb.GNNLayers_backward.<i>.* */
     float *ge_f_w, *ge_f_b;       /* (D,C2) (D)  prop.GraphEmb.f_m */
     float *ge_g_w, *ge_g_b;       /* (1,C2) (1)  prop.GraphEmb.g_m */
     float *gi_f_w, *gi_f_b;       /* (D,C2) (D)  prop.GraphEmb_init.f_m */
@@ -67,13 +70,13 @@ typedef struct {
     float *s2_w, *s2_b;           /* (1,OC) (1)      nodes.f_s_2 */
 } decoder_params;
 
-void decoder_param_sizes(size_t sizes[DEC_NUM_TENSORS], decoder_config cfg);
+void decoder_param_sizes(size_t sizes[DEC_MAX_TENSORS], decoder_config cfg);
 /* Full state_dict name of tensor i, e.g. "Decoder.generator.nodes.f_s_1.weight"; NULL if out of range. */
-const char *decoder_param_name(int i);
-/* 1,399,382 / 1,399,996 / 1,400,303 for K = 5 / 7 / 8, C2 = 250, D = 56. */
-size_t decoder_param_count(int K, int C2, int D);
+const char *decoder_param_name(int i, int L);
+/* 1,399,382 / 1,399,996 / 1,400,303 for K = 5 / 7 / 8, C2 = 250, D = 56, L = 2. */
+size_t decoder_param_count(int K, int C2, int D, int L);
 void decoder_point_params(decoder_params *p, float *mem, decoder_config cfg);
-void decoder_param_ptrs(decoder_params *p, float **ptrs[DEC_NUM_TENSORS]);
+void decoder_param_ptrs(decoder_params *p, float **ptrs[DEC_MAX_TENSORS], int L);
 /* PyTorch defaults: Linear weight and bias U(±1/sqrt(fan_in)), GRUCell U(±1/sqrt(C2/2)),
  * Embedding N(0,1); our draw order (tensors in state_dict order, elements row-major), as encoder_init. */
 void decoder_init(const decoder_params *p, decoder_config cfg, rng_mt *r);
@@ -82,8 +85,8 @@ void decoder_init(const decoder_params *p, decoder_config cfg, rng_mt *r);
 typedef struct {
     int A, n;                            /* active graphs, existing nodes (= t+1); M = A*n rows */
     float *hin;                          /* (M,C2) states before propagation */
-    float *hs[2][DEC_LAYERS + 1];        /* n>1: stream s (0 fwd, 1 bwd) input (M,C) and after each layer */
-    float *cache[2][DEC_LAYERS];         /* n>1: mpass caches */
+    float *hs[2][DEC_MAX_LAYERS + 1];    /* n>1: stream s (0 fwd, 1 bwd) input (M,C) and after each layer */
+    float *cache[2][DEC_MAX_LAYERS];     /* n>1: mpass caches */
     float *hprop;                        /* (M,C2) propagated states (= hin when n == 1) */
     float *gc, *gci;                     /* n>1: gsum caches of GraphEmb, GraphEmb_init */
     float *hG, *hGi;                     /* (A,D) */
@@ -142,8 +145,8 @@ void decoder_backward(const decoder_params *grad, float *dc, float *scratch, con
  * s->hG/s->hGi, type logits s->logits (A,K)), picks types, then decoder_step_node (s->hnew (A,C2)
  * and, if n > 1, edge logits s->s (A*n): row i*n+u scores the edge u -> n of graph i). */
 size_t decoder_step_size(decoder_config cfg, int A, int n); /* floats of one step's buffers */
-/* The folded propagation weights (lib/mpass.h) of the 2*DEC_LAYERS layers, f[l] = fwd[l] and
- * f[DEC_LAYERS + l] = bwd[l]: decoder_fold_floats floats for decoder_fold_point; decoder_fold_update
+/* The folded propagation weights (lib/mpass.h) of the 2L layers, f[l] = fwd[l] and
+ * f[L + l] = bwd[l]: decoder_fold_floats floats for decoder_fold_point; decoder_fold_update
  * refolds only what changed since its last call (decoder_forward does this itself). */
 size_t decoder_fold_floats(decoder_config cfg);
 void decoder_fold_point(mpass_foldset *fs, float *mem, decoder_config cfg);

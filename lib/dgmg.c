@@ -337,7 +337,7 @@ int dgmg_build(dgmg_model *m, const svge_config *cfg, int max_g, char *err, size
     if (max_g < 1 || max_g > 1 << 20) { snprintf(err, errlen, "batch capacity %d out of range", max_g); return -1; }
     m->cfg = *cfg;
     const int K = cfg->K, C = cfg->C2, D = cfg->D;
-    m->dcfg = (decoder_config){K, C, D};
+    m->dcfg = (decoder_config){K, C, D, DGMG_LAYERS}; // (its propagation is DGMG's own: L unused)
     m->max_g = max_g;
     m->max_n = space_get(cfg->space)->max_nodes;
     int fan[DGMG_NUM_TENSORS];
@@ -740,8 +740,14 @@ void dgmg_train_init(svge_train *t, const dgmg_model *m) { svge_train_setup(t, m
 
 void dgmg_update(dgmg_model *m, svge_train *t) { adam_step(&t->opt, m->params, m->grads); }
 
+static const char *tensor_name(int i, int layers) {
+    (void)layers; // always DGMG_LAYERS
+    return dgmg_param_name(i);
+}
+
 static svge_tensors dgmg_table(const dgmg_model *m) {
-    return (svge_tensors){DGMG_NUM_TENSORS, dgmg_param_name, m->ndim, &m->shape[0][0], m->offset, m->params};
+    return (svge_tensors){DGMG_NUM_TENSORS, DGMG_LAYERS, tensor_name, m->ndim, &m->shape[0][0], m->offset,
+                          m->params};
 }
 
 void dgmg_save(const char *path, const dgmg_model *m, const mf_value *meta, size_t nmeta,

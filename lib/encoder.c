@@ -8,35 +8,12 @@
 
 #include "nn.h"
 
-_Static_assert(ENC_LAYERS == 2, "the name table below spells out 2 layers per direction");
+int encoder_num_tensors(int L) { return 1 + 2 * L * MPASS_NUM_TENSORS + 8; }
 
-/* PyTorch state_dict names of SVGE.Encoder, in registration order. */
-static const char *const enc_names[ENC_NUM_TENSORS] = {
+/* PyTorch state_dict names of SVGE.Encoder, in registration order: NodeInit, the L forward then
+ * the L backward layers (lib/mpass.h), the two readouts. */
+static const char *const head_names[9] = {
     "Encoder.NodeEmb.NodeInit.weight",
-    "Encoder.NodeEmb.GNNLayers_forward.0.msg.weight",
-    "Encoder.NodeEmb.GNNLayers_forward.0.msg.bias",
-    "Encoder.NodeEmb.GNNLayers_forward.0.upd.weight_ih",
-    "Encoder.NodeEmb.GNNLayers_forward.0.upd.weight_hh",
-    "Encoder.NodeEmb.GNNLayers_forward.0.upd.bias_ih",
-    "Encoder.NodeEmb.GNNLayers_forward.0.upd.bias_hh",
-    "Encoder.NodeEmb.GNNLayers_forward.1.msg.weight",
-    "Encoder.NodeEmb.GNNLayers_forward.1.msg.bias",
-    "Encoder.NodeEmb.GNNLayers_forward.1.upd.weight_ih",
-    "Encoder.NodeEmb.GNNLayers_forward.1.upd.weight_hh",
-    "Encoder.NodeEmb.GNNLayers_forward.1.upd.bias_ih",
-    "Encoder.NodeEmb.GNNLayers_forward.1.upd.bias_hh",
-    "Encoder.NodeEmb.GNNLayers_backward.0.msg.weight",
-    "Encoder.NodeEmb.GNNLayers_backward.0.msg.bias",
-    "Encoder.NodeEmb.GNNLayers_backward.0.upd.weight_ih",
-    "Encoder.NodeEmb.GNNLayers_backward.0.upd.weight_hh",
-    "Encoder.NodeEmb.GNNLayers_backward.0.upd.bias_ih",
-    "Encoder.NodeEmb.GNNLayers_backward.0.upd.bias_hh",
-    "Encoder.NodeEmb.GNNLayers_backward.1.msg.weight",
-    "Encoder.NodeEmb.GNNLayers_backward.1.msg.bias",
-    "Encoder.NodeEmb.GNNLayers_backward.1.upd.weight_ih",
-    "Encoder.NodeEmb.GNNLayers_backward.1.upd.weight_hh",
-    "Encoder.NodeEmb.GNNLayers_backward.1.upd.bias_ih",
-    "Encoder.NodeEmb.GNNLayers_backward.1.upd.bias_hh",
     "Encoder.GraphEmb_mean.f_m.weight",
     "Encoder.GraphEmb_mean.f_m.bias",
     "Encoder.GraphEmb_mean.g_m.weight",
@@ -47,15 +24,20 @@ static const char *const enc_names[ENC_NUM_TENSORS] = {
     "Encoder.GraphEmb_var.g_m.bias",
 };
 
-const char *encoder_param_name(int i) {
-    return (i >= 0 && i < ENC_NUM_TENSORS) ? enc_names[i] : NULL;
+const char *encoder_param_name(int i, int L) {
+    if (L < 1 || L > ENC_MAX_LAYERS || i < 0 || i >= encoder_num_tensors(L)) return NULL;
+    if (i == 0) return head_names[0];
+    const int j = i - 1, nl = 2 * L * MPASS_NUM_TENSORS;
+    if (j >= nl) return head_names[1 + j - nl];
+    const int dl = j / MPASS_NUM_TENSORS; // direction-major layer index
+    return mpass_param_name(0, dl / L, dl % L, j % MPASS_NUM_TENSORS);
 }
 
-void encoder_param_sizes(size_t sizes[ENC_NUM_TENSORS], encoder_config cfg) {
+void encoder_param_sizes(size_t sizes[ENC_MAX_TENSORS], encoder_config cfg) {
     const size_t K = (size_t)cfg.K, C = (size_t)cfg.C, D = (size_t)cfg.D;
     size_t *s = sizes;
     *s++ = K * C;                                    // NodeInit (K,C)
-    for (int l = 0; l < 2 * ENC_LAYERS; l++) {       // forward layers, then backward layers
+    for (int l = 0; l < 2 * cfg.L; l++) {            // forward layers, then backward layers
         mpass_param_sizes(s, cfg.C);
         s += MPASS_NUM_TENSORS;
     }
@@ -67,18 +49,18 @@ void encoder_param_sizes(size_t sizes[ENC_NUM_TENSORS], encoder_config cfg) {
     }
 }
 
-size_t encoder_param_count(int K, int C, int D) {
-    size_t s[ENC_NUM_TENSORS], n = 0;
-    encoder_param_sizes(s, (encoder_config){K, C, D});
-    for (int i = 0; i < ENC_NUM_TENSORS; i++) n += s[i];
+size_t encoder_param_count(int K, int C, int D, int L) {
+    size_t s[ENC_MAX_TENSORS], n = 0;
+    encoder_param_sizes(s, (encoder_config){K, C, D, L});
+    for (int i = 0; i < encoder_num_tensors(L); i++) n += s[i];
     return n;
 }
 
-void encoder_param_ptrs(encoder_params *p, float **ptrs[ENC_NUM_TENSORS]) {
+void encoder_param_ptrs(encoder_params *p, float **ptrs[ENC_MAX_TENSORS], int L) {
     float ***q = ptrs;
     *q++ = &p->node_init;
-    for (int l = 0; l < 2 * ENC_LAYERS; l++) {
-        mpass_params *m = l < ENC_LAYERS ? &p->fwd[l] : &p->bwd[l - ENC_LAYERS];
+    for (int l = 0; l < 2 * L; l++) {
+        mpass_params *m = l < L ? &p->fwd[l] : &p->bwd[l - L];
         *q++ = &m->msg_w; *q++ = &m->msg_b;
         *q++ = &m->upd_wih; *q++ = &m->upd_whh; *q++ = &m->upd_bih; *q++ = &m->upd_bhh;
     }
@@ -87,11 +69,11 @@ void encoder_param_ptrs(encoder_params *p, float **ptrs[ENC_NUM_TENSORS]) {
 }
 
 void encoder_point_params(encoder_params *p, float *mem, encoder_config cfg) {
-    size_t sizes[ENC_NUM_TENSORS];
-    float **ptrs[ENC_NUM_TENSORS];
+    size_t sizes[ENC_MAX_TENSORS];
+    float **ptrs[ENC_MAX_TENSORS];
     encoder_param_sizes(sizes, cfg);
-    encoder_param_ptrs(p, ptrs);
-    for (int i = 0; i < ENC_NUM_TENSORS; i++) {
+    encoder_param_ptrs(p, ptrs, cfg.L);
+    for (int i = 0; i < encoder_num_tensors(cfg.L); i++) {
         *ptrs[i] = mem;
         mem += sizes[i];
     }
@@ -102,19 +84,19 @@ static void fill_uniform(float *x, size_t n, double bound, rng_mt *r) {
 }
 
 void encoder_init(const encoder_params *p, encoder_config cfg, rng_mt *r) {
-    size_t sizes[ENC_NUM_TENSORS];
+    size_t sizes[ENC_MAX_TENSORS];
     encoder_param_sizes(sizes, cfg);
     encoder_params q = *p;
-    float **ptrs[ENC_NUM_TENSORS];
-    encoder_param_ptrs(&q, ptrs);
+    float **ptrs[ENC_MAX_TENSORS];
+    encoder_param_ptrs(&q, ptrs, cfg.L);
     const double b_msg = 1.0 / sqrt(2.0 * cfg.C); // Linear(2C,2C): fan_in 2C
     const double b_gru = 1.0 / sqrt((double)cfg.C); // GRUCell: 1/sqrt(hidden)
     const double b_head = 1.0 / sqrt(2.0 * cfg.C); // f_m, g_m: fan_in 2C
-    for (int i = 0; i < ENC_NUM_TENSORS; i++) {
+    for (int i = 0; i < encoder_num_tensors(cfg.L); i++) {
         float *x = *ptrs[i];
         if (i == 0) {                              // Embedding: N(0,1)
             for (size_t k = 0; k < sizes[i]; k++) x[k] = (float)rng_gauss(r);
-        } else if (i <= 2 * ENC_LAYERS * MPASS_NUM_TENSORS) {
+        } else if (i <= 2 * cfg.L * MPASS_NUM_TENSORS) {
             const int t = (i - 1) % MPASS_NUM_TENSORS; // 0,1 msg; 2..5 GRU
             fill_uniform(x, sizes[i], t < 2 ? b_msg : b_gru, r);
         } else {
@@ -183,12 +165,12 @@ static size_t memo_floats(int max_n) {
 size_t encoder_acts_size(encoder_config cfg, int max_n, int max_g) {
     const size_t NC = (size_t)max_n * cfg.C;
     return NC                                              // h0
-         + 2 * ENC_LAYERS * NC                             // hf, hb
-         + 2 * ENC_LAYERS * mpass_cache_size(max_n, cfg.C) // cf, cb
+         + 2 * (size_t)cfg.L * NC                          // hf, hb
+         + 2 * (size_t)cfg.L * mpass_cache_size(max_n, cfg.C) // cf, cb
          + 2 * NC                                          // h
          + 2 * gsum_cache_size(max_n, cfg.D)               // gmean, gvar
          + 2 * (size_t)max_g * cfg.D                       // mu, logvar
-         + mpass_foldset_floats(2 * ENC_LAYERS, cfg.C)     // fold
+         + mpass_foldset_floats(2 * cfg.L, cfg.C)          // fold
          + mpass_table_scratch_size(cfg.K, cfg.C)           // table
          + memo_floats(max_n);                              // memo
 }
@@ -196,17 +178,17 @@ size_t encoder_acts_size(encoder_config cfg, int max_n, int max_g) {
 void encoder_point_acts(encoder_acts *a, float *mem, encoder_config cfg, int max_n, int max_g) {
     const size_t NC = (size_t)max_n * cfg.C, mc = mpass_cache_size(max_n, cfg.C);
     a->h0 = mem; mem += NC;
-    for (int l = 0; l < ENC_LAYERS; l++) { a->hf[l] = mem; mem += NC; }
-    for (int l = 0; l < ENC_LAYERS; l++) { a->hb[l] = mem; mem += NC; }
-    for (int l = 0; l < ENC_LAYERS; l++) { a->cf[l] = mem; mem += mc; }
-    for (int l = 0; l < ENC_LAYERS; l++) { a->cb[l] = mem; mem += mc; }
+    for (int l = 0; l < cfg.L; l++) { a->hf[l] = mem; mem += NC; }
+    for (int l = 0; l < cfg.L; l++) { a->hb[l] = mem; mem += NC; }
+    for (int l = 0; l < cfg.L; l++) { a->cf[l] = mem; mem += mc; }
+    for (int l = 0; l < cfg.L; l++) { a->cb[l] = mem; mem += mc; }
     a->h = mem; mem += 2 * NC;
     a->gmean = mem; mem += gsum_cache_size(max_n, cfg.D);
     a->gvar = mem; mem += gsum_cache_size(max_n, cfg.D);
     a->mu = mem; mem += (size_t)max_g * cfg.D;
     a->logvar = mem; mem += (size_t)max_g * cfg.D;
-    mpass_foldset_point(&a->fold, mem, 2 * ENC_LAYERS, cfg.C);
-    a->table = mem + mpass_foldset_floats(2 * ENC_LAYERS, cfg.C);
+    mpass_foldset_point(&a->fold, mem, 2 * cfg.L, cfg.C);
+    a->table = mem + mpass_foldset_floats(2 * cfg.L, cfg.C);
     a->memo = a->table + mpass_table_scratch_size(cfg.K, cfg.C);
     a->memo_cap = max_n;
 }
@@ -216,31 +198,36 @@ size_t encoder_scratch_size(encoder_config cfg, int max_n) {
     size_t ms = mpass_scratch_size(max_n, cfg.C), gs = gsum_scratch_size(max_n, cfg.D);
     // dh (N,2C), dtop (N,C), dmid (N,C), dh0 (N,C), the folded-weight gradient accumulators, then
     // the larger of the layer/readout scratch
-    return 5 * NC + 2 * ENC_LAYERS * mpass_fold_size(cfg.C) + (ms > gs ? ms : gs);
+    return 5 * NC + 2 * (size_t)cfg.L * mpass_fold_size(cfg.C) + (ms > gs ? ms : gs);
 }
 
 /* ---------------------------------------------------------------- forward */
+/* Refold the layers whose weights changed: fold.f[l] = fwd[l], fold.f[L + l] = bwd[l]. */
+static void fold_update(encoder_acts *a, const encoder_params *p, int L) {
+    const mpass_params *layers[2 * ENC_MAX_LAYERS];
+    for (int l = 0; l < L; l++) { layers[l] = &p->fwd[l]; layers[L + l] = &p->bwd[l]; }
+    mpass_foldset_update(&a->fold, layers);
+}
+
 static void forward(encoder_acts *a, const encoder_params *p, const encoder_batch *b,
                     encoder_config cfg, int for_backward, int want_logvar) {
-    const int N = b->N, G = b->G, C = cfg.C, D = cfg.D;
-    const mpass_params *layers[2 * ENC_LAYERS];
-    for (int l = 0; l < ENC_LAYERS; l++) { layers[l] = &p->fwd[l]; layers[ENC_LAYERS + l] = &p->bwd[l]; }
-    mpass_foldset_update(&a->fold, layers);
+    const int N = b->N, G = b->G, C = cfg.C, D = cfg.D, L = cfg.L;
+    fold_update(a, p, L);
     embedding_forward(a->h0, b->types, p->node_init, N, C);
     // two independent streams from the same initial states
     // (the first layer of each stream works on the K embedding rows: mpass_forward_table)
     mpass_forward_table(a->hf[0], a->cf[0], a->table, a->h0, b->types, p->node_init, cfg.K, b->pred,
                         b->offsets, G, &p->fwd[0], &a->fold.f[0], C, for_backward);
-    for (int l = 1; l < ENC_LAYERS; l++)
+    for (int l = 1; l < L; l++)
         mpass_forward(a->hf[l], a->cf[l], a->hf[l - 1], b->pred, b->offsets, G, &p->fwd[l],
                       &a->fold.f[l], C);
     mpass_forward_table(a->hb[0], a->cb[0], a->table, a->h0, b->types, p->node_init, cfg.K, b->succ,
-                        b->offsets, G, &p->bwd[0], &a->fold.f[ENC_LAYERS], C, for_backward);
-    for (int l = 1; l < ENC_LAYERS; l++)
+                        b->offsets, G, &p->bwd[0], &a->fold.f[L], C, for_backward);
+    for (int l = 1; l < L; l++)
         mpass_forward(a->hb[l], a->cb[l], a->hb[l - 1], b->succ, b->offsets, G, &p->bwd[l],
-                      &a->fold.f[ENC_LAYERS + l], C);
+                      &a->fold.f[L + l], C);
     // h = [hf ; hb] per node  (N,2C)
-    const float *hf = a->hf[ENC_LAYERS - 1], *hb = a->hb[ENC_LAYERS - 1];
+    const float *hf = a->hf[L - 1], *hb = a->hb[L - 1];
     for (int v = 0; v < N; v++) {
         memcpy(a->h + (size_t)v * 2 * C, hf + (size_t)v * C, (size_t)C * sizeof(float));
         memcpy(a->h + (size_t)v * 2 * C + C, hb + (size_t)v * C, (size_t)C * sizeof(float));
@@ -303,7 +290,7 @@ static void stream_eval(float *hout, encoder_acts *a, const encoder_params *p, c
     const int N = b->N, C = cfg.C, C2 = 2 * C, C3 = 3 * C, K = cfg.K;
     const uint16_t *nbr = st ? b->succ : b->pred;
     const mpass_params *l0 = st ? &p->bwd[0] : &p->fwd[0], *l1 = st ? &p->bwd[1] : &p->fwd[1];
-    const mpass_fold *f0 = &a->fold.f[st * ENC_LAYERS], *f1 = &a->fold.f[st * ENC_LAYERS + 1];
+    const mpass_fold *f0 = &a->fold.f[st * cfg.L], *f1 = &a->fold.f[st * cfg.L + 1];
     float *c0 = st ? a->cb[0] : a->cf[0], *c1 = st ? a->cb[1] : a->cf[1];
     int *uid = (int *)(void *)a->memo, *rep = (int *)(void *)(st ? a->hb[0] : a->hf[0]);
     const int U = distinct_signatures(uid, rep, a, b, nbr);
@@ -360,23 +347,25 @@ static void stream_eval(float *hout, encoder_acts *a, const encoder_params *p, c
 
 void encoder_forward_eval(encoder_acts *a, const encoder_params *p, const encoder_batch *b,
                           encoder_config cfg, int want_logvar) {
-    if (cfg.K > 15) { forward(a, p, b, cfg, 0, want_logvar); return; } // signatures need K <= 15
-    const int N = b->N, C = cfg.C, D = cfg.D;
-    const mpass_params *layers[2 * ENC_LAYERS];
-    for (int l = 0; l < ENC_LAYERS; l++) { layers[l] = &p->fwd[l]; layers[ENC_LAYERS + l] = &p->bwd[l]; }
-    mpass_foldset_update(&a->fold, layers);
-    _Static_assert(ENC_LAYERS == 2, "the memoised path computes the two layers of a stream");
-    stream_eval(a->hf[1], a, p, b, cfg, 0);
+    // signatures need K <= 15; a single layer has nothing to memoise in a second one
+    if (cfg.K > 15 || cfg.L < 2) { forward(a, p, b, cfg, 0, want_logvar); return; }
+    const int N = b->N, G = b->G, C = cfg.C, D = cfg.D, L = cfg.L;
+    fold_update(a, p, L);
+    stream_eval(a->hf[1], a, p, b, cfg, 0); // the first two layers of each stream
     stream_eval(a->hb[1], a, p, b, cfg, 1);
+    for (int l = 2; l < L; l++) {            // any further layers node by node
+        mpass_forward(a->hf[l], a->cf[l], a->hf[l - 1], b->pred, b->offsets, G, &p->fwd[l], &a->fold.f[l], C);
+        mpass_forward(a->hb[l], a->cb[l], a->hb[l - 1], b->succ, b->offsets, G, &p->bwd[l], &a->fold.f[L + l], C);
+    }
     for (int v = 0; v < N; v++) {
-        memcpy(a->h + (size_t)v * 2 * C, a->hf[1] + (size_t)v * C, (size_t)C * sizeof(float));
-        memcpy(a->h + (size_t)v * 2 * C + C, a->hb[1] + (size_t)v * C, (size_t)C * sizeof(float));
+        memcpy(a->h + (size_t)v * 2 * C, a->hf[L - 1] + (size_t)v * C, (size_t)C * sizeof(float));
+        memcpy(a->h + (size_t)v * 2 * C + C, a->hb[L - 1] + (size_t)v * C, (size_t)C * sizeof(float));
     }
     gsum_forward(a->mu, a->gmean, a->h, p->mean_f_w, p->mean_f_b, p->mean_g_w, p->mean_g_b,
-                 b->offsets, b->G, 2 * C, D);
+                 b->offsets, G, 2 * C, D);
     if (want_logvar)
         gsum_forward(a->logvar, a->gvar, a->h, p->var_f_w, p->var_f_b, p->var_g_w, p->var_g_b,
-                     b->offsets, b->G, 2 * C, D);
+                     b->offsets, G, 2 * C, D);
 }
 
 /* --------------------------------------------------------------- backward */
@@ -384,10 +373,10 @@ void encoder_forward_eval(encoder_acts *a, const encoder_params *p, const encode
 static void stream_backward(float *dh0, float *dtop, float *dmid, float *scratch,
                             const mpass_params *grad, const mpass_fold *fg, const mpass_params *p,
                             const mpass_fold *f, float *const *hs, float *const *caches,
-                            const float *h0, const uint16_t *nbr, const encoder_batch *b, int C) {
+                            const float *h0, const uint16_t *nbr, const encoder_batch *b, int C, int L) {
     const size_t NC = (size_t)b->N * C;
     float *dout = dtop;
-    for (int l = ENC_LAYERS - 1; l >= 0; l--) {
+    for (int l = L - 1; l >= 0; l--) {
         const float *hin = l ? hs[l - 1] : h0;
         float *din = l ? dmid : dh0;              // dh0 is shared by both streams: accumulate
         if (l) memset(din, 0, NC * sizeof(float));
@@ -402,7 +391,7 @@ static void stream_backward(float *dh0, float *dtop, float *dmid, float *scratch
 void encoder_backward(const encoder_params *grad, float *scratch, const float *dmu,
                       const float *dlogvar, const encoder_acts *a, const encoder_params *p,
                       const encoder_batch *b, encoder_config cfg) {
-    const int N = b->N, G = b->G, C = cfg.C, D = cfg.D;
+    const int N = b->N, G = b->G, C = cfg.C, D = cfg.D, L = cfg.L;
     if (N == 0) return;
     const size_t NC = (size_t)N * C;
     float *dh = scratch;                  // (N,2C)
@@ -410,10 +399,10 @@ void encoder_backward(const encoder_params *grad, float *scratch, const float *d
     float *dmid = dtop + NC;              // (N,C)
     float *dh0 = dmid + NC;               // (N,C)
     float *fgmem = dh0 + NC;              // folded-weight gradient accumulators
-    float *ws = fgmem + 2 * ENC_LAYERS * mpass_fold_size(C); // layer / readout scratch
-    mpass_fold fg[2 * ENC_LAYERS];
-    memset(fgmem, 0, 2 * ENC_LAYERS * mpass_fold_size(C) * sizeof(float));
-    for (int l = 0; l < 2 * ENC_LAYERS; l++) mpass_fold_point(&fg[l], fgmem + l * mpass_fold_size(C), C);
+    float *ws = fgmem + 2 * (size_t)L * mpass_fold_size(C); // layer / readout scratch
+    mpass_fold fg[2 * ENC_MAX_LAYERS];
+    memset(fgmem, 0, 2 * (size_t)L * mpass_fold_size(C) * sizeof(float));
+    for (int l = 0; l < 2 * L; l++) mpass_fold_point(&fg[l], fgmem + l * mpass_fold_size(C), C);
     memset(dh, 0, 2 * NC * sizeof(float));
     if (dmu)
         gsum_backward(dh, grad->mean_f_w, grad->mean_f_b, grad->mean_g_w, grad->mean_g_b, ws, dmu,
@@ -428,14 +417,14 @@ void encoder_backward(const encoder_params *grad, float *scratch, const float *d
                    (size_t)C * sizeof(float));
         if (s == 0)
             stream_backward(dh0, dtop, dmid, ws, grad->fwd, fg, p->fwd, a->fold.f, a->hf, a->cf,
-                            a->h0, b->pred, b, C);
+                            a->h0, b->pred, b, C, L);
         else
-            stream_backward(dh0, dtop, dmid, ws, grad->bwd, fg + ENC_LAYERS, p->bwd,
-                            a->fold.f + ENC_LAYERS, a->hb, a->cb, a->h0, b->succ, b, C);
+            stream_backward(dh0, dtop, dmid, ws, grad->bwd, fg + L, p->bwd, a->fold.f + L, a->hb,
+                            a->cb, a->h0, b->succ, b, C, L);
     }
-    for (int l = 0; l < ENC_LAYERS; l++) {
+    for (int l = 0; l < L; l++) {
         mpass_unfold_grad(&grad->fwd[l], &fg[l], &p->fwd[l], C);
-        mpass_unfold_grad(&grad->bwd[l], &fg[ENC_LAYERS + l], &p->bwd[l], C);
+        mpass_unfold_grad(&grad->bwd[l], &fg[L + l], &p->bwd[l], C);
     }
     if (grad->node_init) embedding_backward(grad->node_init, dh0, b->types, N, C);
 }

@@ -21,21 +21,23 @@
 #include "mpass.h"
 #include "rng.h"
 
-#define ENC_LAYERS 2 /* gnn_iteration_layers: message-passing layers per direction */
-/* 1 embedding + 2*ENC_LAYERS layers of 6 tensors + 2 readouts of 4 tensors */
-#define ENC_NUM_TENSORS (1 + 2 * ENC_LAYERS * MPASS_NUM_TENSORS + 8)
+#define ENC_MAX_LAYERS MPASS_MAX_NAMED_LAYERS /* gnn_iteration_layers: layers per direction, 1..8 */
+/* 1 embedding + 2L layers of 6 tensors + 2 readouts of 4 tensors */
+#define ENC_MAX_TENSORS (1 + 2 * ENC_MAX_LAYERS * MPASS_NUM_TENSORS + 8)
+int encoder_num_tensors(int L); /* 33 at the reference's L = 2 */
 
 typedef struct {
     int K; /* node types (num_node_atts) */
     int C; /* node state per stream (ndim/2) */
     int D; /* latent size (gdim) */
+    int L; /* message-passing layers per direction (gnn_iteration_layers, reference 2), 1..ENC_MAX_LAYERS */
 } encoder_config;
 
 /* Field order = tensor order = PyTorch state_dict order of SVGE.Encoder (see encoder_param_name). */
 typedef struct {
     float *node_init;         /* (K,C)  Encoder.NodeEmb.NodeInit.weight */
-    mpass_params fwd[ENC_LAYERS]; /* Encoder.NodeEmb.GNNLayers_forward.<i>.{msg,upd}.* */
-    mpass_params bwd[ENC_LAYERS]; /* Encoder.NodeEmb.GNNLayers_backward.<i>.{msg,upd}.* */
+    mpass_params fwd[ENC_MAX_LAYERS]; /* Encoder.NodeEmb.GNNLayers_forward.<i>.{msg,upd}.*, i < L */
+    mpass_params bwd[ENC_MAX_LAYERS]; /* Encoder.NodeEmb.GNNLayers_backward.<i>.{msg,upd}.* */
     float *mean_f_w;          /* (D,2C) Encoder.GraphEmb_mean.f_m.weight */
     float *mean_f_b;          /* (D)    Encoder.GraphEmb_mean.f_m.bias */
     float *mean_g_w;          /* (1,2C) Encoder.GraphEmb_mean.g_m.weight */
@@ -47,16 +49,16 @@ typedef struct {
 } encoder_params;
 
 /* Element count of each tensor, in order. */
-void encoder_param_sizes(size_t sizes[ENC_NUM_TENSORS], encoder_config cfg);
-/* The PyTorch state_dict name of tensor i (0 <= i < ENC_NUM_TENSORS), e.g.
- * "Encoder.NodeEmb.GNNLayers_backward.1.upd.weight_hh". */
-const char *encoder_param_name(int i);
-/* Total parameter count: 845,739 / 845,989 / 846,114 for K = 5 / 7 / 8, C = 125, D = 56. */
-size_t encoder_param_count(int K, int C, int D);
+void encoder_param_sizes(size_t sizes[ENC_MAX_TENSORS], encoder_config cfg);
+/* The PyTorch state_dict name of tensor i (0 <= i < encoder_num_tensors(L)) of an encoder with L
+ * layers per direction, e.g. "Encoder.NodeEmb.GNNLayers_backward.1.upd.weight_hh"; NULL if out of range. */
+const char *encoder_param_name(int i, int L);
+/* Total parameter count: 845,739 / 845,989 / 846,114 for K = 5 / 7 / 8, C = 125, D = 56, L = 2. */
+size_t encoder_param_count(int K, int C, int D, int L);
 /* Point p's fields into mem (encoder_param_count floats), in tensor order. */
 void encoder_point_params(encoder_params *p, float *mem, encoder_config cfg);
-/* Pointers to the struct's fields in tensor order (for generic loops, like llm.c's ptrs[]). */
-void encoder_param_ptrs(encoder_params *p, float **ptrs[ENC_NUM_TENSORS]);
+/* Pointers to the struct's fields in tensor order (for generic loops, like llm.c's ptrs[]), L layers. */
+void encoder_param_ptrs(encoder_params *p, float **ptrs[ENC_MAX_TENSORS], int L);
 
 /* PyTorch default initialisation: Linear weight and bias U(±1/sqrt(fan_in)), GRUCell all
  * U(±1/sqrt(C)), Embedding N(0,1). The distributions are PyTorch's; the draw order is OURS
@@ -82,10 +84,10 @@ int encoder_batch_pack(encoder_batch *b, const graph *gs, int G, int K);
 /* ---- activations, sized for max_n nodes and max_g graphs ---- */
 typedef struct {
     float *h0;                       /* (N,C) initial embedding */
-    float *hf[ENC_LAYERS];           /* (N,C) forward-stream state after layer i */
-    float *hb[ENC_LAYERS];           /* (N,C) backward-stream state after layer i */
-    float *cf[ENC_LAYERS];           /* mpass caches */
-    float *cb[ENC_LAYERS];
+    float *hf[ENC_MAX_LAYERS];       /* (N,C) forward-stream state after layer i < L */
+    float *hb[ENC_MAX_LAYERS];       /* (N,C) backward-stream state after layer i */
+    float *cf[ENC_MAX_LAYERS];       /* mpass caches */
+    float *cb[ENC_MAX_LAYERS];
     float *h;                        /* (N,2C) node embedding [hf ; hb] */
     float *gmean, *gvar;             /* gsum caches, gsum_cache_size(N,D) each */
     float *mu, *logvar;              /* (G,D) the outputs */

@@ -2,6 +2,7 @@
 #include "mpass.h"
 
 #include <cblas.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "nn.h"
@@ -21,6 +22,28 @@ size_t mpass_param_count(int C) {
     mpass_param_sizes(s, C);
     for (int i = 0; i < MPASS_NUM_TENSORS; i++) n += s[i];
     return n;
+}
+
+static char layer_names[2][2][MPASS_MAX_NAMED_LAYERS][MPASS_NUM_TENSORS][96];
+
+__attribute__((constructor)) static void make_layer_names(void) {
+    static const char *const prefix[2] = {"Encoder.NodeEmb.", "Decoder.generator.prop.NodeEmb."};
+    static const char *const dir[2] = {"forward", "backward"};
+    static const char *const tensor[MPASS_NUM_TENSORS] = {"msg.weight", "msg.bias", "upd.weight_ih",
+                                                         "upd.weight_hh", "upd.bias_ih", "upd.bias_hh"};
+    for (int p = 0; p < 2; p++)
+        for (int d = 0; d < 2; d++)
+            for (int l = 0; l < MPASS_MAX_NAMED_LAYERS; l++)
+                for (int k = 0; k < MPASS_NUM_TENSORS; k++)
+                    snprintf(layer_names[p][d][l][k], sizeof layer_names[p][d][l][k], "%sGNNLayers_%s.%d.%s",
+                             prefix[p], dir[d], l, tensor[k]);
+}
+
+const char *mpass_param_name(int prefix, int dir, int l, int k) {
+    if (prefix < 0 || prefix > 1 || dir < 0 || dir > 1 || l < 0 || l >= MPASS_MAX_NAMED_LAYERS || k < 0 ||
+        k >= MPASS_NUM_TENSORS)
+        return NULL;
+    return layer_names[prefix][dir][l][k];
 }
 
 /* ------------------------------------------------------------------ folding */

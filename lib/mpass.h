@@ -62,16 +62,23 @@ void mpass_unfold_grad(const mpass_params *grad, const mpass_fold *fg, const mpa
 /* Folded weights of L layers, recomputed only when a layer's W_msg, b_msg or W_ih differ (memcmp)
  * from the copy taken at the last computation: inference folds once, training once per step, and
  * a stale fold is impossible. */
+#define MPASS_FOLDSET_MAX 16
 typedef struct {
     int L, C;
     float *mem;           /* L folds, then L copies of [W_msg ; b_msg ; W_ih] */
-    mpass_fold f[8];      /* L <= 8 */
+    mpass_fold f[MPASS_FOLDSET_MAX];
 } mpass_foldset;
 size_t mpass_foldset_floats(int L, int C);
-/* Point fs at mem (mpass_foldset_floats(L,C) floats, which it zeroes); L <= 8. */
+/* Point fs at mem (mpass_foldset_floats(L,C) floats, which it zeroes); L <= MPASS_FOLDSET_MAX. */
 void mpass_foldset_point(mpass_foldset *fs, float *mem, int L, int C);
 /* Make fs->f[l] the fold of *layers[l] for l < L. */
 void mpass_foldset_update(mpass_foldset *fs, const mpass_params *const *layers);
+
+/* The state_dict names of the six tensors of layer l of a stream, "<prefix>GNNLayers_forward.<l>.msg.weight"
+ * etc. (dir 0 forward, 1 backward; k in tensor order): persistent strings for prefix 0
+ * "Encoder.NodeEmb." and 1 "Decoder.generator.prop.NodeEmb.", l < MPASS_MAX_NAMED_LAYERS. */
+#define MPASS_MAX_NAMED_LAYERS 8
+const char *mpass_param_name(int prefix, int dir, int l, int k);
 
 /* Cache saved by the forward: the compacted Z rows (≤ N,2C), then the GRU cache (act, gh). */
 size_t mpass_cache_size(int N, int C);

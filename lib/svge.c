@@ -14,7 +14,7 @@
 /* ------------------------------------------------------------------ config */
 svge_config svge_default_config(space_id space) {
     const space_info *sp = space_get(space);
-    svge_config c = {space, sp ? sp->n_types : 0, 250, 56, 0.005, 0.01, 1e-4, 1, 0.5, 0.1, 10};
+    svge_config c = {space, sp ? sp->n_types : 0, 250, 56, 0.005, 0.01, 1e-4, 1, 0.5, 0.1, 10, 2};
     return c;
 }
 
@@ -39,6 +39,10 @@ int svge_config_check(const svge_config *cfg, char *err, size_t errlen) {
         snprintf(err, errlen, "beta, eps_scale and learning_rate must be finite and >= 0");
         return -1;
     }
+    if (cfg->layers < 1 || cfg->layers > ENC_MAX_LAYERS) {
+        snprintf(err, errlen, "gnn_iteration_layers %d is not in [1, %d]", cfg->layers, ENC_MAX_LAYERS);
+        return -1;
+    }
     if (!(cfg->alpha >= 0 && cfg->alpha <= 1)) {
         snprintf(err, errlen, "alpha %g is not in [0, 1]", cfg->alpha);
         return -1;
@@ -53,17 +57,21 @@ int svge_config_check(const svge_config *cfg, char *err, size_t errlen) {
 }
 
 size_t svge_param_count(const svge_config *cfg) {
-    return encoder_param_count(cfg->K, cfg->C2 / 2, cfg->D) + decoder_param_count(cfg->K, cfg->C2, cfg->D);
+    return encoder_param_count(cfg->K, cfg->C2 / 2, cfg->D, cfg->layers) +
+           decoder_param_count(cfg->K, cfg->C2, cfg->D, cfg->layers);
 }
 
-const char *svge_param_name(int i) {
-    if (i < 0 || i >= SVGE_NUM_TENSORS) return NULL;
-    return i < ENC_NUM_TENSORS ? encoder_param_name(i) : decoder_param_name(i - ENC_NUM_TENSORS);
+int svge_num_tensors(int layers) { return encoder_num_tensors(layers) + decoder_num_tensors(layers); }
+
+const char *svge_param_name(int i, int layers) {
+    if (layers < 1 || layers > ENC_MAX_LAYERS || i < 0 || i >= svge_num_tensors(layers)) return NULL;
+    const int ne = encoder_num_tensors(layers);
+    return i < ne ? encoder_param_name(i, layers) : decoder_param_name(i - ne, layers);
 }
 
 /* PyTorch shapes of every tensor, in order (the element counts come from encoder/decoder and are
  * checked against these in svge_build). */
-static void tensor_shapes(int ndim[SVGE_NUM_TENSORS], uint64_t shape[SVGE_NUM_TENSORS][2],
+static void tensor_shapes(int ndim[SVGE_MAX_TENSORS], uint64_t shape[SVGE_MAX_TENSORS][2],
                           const svge_config *cfg) {
     const uint64_t K = (uint64_t)cfg->K, C2 = (uint64_t)cfg->C2, C = C2 / 2, D = (uint64_t)cfg->D,
                    OC = C2 + D;
@@ -73,12 +81,12 @@ static void tensor_shapes(int ndim[SVGE_NUM_TENSORS], uint64_t shape[SVGE_NUM_TE
     /* one message-passing layer of stream width c */
 #define LAYER(c) (S2(2 * (c), 2 * (c)), S1(2 * (c)), S2(3 * (c), 2 * (c)), S2(3 * (c), (c)), \
                   S1(3 * (c)), S1(3 * (c)))
-    // encoder: NodeInit, 2 fwd + 2 bwd layers, GraphEmb_mean, GraphEmb_var
+    // encoder: NodeInit, L fwd + L bwd layers, GraphEmb_mean, GraphEmb_var
     S2(K, C);
-    for (int l = 0; l < 2 * ENC_LAYERS; l++) LAYER(C);
+    for (int l = 0; l < 2 * cfg->layers; l++) LAYER(C);
     for (int r = 0; r < 2; r++) { S2(D, 2 * C); S1(D); S2(1, 2 * C); S1(1); }
     // decoder (decoder.h's struct order)
-    for (int l = 0; l < 2 * DEC_LAYERS; l++) LAYER(C);
+    for (int l = 0; l < 2 * cfg->layers; l++) LAYER(C);
     for (int r = 0; r < 2; r++) { S2(D, C2); S1(D); S2(1, C2); S1(1); }
     S2(D, 2 * D); S1(D);                    // f_an
     S2(K, D); S1(K);                        // f_an_2
@@ -100,22 +108,23 @@ int svge_build(svge_model *m, const svge_config *cfg, int max_g, char *err, size
     if (svge_config_check(cfg, err, errlen)) return -1;
     if (max_g < 1 || max_g > 1 << 20) { snprintf(err, errlen, "batch capacity %d out of range", max_g); return -1; }
     m->cfg = *cfg;
-    m->ecfg = (encoder_config){cfg->K, cfg->C2 / 2, cfg->D};
-    m->dcfg = (decoder_config){cfg->K, cfg->C2, cfg->D};
+    m->ecfg = (encoder_config){cfg->K, cfg->C2 / 2, cfg->D, cfg->layers};
+    m->dcfg = (decoder_config){cfg->K, cfg->C2, cfg->D, cfg->layers};
+    m->num_tensors = svge_num_tensors(cfg->layers);
     m->max_g = max_g;
     m->max_n = space_get(cfg->space)->max_nodes;
-    m->num_enc = encoder_param_count(cfg->K, cfg->C2 / 2, cfg->D);
+    m->num_enc = encoder_param_count(cfg->K, cfg->C2 / 2, cfg->D, cfg->layers);
     m->num_params = svge_param_count(cfg);
 
     // shapes and offsets, checked against the encoder's and decoder's own element counts
-    size_t sizes[SVGE_NUM_TENSORS], off = 0;
+    size_t sizes[SVGE_MAX_TENSORS], off = 0;
     encoder_param_sizes(sizes, m->ecfg);
-    decoder_param_sizes(sizes + ENC_NUM_TENSORS, m->dcfg);
+    decoder_param_sizes(sizes + encoder_num_tensors(cfg->layers), m->dcfg);
     tensor_shapes(m->ndim, m->shape, cfg);
-    for (int i = 0; i < SVGE_NUM_TENSORS; i++) {
+    for (int i = 0; i < m->num_tensors; i++) {
         uint64_t n = m->shape[i][0] * (m->ndim[i] == 2 ? m->shape[i][1] : 1);
         if (n != sizes[i]) die(EXIT_DATA, "internal error: tensor %s has %zu elements, shape says %llu",
-                               svge_param_name(i), sizes[i], (unsigned long long)n);
+                               svge_param_name(i, cfg->layers), sizes[i], (unsigned long long)n);
         m->offset[i] = off;
         off += sizes[i];
     }
@@ -319,7 +328,7 @@ void svge_write_model(const char *path, const char *kind, const svge_config *cfg
     config_values(cfg, kind, cfgp, layers);
     mf_tensor *tens = xcalloc((size_t)ts->n + ADAM_NTENSORS, sizeof *tens);
     for (int i = 0; i < ts->n; i++) {
-        tens[i].name = ts->name(i);
+        tens[i].name = ts->name(i, ts->layers);
         tens[i].ndim = ts->ndim[i];
         tens[i].shape[0] = ts->shape[2 * i];
         tens[i].shape[1] = ts->shape[2 * i + 1];
@@ -344,14 +353,15 @@ void svge_write_model(const char *path, const char *kind, const svge_config *cfg
 
 /* m's tensors (ts->params is not const: the table serves loading too). */
 static svge_tensors svge_table(const svge_model *m) {
-    return (svge_tensors){SVGE_NUM_TENSORS, svge_param_name, m->ndim, &m->shape[0][0], m->offset, m->params};
+    return (svge_tensors){m->num_tensors, m->cfg.layers, svge_param_name, m->ndim, &m->shape[0][0],
+                          m->offset, m->params};
 }
 
 /* Write m (and t's state if t is non-NULL). */
 static void save(const char *path, const svge_model *m, const svge_train *t, const mf_value *meta,
                  size_t nmeta, char id[MF_ID_LEN + 1]) {
     svge_tensors ts = svge_table(m);
-    svge_write_model(path, "svge", &m->cfg, ENC_LAYERS, &ts, t, meta, nmeta, id);
+    svge_write_model(path, "svge", &m->cfg, m->cfg.layers, &ts, t, meta, nmeta, id);
 }
 
 void svge_save(const char *path, const svge_model *m, const mf_value *meta, size_t nmeta,
@@ -378,7 +388,7 @@ const char *svge_model_kind(const model_file *f) { return mf_get_str(f, MF_CONFI
 /* "an svge", "a dgmg" */
 static const char *article(const char *kind) { return strchr("aeiosx", kind[0]) && kind[0] ? "an" : "a"; }
 
-void svge_config_read(const model_file *f, svge_config *cfg) { svge_config_read_kind(f, "svge", ENC_LAYERS, cfg); }
+void svge_config_read(const model_file *f, svge_config *cfg) { svge_config_read_kind(f, "svge", 0, cfg); }
 
 void svge_config_read_kind(const model_file *f, const char *want, int nlayers, svge_config *cfg) {
     const char *kind = mf_get_str(f, MF_CONFIG, "kind");
@@ -388,8 +398,11 @@ void svge_config_read_kind(const model_file *f, const char *want, int nlayers, s
     const space_info *sp = space_by_name(sn, strlen(sn));
     if (!sp) die(EXIT_DATA, "%s: unknown space \"%s\" (known: %s)", mf_name(f), sn, space_list());
     int layers = cfg_int(f, "gnn_iteration_layers", 0, 1000);
-    if (layers != nlayers)
-        die(EXIT_DATA, "%s: gnn_iteration_layers %d, this build supports %d", mf_name(f), layers, nlayers);
+    if (nlayers ? layers != nlayers : layers < 1 || layers > ENC_MAX_LAYERS) {
+        if (nlayers) die(EXIT_DATA, "%s: gnn_iteration_layers %d, %s models have %d", mf_name(f), layers, want, nlayers);
+        die(EXIT_DATA, "%s: gnn_iteration_layers %d is not in [1, %d]", mf_name(f), layers, ENC_MAX_LAYERS);
+    }
+    cfg->layers = layers;
     cfg->space = sp->id;
     cfg->K = cfg_int(f, "num_node_atts", 0, 1000);
     cfg->C2 = cfg_int(f, "node_embedding_dim", 0, SVGE_MAX_NDIM);
@@ -417,7 +430,7 @@ static int64_t peek_int(const model_file *f, const char *key) {
 }
 
 int svge_check_file(const svge_model *m, const model_file *f, char *err, size_t errlen) {
-    return svge_check_kind("svge", &m->cfg, ENC_LAYERS, f, err, errlen);
+    return svge_check_kind("svge", &m->cfg, m->cfg.layers, f, err, errlen);
 }
 
 int svge_check_kind(const char *want, const svge_config *c, int layers, const model_file *f, char *err,
@@ -455,7 +468,7 @@ void svge_load(svge_model *m, const model_file *f) {
 void svge_load_tensors(const svge_tensors *ts, const model_file *f) {
     for (int i = 0; i < ts->n; i++) {
         const uint64_t *sh = ts->shape + 2 * i;
-        const float *d = mf_get_tensor(f, ts->name(i), ts->ndim[i], sh);
+        const float *d = mf_get_tensor(f, ts->name(i, ts->layers), ts->ndim[i], sh);
         size_t n = (size_t)sh[0] * (ts->ndim[i] == 2 ? (size_t)sh[1] : 1);
         memcpy(ts->params + ts->offset[i], d, n * sizeof(float));
     }

@@ -31,7 +31,8 @@
 #include "rng.h"
 #include "space.h"
 
-#define SVGE_NUM_TENSORS (ENC_NUM_TENSORS + DEC_NUM_TENSORS)
+#define SVGE_MAX_TENSORS (ENC_MAX_TENSORS + DEC_MAX_TENSORS)
+int svge_num_tensors(int layers); /* 82 at the reference's 2 layers per direction */
 #define SVGE_MAX_NDIM 4096 /* sanity bounds on dims read from a file */
 #define SVGE_MAX_GDIM 1024
 
@@ -47,19 +48,21 @@ typedef struct {
     double alpha;     /* step loss 2[(1-alpha) CE(type) + alpha mean BCE(edges)] (0.5: CE + BCE) */
     double plateau_factor; /* ReduceLROnPlateau factor (0.1) */
     int plateau_patience;  /* ReduceLROnPlateau patience in epochs (10) */
+    int layers;       /* message-passing layers per direction, encoder and decoder (2), 1..8 */
 } svge_config;
 
 /* The reference's defaults for a space: C2 250, D 56, beta 0.005, eps_scale 0.01, lr 1e-4, seed 1,
- * alpha 0.5, plateau factor 0.1 and patience 10. */
+ * alpha 0.5, plateau factor 0.1 and patience 10, 2 layers. */
 svge_config svge_default_config(space_id space);
 /* 0 if cfg is usable (known space, K = its vocabulary, C2 even in [2, SVGE_MAX_NDIM],
  * D in [1, SVGE_MAX_GDIM], finite beta, eps_scale, lr >= 0, alpha in [0,1], plateau factor in (0,1),
- * patience in [0, 1000000]); else -1 with the reason in err. */
+ * patience in [0, 1000000], layers in [1, ENC_MAX_LAYERS]); else -1 with the reason in err. */
 int svge_config_check(const svge_config *cfg, char *err, size_t errlen);
 /* 2,245,121 / 2,245,985 / 2,246,417 for K = 5 / 7 / 8 at the default dims. */
 size_t svge_param_count(const svge_config *cfg);
-/* The state_dict name of tensor i (0 <= i < SVGE_NUM_TENSORS): encoder names, then decoder names. */
-const char *svge_param_name(int i);
+/* The state_dict name of tensor i (0 <= i < svge_num_tensors(layers)) of a model with that many
+ * layers per direction: encoder names, then decoder names; NULL if out of range. */
+const char *svge_param_name(int i, int layers);
 
 /* Loss terms of one forward. */
 typedef struct {
@@ -68,15 +71,16 @@ typedef struct {
 
 typedef struct {
     svge_config cfg;
-    encoder_config ecfg;         /* K, C2/2, D */
-    decoder_config dcfg;         /* K, C2, D */
+    encoder_config ecfg;         /* K, C2/2, D, layers */
+    decoder_config dcfg;         /* K, C2, D, layers */
+    int num_tensors;             /* svge_num_tensors(cfg.layers) */
     size_t num_params, num_enc;  /* all, the encoder's (the decoder's start at params + num_enc) */
     float *params, *grads;       /* (num_params) each */
     encoder_params enc, genc;    /* views into params, grads */
     decoder_params dec, gdec;
-    int ndim[SVGE_NUM_TENSORS];  /* tensor shapes (PyTorch's), for saving and loading */
-    uint64_t shape[SVGE_NUM_TENSORS][2];
-    size_t offset[SVGE_NUM_TENSORS]; /* first element of each tensor in params */
+    int ndim[SVGE_MAX_TENSORS];  /* tensor shapes (PyTorch's), for saving and loading */
+    uint64_t shape[SVGE_MAX_TENSORS][2];
+    size_t offset[SVGE_MAX_TENSORS]; /* first element of each tensor in params */
     /* capacity and activations */
     int max_g, max_n;            /* graphs per batch, nodes per graph (the space's maximum) */
     int B;                       /* graphs of the last forward */
@@ -127,7 +131,7 @@ int svge_epoch_end(svge_train *t, double loss);
 /* ---- model files (formats/model.md) ----
  * config: kind "svge", space, num_node_atts, node_embedding_dim, graph_embedding_dim,
  * gnn_iteration_layers (ints), beta, eps_scale, learning_rate (floats), seed (int); tensors: the
- * SVGE_NUM_TENSORS parameters by state_dict name with PyTorch's shapes. A checkpoint adds Adam's
+ * svge_num_tensors(layers) parameters by state_dict name with PyTorch's shapes. A checkpoint adds Adam's
  * and the scheduler's state (lib/adam.h), state "epoch" (int) and state "rng" (bin, SVGE_RNG_BYTES:
  * mt[624] as uint32 LE, pos as int32 LE, has_gauss as int32 LE, gauss as float64 LE).
  * meta (nmeta values, may be 0) is written as given. id (may be NULL) receives the model id.
@@ -152,11 +156,11 @@ void svge_load(svge_model *m, const model_file *f);
 void svge_load_checkpoint(svge_model *m, svge_train *t, const model_file *f);
 
 /* ---- shared by every model kind that uses svge_config and svge_train (lib/dgmg.h) ----
- * A model's parameters as named tensors: tensor i is name(i), of ndim[i] dims (1 or 2) and shape
- * shape[2i], shape[2i+1], its elements at params + offset[i]. */
+ * A model's parameters as named tensors: tensor i is name(i, layers), of ndim[i] dims (1 or 2)
+ * and shape shape[2i], shape[2i+1], its elements at params + offset[i]. */
 typedef struct {
-    int n;
-    const char *(*name)(int);
+    int n, layers;
+    const char *(*name)(int i, int layers);
     const int *ndim;
     const uint64_t *shape;
     const size_t *offset;
@@ -172,7 +176,8 @@ void svge_write_model(const char *path, const char *kind, const svge_config *cfg
                       char id[MF_ID_LEN + 1]);
 /* The config "kind" of f; dies (exit 1) if it is missing or not a string. */
 const char *svge_model_kind(const model_file *f);
-/* svge_config_read for a model of the given kind and layer count. */
+/* svge_config_read for a model of the given kind and layer count (layers 0: any count from 1 to
+ * ENC_MAX_LAYERS, as the file says; cfg->layers is set either way). */
 void svge_config_read_kind(const model_file *f, const char *kind, int layers, svge_config *cfg);
 /* svge_check_file for a model of the given kind, config c and layer count. */
 int svge_check_kind(const char *kind, const svge_config *c, int layers, const model_file *f, char *err,

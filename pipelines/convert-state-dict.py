@@ -19,18 +19,20 @@ numpy and msgpack.
 --from-npz reads a numpy .npz of state_dict name -> array instead (for tests, or for a checkpoint
 converted elsewhere); --export-npz is the inverse: every tensor of OUR model file -> a .npz.
 
-Every one of the 82 tensors svge_save writes (lib/svge.c, lib/encoder.c, lib/decoder.c: the
+Every one of the 82 tensors svge_save writes (34 + 24 per layer per direction for --layers other
+than the reference's 2; the count is read off the encoder's forward layers unless given) (lib/svge.c, lib/encoder.c, lib/decoder.c: the
 PyTorch state_dict names of SVGE.Encoder and SVGE.Decoder, in registration order) must be present
 under exactly that name with exactly PyTorch's shape; otherwise the tool lists every missing or
 misshapen tensor and exits 1. Names the model does not use (e.g. SVGE_acc's Accuracy.* regression
 head) are listed on stderr and ignored. The file written is laid out exactly as svge_save lays it
 out -- the same config keys, types and order (kind, space, num_node_atts, node_embedding_dim,
-graph_embedding_dim, gnn_iteration_layers, beta, eps_scale, learning_rate, seed), empty state, the
+graph_embedding_dim, gnn_iteration_layers, beta, eps_scale, learning_rate, seed, alpha,
+plateau_factor, plateau_patience), empty state, the
 tensors in our order as little-endian float32, the FNV-1a 64 checksum -- so `svge-encode -m MODEL`,
 `svge-decode` and `predict` accept it, and the same weights, config and meta give the same bytes
 (and the same model id) as svge_save. --ndim / --gdim default to what the tensors' shapes say
 (else 250 / 56); the other options only fill the config (defaults: the reference's 0.005, 0.01,
-1e-4, seed 1). meta records the source file, unless --meta-from copies another model file's meta.
+1e-4, seed 1, alpha 0.5, plateau factor 0.1, patience 10). meta records the source file, unless --meta-from copies another model file's meta.
 
 CAVEAT -- reference bug 1 (svge-reference.md §8): the reference's edge scorer (Nodes.forward) tiles
 h_G and c with `repeat(idx, 1)` over batch-major rows, so during ITS training and decoding the edge
@@ -58,7 +60,7 @@ MAGIC = b"SVGEMDL\x00"
 FORMAT_VERSION = 1
 EXIT_DATA, EXIT_USAGE, EXIT_IO = 1, 2, 3
 SPACES = {"nb101": 5, "nb201": 7, "enas6": 8, "enas12": 8}  # lib/space.c: node types
-LAYERS = 2  # ENC_LAYERS == DEC_LAYERS == gnn_iteration_layers
+MAX_LAYERS = 8  # ENC_MAX_LAYERS: gnn_iteration_layers, the reference's 2
 MAX_NDIM, MAX_GDIM = 4096, 1024  # SVGE_MAX_NDIM, SVGE_MAX_GDIM
 
 
@@ -79,8 +81,8 @@ def _layer_shapes(c):
     return [(2 * c, 2 * c), (2 * c,), (3 * c, 2 * c), (3 * c, c), (3 * c,), (3 * c,)]
 
 
-def param_layout(K, C2, D):
-    """[(name, shape)] of the SVGE_NUM_TENSORS parameters, in svge_save's order (lib/svge.c)."""
+def param_layout(K, C2, D, LAYERS=2):
+    """[(name, shape)] of the svge_num_tensors(LAYERS) parameters, in svge_save's order (lib/svge.c)."""
     C, OC = C2 // 2, C2 + D
     out = [("Encoder.NodeEmb.NodeInit.weight", (K, C))]
     for d in ("forward", "backward"):
@@ -109,7 +111,7 @@ def param_layout(K, C2, D):
         (P + "nodes.f_s_1.weight", (OC, 2 * C2 + 2 * D)), (P + "nodes.f_s_1.bias", (OC,)),
         (P + "nodes.f_s_2.weight", (1, OC)), (P + "nodes.f_s_2.bias", (1,)),
     ]
-    assert len(out) == 82
+    assert len(out) == 34 + 24 * LAYERS
     return out
 
 
@@ -304,14 +306,22 @@ def infer_dims(sd, args):
         raise Fail(EXIT_USAGE, "--ndim %d must be even and in [2, %d]" % (ndim, MAX_NDIM))
     if gdim < 1 or gdim > MAX_GDIM:
         raise Fail(EXIT_USAGE, "--gdim %d must be in [1, %d]" % (gdim, MAX_GDIM))
-    return ndim, gdim
+    layers = args.layers
+    if layers is None:  # as many as the encoder's forward stream has
+        layers = 0
+        while "Encoder.NodeEmb.GNNLayers_forward.%d.msg.weight" % layers in sd:
+            layers += 1
+        layers = layers or 2
+    if layers < 1 or layers > MAX_LAYERS:
+        raise Fail(EXIT_USAGE, "--layers %d must be in [1, %d]" % (layers, MAX_LAYERS))
+    return ndim, gdim, layers
 
 
 def convert(sd, src, args):
     sd = strip_prefix(sd)
     K = SPACES[args.space]
-    ndim, gdim = infer_dims(sd, args)
-    layout = param_layout(K, ndim, gdim)
+    ndim, gdim, layers = infer_dims(sd, args)
+    layout = param_layout(K, ndim, gdim, layers)
     wanted = {n for n, _ in layout}
     problems, tensors = [], []
     for name, shape in layout:
@@ -337,9 +347,15 @@ def convert(sd, src, args):
                                                  gdim, "\n  ".join(problems)))
     config = {  # svge.c config_values(): same keys, types and order
         "kind": "svge", "space": args.space, "num_node_atts": K, "node_embedding_dim": ndim,
-        "graph_embedding_dim": gdim, "gnn_iteration_layers": LAYERS, "beta": float(args.beta),
+        "graph_embedding_dim": gdim, "gnn_iteration_layers": layers, "beta": float(args.beta),
         "eps_scale": float(args.eps_scale), "learning_rate": float(args.lr), "seed": int(args.seed),
+        "alpha": float(args.alpha), "plateau_factor": float(args.plateau_factor),
+        "plateau_patience": int(args.plateau_patience),
     }
+    if not 0 <= config["alpha"] <= 1:
+        raise Fail(EXIT_USAGE, "--alpha must be in [0, 1]")
+    if not 0 < config["plateau_factor"] < 1 or not 0 <= config["plateau_patience"] <= 1000000:
+        raise Fail(EXIT_USAGE, "--plateau-factor must be in (0, 1) and --plateau-patience in [0, 1000000]")
     for k in ("beta", "eps_scale", "learning_rate"):
         if not (np.isfinite(config[k]) and config[k] >= 0):
             raise Fail(EXIT_USAGE, "%s must be finite and >= 0" % k)
@@ -391,6 +407,10 @@ def main(argv):
     ap.add_argument("--eps-scale", type=float, default=0.01)
     ap.add_argument("--lr", type=float, default=1e-4)
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--alpha", type=float, default=0.5)
+    ap.add_argument("--plateau-factor", type=float, default=0.1)
+    ap.add_argument("--plateau-patience", type=int, default=10)
+    ap.add_argument("--layers", type=int, help="gnn_iteration_layers (default: from the tensors, else 2)")
     ap.add_argument("--meta-from", metavar="MODEL", help="copy meta from this model file")
     ap.add_argument("--unsafe-pickle", action="store_true",
                     help="torch.load with weights_only=False (trusted files only)")

@@ -23,7 +23,7 @@ losses() { tail -n +2 "$1" | cut -f2; }
     run svge-train --help
     assert_status 0
     for opt in --output --epochs --batch --lr --beta --eps-scale --ndim --gdim --seed --max-minutes \
-        --checkpoint --checkpoint-every --resume --metrics --alpha --plateau-factor --plateau-patience \
+        --checkpoint --checkpoint-every --resume --metrics --alpha --plateau-factor --plateau-patience --layers \
         --quiet --help; do
         assert_output_has "$opt"
     done
@@ -60,6 +60,30 @@ losses() { tail -n +2 "$1" | cut -f2; }
     assert_output_has "alpha 0.9"
     run svge-train --resume "$T/c" --epochs 2 -o "$T/y" < "$D"
     assert_status 0
+}
+
+@test "--layers: 1 and 3 layers per direction train, encode and decode; the count is part of the model" {
+    svge-train "${TINY[@]}" --epochs 2 -o "$T/l2" < "$D"
+    svge-train "${TINY[@]}" --epochs 2 --layers 3 -o "$T/l3" --checkpoint "$T/c3" < "$D"
+    svge-train "${TINY[@]}" --epochs 2 --layers 1 -o "$T/l1" < "$D"
+    # 2 more (or fewer) layers in each of 4 streams: bigger (smaller) files
+    [ "$(stat -c %s "$T/l3")" -gt "$(stat -c %s "$T/l2")" ]
+    [ "$(stat -c %s "$T/l1")" -lt "$(stat -c %s "$T/l2")" ]
+    local n
+    for n in 1 2 3; do
+        svge-encode -m "$T/l$n" < "$D" > "$T/z$n"
+        run sh -c "svge-decode -m '$T/l$n' < '$T/z$n' | stream-to-jsonl | wc -l"
+        assert_status 0
+        [ "$output" -eq 8 ]
+    done
+    ! cmp -s "$T/z2" "$T/z3"
+    # a resume keeps the checkpoint's count and refuses another
+    run svge-train --resume "$T/c3" --layers 2 --epochs 3 -o "$T/x" < "$D"
+    assert_status 2
+    assert_output_has "layers 3"
+    svge-train --resume "$T/c3" --epochs 3 -q -o "$T/x" < "$D"
+    svge-train "${TINY[@]}" --epochs 3 --layers 3 -o "$T/l3x" < "$D"
+    cmp "$T/x" "$T/l3x"
 }
 
 @test "--plateau-factor and --plateau-patience drive the learning-rate schedule" {
@@ -150,7 +174,7 @@ losses() { tail -n +2 "$1" | cut -f2; }
     for bad in "--epochs 0" "--epochs x" "--batch 0" "--batch -1" "--lr -1" "--lr nan" "--beta abc" \
         "--ndim 7" "--ndim 0" "--gdim 0" "--seed 4294967296" "--max-minutes -2" "--checkpoint-every 0" \
         "--alpha 1.5" "--alpha -0.1" "--plateau-factor 1" "--plateau-factor 0" "--plateau-patience -1" \
-        "--alpha 0.7 --model dgmg" "--bogus" "-x"; do
+        "--alpha 0.7 --model dgmg" "--layers 0" "--layers 9" "--layers 3 --model dgmg" "--bogus" "-x"; do
         run svge-train -o "$T/m" $bad < "$D"
         [ "$status" -eq 2 ] || { echo "$bad: exit $status: $output" >&2; return 1; }
     done

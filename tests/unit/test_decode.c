@@ -33,7 +33,7 @@ void openblas_set_num_threads(int num_threads);
 
 #define NPTS 128 /* random latent points */
 
-static const decoder_config CFG = {5, 6, 3}; /* K (NB101 vocabulary), C2, D */
+static const decoder_config CFG = {5, 6, 3, 2}; /* K (NB101 vocabulary), C2, D, layers */
 static decoder_params P;
 static float *PMEM;
 static float C[NPTS * 3];
@@ -368,7 +368,7 @@ static void test_mode(void) {
 
 int main(void) {
     openblas_set_num_threads(1);
-    const size_t np = decoder_param_count(CFG.K, CFG.C2, CFG.D);
+    const size_t np = decoder_param_count(CFG.K, CFG.C2, CFG.D, CFG.L);
     PMEM = xmalloc(np * sizeof(float));
     decoder_point_params(&P, PMEM, CFG);
     rng_mt r;

@@ -136,7 +136,7 @@ static double naive_loss(const decoder_params *p, decoder_config cfg, const grap
                 for (int s = 0; s < 2; s++) {
                     for (int v = 0; v < nn; v++)
                         for (int k = 0; k < C; k++) hs[v][k] = H[v][s * C + k];
-                    for (int l = 0; l < DEC_LAYERS; l++)
+                    for (int l = 0; l < cfg.L; l++)
                         nlayer(hs, &g, nn, s, s ? &p->bwd[l] : &p->fwd[l], C);
                     for (int v = 0; v < nn; v++)
                         for (int k = 0; k < C; k++) H[v][s * C + k] = hs[v][k];
@@ -236,7 +236,7 @@ static int fd_compare(const char *what, loss_fn f, void *ctx, float *x, const fl
 }
 
 static float *new_params(decoder_params *p, decoder_config cfg, uint32_t seed, float widen) {
-    const size_t np = decoder_param_count(cfg.K, cfg.C2, cfg.D);
+    const size_t np = decoder_param_count(cfg.K, cfg.C2, cfg.D, cfg.L);
     float *mem = fbuf(np);
     decoder_point_params(p, mem, cfg);
     rng_mt r;
@@ -252,20 +252,24 @@ static float *new_params(decoder_params *p, decoder_config cfg, uint32_t seed, f
 
 /* ============================================================ (a) */
 static void test_params(void) {
-    CHECK(decoder_param_count(5, 250, 56) == 1399382);
-    CHECK(decoder_param_count(7, 250, 56) == 1399996);
-    CHECK(decoder_param_count(8, 250, 56) == 1400303);
-    CHECK(DEC_NUM_TENSORS == 49);
-    CHECK(strcmp(decoder_param_name(0), "Decoder.generator.prop.NodeEmb.GNNLayers_forward.0.msg.weight") == 0);
-    CHECK(strcmp(decoder_param_name(23), "Decoder.generator.prop.NodeEmb.GNNLayers_backward.1.upd.bias_hh") == 0);
-    CHECK(strcmp(decoder_param_name(32), "Decoder.generator.nodeAdd.f_an.weight") == 0);
-    CHECK(strcmp(decoder_param_name(36), "Decoder.generator.nodeInit.NodeInits.weight") == 0);
-    CHECK(strcmp(decoder_param_name(48), "Decoder.generator.nodes.f_s_2.bias") == 0);
-    CHECK(decoder_param_name(49) == NULL);
+    CHECK(decoder_param_count(5, 250, 56, 2) == 1399382);
+    CHECK(decoder_param_count(7, 250, 56, 2) == 1399996);
+    CHECK(decoder_param_count(8, 250, 56, 2) == 1400303);
+    CHECK(decoder_num_tensors(2) == 49 && decoder_num_tensors(3) == 61);
+    CHECK(strcmp(decoder_param_name(0, 2), "Decoder.generator.prop.NodeEmb.GNNLayers_forward.0.msg.weight") == 0);
+    CHECK(strcmp(decoder_param_name(23, 2), "Decoder.generator.prop.NodeEmb.GNNLayers_backward.1.upd.bias_hh") == 0);
+    CHECK(strcmp(decoder_param_name(32, 2), "Decoder.generator.nodeAdd.f_an.weight") == 0);
+    CHECK(strcmp(decoder_param_name(36, 2), "Decoder.generator.nodeInit.NodeInits.weight") == 0);
+    CHECK(strcmp(decoder_param_name(48, 2), "Decoder.generator.nodes.f_s_2.bias") == 0);
+    CHECK(decoder_param_name(49, 2) == NULL);
+    CHECK(strcmp(decoder_param_name(35, 3), "Decoder.generator.prop.NodeEmb.GNNLayers_backward.2.upd.bias_hh") == 0);
+    CHECK(strcmp(decoder_param_name(60, 3), "Decoder.generator.nodes.f_s_2.bias") == 0);
+    CHECK(decoder_param_name(0, 0) == NULL && decoder_param_name(0, DEC_MAX_LAYERS + 1) == NULL);
+    CHECK(decoder_param_count(5, 250, 56, 3) == 1399382 + 2 * 204125);
 
-    const decoder_config cfg = {5, 250, 56};
-    const size_t np = decoder_param_count(cfg.K, cfg.C2, cfg.D);
-    size_t s[DEC_NUM_TENSORS];
+    const decoder_config cfg = {5, 250, 56, 2};
+    const size_t np = decoder_param_count(cfg.K, cfg.C2, cfg.D, cfg.L);
+    size_t s[DEC_MAX_TENSORS];
     decoder_param_sizes(s, cfg);
     CHECK(s[36] == 5 * 250 && s[37] == 306 * 362 && s[45] == 306 * 612 && s[47] == 306);
     decoder_params p, q;
@@ -274,13 +278,13 @@ static void test_params(void) {
     CHECK(p.fwd[0].msg_w == m1 && p.s2_b == m1 + np - 1);
     CHECK(p.bwd[1].upd_bhh + 375 == p.ge_f_w);
     // every Linear within U(+-1/sqrt(fan_in)) and nearly reaching it; GRU 1/sqrt(125); emb N(0,1)
-    float **ptrs[DEC_NUM_TENSORS];
-    decoder_param_ptrs(&p, ptrs);
-    static const int fan[DEC_NUM_TENSORS - 24] = {250, 250, 250, 250, 250, 250, 250, 250, 112, 112,
+    float **ptrs[DEC_MAX_TENSORS];
+    decoder_param_ptrs(&p, ptrs, cfg.L);
+    static const int fan[DEC_HEAD_TENSORS] = {250, 250, 250, 250, 250, 250, 250, 250, 112, 112,
                                                   56, 56, 0, 362, 362, 306, 306, 306, 306, 306, 306,
                                                   612, 612, 306, 306};
     int ok = 1;
-    for (int t = 0; t < DEC_NUM_TENSORS; t++) {
+    for (int t = 0; t < decoder_num_tensors(cfg.L); t++) {
         if (t == 36) continue;
         const int f = t < 24 ? ((t % 6) < 2 ? 250 : 125) : fan[t - 24];
         const double bound = 1.0 / sqrt((double)f);
@@ -288,7 +292,7 @@ static void test_params(void) {
         for (size_t k = 0; k < s[t]; k++) mx = fmax(mx, fabs((*ptrs[t])[k]));
         if (mx > bound || (s[t] >= 100 && mx < 0.9 * bound)) {
             ok = 0;
-            fprintf(stderr, "  init of %s: max %g, bound %g\n", decoder_param_name(t), mx, bound);
+            fprintf(stderr, "  init of %s: max %g, bound %g\n", decoder_param_name(t, cfg.L), mx, bound);
         }
     }
     check(ok, __LINE__, "init: every tensor within (and filling) its PyTorch-default bound");
@@ -303,7 +307,7 @@ static void test_params(void) {
 
 /* ============================================================ (b) + (c) */
 static void test_naive_and_batch(void) {
-    const decoder_config cfg = {5, 6, 2};
+    const decoder_config cfg = {5, 6, 2, 2};
     dctx x = {.cfg = cfg};
     float *pmem = new_params(&x.p, cfg, 3, 2.0f);
     if (decoder_acts_init(&x.a, cfg, 4, 8)) exit(2);
@@ -345,7 +349,7 @@ static void test_naive_and_batch(void) {
     snprintf(what, sizeof what, "batch: loss %.9g equals the mean of single losses %.9g", Lb, mean);
     check(fabs(Lb - mean) < 1e-5 * fabs(mean), __LINE__, what);
     // dc of the batch = dc of each graph alone / B
-    const size_t np = decoder_param_count(cfg.K, cfg.C2, cfg.D);
+    const size_t np = decoder_param_count(cfg.K, cfg.C2, cfg.D, cfg.L);
     float *gmem = fbuf(np), *scratch = fbuf(decoder_scratch_size(cfg, 4, 8));
     decoder_params gp;
     decoder_point_params(&gp, gmem, cfg);
@@ -374,14 +378,14 @@ static void test_naive_and_batch(void) {
 
 /* ============================================================ (d) */
 static void test_grad(void) {
-    const decoder_config cfg = {5, 6, 2};
+    const decoder_config cfg = {5, 6, 2, 2};
     const int B = 3;
     dctx x = {.cfg = cfg, .gs = G3, .B = B};
     float *pmem = new_params(&x.p, cfg, 7, 2.0f);
     if (decoder_acts_init(&x.a, cfg, B, 5)) exit(2);
     x.c = fbuf((size_t)B * cfg.D);
     for (int i = 0; i < B * cfg.D; i++) x.c[i] = (float)(2.0 * rng_double(&R) - 1.0);
-    const size_t np = decoder_param_count(cfg.K, cfg.C2, cfg.D);
+    const size_t np = decoder_param_count(cfg.K, cfg.C2, cfg.D, cfg.L);
     float *gmem = fbuf(np), *dc = fbuf((size_t)B * cfg.D), *scratch = fbuf(decoder_scratch_size(cfg, B, 5));
     decoder_params gp;
     decoder_point_params(&gp, gmem, cfg);
@@ -392,17 +396,17 @@ static void test_grad(void) {
     for (size_t i = 0; i < np; i++) gmem[i] -= GRAD0;
     for (int i = 0; i < B * cfg.D; i++) dc[i] -= GRAD0;
 
-    size_t s[DEC_NUM_TENSORS], off = 0;
+    size_t s[DEC_MAX_TENSORS], off = 0;
     decoder_param_sizes(s, cfg);
     char what[200];
-    for (int t = 0; t < DEC_NUM_TENSORS; t++) {
-        snprintf(what, sizeof what, "decoder: gradient of %s", decoder_param_name(t));
+    for (int t = 0; t < decoder_num_tensors(cfg.L); t++) {
+        snprintf(what, sizeof what, "decoder: gradient of %s", decoder_param_name(t, cfg.L));
         check(fd_compare(what, dloss, &x, pmem + off, gmem + off, s[t], 0), __LINE__, what);
         // every tensor takes part (non-vacuous): some gradient element is non-zero
         double gn = 0;
         for (size_t k = 0; k < s[t]; k++) gn += fabs(gmem[off + k]);
         if (!(gn > 0)) {
-            snprintf(what, sizeof what, "decoder: gradient of %s is not all zero", decoder_param_name(t));
+            snprintf(what, sizeof what, "decoder: gradient of %s is not all zero", decoder_param_name(t, cfg.L));
             check(0, __LINE__, what);
         }
         off += s[t];
@@ -421,7 +425,7 @@ static void test_grad(void) {
 
 /* ============================================================ (e) the step-loss weights (alpha) */
 static void test_weights(void) {
-    const decoder_config cfg = {5, 6, 2};
+    const decoder_config cfg = {5, 6, 2, 2};
     const int B = 3;
     dctx x = {.cfg = cfg, .gs = G3, .B = B};
     float *pmem = new_params(&x.p, cfg, 11, 2.0f);
@@ -442,7 +446,7 @@ static void test_weights(void) {
     check(fabs(Lw - (0.4 * Lt + 1.6 * Le)) < 1e-5 * fabs(Lw) && fabs(L11 - (Lt + Le)) < 1e-5 * fabs(L11) &&
           Lt > 0.1 && Le > 0.1, __LINE__, what);
     // the gradient under the weights: c and two tensors of the two heads
-    const size_t np = decoder_param_count(cfg.K, cfg.C2, cfg.D);
+    const size_t np = decoder_param_count(cfg.K, cfg.C2, cfg.D, cfg.L);
     float *gmem = fbuf(np), *dc = fbuf((size_t)B * cfg.D), *scratch = fbuf(decoder_scratch_size(cfg, B, 5));
     decoder_params gp;
     decoder_point_params(&gp, gmem, cfg);
@@ -450,7 +454,7 @@ static void test_weights(void) {
     decoder_backward(&gp, dc, scratch, &x.a, &x.p);
     check(fd_compare("weights: gradient of c", dloss, &x, x.c, dc, (size_t)B * cfg.D, 0), __LINE__,
           "weights: gradient of c (alpha 0.8)");
-    size_t s[DEC_NUM_TENSORS];
+    size_t s[DEC_MAX_TENSORS];
     decoder_param_sizes(s, cfg);
     check(fd_compare("weights: gradient of nodeAdd.f_an_2.weight", dloss, &x, x.p.an2_w, gp.an2_w, s[34], 0),
           __LINE__, "weights: gradient of nodeAdd.f_an_2.weight (alpha 0.8)");

@@ -275,8 +275,8 @@ static double enc_loss(void *v) {
 }
 
 static void test_encoder_grad(const encoder_batch *b) {
-    const encoder_config cfg = {5, 3, 2};
-    const size_t np = encoder_param_count(cfg.K, cfg.C, cfg.D);
+    const encoder_config cfg = {5, 3, 2, 2};
+    const size_t np = encoder_param_count(cfg.K, cfg.C, cfg.D, cfg.L);
     const size_t GD = (size_t)b->G * cfg.D;
     float *pmem = fbuf(np), *gmem = fbuf(np);
     float *amem = fbuf(encoder_acts_size(cfg, b->N, b->G));
@@ -297,11 +297,11 @@ static void test_encoder_grad(const encoder_batch *b) {
     encoder_backward(&gp, scratch, c.proj, c.proj + GD, &c.a, &c.p, b, cfg);
     for (size_t i = 0; i < np; i++) gmem[i] -= GRAD0;
 
-    size_t s[ENC_NUM_TENSORS], off = 0;
+    size_t s[ENC_MAX_TENSORS], off = 0;
     encoder_param_sizes(s, cfg);
     char what[200];
-    for (int t = 0; t < ENC_NUM_TENSORS; t++) {
-        snprintf(what, sizeof what, "encoder: gradient of %s", encoder_param_name(t));
+    for (int t = 0; t < encoder_num_tensors(cfg.L); t++) {
+        snprintf(what, sizeof what, "encoder: gradient of %s", encoder_param_name(t, cfg.L));
         check(fd_compare(what, enc_loss, &c, pmem + off, gmem + off, s[t], 0), __LINE__, what);
         off += s[t];
     }
@@ -320,8 +320,8 @@ static void test_encoder_grad(const encoder_batch *b) {
 
 /* ============================================================ (d): batch invariance */
 static void test_batch_invariance(void) {
-    const encoder_config cfg = {5, 6, 4};
-    const size_t np = encoder_param_count(cfg.K, cfg.C, cfg.D);
+    const encoder_config cfg = {5, 6, 4, 2};
+    const size_t np = encoder_param_count(cfg.K, cfg.C, cfg.D, cfg.L);
     float *pmem = fbuf(np);
     encoder_params p;
     encoder_point_params(&p, pmem, cfg);
@@ -387,18 +387,22 @@ static void test_batch_invariance(void) {
 
 /* ============================================================ (e): sizes, names, init */
 static void test_params(void) {
-    CHECK(encoder_param_count(5, 125, 56) == 845739);
-    CHECK(encoder_param_count(7, 125, 56) == 845989);
-    CHECK(encoder_param_count(8, 125, 56) == 846114);
+    CHECK(encoder_param_count(5, 125, 56, 2) == 845739);
+    CHECK(encoder_param_count(7, 125, 56, 2) == 845989);
+    CHECK(encoder_param_count(8, 125, 56, 2) == 846114);
     CHECK(mpass_param_count(125) == 204125);
-    CHECK(ENC_NUM_TENSORS == 33);
-    CHECK(strcmp(encoder_param_name(0), "Encoder.NodeEmb.NodeInit.weight") == 0);
-    CHECK(strcmp(encoder_param_name(16), "Encoder.NodeEmb.GNNLayers_backward.0.upd.weight_hh") == 0);
-    CHECK(strcmp(encoder_param_name(32), "Encoder.GraphEmb_var.g_m.bias") == 0);
-    CHECK(encoder_param_name(33) == NULL);
+    CHECK(encoder_num_tensors(2) == 33 && encoder_num_tensors(1) == 21);
+    CHECK(strcmp(encoder_param_name(0, 2), "Encoder.NodeEmb.NodeInit.weight") == 0);
+    CHECK(strcmp(encoder_param_name(16, 2), "Encoder.NodeEmb.GNNLayers_backward.0.upd.weight_hh") == 0);
+    CHECK(strcmp(encoder_param_name(32, 2), "Encoder.GraphEmb_var.g_m.bias") == 0);
+    CHECK(encoder_param_name(33, 2) == NULL);
+    CHECK(strcmp(encoder_param_name(7, 1), "Encoder.NodeEmb.GNNLayers_backward.0.msg.weight") == 0);
+    CHECK(strcmp(encoder_param_name(20, 1), "Encoder.GraphEmb_var.g_m.bias") == 0);
+    CHECK(encoder_param_name(0, 0) == NULL && encoder_param_name(0, ENC_MAX_LAYERS + 1) == NULL);
+    CHECK(encoder_param_count(5, 125, 56, 1) == 845739 - 2 * 204125);
 
-    const encoder_config cfg = {5, 125, 56};
-    const size_t np = encoder_param_count(cfg.K, cfg.C, cfg.D);
+    const encoder_config cfg = {5, 125, 56, 2};
+    const size_t np = encoder_param_count(cfg.K, cfg.C, cfg.D, cfg.L);
     float *m1 = fbuf(np), *m2 = fbuf(np);
     encoder_params p, q;
     encoder_point_params(&p, m1, cfg);
@@ -413,13 +417,13 @@ static void test_params(void) {
     CHECK(memcmp(m1, m2, np * sizeof(float)) == 0); // seeded: reproducible
     // ranges: msg U(+-1/sqrt(250)), GRU U(+-1/sqrt(125)), heads U(+-1/sqrt(250)); each bound
     // should be nearly reached
-    size_t s[ENC_NUM_TENSORS];
+    size_t s[ENC_MAX_TENSORS];
     encoder_param_sizes(s, cfg);
-    float **ptrs[ENC_NUM_TENSORS];
-    encoder_param_ptrs(&p, ptrs);
+    float **ptrs[ENC_MAX_TENSORS];
+    encoder_param_ptrs(&p, ptrs, cfg.L);
     int ok = 1;
-    for (int t = 1; t < ENC_NUM_TENSORS; t++) {
-        const int in_layer = t <= 2 * ENC_LAYERS * MPASS_NUM_TENSORS;
+    for (int t = 1; t < encoder_num_tensors(cfg.L); t++) {
+        const int in_layer = t <= 2 * cfg.L * MPASS_NUM_TENSORS;
         const double bound = (in_layer && (t - 1) % MPASS_NUM_TENSORS >= 2) ? 1 / sqrt(125.0) : 1 / sqrt(250.0);
         double mx = 0;
         for (size_t k = 0; k < s[t]; k++) mx = fmax(mx, fabs((*ptrs[t])[k]));

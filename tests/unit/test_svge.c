@@ -94,15 +94,15 @@ static void test_counts(void) {
     CHECK(svge_param_count(&c) == 2245985);
     c = svge_default_config(SPACE_ENAS6);
     CHECK(svge_param_count(&c) == 2246417);
-    CHECK(SVGE_NUM_TENSORS == 82);
-    CHECK(strcmp(svge_param_name(0), "Encoder.NodeEmb.NodeInit.weight") == 0);
-    CHECK(strcmp(svge_param_name(ENC_NUM_TENSORS), "Decoder.generator.prop.NodeEmb.GNNLayers_forward.0.msg.weight") == 0);
-    CHECK(strcmp(svge_param_name(SVGE_NUM_TENSORS - 1), "Decoder.generator.nodes.f_s_2.bias") == 0);
-    CHECK(svge_param_name(SVGE_NUM_TENSORS) == NULL && svge_param_name(-1) == NULL);
+    CHECK(svge_num_tensors(2) == 82 && svge_num_tensors(3) == 106);
+    CHECK(strcmp(svge_param_name(0, 2), "Encoder.NodeEmb.NodeInit.weight") == 0);
+    CHECK(strcmp(svge_param_name(encoder_num_tensors(2), 2), "Decoder.generator.prop.NodeEmb.GNNLayers_forward.0.msg.weight") == 0);
+    CHECK(strcmp(svge_param_name(svge_num_tensors(2) - 1, 2), "Decoder.generator.nodes.f_s_2.bias") == 0);
+    CHECK(svge_param_name(svge_num_tensors(2), 2) == NULL && svge_param_name(-1, 2) == NULL);
     int distinct = 1;
-    for (int i = 0; i < SVGE_NUM_TENSORS; i++)
+    for (int i = 0; i < svge_num_tensors(2); i++)
         for (int j = 0; j < i; j++)
-            if (strcmp(svge_param_name(i), svge_param_name(j)) == 0) distinct = 0;
+            if (strcmp(svge_param_name(i, 2), svge_param_name(j, 2)) == 0) distinct = 0;
     CHECK(distinct);
     // a full-size model builds, its views tile the one array: the decoder starts after the encoder
     svge_model m;
@@ -110,7 +110,7 @@ static void test_counts(void) {
     build(&m, &c, 2);
     CHECK(m.num_params == 2245121 && m.num_enc == 845739);
     CHECK(m.enc.node_init == m.params && m.dec.fwd[0].msg_w == m.params + m.num_enc);
-    CHECK(m.offset[SVGE_NUM_TENSORS - 1] == m.num_params - 1);
+    CHECK(m.offset[svge_num_tensors(2) - 1] == m.num_params - 1);
     CHECK(m.ndim[0] == 2 && m.shape[0][0] == 5 && m.shape[0][1] == 125);
     svge_free(&m);
     // invalid configs are refused
@@ -247,21 +247,23 @@ static int fd_compare(const char *what, gctx *x, float *p, const float *g, size_
     return ok;
 }
 
-static void test_grad(double beta) {
+static void test_grad(double beta, int layers) {
     svge_config c = tiny101();
     c.beta = beta;
+    c.layers = layers;
+    const int NT = svge_num_tensors(layers), NE = encoder_num_tensors(layers);
     gctx x = {.gs = G101, .B = 3};
     build(&x.m, &c, 3);
     rng_mt r;
     rng_seed(&r, c.seed);
     svge_init(&x.m, &r);
     // widen the tiny default init (not the two embeddings) for a sharper test of the nonlinear paths
-    for (int t = 0; t < SVGE_NUM_TENSORS; t++) {
-        if (t == 0 || t == ENC_NUM_TENSORS + 36) continue; // Encoder NodeInit, Decoder NodeInits
+    for (int t = 0; t < NT; t++) {
+        if (t == 0 || t == NE + 12 * layers + 12) continue; // Encoder NodeInit, Decoder NodeInits
         size_t n = x.m.shape[t][0] * (x.m.ndim[t] == 2 ? x.m.shape[t][1] : 1);
         for (size_t k = 0; k < n; k++) x.m.params[x.m.offset[t] + k] *= 2.0f;
     }
-    CHECK(strcmp(svge_param_name(ENC_NUM_TENSORS + 36), "Decoder.generator.nodeInit.NodeInits.weight") == 0);
+    CHECK(strcmp(svge_param_name(NE + 12 * layers + 12, layers), "Decoder.generator.nodeInit.NodeInits.weight") == 0);
     rng_seed(&r, GSEED);
     svge_terms t;
     CHECK(svge_train_step(&x.m, x.gs, x.B, &r, &t) == 0);
@@ -270,21 +272,23 @@ static void test_grad(double beta) {
     float *g = malloc(np * sizeof(float));
     memcpy(g, x.m.grads, np * sizeof(float));
     char what[200];
-    for (int k = 0; k < SVGE_NUM_TENSORS; k++) {
+    for (int k = 0; k < NT; k++) {
         size_t off = x.m.offset[k];
         size_t n = x.m.shape[k][0] * (x.m.ndim[k] == 2 ? x.m.shape[k][1] : 1);
-        snprintf(what, sizeof what, "svge (beta %g): gradient of %s", beta, svge_param_name(k));
+        snprintf(what, sizeof what, "svge (beta %g, %d layers): gradient of %s", beta, layers,
+                 svge_param_name(k, layers));
         check(fd_compare(what, &x, x.m.params + off, g + off, n, 0), __LINE__, what);
         double gn = 0;
         for (size_t q = 0; q < n; q++) gn += fabs(g[off + q]);
         if (!(gn > 0)) {
-            snprintf(what, sizeof what, "svge (beta %g): gradient of %s is not all zero", beta, svge_param_name(k));
+            snprintf(what, sizeof what, "svge (beta %g, %d layers): gradient of %s is not all zero", beta,
+                     layers, svge_param_name(k, layers));
             check(0, __LINE__, what);
         }
     }
     // the checker rejects a 3% error in one weight of the encoder's logvar readout
-    const int tv = 29; // Encoder.GraphEmb_var.f_m.weight
-    CHECK(strcmp(svge_param_name(tv), "Encoder.GraphEmb_var.f_m.weight") == 0);
+    const int tv = NE - 4; // Encoder.GraphEmb_var.f_m.weight
+    CHECK(strcmp(svge_param_name(tv, layers), "Encoder.GraphEmb_var.f_m.weight") == 0);
     float *w = g + x.m.offset[tv] + 1;
     *w = *w * 1.03f + (fabsf(*w) < 0.05f ? 0.05f : 0.0f);
     check(!fd_compare("", &x, x.m.params + x.m.offset[tv], g + x.m.offset[tv], 2 * 6, 1), __LINE__,
@@ -488,8 +492,10 @@ int main(int argc, char **argv) {
     make_graphs();
     test_counts();
     test_terms();
-    test_grad(0.5); // the KL weighs in
-    test_grad(0.0); // the reconstruction alone: the reparameterisation path is not masked by the KL
+    test_grad(0.5, 2); // the KL weighs in
+    test_grad(0.0, 2); // the reconstruction alone: the reparameterisation path is not masked by the KL
+    test_grad(0.5, 1); // --layers 1 and 3: other counts of message-passing layers per direction
+    test_grad(0.5, 3);
     test_determinism();
     test_save_load();
     test_resume();
