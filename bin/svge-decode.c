@@ -1,5 +1,6 @@
 /* svge-decode: decode latent points ("z" of records written by svge-encode or bo-propose) into
- * graph records with the SVGe decoder (lib/decode.h).
+ * graph records with the SVGe decoder, or a DGMG model's (forward only, no forced END, at most
+ * DGMG_GEN_MAX_NODES nodes) (lib/decode.h, lib/vae.h).
  *
  * Every output graph is one "unit" (input point p, sample s). A unit is decoded K times (K = --tries,
  * 1 without it) and the most common valid decoding is kept (decode_mode_index; the first try if none
@@ -20,12 +21,13 @@
 #include "modelfile.h"
 #include "record.h"
 #include "stream.h"
-#include "svge.h"
 #include "util.h"
+#include "vae.h"
 
 void openblas_set_num_threads(int num_threads);
 
 #define ROWS 512          /* decodings per decode_batch call (at least K) */
+#define DGMG_ROWS 256     /* rows per DGMG decoder step (graphs of up to 14 nodes: larger steps) */
 #define MAX_SAMPLES 65536
 #define MAX_TRIES 4096
 
@@ -33,6 +35,10 @@ static void usage(void) {
     printf("Usage: %s -m MODEL [OPTION]... [FILE]\n"
            "Read records with a latent point (FILE, or stdin if absent or '-') and write graph records\n"
            "decoded from them by the SVGe model MODEL (a file written by svge-train) to stdout.\n"
+           "A DGMG model (svge-train --model dgmg, config kind \"dgmg\") decodes as the reference's DGMG:\n"
+           "forward only (--forward-only is implied), no forced output node: a graph ends at its first\n"
+           "output node or when it has %d nodes (the reference stops at 20; our graphs hold at most %d)\n"
+           "and is then returned as generated, invalid.\n"
            "\n"
            "Each input record needs \"z\": an array of numbers (float32 or float64) of the model's\n"
            "graph_embedding_dim, and \"model\": the id of the model that made it, which must be this\n"
@@ -40,7 +46,8 @@ static void usage(void) {
            "index), \"space\", \"ops\", \"edges\" (the graph), \"source_id\" (the input record's \"id\", if it\n"
            "has one), \"decode\" {\"mode\", \"seed\", \"sample\" (0..N-1), \"tries\", \"valid\" (the graph is\n"
            "valid in its space), \"merged\" (the forward and backward passes were merged by union; false\n"
-           "with --forward-only or when their node counts differ)}, \"z\" (float32) and \"model\".\n"
+           "with --forward-only, a DGMG model or when their node counts differ)}, \"z\" (float32) and\n"
+           "\"model\".\n"
            "Output graphs need not be valid; see \"valid\".\n"
            "\n"
            "  -m, --model MODEL  the model file (required)\n"
@@ -52,13 +59,14 @@ static void usage(void) {
            "      --seed S       base of every decoding's random stream, 0..4294967295 (default 1);\n"
            "                     graph p's sample s is the same whatever the batch, --samples or input\n"
            "                     after it\n"
-           "      --forward-only only the forward pass, no union with the backward pass (default: both)\n"
+           "      --forward-only only the forward pass, no union with the backward pass (default: both;\n"
+           "                     a DGMG model always decodes forward only)\n"
            "      --any-model    accept records without \"model\" (a \"model\" of another model is still\n"
            "                     refused)\n"
            "  -h, --help         show this help and exit\n"
            "\n"
            "Exit status: 0 ok, 1 bad input or model, 2 usage error, 3 I/O or system error.\n",
-           tool_name(), MAX_SAMPLES, MAX_TRIES);
+           tool_name(), DGMG_GEN_MAX_NODES, GRAPH_MAX_NODES, MAX_SAMPLES, MAX_TRIES);
 }
 
 typedef struct {
@@ -136,7 +144,7 @@ typedef struct {
 
 typedef struct {
     const options *o;
-    svge_model *m;
+    vae_model *m;
     decode_ws ws;
     decode_opts dopts;
     const space_info *sp;
@@ -152,7 +160,7 @@ static void pack_floats(msgpack_packer *pk, const float *v, int n) {
 static void flush(units *u, decoder *d, rec_writer *w) {
     if (u->count == 0) return;
     const int K = u->K, D = u->D;
-    if (decode_batch(&d->ws, &d->m->dec, u->c, u->count * K, u->ids, &d->dopts, u->g, u->flags))
+    if (vae_decode_batch(&d->ws, d->m, u->c, u->count * K, u->ids, &d->dopts, u->g, u->flags))
         die(EXIT_DATA, "internal error: decode_batch refused its options");
     msgpack_packer *pk = rw_packer(w);
     for (int i = 0; i < u->count; i++) {
@@ -162,7 +170,7 @@ static void flush(units *u, decoder *d, rec_writer *w) {
         const graph *g = &u->g[row];
         char why[256];
         const bool valid = graph_check(d->sp, g, why, sizeof why) == 0;
-        const bool merged = !d->o->forward_only && !(u->flags[row] & DECODE_NMISMATCH);
+        const bool merged = !d->dopts.forward_only && !(u->flags[row] & DECODE_NMISMATCH);
         msgpack_pack_map(pk, 8 + (u->has_src[i] ? 1 : 0));
         pack_kv_i64(pk, "v", STREAM_FORMAT_VERSION);
         pack_kv_i64(pk, "id", (int64_t)d->out_id++);
@@ -216,25 +224,19 @@ int main(int argc, char **argv) {
     parse_args(argc, argv, &o);
 
     model_file *f = mf_read(o.model);
-    if (strcmp(svge_model_kind(f), "dgmg") == 0)
-        die(EXIT_DATA, "%s: decoding DGMG models is not implemented yet", mf_name(f));
-    svge_config cfg;
-    svge_config_read(f, &cfg);
-    svge_model m;
+    vae_model m;
     char err[400];
-    if (svge_build(&m, &cfg, 1, err, sizeof err)) die(EXIT_DATA, "%s: %s", mf_name(f), err);
-    svge_load(&m, f);
-    char id[MF_ID_LEN + 1];
-    snprintf(id, sizeof id, "%s", mf_id(f));
+    if (vae_load(&m, f, 1, err, sizeof err)) die(EXIT_DATA, "%s: %s", mf_name(f), err);
     mf_free(f);
+    const char *id = m.id;
 
-    decoder d = {.o = &o, .m = &m, .sp = space_get(cfg.space), .id = id};
-    d.dopts = (decode_opts){.max_n = d.sp->max_nodes, .mode = o.mode, .forward_only = o.forward_only,
+    decoder d = {.o = &o, .m = &m, .sp = space_get(m.cfg.space), .id = id};
+    d.dopts = (decode_opts){.max_n = m.gen_max_n, .mode = o.mode, .forward_only = o.forward_only || m.dgmg,
                             .seed = o.seed};
-    if (decode_ws_init(&d.ws, m.dcfg, ROWS, d.sp->max_nodes))
+    if (vae_decode_ws_init(&d.ws, &m, m.dgmg ? DGMG_ROWS : ROWS))
         die(EXIT_IO, "cannot allocate the decoder's workspace");
 
-    const int K = o.tries, D = cfg.D;
+    const int K = o.tries, D = m.cfg.D;
     units u = {.K = K, .D = D, .cap = ROWS / K > 0 ? ROWS / K : 1};
     const size_t rows = (size_t)u.cap * K;
     u.c = xcalloc(rows * D, sizeof(float));
@@ -296,6 +298,6 @@ int main(int argc, char **argv) {
     rw_close(w);
     free(z), free(u.c), free(u.ids), free(u.g), free(u.flags), free(u.sample), free(u.has_src), free(u.src);
     decode_ws_free(&d.ws);
-    svge_free(&m);
+    vae_free(&m);
     return EXIT_OK;
 }

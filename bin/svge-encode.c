@@ -10,13 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dgmg.h"
 #include "graph.h"
 #include "modelfile.h"
 #include "record.h"
 #include "stream.h"
-#include "svge.h"
 #include "util.h"
+#include "vae.h"
 
 void openblas_set_num_threads(int num_threads);
 
@@ -111,20 +110,9 @@ static void patch_floats(char *p, const float *v, int n) {
     }
 }
 
-/* The loaded model: SVGe or DGMG. */
-typedef struct {
-    int dgmg;
-    svge_model s;
-    dgmg_model d;
-} model;
-
-static int encode(model *m, const graph *gs, int B, float *mu, float *logvar) {
-    return m->dgmg ? dgmg_encode(&m->d, gs, B, mu, logvar) : svge_encode(&m->s, gs, B, mu, logvar);
-}
-
-static void flush(batch *b, model *m, rec_writer *w) {
+static void flush(batch *b, vae_model *m, rec_writer *w) {
     if (b->count == 0) return;
-    if (encode(m, b->g, b->count, b->mu, b->logvar))
+    if (vae_encode(m, b->g, b->count, b->mu, b->logvar))
         die(EXIT_DATA, "internal error: a checked graph does not fit the model");
     for (int i = 0; i < b->count; i++) {
         patch_floats(b->out.data + b->zoff[i], b->mu + (size_t)i * b->D, b->D);
@@ -142,22 +130,15 @@ int main(int argc, char **argv) {
     parse_args(argc, argv, &o);
 
     model_file *f = mf_read(o.model);
-    svge_config cfg;
-    model m = {.dgmg = strcmp(svge_model_kind(f), DGMG_KIND) == 0};
-    if (m.dgmg) dgmg_config_read(f, &cfg);
-    else svge_config_read(f, &cfg);
+    vae_model m;
     char err[400];
     const int cap = o.batch < MODEL_MAX_G ? o.batch : MODEL_MAX_G;
-    if (m.dgmg ? dgmg_build(&m.d, &cfg, cap, err, sizeof err) : svge_build(&m.s, &cfg, cap, err, sizeof err))
-        die(EXIT_DATA, "%s: %s", mf_name(f), err);
-    if (m.dgmg) dgmg_load(&m.d, f);
-    else svge_load(&m.s, f);
-    const int max_n = m.dgmg ? m.d.max_n : m.s.max_n;
-    char id[MF_ID_LEN + 1];
-    snprintf(id, sizeof id, "%s", mf_id(f));
+    if (vae_load(&m, f, cap, err, sizeof err)) die(EXIT_DATA, "%s: %s", mf_name(f), err);
     mf_free(f);
-    const space_info *msp = space_get(cfg.space);
-    const int D = cfg.D;
+    const int max_n = m.max_n;
+    const char *id = m.id;
+    const space_info *msp = space_get(m.cfg.space);
+    const int D = m.cfg.D;
 
     rec_reader *r = rr_open(o.input);
     rec_writer *w = rw_open(NULL, 0);
@@ -216,7 +197,6 @@ int main(int argc, char **argv) {
     rw_close(w);
     msgpack_sbuffer_destroy(&b.out);
     free(b.g), free(b.off), free(b.zoff), free(b.lvoff), free(b.mu), free(b.logvar);
-    if (m.dgmg) dgmg_free(&m.d);
-    else svge_free(&m.s);
+    vae_free(&m);
     return EXIT_OK;
 }

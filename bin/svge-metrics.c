@@ -1,6 +1,6 @@
 /* svge-metrics: the SVGe evaluation protocols of svge-reference.md §5.1 (reconstruction accuracy) and
- * §5.2 (prior validity, uniqueness, novelty) for one model, a training stream and a test stream,
- * written as one "svge-metrics" record.
+ * §5.2 (prior validity, uniqueness, novelty) for one model (SVGe, or the DGMG baseline: lib/vae.h),
+ * a training stream and a test stream, written as one "svge-metrics" record.
  *
  * Every metric comes twice: as the reference defines it (index-wise equality, graph_equal; unique
  * and novel by the exact (types, edges) form) and isomorphism-aware (graph_key: the NB101 graph
@@ -26,13 +26,14 @@
 #include "rng.h"
 #include "space.h"
 #include "stream.h"
-#include "svge.h"
 #include "util.h"
+#include "vae.h"
 
 void openblas_set_num_threads(int num_threads);
 
 #define CHUNK_ROWS 4096                 /* decodings generated and scored per decode_batch call */
 #define DECODE_MAX_B 512                /* rows per decoder step */
+#define DGMG_DECODE_MAX_B 256           /* rows per DGMG decoder step (graphs of up to 14 nodes) */
 #define ENCODE_MAX_G 256                /* graphs per encoder batch */
 #define PRIOR_ID_BASE (UINT64_C(1) << 62) /* stream ids of prior decodings: apart from reconstruction's */
 #define MAX_TIMES 1000000u
@@ -41,7 +42,9 @@ static void usage(void) {
     printf("Usage: %s -m MODEL --train TRAIN [OPTION]... [TEST]\n"
            "Evaluate an SVGe model as the reference does (svge-reference.md §5.1, §5.2) and write one\n"
            "record with kind \"svge-metrics\" to stdout. TEST (stdin if absent or '-') and TRAIN are graph\n"
-           "streams of the model's space.\n"
+           "streams of the model's space. A DGMG model (svge-train --model dgmg) is evaluated the same way\n"
+           "with its own encoder and decoder, which decodes forward only (as if --forward-only) and ends a\n"
+           "graph at its first output node or at %d nodes (then invalid; the reference stops at 20).\n"
            "\n"
            "Reconstruction accuracy (§5.1): each test graph is encoded (eval mode: z = the encoder mean)\n"
            "and decoded ENCODE x DECODE times by sampling; recon_acc = hits / decodings, a hit being a\n"
@@ -71,19 +74,19 @@ static void usage(void) {
            "      --prior-decodes N  decodings per prior point (default 10)\n"
            "      --seed S           seed of the prior samples and every decoding (default 1)\n"
            "      --limit N          use only the first N test graphs and stop reading TEST there\n"
-           "      --forward-only     decode forward only (no backward pass, no union merge)\n"
+           "      --forward-only     decode forward only (no backward pass, no union merge; implied for DGMG)\n"
            "      --table            also print the metrics as a table on stderr\n"
            "  -h, --help             show this help and exit\n"
            "\n"
            "Output fields: v, kind, model, space, seed, encode_times, decode_times, prior_samples,\n"
-           "prior_decodes, forward_only, n_test, n_train, n_recon_decodings, recon_hits, recon_hits_iso,\n"
+           "prior_decodes, forward_only (true for DGMG), n_test, n_train, n_recon_decodings, recon_hits, recon_hits_iso,\n"
            "n_prior_decodings, n_valid, n_unique, n_unique_iso, n_in_train, n_in_train_iso, n_nmismatch\n"
            "(merged decodings whose two passes disagreed on the node count), then the floats recon_acc,\n"
            "recon_acc_iso, validity, uniqueness, uniqueness_iso, novelty, novelty_iso.\n"
            "Deterministic: the same inputs and options give the same bytes.\n"
            "\n"
            "Exit status: 0 ok, 1 bad input, 2 usage error, 3 I/O or system error.\n",
-           tool_name());
+           tool_name(), DGMG_GEN_MAX_NODES);
 }
 
 typedef struct {
@@ -250,9 +253,9 @@ static void read_graphs(const char *path, const space_info *sp, int has_limit, u
 }
 
 /* Encoder means (n,D) of the graphs. */
-static float *encode_all(svge_model *m, const graph_list *l, const char *what) {
+static float *encode_all(vae_model *m, const graph_list *l, const char *what) {
     float *mu = xmalloc((l->n ? l->n : 1) * (size_t)m->cfg.D * sizeof(float));
-    if (svge_encode(m, l->g, (int)l->n, mu, NULL) != 0)
+    if (vae_encode(m, l->g, (int)l->n, mu, NULL) != 0)
         die(EXIT_DATA, "%s: a graph does not fit the model (at most %d nodes)", what, m->max_n);
     return mu;
 }
@@ -261,7 +264,7 @@ static float *encode_all(svge_model *m, const graph_list *l, const char *what) {
 typedef struct {
     decode_ws ws;
     decode_opts opts;
-    const decoder_params *p;
+    const vae_model *m;
     int D;
     float *c;        /* (CHUNK_ROWS, D) */
     uint64_t *ids;   /* (CHUNK_ROWS) */
@@ -276,7 +279,7 @@ static void decode_rows_of(decoder_run *d, const float *points, uint64_t per, ui
         memcpy(d->c + (size_t)r * d->D, points + (size_t)(k / per) * d->D, (size_t)d->D * sizeof(float));
         d->ids[r] = base + k;
     }
-    if (decode_batch(&d->ws, d->p, d->c, B, d->ids, &d->opts, d->out, d->flags) != 0)
+    if (vae_decode_batch(&d->ws, d->m, d->c, B, d->ids, &d->opts, d->out, d->flags) != 0)
         die(EXIT_IO, "decoding failed (bad options)");
     for (int r = 0; r < B; r++) d->nmismatch += (d->flags[r] & DECODE_NMISMATCH) != 0;
 }
@@ -408,18 +411,14 @@ int main(int argc, char **argv) {
     openblas_set_num_threads(1);
 
     model_file *f = mf_read(o.model);
-    if (strcmp(svge_model_kind(f), "dgmg") == 0)
-        die(EXIT_DATA, "%s: decoding DGMG models is not implemented yet", mf_name(f));
-    svge_config cfg;
-    svge_config_read(f, &cfg);
-    svge_model m;
+    vae_model m;
     char err[512];
-    if (svge_build(&m, &cfg, ENCODE_MAX_G, err, sizeof err) != 0) die(EXIT_IO, "%s: %s", o.model, err);
-    svge_load(&m, f);
-    char id[MF_ID_LEN + 1];
-    snprintf(id, sizeof id, "%s", mf_id(f));
+    if (vae_load(&m, f, ENCODE_MAX_G, err, sizeof err) != 0) die(EXIT_IO, "%s: %s", o.model, err);
     mf_free(f);
+    const char *id = m.id;
+    const svge_config cfg = m.cfg;
     const space_info *sp = space_get(cfg.space);
+    o.forward_only |= m.dgmg;
 
     graph_list train = {0}, test = {0};
     read_graphs(o.train, sp, 0, 0, &train);
@@ -428,9 +427,9 @@ int main(int argc, char **argv) {
     rec_writer *w = rw_open(NULL, 0);
 
     results res = {.n_test = test.n, .n_train = train.n};
-    decoder_run d = {.p = &m.dec, .D = cfg.D};
-    d.opts = (decode_opts){.max_n = m.max_n, .mode = DECODE_SAMPLE, .forward_only = o.forward_only, .seed = o.seed};
-    if (decode_ws_init(&d.ws, m.dcfg, DECODE_MAX_B, m.max_n) != 0) die(EXIT_IO, "out of memory");
+    decoder_run d = {.m = &m, .D = cfg.D};
+    d.opts = (decode_opts){.max_n = m.gen_max_n, .mode = DECODE_SAMPLE, .forward_only = o.forward_only, .seed = o.seed};
+    if (vae_decode_ws_init(&d.ws, &m, m.dgmg ? DGMG_DECODE_MAX_B : DECODE_MAX_B) != 0) die(EXIT_IO, "out of memory");
     d.c = xmalloc((size_t)CHUNK_ROWS * cfg.D * sizeof(float));
     d.ids = xmalloc(CHUNK_ROWS * sizeof *d.ids);
     d.out = xmalloc(CHUNK_ROWS * sizeof *d.out);
@@ -496,6 +495,6 @@ int main(int argc, char **argv) {
     free(d.flags);
     free(train.g);
     free(test.g);
-    svge_free(&m);
+    vae_free(&m);
     return EXIT_OK;
 }

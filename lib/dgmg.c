@@ -245,8 +245,9 @@ static float *take(float *base, size_t *off, size_t n) {
 }
 
 /* One step with A graphs of n nodes; single stream: hs[0][0] = hin, hs[0][l+1] after layer l,
- * cache[0][l] the layer caches, hprop = hs[0][DGMG_LAYERS]. */
-static void carve_step(dec_step *s, float *base, size_t *off, decoder_config cfg, int A, int n) {
+ * cache[0][l] the layer caches, hprop = hs[0][DGMG_LAYERS]. infer: no backward will follow, so the
+ * layers share one cache (inference). */
+static void carve_step(dec_step *s, float *base, size_t *off, decoder_config cfg, int A, int n, int infer) {
     const int C = cfg.C2, D = cfg.D, K = cfg.K, OC = C + D, WR = C + 2 * D;
     const size_t M = (size_t)A * n;
     memset(s, 0, sizeof *s);
@@ -257,7 +258,7 @@ static void carve_step(dec_step *s, float *base, size_t *off, decoder_config cfg
     if (n > 1) {
         for (int l = 0; l < DGMG_LAYERS; l++) {
             s->hs[0][l + 1] = take(base, off, M * C);
-            s->cache[0][l] = take(base, off, bimp_cache_size((int)M, C));
+            s->cache[0][l] = infer && l > 0 ? s->cache[0][0] : take(base, off, bimp_cache_size((int)M, C));
         }
         s->hprop = s->hs[0][DGMG_LAYERS];
         s->gc = take(base, off, gsum_cache_size((int)M, D));
@@ -286,7 +287,7 @@ static void carve_step(dec_step *s, float *base, size_t *off, decoder_config cfg
 static size_t dec_arena_size(decoder_config cfg, int max_g, int max_n) {
     size_t off = 2 * (size_t)max_g * (cfg.C2 + cfg.D);
     dec_step s;
-    for (int t = 0; t < max_n - 1; t++) carve_step(&s, NULL, &off, cfg, max_g, t + 1);
+    for (int t = 0; t < max_n - 1; t++) carve_step(&s, NULL, &off, cfg, max_g, t + 1, 0);
     return off;
 }
 
@@ -479,31 +480,50 @@ static void relu_mask(float *d, const float *out, size_t n) {
         if (!(out[i] > 0.0f)) d[i] = 0.0f;
 }
 
-static void step_forward(dgmg_model *m, dec_step *s, double *loss) {
-    dgmg_dec *dd = m->dd;
-    const decoder_config cfg = m->dcfg;
-    const decoder_params *r = &m->p.gen;
-    const int C = cfg.C2, D = cfg.D, K = cfg.K, A = s->A, n = s->n, M = A * n;
+size_t dgmg_step_size(decoder_config cfg, int A, int n) {
+    size_t off = 0;
+    dec_step s;
+    carve_step(&s, NULL, &off, cfg, A, n, 1);
+    return off;
+}
+
+void dgmg_step_carve(dec_step *s, float *mem, decoder_config cfg, int A, int n) {
+    size_t off = 0;
+    carve_step(s, mem, &off, cfg, A, n, 1);
+}
+
+void dgmg_step_logits(dec_step *s, const dgmg_params *p, decoder_config cfg, const float *cs,
+                      const uint16_t *pred, const uint16_t *succ, const int *offsets) {
+    const decoder_params *r = &p->gen;
+    const int C = cfg.C2, D = cfg.D, K = cfg.K, A = s->A, n = s->n;
     // (1) propagation over the partial graph and the readouts
     if (n > 1) {
-        make_masks(dd, A, n);
         for (int l = 0; l < DGMG_LAYERS; l++)
-            bimp_forward(s->hs[0][l + 1], s->cache[0][l], s->hs[0][l], dd->pred, dd->succ, dd->offsets,
-                         A, &m->p.dec[l], C);
-        gsum_forward(s->hG, s->gc, s->hprop, r->ge_f_w, r->ge_f_b, r->ge_g_w, r->ge_g_b, dd->offsets, A, C, D);
-        gsum_forward(s->hGi, s->gci, s->hprop, r->gi_f_w, r->gi_f_b, r->gi_g_w, r->gi_g_b, dd->offsets, A, C, D);
+            bimp_forward(s->hs[0][l + 1], s->cache[0][l], s->hs[0][l], pred, succ, offsets, A, &p->dec[l], C);
+        gsum_forward(s->hG, s->gc, s->hprop, r->ge_f_w, r->ge_f_b, r->ge_g_w, r->ge_g_b, offsets, A, C, D);
+        gsum_forward(s->hGi, s->gci, s->hprop, r->gi_f_w, r->gi_f_b, r->gi_g_w, r->gi_g_b, offsets, A, C, D);
     } else {
         linear_forward(s->hG, s->hprop, r->ge_f_w, r->ge_f_b, A, C, D);
         linear_forward(s->hGi, s->hprop, r->gi_f_w, r->gi_f_b, A, C, D);
     }
-    // (2) type logits = NodeAdd([h_G ; c]) and CE against the teacher type of node n
+    // (2) type logits = NodeAdd([h_G ; c])
     for (int i = 0; i < A; i++) {
         memcpy(s->xan + (size_t)i * 2 * D, s->hG + (size_t)i * D, (size_t)D * sizeof(float));
-        memcpy(s->xan + (size_t)i * 2 * D + D, dd->cs + (size_t)i * D, (size_t)D * sizeof(float));
+        memcpy(s->xan + (size_t)i * 2 * D + D, cs + (size_t)i * D, (size_t)D * sizeof(float));
     }
     linear_forward(s->an1, s->xan, r->an_w, r->an_b, A, 2 * D, D);
     relu_forward(s->an1, s->an1, (size_t)A * D);
     linear_forward(s->logits, s->an1, r->an2_w, r->an2_b, A, D, K);
+}
+
+static void step_forward(dgmg_model *m, dec_step *s, double *loss) {
+    dgmg_dec *dd = m->dd;
+    const decoder_config cfg = m->dcfg;
+    const decoder_params *r = &m->p.gen;
+    const int K = cfg.K, A = s->A, n = s->n, M = A * n;
+    // (1), (2) propagation, readouts, type logits; CE against the teacher type of node n
+    if (n > 1) make_masks(dd, A, n);
+    dgmg_step_logits(s, &m->p, cfg, dd->cs, dd->pred, dd->succ, dd->offsets);
     for (int i = 0; i < A; i++) dd->types[i] = dd->gd[i].type[n];
     *loss += crossentropy_forward(s->probs, s->logits, dd->types, dd->wce, A, K);
     // (3) the new node, (4) the edge scores: SVGe's modules (lib/decoder.h)
@@ -541,7 +561,7 @@ static double decoder_fwd(dgmg_model *m, const graph *gs, const float *c, int B)
     for (int t = 0; t < dd->nsteps; t++) {
         int A = 0;
         while (A < B && dd->gd[A].n > t + 1) A++;
-        carve_step(&dd->step[t], dd->mem, &off, cfg, A, t + 1);
+        carve_step(&dd->step[t], dd->mem, &off, cfg, A, t + 1, 0);
     }
     double L = 0.0;
     if (!A0) return L;
@@ -719,6 +739,21 @@ int dgmg_train_step(dgmg_model *m, const graph *gs, int B, rng_mt *rng, svge_ter
     gaussian_kl_backward(m->dmu, m->dlogvar, m->mu, m->logvar, (float)m->cfg.beta, n);
     encoder_bwd(m);
     return 0;
+}
+
+int dgmg_decoder_forward(dgmg_model *m, const graph *gs, const float *c, int B, double *loss) {
+    if (B < 0 || B > m->max_g) return -1;
+    for (int b = 0; b < B; b++) {
+        if (gs[b].n < 0 || gs[b].n > m->max_n) return -1;
+        for (int v = 0; v < gs[b].n; v++)
+            if (gs[b].type[v] >= m->cfg.K) return -1;
+    }
+    *loss = decoder_fwd(m, gs, c, B);
+    return 0;
+}
+
+const dec_step *dgmg_decoder_step(const dgmg_model *m, int t) {
+    return t >= 0 && t < m->dd->nsteps ? &m->dd->step[t] : NULL;
 }
 
 int dgmg_encode(dgmg_model *m, const graph *gs, int B, float *mu, float *logvar) {

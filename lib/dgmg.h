@@ -1,6 +1,7 @@
 /* dgmg.h: the DGMG baseline of the SVGe paper (= the authors' VS-GAE; svge-reference.md §3.5,
- * `models/DGMG.py`), training path only, llm.c style: ONE contiguous parameter array in
- * state_dict order, one gradient array of the same layout, backward accumulates.
+ * `models/DGMG.py`): training path and generation steps (inference itself: lib/decode.h,
+ * decode_batch_dgmg), llm.c style: ONE contiguous parameter array in state_dict order, one
+ * gradient array of the same layout, backward accumulates.
  *
  * The bidirectional single-stream layer (`GNNLayer` of DGMG.py), node state width C:
  * PyG MessagePassing (aggr 'add') over the edge list concatenated with its reverse; messages of the
@@ -114,6 +115,29 @@ int dgmg_train_step(dgmg_model *m, const graph *gs, int B, rng_mt *rng, svge_ter
 /* As svge_encode: eval-mode mu (B,D) and logvar (B,D, unless NULL) of B graphs (any B: chunks of
  * max_g). Returns 0, or -1 if a graph does not fit. */
 int dgmg_encode(dgmg_model *m, const graph *gs, int B, float *mu, float *logvar);
+
+/* Teacher-forced decoder alone: the recon loss (batch mean) of B graphs with latents c (B,D), as
+ * inside dgmg_forward (no encoder, no backward). Step t's activations: dgmg_decoder_step(m, t)
+ * (NULL past the last step), row i = the i-th graph in order of decreasing size (stable).
+ * Returns 0, or -1 if a graph does not fit (B > max_g, n > max_n, a type >= K). */
+int dgmg_decoder_forward(dgmg_model *m, const graph *gs, const float *c, int B, double *loss);
+const dec_step *dgmg_decoder_step(const dgmg_model *m, int t);
+
+/* ---- generation (inference: lib/decode.h, decode_batch_dgmg) ----
+ * The generator step of the teacher-forced decoder above, in pieces, exactly as lib/decoder.h's
+ * building blocks for SVGe (shared code: a generated graph replayed under dgmg teacher forcing
+ * gives the same step logits): dgmg_step_carve lays out one step of A graphs of n nodes in mem
+ * (dgmg_step_size floats; the two layers share one cache: no backward), the caller fills s->hin,
+ * dgmg_step_logits propagates over the partial graphs (pred, succ, offsets as lib/mpass.h; unused
+ * if n == 1) into s->hprop and computes the readouts and the type logits s->logits (A,K); then
+ * decoder_step_node (lib/decoder.h) with p->gen gives s->hnew and the edge logits s->s.
+ * The reference's DGMG has no max_n forcing and stops at 20 nodes; our graphs hold at most
+ * GRAPH_MAX_NODES, hence the cap DGMG_GEN_MAX_NODES. */
+#define DGMG_GEN_MAX_NODES (GRAPH_MAX_NODES < 20 ? GRAPH_MAX_NODES : 20)
+size_t dgmg_step_size(decoder_config cfg, int A, int n);
+void dgmg_step_carve(dec_step *s, float *mem, decoder_config cfg, int A, int n);
+void dgmg_step_logits(dec_step *s, const dgmg_params *p, decoder_config cfg, const float *cs,
+                      const uint16_t *pred, const uint16_t *succ, const int *offsets);
 
 /* ---- training state and model files: as lib/svge.h's, with config kind "dgmg" (the same config
  * keys; gnn_iteration_layers = DGMG_LAYERS) and the DGMG_NUM_TENSORS tensors by dgmg_param_name. ---- */
