@@ -17,6 +17,7 @@
 #include <string.h>
 
 #include "decode.h"
+#include "decode_ref.h"
 #include "graph.h"
 #include "modelfile.h"
 #include "record.h"
@@ -45,9 +46,9 @@ static void usage(void) {
            "model's id. Each output record has, in order: \"v\", \"id\" (the output's 0-based running\n"
            "index), \"space\", \"ops\", \"edges\" (the graph), \"source_id\" (the input record's \"id\", if it\n"
            "has one), \"decode\" {\"mode\", \"seed\", \"sample\" (0..N-1), \"tries\", \"valid\" (the graph is\n"
-           "valid in its space), \"merged\" (the forward and backward passes were merged by union; false\n"
-           "with --forward-only, a DGMG model or when their node counts differ)}, \"z\" (float32) and\n"
-           "\"model\".\n"
+           "valid in its space), \"merged\" (the forward and backward passes were merged; false with\n"
+           "--forward-only, a DGMG model or, merging by union, when their node counts differ), \"merge\"\n"
+           "(\"union\" or \"reference\"), \"pick\" (\"mode\" or \"first\")}, \"z\" (float32) and \"model\".\n"
            "Output graphs need not be valid; see \"valid\".\n"
            "\n"
            "  -m, --model MODEL  the model file (required)\n"
@@ -63,6 +64,13 @@ static void usage(void) {
            "                     a DGMG model always decodes forward only)\n"
            "      --any-model    accept records without \"model\" (a \"model\" of another model is still\n"
            "                     refused)\n"
+           "      --merge M      union: the forward and backward graphs' true union (default);\n"
+           "                     reference: the reference implementation's merge, kept for reproducing\n"
+           "                     its numbers (svge-reference.md §8 bug 2: a backward edge a->b is added\n"
+           "                     only if no forward edge leaves a and none enters b; aligned on the\n"
+           "                     forward graph's size)\n"
+           "      --pick P       with --tries: mode, the most common valid decoding (default); first,\n"
+           "                     the first valid one, which is what the reference returns (§8 bug 4)\n"
            "  -h, --help         show this help and exit\n"
            "\n"
            "Exit status: 0 ok, 1 bad input or model, 2 usage error, 3 I/O or system error.\n",
@@ -74,10 +82,10 @@ typedef struct {
     decode_mode mode;
     int samples, tries, tries_given;
     uint32_t seed;
-    int forward_only, any_model;
+    int forward_only, any_model, reference_merge, pick_first;
 } options;
 
-enum { OPT_MODE = 256, OPT_SAMPLES, OPT_TRIES, OPT_SEED, OPT_FORWARD_ONLY, OPT_ANY_MODEL };
+enum { OPT_MODE = 256, OPT_SAMPLES, OPT_TRIES, OPT_SEED, OPT_FORWARD_ONLY, OPT_ANY_MODEL, OPT_MERGE, OPT_PICK };
 
 static uint64_t num_arg(const char *opt, const char *s, uint64_t lo, uint64_t hi) {
     uint64_t u;
@@ -96,6 +104,8 @@ static void parse_args(int argc, char **argv, options *o) {
         {"seed", required_argument, NULL, OPT_SEED},
         {"forward-only", no_argument, NULL, OPT_FORWARD_ONLY},
         {"any-model", no_argument, NULL, OPT_ANY_MODEL},
+        {"merge", required_argument, NULL, OPT_MERGE},
+        {"pick", required_argument, NULL, OPT_PICK},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -118,6 +128,16 @@ static void parse_args(int argc, char **argv, options *o) {
         case OPT_SEED: o->seed = (uint32_t)num_arg("--seed", optarg, 0, UINT32_MAX); break;
         case OPT_FORWARD_ONLY: o->forward_only = 1; break;
         case OPT_ANY_MODEL: o->any_model = 1; break;
+        case OPT_MERGE:
+            if (!strcmp(optarg, "union")) o->reference_merge = 0;
+            else if (!strcmp(optarg, "reference")) o->reference_merge = 1;
+            else die_usage("--merge '%s': want union or reference", optarg);
+            break;
+        case OPT_PICK:
+            if (!strcmp(optarg, "mode")) o->pick_first = 0;
+            else if (!strcmp(optarg, "first")) o->pick_first = 1;
+            else die_usage("--pick '%s': want mode or first", optarg);
+            break;
         case 'h': usage(); exit(EXIT_OK);
         case ':': die_usage("option '%s' needs an argument", argv[optind - 1]);
         default:
@@ -157,6 +177,14 @@ static void pack_floats(msgpack_packer *pk, const float *v, int n) {
     for (int i = 0; i < n; i++) msgpack_pack_float(pk, v[i]);
 }
 
+/* The index of the first valid graph of gs (K), or -1 (the reference's "most common", bug 4). */
+static int first_valid(const space_info *sp, const graph *gs, int K) {
+    bool valid[MAX_TRIES];
+    char why[256];
+    for (int k = 0; k < K; k++) valid[k] = graph_check(sp, &gs[k], why, sizeof why) == 0;
+    return decode_pick_first(valid, K);
+}
+
 static void flush(units *u, decoder *d, rec_writer *w) {
     if (u->count == 0) return;
     const int K = u->K, D = u->D;
@@ -164,7 +192,8 @@ static void flush(units *u, decoder *d, rec_writer *w) {
         die(EXIT_DATA, "internal error: decode_batch refused its options");
     msgpack_packer *pk = rw_packer(w);
     for (int i = 0; i < u->count; i++) {
-        int best = K == 1 ? 0 : decode_mode_index(d->sp, u->g + (size_t)i * K, K, NULL);
+        int best = K == 1 ? 0 : d->o->pick_first ? first_valid(d->sp, u->g + (size_t)i * K, K)
+                                                 : decode_mode_index(d->sp, u->g + (size_t)i * K, K, NULL);
         if (best < 0) best = 0; /* no valid try: the first */
         const size_t row = (size_t)i * K + best;
         const graph *g = &u->g[row];
@@ -180,13 +209,15 @@ static void flush(units *u, decoder *d, rec_writer *w) {
             msgpack_pack_uint64(pk, u->src[i]);
         }
         pack_cstr(pk, "decode");
-        msgpack_pack_map(pk, 6);
+        msgpack_pack_map(pk, 8);
         pack_kv_str(pk, "mode", d->o->mode == DECODE_ARGMAX ? "argmax" : "sample");
         pack_kv_i64(pk, "seed", d->o->seed);
         pack_kv_i64(pk, "sample", u->sample[i]);
         pack_kv_i64(pk, "tries", K);
         pack_kv_bool(pk, "valid", valid);
         pack_kv_bool(pk, "merged", merged);
+        pack_kv_str(pk, "merge", d->dopts.reference_merge ? "reference" : "union");
+        pack_kv_str(pk, "pick", d->o->pick_first ? "first" : "mode");
         pack_cstr(pk, "z");
         pack_floats(pk, u->c + (size_t)i * K * D, D);
         pack_kv_str(pk, "model", d->id);
@@ -232,6 +263,7 @@ int main(int argc, char **argv) {
 
     decoder d = {.o = &o, .m = &m, .sp = space_get(m.cfg.space), .id = id};
     d.dopts = (decode_opts){.max_n = m.gen_max_n, .mode = o.mode, .forward_only = o.forward_only || m.dgmg,
+                            .reference_merge = o.reference_merge != 0,
                             .seed = o.seed};
     if (vae_decode_ws_init(&d.ws, &m, m.dgmg ? DGMG_ROWS : ROWS))
         die(EXIT_IO, "cannot allocate the decoder's workspace");

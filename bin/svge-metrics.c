@@ -75,6 +75,8 @@ static void usage(void) {
            "      --seed S           seed of the prior samples and every decoding (default 1)\n"
            "      --limit N          use only the first N test graphs and stop reading TEST there\n"
            "      --forward-only     decode forward only (no backward pass, no union merge; implied for DGMG)\n"
+           "      --merge M          union (default) or reference: merge the two passes as the reference\n"
+           "                         implementation does (svge-reference.md §8 bug 2; see svge-decode)\n"
            "      --table            also print the metrics as a table on stderr\n"
            "  -h, --help             show this help and exit\n"
            "\n"
@@ -93,10 +95,10 @@ typedef struct {
     const char *model, *train, *test;
     uint64_t encode_times, decode_times, prior_samples, prior_decodes, limit;
     uint32_t seed;
-    int has_limit, forward_only, table;
+    int has_limit, forward_only, table, reference_merge;
 } options;
 
-enum { OPT_TRAIN = 256, OPT_ENC, OPT_DEC, OPT_PS, OPT_PD, OPT_SEED, OPT_LIMIT, OPT_FWD, OPT_TABLE };
+enum { OPT_TRAIN = 256, OPT_ENC, OPT_DEC, OPT_PS, OPT_PD, OPT_SEED, OPT_LIMIT, OPT_FWD, OPT_TABLE, OPT_MERGE };
 
 static uint64_t opt_count(const char *name, const char *arg, uint64_t lo, uint64_t hi) {
     uint64_t v;
@@ -117,6 +119,7 @@ static void parse_args(int argc, char **argv, options *o) {
         {"seed", required_argument, NULL, OPT_SEED},
         {"limit", required_argument, NULL, OPT_LIMIT},
         {"forward-only", no_argument, NULL, OPT_FWD},
+        {"merge", required_argument, NULL, OPT_MERGE},
         {"table", no_argument, NULL, OPT_TABLE},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -135,6 +138,11 @@ static void parse_args(int argc, char **argv, options *o) {
         case OPT_SEED: o->seed = (uint32_t)opt_count("seed", optarg, 0, UINT32_MAX); break;
         case OPT_LIMIT: o->limit = opt_count("limit", optarg, 0, UINT64_MAX); o->has_limit = 1; break;
         case OPT_FWD: o->forward_only = 1; break;
+        case OPT_MERGE:
+            if (!strcmp(optarg, "union")) o->reference_merge = 0;
+            else if (!strcmp(optarg, "reference")) o->reference_merge = 1;
+            else die_usage("--merge '%s': want union or reference", optarg);
+            break;
         case OPT_TABLE: o->table = 1; break;
         case 'h': usage(); exit(EXIT_OK);
         case ':': die_usage("option '%s' needs a value", argv[optind - 1]);
@@ -374,7 +382,7 @@ static void prior(decoder_run *d, const space_info *sp, const graph_list *train,
 static void print_table(const options *o, const char *id, const space_info *sp, const results *r) {
     FILE *e = stderr;
     fprintf(e, "svge-metrics: model %s, space %s, seed %u%s\n", id, sp->name, o->seed,
-            o->forward_only ? ", forward only" : "");
+            o->forward_only ? ", forward only" : o->reference_merge ? ", the reference's merge" : "");
     fprintf(e, "  %-16s %12s %12s %12s\n", "metric", "index-wise", "isomorphism", "count/of");
 #define ROW(name, num, den, numi)                                                                         \
     do {                                                                                                  \
@@ -428,7 +436,8 @@ int main(int argc, char **argv) {
 
     results res = {.n_test = test.n, .n_train = train.n};
     decoder_run d = {.m = &m, .D = cfg.D};
-    d.opts = (decode_opts){.max_n = m.gen_max_n, .mode = DECODE_SAMPLE, .forward_only = o.forward_only, .seed = o.seed};
+    d.opts = (decode_opts){.max_n = m.gen_max_n, .mode = DECODE_SAMPLE, .forward_only = o.forward_only, .seed = o.seed,
+                           .reference_merge = o.reference_merge != 0};
     if (vae_decode_ws_init(&d.ws, &m, m.dgmg ? DGMG_DECODE_MAX_B : DECODE_MAX_B) != 0) die(EXIT_IO, "out of memory");
     d.c = xmalloc((size_t)CHUNK_ROWS * cfg.D * sizeof(float));
     d.ids = xmalloc(CHUNK_ROWS * sizeof *d.ids);
@@ -448,7 +457,7 @@ int main(int argc, char **argv) {
     res.nmismatch = d.nmismatch;
 
     msgpack_packer *pk = rw_packer(w);
-    uint32_t nf = 22 + (res.n_recon ? 2 : 0) + (res.n_prior ? 1 : 0) + (res.n_valid ? 4 : 0);
+    uint32_t nf = 23 + (res.n_recon ? 2 : 0) + (res.n_prior ? 1 : 0) + (res.n_valid ? 4 : 0);
     msgpack_pack_map(pk, nf);
     pack_kv_i64(pk, "v", 1);
     pack_kv_str(pk, "kind", "svge-metrics");
@@ -460,6 +469,7 @@ int main(int argc, char **argv) {
     pack_kv_i64(pk, "prior_samples", (int64_t)o.prior_samples);
     pack_kv_i64(pk, "prior_decodes", (int64_t)o.prior_decodes);
     pack_kv_bool(pk, "forward_only", o.forward_only);
+    pack_kv_str(pk, "merge", o.reference_merge ? "reference" : "union");
     pack_kv_i64(pk, "n_test", (int64_t)res.n_test);
     pack_kv_i64(pk, "n_train", (int64_t)res.n_train);
     pack_kv_i64(pk, "n_recon_decodings", (int64_t)res.n_recon);

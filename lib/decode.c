@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "dgmg.h"
+#include "decode_ref.h"
 #include "graph_hash.h"
 
 /* The workspace of SVGe's decoder (dgmg 0) or DGMG's (dgmg 1). */
@@ -222,6 +223,7 @@ static void decode_rows(decode_ws *w, const decoder_params *p, const dgmg_params
     for (int r = 0; r < R; r++) {
         unsigned f = 0;
         if (fwd_only) out[r] = w->gen[r];
+        else if (o->reference_merge) decode_merge_reference(&out[r], &w->gen[r], &w->gen[w->max_b + r]);
         else f = decode_merge(&out[r], &w->gen[r], &w->gen[w->max_b + r]);
         if (flags) flags[r] = (uint8_t)f;
     }

@@ -63,6 +63,7 @@ typedef struct {
     decode_mode mode;
     bool forward_only; /* no backward pass, no merge */
     uint32_t seed;     /* DECODE_SAMPLE: the base of every decoding's stream */
+    bool reference_merge; /* merge as the reference does (bug 2 kept; lib/decode_ref.h), not by union */
 } decode_opts;
 
 #define DECODE_NMISMATCH 1u /* flag: forward and backward node counts differ; output = forward graph */

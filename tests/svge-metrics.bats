@@ -112,6 +112,17 @@ metrics() { svge-metrics -m "$D/tiny.mdl" --train "$D/g16.zst" "$@" < "$D/g16.zs
     [ "$a" = "$(metrics --limit 5 --prior-samples 3)" ]
 }
 
+@test "--merge reference decodes with the reference's merge (recorded), union by default" {
+    line=$(metrics --limit 4 --prior-samples 10)
+    [ "$(field merge <<< "$line")" = '"union"' ]
+    line=$(metrics --limit 4 --prior-samples 10 --merge reference)
+    [ "$(field merge <<< "$line")" = '"reference"' ]
+    [ "$(field n_recon_decodings <<< "$line")" = 400 ]
+    v=$(field validity <<< "$line"); in01 "$v"
+    run svge-metrics -m "$D/tiny.mdl" --train "$D/g16.zst" --merge both < "$D/g16.zst"
+    assert_status 2
+}
+
 @test "--table prints the metrics on stderr, stdout stays a stream" {
     run_quiet svge-metrics -m "$D/tiny.mdl" --train "$D/g16.zst" --limit 2 --prior-samples 5 --table "$D/g16.zst"
     assert_status 0

@@ -64,7 +64,7 @@ static void test_structure(void) {
     int ok = 1, same = 1, zero = 1, capped_n = 0, ended = 0;
     for (int li = 0; li < 3; li++)
         for (int mode = 0; mode < 2; mode++) {
-            decode_opts o = {limits[li], (decode_mode)mode, false, 7u};
+            decode_opts o = {limits[li], (decode_mode)mode, false, 7u, false};
             memset(flags, 0xff, sizeof flags);
             CHECK(decode_batch_dgmg(&w, &M.p, C, NPTS, NULL, &o, out, flags) == 0);
             o.forward_only = true;
@@ -84,11 +84,11 @@ static void test_structure(void) {
     CHECK(capped_n > 0); // graphs that reach the cap without END
     CHECK(ended > 0);    // and graphs that end at END
     // the START -> node graph at max_n = 2: two nodes, the edge 0 -> 1
-    decode_opts o2 = {2, DECODE_SAMPLE, false, 1u};
+    decode_opts o2 = {2, DECODE_SAMPLE, false, 1u, false};
     CHECK(decode_batch_dgmg(&w, &M.p, C, 4, NULL, &o2, out, NULL) == 0);
     CHECK(out[0].n == 2 && out[0].succ[0] == 2u && out[3].n == 2);
     // bad options and the wrong kind of workspace
-    decode_opts bad = {DGMG_GEN_MAX_NODES + 1, DECODE_SAMPLE, false, 1u};
+    decode_opts bad = {DGMG_GEN_MAX_NODES + 1, DECODE_SAMPLE, false, 1u, false};
     CHECK(decode_batch_dgmg(&w, &M.p, C, 4, NULL, &bad, out, NULL) == -1);
     bad.max_n = 1;
     CHECK(decode_batch_dgmg(&w, &M.p, C, 4, NULL, &bad, out, NULL) == -1);
@@ -116,7 +116,7 @@ static void test_determinism(void) {
     CHECK(decode_ws_init_dgmg(&w1, M.dcfg, 1, DGMG_GEN_MAX_NODES) == 0);
     graph *a = alloc_graphs(NPTS), *b = alloc_graphs(NPTS);
     for (int mode = 0; mode < 2; mode++) {
-        decode_opts o = {DGMG_GEN_MAX_NODES, (decode_mode)mode, false, 12345u};
+        decode_opts o = {DGMG_GEN_MAX_NODES, (decode_mode)mode, false, 12345u, false};
         CHECK(decode_batch_dgmg(&wb, &M.p, C, NPTS, NULL, &o, a, NULL) == 0);
         CHECK(decode_batch_dgmg(&wb, &M.p, C, NPTS, NULL, &o, b, NULL) == 0);
         CHECK(count_differ(a, b, NPTS, 0) == 0);
@@ -180,7 +180,7 @@ static void test_consistency(void) {
     CHECK(decode_ws_init_dgmg(&w, M.dcfg, B, DGMG_GEN_MAX_NODES) == 0);
     graph out[48];
     for (int mode = 0; mode < 2; mode++) {
-        decode_opts o = {DGMG_GEN_MAX_NODES, (decode_mode)mode, true, 99u};
+        decode_opts o = {DGMG_GEN_MAX_NODES, (decode_mode)mode, true, 99u, false};
         CHECK(decode_batch_dgmg(&w, &M.p, C, B, NULL, &o, out, NULL) == 0);
         double dmax = 0.0;
         int amax = 1, longest = 0;
