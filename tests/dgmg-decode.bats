@@ -42,7 +42,7 @@ bare() { stream-to-jsonl | sed 's/,"hash".*//; s/,"source_id".*//; s/"id":[0-9]*
         svge-decode -m "$M" --mode "$mode" --samples 3 < "$Z" > "$T/out.zst"
         stream-to-jsonl < "$T/out.zst" > "$T/out.jsonl"
         [ "$(wc -l < "$T/out.jsonl")" -eq 24 ]
-        [ "$(grep -Ec '^\{"v":1,"id":[0-9]+,"space":"nb201","ops":\["input"[^]]*\],"edges":\[\[0,1\][][0-9,]*\],"source_id":[0-9]+,"decode":\{"mode":"'$mode'","seed":1,"sample":[012],"tries":1,"valid":(true|false),"merged":false\},"z":\[[^],]+(,[^],]+){3}\],"model":"'"$ID"'"\}$' "$T/out.jsonl")" -eq 24 ]
+        [ "$(grep -Ec '^\{"v":1,"id":[0-9]+,"space":"nb201","ops":\["input"[^]]*\],"edges":\[\[0,1\][][0-9,]*\],"source_id":[0-9]+,"decode":\{"mode":"'$mode'","seed":1,"sample":[012],"tries":1,"valid":(true|false),"merged":false,"merge":"union","pick":"mode"\},"z":\[[^],]+(,[^],]+){3}\],"model":"'"$ID"'"\}$' "$T/out.jsonl")" -eq 24 ]
         # at most DGMG_GEN_MAX_NODES = 14 nodes
         jq -e -s 'all(.[]; (.ops | length) >= 2 and (.ops | length) <= 14)' "$T/out.jsonl" > /dev/null
         # --forward-only is implied: accepted, same bytes
