@@ -48,12 +48,17 @@ run_quiet() { run bash -c '"$@" > /dev/null' run_quiet "$@"; }
 # reader's message and exit 1: empty input, random bytes, truncated zstd, valid zstd holding invalid
 # msgpack, a record that is not a map, an array header claiming 2^32-1 elements, NaN and infinity,
 # another format version, no or an ill-typed "v", a duplicate key, and a record cut short after a
-# good one. The tool reads stdin; its stdout is discarded.
+# good one (an NB201 cell; set GOOD_RECORD_JSON to a JSON record for a tool that wants another).
+# The tool reads stdin; its stdout is discarded.
 assert_rejects_bad_streams() {
     local d="$BATS_TEST_TMPDIR/bad-streams"
     mkdir -p "$d"
-    # a real, valid graph record (NB201 cell 0) as raw msgpack
-    graph-parse nb201 | stream-split --shard 0/15625 | zstd -q -dc > "$d/good.mp"
+    # a real, valid graph record (NB201 cell 0, or $GOOD_RECORD_JSON for tools of another space) as raw msgpack
+    if [ -n "${GOOD_RECORD_JSON:-}" ]; then
+        printf '%s\n' "$GOOD_RECORD_JSON" | jsonl-to-stream | zstd -q -dc > "$d/good.mp"
+    else
+        graph-parse nb201 | stream-split --shard 0/15625 | zstd -q -dc > "$d/good.mp"
+    fi
     : > "$d/empty"
     fixed_random_bytes 4096 11 > "$d/random"
     graph-parse nb201 | head -c 20000 > "$d/truncated"

@@ -2,6 +2,7 @@
 # make_subset.sh: cut the small CIFAR-10 subsets shipped in data/cifar10/ from the full record files.
 # The records are byte copies (no re-encoding); only the header's record count is rewritten.
 #   train_small.jpgrec = the first 5,000 records of cifar10_train.jpgrec (500 per class)
+#   train_20k.jpgrec   = the first 20,000 records of cifar10_train.jpgrec (2,000 per class; cell-train's default)
 #   test_small.jpgrec  = the first 1,000 records of cifar10_test.jpgrec  (100 per class)
 # Classes interleave in the full files (record k has class k % 10), so any prefix whose length is
 # a multiple of 10 is class-balanced.
@@ -43,5 +44,6 @@ cut_records() {
 }
 
 cut_records "$src/cifar10_train.jpgrec" "$here/train_small.jpgrec" 5000
+cut_records "$src/cifar10_train.jpgrec" "$here/train_20k.jpgrec" 20000
 cut_records "$src/cifar10_test.jpgrec" "$here/test_small.jpgrec" 1000
-( cd "$here" && sha256sum train_small.jpgrec test_small.jpgrec )
+( cd "$here" && sha256sum train_small.jpgrec train_20k.jpgrec test_small.jpgrec )

@@ -1,0 +1,490 @@
+/* cell-train: train the network of each graph record on CIFAR-10 and add the measured accuracies.
+ *
+ * NAS-Bench-101 cells only (lib/nb101net.h builds the network, lib/celltrain.h trains it with the
+ * NB101 recipe). Every record is trained from the same seed, so a record's result does not depend
+ * on its position in the stream (shards give the same results as the whole). With --checkpoint the
+ * state is saved after every epoch (atomically) together with the results of the records already
+ * finished; --resume continues an interrupted run and writes the same records as an
+ * uninterrupted one. */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "celltrain.h"
+#include "cellnet.h"
+#include "cifar.h"
+#include "graph.h"
+#include "modelfile.h"
+#include "nb101net.h"
+#include "record.h"
+#include "stream.h"
+#include "util.h"
+
+void openblas_set_num_threads(int num_threads);
+
+#define CKPT_KIND "cell-train-checkpoint"
+#define CKPT_VERSION 1
+#define MAX_MEMORY_BYTES ((size_t)16 << 30) /* refuse networks whose training needs more */
+
+typedef struct {
+    const char *input, *train, *test, *checkpoint;
+    int epochs, stem, stacks, cells, batch, train_images, test_images, train_eval;
+    int resume, timing, quiet;
+    double max_minutes, bn_momentum;
+    celltrain_config tc;
+} options;
+
+/* The small default: a few minutes on 2 cores with the shipped subset (README: cell-train). */
+static const options DEFAULTS = {
+    .epochs = 3, .stem = 16, .stacks = 3, .cells = 1, .batch = 64, .timing = 1, .train_eval = 5000,
+    .bn_momentum = 0.1,
+    .tc = {.opt = CT_RMSPROP, .lr = 0.1, .momentum = 0.9, .weight_decay = 1e-4, .clip = 5.0,
+           .rms_eps = 1.0, .rms_rho = 0.9, .seed = 0},
+};
+
+static void usage(void) {
+    const options *d = &DEFAULTS;
+    printf("Usage: %s [OPTION]... [FILE]\n"
+           "Read NAS-Bench-101 graph records (FILE, or stdin if absent or '-'), train each cell's network\n"
+           "on CIFAR-10 and write the records to stdout with these fields added (or replaced):\n"
+           "  \"train_accuracy\"  fraction of the training images classified right (evaluation mode;\n"
+           "                     the first --train-eval-images of them)\n"
+           "  \"test_accuracy\"   fraction of the test images classified right\n"
+           "  \"train_loss\"      mean training cross-entropy of the last epoch\n"
+           "  \"parameters\"      trainable parameters of the network\n"
+           "  \"train_epochs\"    epochs trained\n"
+           "  \"train_seconds\"   wall time of training and evaluation (omitted with --no-timing)\n"
+           "Every other field is passed through in order.\n"
+           "\n"
+           "Network (NAS-Bench-101: 3x3 conv stem, stacks of cells, 2x2 max-pool and twice the channels\n"
+           "between stacks, global average pool, dense; NB101's own values: 128, 3, 3):\n"
+           "      --stem-channels N    stem channels (default %d)\n"
+           "      --stacks N           stacks, 1..6 (default %d)\n"
+           "      --cells-per-stack N  cells per stack (default %d)\n"
+           "Training (NB101's recipe; its values: 108 epochs, batch 256, lr 0.2):\n"
+           "      --epochs N           epochs (default %d)\n"
+           "      --batch N            images per step (default %d)\n"
+           "      --optimizer NAME     rmsprop (TensorFlow's, eps 1, decay 0.9) or sgd (default rmsprop)\n"
+           "      --lr X               peak learning rate, cosine decay to 0 (default %g)\n"
+           "      --momentum X         (default %g)\n"
+           "      --weight-decay X     L2 on every parameter (default %g)\n"
+           "      --clip X             clip the gradient's global norm to X, 0 = never (default %g)\n"
+           "      --bn-momentum X      batch-norm running-statistics momentum, PyTorch convention\n"
+           "                           (default %g; NB101's TF decay 0.997 is 0.003)\n"
+           "      --seed N             seed of initialisation, batch order and augmentation (default %u)\n"
+           "Data (CIFAR-10 as .jpgrec or the binary batches data_batch_N.bin / test_batch.bin):\n"
+           "      --train FILE         training images (default data/cifar10/train_20k.jpgrec)\n"
+           "      --test FILE          test images (default data/cifar10/test_small.jpgrec)\n"
+           "      --train-images N     use only the first N training images (default all)\n"
+           "      --test-images N      use only the first N test images (default all)\n"
+           "      --train-eval-images N  measure train_accuracy on the first N training images, 0 = all\n"
+           "                           (default %d)\n"
+           "Long runs:\n"
+           "      --checkpoint FILE    save the state after every epoch (atomically)\n"
+           "      --resume             continue from --checkpoint FILE (same options and input)\n"
+           "      --max-minutes M      stop after the first epoch that ends after M minutes, with a\n"
+           "                           checkpoint (needs --checkpoint); rerun with --resume\n"
+           "Output:\n"
+           "      --no-timing          omit \"train_seconds\" (the output is then bitwise reproducible)\n"
+           "  -q, --quiet              no progress on stderr\n"
+           "  -h, --help               show this help and exit\n"
+           "\n"
+           "Exit status: 0 ok, 1 bad input or data (unsupported space, invalid cell, bad data files,\n"
+           "a diverged run), 2 usage error, 3 I/O or system error.\n",
+           tool_name(), d->stem, d->stacks, d->cells, d->epochs, d->batch, d->tc.lr, d->tc.momentum,
+           d->tc.weight_decay, d->tc.clip, d->bn_momentum, d->tc.seed, d->train_eval);
+}
+
+enum {
+    OPT_EPOCHS = 256, OPT_STEM, OPT_STACKS, OPT_CELLS, OPT_BATCH, OPT_LR, OPT_OPTIMIZER, OPT_MOMENTUM,
+    OPT_WD, OPT_CLIP, OPT_BNMOM, OPT_SEED, OPT_TRAIN, OPT_TEST, OPT_TRAIN_N, OPT_TEST_N, OPT_CKPT,
+    OPT_RESUME, OPT_MAXMIN, OPT_NOTIMING, OPT_TRAIN_EVAL
+};
+
+static int opt_int(const char *name, const char *s, int lo, int hi) {
+    uint64_t u;
+    if (parse_u64(s, &u) || u < (uint64_t)lo || u > (uint64_t)hi)
+        die_usage("%s: '%s' is not an integer in %d..%d", name, s, lo, hi);
+    return (int)u;
+}
+
+static double opt_double(const char *name, const char *s, double lo, double hi) {
+    double v;
+    if (parse_double(s, &v) || !isfinite(v) || v < lo || v > hi)
+        die_usage("%s: '%s' is not a number in %g..%g", name, s, lo, hi);
+    return v;
+}
+
+static void parse_args(int argc, char **argv, options *o) {
+    static const struct option longopts[] = {
+        {"epochs", required_argument, NULL, OPT_EPOCHS},
+        {"stem-channels", required_argument, NULL, OPT_STEM},
+        {"stacks", required_argument, NULL, OPT_STACKS},
+        {"cells-per-stack", required_argument, NULL, OPT_CELLS},
+        {"batch", required_argument, NULL, OPT_BATCH},
+        {"lr", required_argument, NULL, OPT_LR},
+        {"optimizer", required_argument, NULL, OPT_OPTIMIZER},
+        {"momentum", required_argument, NULL, OPT_MOMENTUM},
+        {"weight-decay", required_argument, NULL, OPT_WD},
+        {"clip", required_argument, NULL, OPT_CLIP},
+        {"bn-momentum", required_argument, NULL, OPT_BNMOM},
+        {"seed", required_argument, NULL, OPT_SEED},
+        {"train", required_argument, NULL, OPT_TRAIN},
+        {"test", required_argument, NULL, OPT_TEST},
+        {"train-images", required_argument, NULL, OPT_TRAIN_N},
+        {"test-images", required_argument, NULL, OPT_TEST_N},
+        {"train-eval-images", required_argument, NULL, OPT_TRAIN_EVAL},
+        {"checkpoint", required_argument, NULL, OPT_CKPT},
+        {"resume", no_argument, NULL, OPT_RESUME},
+        {"max-minutes", required_argument, NULL, OPT_MAXMIN},
+        {"no-timing", no_argument, NULL, OPT_NOTIMING},
+        {"quiet", no_argument, NULL, 'q'},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    *o = DEFAULTS;
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":hq", longopts, NULL)) != -1) {
+        switch (c) {
+        case OPT_EPOCHS: o->epochs = opt_int("--epochs", optarg, 1, 100000); break;
+        case OPT_STEM: o->stem = opt_int("--stem-channels", optarg, 1, 4096); break;
+        case OPT_STACKS: o->stacks = opt_int("--stacks", optarg, 1, 6); break;
+        case OPT_CELLS: o->cells = opt_int("--cells-per-stack", optarg, 1, 64); break;
+        case OPT_BATCH: o->batch = opt_int("--batch", optarg, 1, 4096); break;
+        case OPT_LR: o->tc.lr = opt_double("--lr", optarg, 0, 100); break;
+        case OPT_OPTIMIZER:
+            if (strcmp(optarg, "rmsprop") == 0) o->tc.opt = CT_RMSPROP;
+            else if (strcmp(optarg, "sgd") == 0) o->tc.opt = CT_SGD;
+            else die_usage("--optimizer: '%s' is not rmsprop or sgd", optarg);
+            break;
+        case OPT_MOMENTUM: o->tc.momentum = opt_double("--momentum", optarg, 0, 0.999999); break;
+        case OPT_WD: o->tc.weight_decay = opt_double("--weight-decay", optarg, 0, 1); break;
+        case OPT_CLIP: o->tc.clip = opt_double("--clip", optarg, 0, 1e30); break;
+        case OPT_BNMOM: o->bn_momentum = opt_double("--bn-momentum", optarg, 0, 1); break;
+        case OPT_SEED: o->tc.seed = (uint32_t)opt_int("--seed", optarg, 0, 2147483647); break;
+        case OPT_TRAIN: o->train = optarg; break;
+        case OPT_TEST: o->test = optarg; break;
+        case OPT_TRAIN_N: o->train_images = opt_int("--train-images", optarg, 1, 100000000); break;
+        case OPT_TEST_N: o->test_images = opt_int("--test-images", optarg, 1, 100000000); break;
+        case OPT_TRAIN_EVAL: o->train_eval = opt_int("--train-eval-images", optarg, 0, 100000000); break;
+        case OPT_CKPT: o->checkpoint = optarg; break;
+        case OPT_RESUME: o->resume = 1; break;
+        case OPT_MAXMIN: o->max_minutes = opt_double("--max-minutes", optarg, 0, 1e9); break;
+        case OPT_NOTIMING: o->timing = 0; break;
+        case 'q': o->quiet = 1; break;
+        case 'h': usage(); exit(EXIT_OK);
+        case ':': die_usage("option '%s' needs an argument", argv[optind - 1]);
+        default:
+            if (optopt && optopt < 256) die_usage("unknown option '-%c'", optopt);
+            die_usage("unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (o->resume && !o->checkpoint) die_usage("--resume needs --checkpoint FILE");
+    if (o->max_minutes > 0 && !o->checkpoint) die_usage("--max-minutes needs --checkpoint FILE");
+    if (argc - optind > 1) die_usage("too many arguments (at most one FILE)");
+    o->input = optind < argc ? argv[optind] : NULL;
+    o->tc.epochs = o->epochs;
+    o->tc.batch = o->batch;
+}
+
+static double now_s(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
+}
+
+/* ---- results and checkpoints ---- */
+
+/* What a finished record gets (and what a checkpoint keeps of it). */
+typedef struct {
+    graph g;
+    double train_acc, test_acc, train_loss, seconds;
+    int64_t params;
+} result;
+
+/* The options a checkpoint must agree with, as config values. */
+static size_t ckpt_config(const options *o, int n_train, int n_test, mf_value *v) {
+    size_t k = 0;
+    v[k++] = mf_str("kind", CKPT_KIND);
+    v[k++] = mf_int("version", CKPT_VERSION);
+    v[k++] = mf_int("stem_channels", o->stem);
+    v[k++] = mf_int("stacks", o->stacks);
+    v[k++] = mf_int("cells_per_stack", o->cells);
+    v[k++] = mf_int("epochs", o->epochs);
+    v[k++] = mf_int("batch", o->batch);
+    v[k++] = mf_int("optimizer", o->tc.opt);
+    v[k++] = mf_float("lr", o->tc.lr);
+    v[k++] = mf_float("momentum", o->tc.momentum);
+    v[k++] = mf_float("weight_decay", o->tc.weight_decay);
+    v[k++] = mf_float("clip", o->tc.clip);
+    v[k++] = mf_float("bn_momentum", o->bn_momentum);
+    v[k++] = mf_int("seed", o->tc.seed);
+    v[k++] = mf_int("train_images", n_train);
+    v[k++] = mf_int("test_images", n_test);
+    v[k++] = mf_int("train_eval_images", o->train_eval);
+    return k;
+}
+
+/* Training in progress, as a checkpoint holds it. */
+typedef struct {
+    int has_current;     /* a record is partly trained */
+    graph g;             /* its graph */
+    double seconds;      /* its training seconds so far */
+} progress_info;
+
+static void ckpt_write(const char *path, const options *o, int n_train, int n_test, const result *done,
+                       int n_done, const progress_info *pi, const cellnet *net, const celltrain_state *st) {
+    mf_value cfg[32], state[16];
+    size_t nc = ckpt_config(o, n_train, n_test, cfg), ns = 0;
+    state[ns++] = mf_int("done", n_done);
+    state[ns++] = mf_bin("results", done, (size_t)n_done * sizeof *done);
+    state[ns++] = mf_int("has_current", pi->has_current);
+    mf_tensor t[4];
+    size_t nt = 0;
+    if (pi->has_current) {
+        state[ns++] = mf_bin("graph", &pi->g, sizeof pi->g);
+        state[ns++] = mf_float("seconds", pi->seconds);
+        state[ns++] = mf_int("epoch", st->epoch);
+        state[ns++] = mf_int("step", st->step);
+        state[ns++] = mf_bin("rng", &st->rng, sizeof st->rng);
+        t[nt++] = (mf_tensor){"params", 1, {net->n_params}, net->params};
+        t[nt++] = (mf_tensor){"buffers", 1, {net->n_buffers}, net->buffers};
+        t[nt++] = (mf_tensor){"opt.m1", 1, {st->n}, st->m1};
+        t[nt++] = (mf_tensor){"opt.m2", 1, {st->n}, st->m2};
+    }
+    mf_contents c = {.sec = {cfg, NULL, state}, .nsec = {nc, 0, ns}, .tensors = t, .ntensors = nt};
+    mf_write(path, &c, NULL);
+}
+
+/* A resumed run: the finished results and the model file holding the current record's state. */
+typedef struct {
+    model_file *f;
+    const result *done;
+    int n_done;
+    int has_current;
+    graph g;
+} resume_info;
+
+static const mf_value *need(const model_file *f, mf_section s, const char *key, mf_kind kind) {
+    const mf_value *v = mf_find(f, s, key);
+    if (!v || v->kind != kind) die(EXIT_DATA, "%s: not a cell-train checkpoint (no \"%s\")", mf_name(f), key);
+    return v;
+}
+
+static void ckpt_read(resume_info *ri, const char *path, const options *o, int n_train, int n_test) {
+    model_file *f = mf_read(path);
+    const mf_value *kind = mf_find(f, MF_CONFIG, "kind");
+    if (!kind || kind->kind != MF_STR || strcmp(kind->p, CKPT_KIND) != 0)
+        die(EXIT_DATA, "%s: not a cell-train checkpoint", path);
+    mf_value want[32];
+    size_t n = ckpt_config(o, n_train, n_test, want);
+    for (size_t k = 1; k < n; k++) {
+        const mf_value *v = mf_find(f, MF_CONFIG, want[k].key);
+        int same = v && v->kind == want[k].kind &&
+                   (v->kind == MF_INT ? v->i == want[k].i : v->kind == MF_FLOAT ? v->f == want[k].f : 1);
+        if (!same) {
+            if (v && v->kind == MF_INT && want[k].kind == MF_INT)
+                die_usage("--resume: the checkpoint %s has %s %lld, this run %lld", path, want[k].key,
+                          (long long)v->i, (long long)want[k].i);
+            if (v && v->kind == MF_FLOAT && want[k].kind == MF_FLOAT)
+                die_usage("--resume: the checkpoint %s has %s %g, this run %g", path, want[k].key, v->f, want[k].f);
+            die_usage("--resume: the checkpoint %s was made with other options (%s)", path, want[k].key);
+        }
+    }
+    ri->f = f;
+    const mf_value *d = need(f, MF_STATE, "done", MF_INT), *res = need(f, MF_STATE, "results", MF_BIN);
+    if (d->i < 0 || (size_t)d->i * sizeof(result) != res->len) die(EXIT_DATA, "%s: corrupt results", path);
+    ri->n_done = (int)d->i;
+    ri->done = res->p;
+    ri->has_current = (int)need(f, MF_STATE, "has_current", MF_INT)->i;
+    if (ri->has_current) {
+        const mf_value *g = need(f, MF_STATE, "graph", MF_BIN);
+        if (g->len != sizeof ri->g) die(EXIT_DATA, "%s: corrupt graph", path);
+        memcpy(&ri->g, g->p, sizeof ri->g);
+    }
+}
+
+/* Restore the current record's training state from the checkpoint. */
+static void ckpt_restore(const resume_info *ri, cellnet *net, celltrain_state *st, double *seconds) {
+    const model_file *f = ri->f;
+    uint64_t np = net->n_params, nb = net->n_buffers;
+    memcpy(net->params, mf_get_tensor(f, "params", 1, &np), np * sizeof(float));
+    memcpy(net->buffers, mf_get_tensor(f, "buffers", 1, &nb), nb * sizeof(float));
+    memcpy(st->m1, mf_get_tensor(f, "opt.m1", 1, &np), np * sizeof(float));
+    memcpy(st->m2, mf_get_tensor(f, "opt.m2", 1, &np), np * sizeof(float));
+    const mf_value *r = need(f, MF_STATE, "rng", MF_BIN);
+    if (r->len != sizeof st->rng) die(EXIT_DATA, "%s: corrupt RNG state", mf_name(f));
+    memcpy(&st->rng, r->p, sizeof st->rng);
+    if (st->rng.pos < 0 || st->rng.pos > 624) die(EXIT_DATA, "%s: corrupt RNG state", mf_name(f));
+    st->epoch = (int)mf_get_int(f, MF_STATE, "epoch");
+    st->step = mf_get_int(f, MF_STATE, "step");
+    *seconds = mf_get_float(f, MF_STATE, "seconds");
+}
+
+/* ---- progress ---- */
+typedef struct {
+    int tty, quiet;
+    uint64_t record;
+    int epoch, epochs;
+    double last;
+} progress_state;
+
+static void batch_progress(void *arg, int done, int total) {
+    progress_state *p = arg;
+    if (!p->tty || p->quiet) return;
+    double t = now_s();
+    if (t - p->last < 0.25 && done < total) return;
+    p->last = t;
+    fprintf(stderr, "\r\033[Krecord %llu epoch %d/%d batch %d/%d", (unsigned long long)p->record, p->epoch,
+            p->epochs, done, total);
+}
+
+/* ---- main ---- */
+
+static void write_result(rec_writer *w, const msgpack_object *rec, const result *res, const options *o) {
+    static const char *const drop[] = {"train_accuracy", "test_accuracy", "train_loss", "parameters",
+                                       "train_epochs", "train_seconds", NULL};
+    msgpack_packer *pk = rw_packer(w);
+    pack_enriched_begin(pk, rec, drop, o->timing ? 6 : 5);
+    pack_kv_double(pk, "train_accuracy", res->train_acc);
+    pack_kv_double(pk, "test_accuracy", res->test_acc);
+    pack_kv_double(pk, "train_loss", res->train_loss);
+    pack_kv_i64(pk, "parameters", res->params);
+    pack_kv_i64(pk, "train_epochs", o->epochs);
+    if (o->timing) pack_kv_double(pk, "train_seconds", round(res->seconds * 1000) / 1000);
+    rw_end_record(w);
+}
+
+int main(int argc, char **argv) {
+    tool_init(argv[0]);
+    openblas_set_num_threads(1);
+    options o;
+    parse_args(argc, argv, &o);
+
+    char *def_train = xstrdup(data_path("cifar10/train_20k.jpgrec"));
+    char *def_test = xstrdup(data_path("cifar10/test_small.jpgrec"));
+    const char *train_path = o.train ? o.train : def_train, *test_path = o.test ? o.test : def_test;
+    cifar_set train = {0}, test = {0};
+    cifar_load(&train, train_path, o.train_images);
+    cifar_load(&test, test_path, o.test_images);
+    if (o.train_images && train.n < o.train_images)
+        die(EXIT_DATA, "%s: --train-images %d, the file has %d", train_path, o.train_images, train.n);
+    if (o.test_images && test.n < o.test_images)
+        die(EXIT_DATA, "%s: --test-images %d, the file has %d", test_path, o.test_images, test.n);
+
+    resume_info ri = {0};
+    if (o.resume) ckpt_read(&ri, o.checkpoint, &o, train.n, test.n);
+    result *done = xcalloc((size_t)ri.n_done + 1, sizeof *done);
+    int n_done = ri.n_done, cap_done = ri.n_done + 1;
+    if (ri.n_done) memcpy(done, ri.done, (size_t)ri.n_done * sizeof *done);
+
+    const nb101_config ncfg = {.stem = o.stem, .stacks = o.stacks, .cells = o.cells, .classes = CIFAR_CLASSES};
+    const int max_batch = o.batch < train.n ? o.batch : train.n;
+    progress_state ps = {.tty = !o.quiet && isatty(2), .quiet = o.quiet, .epochs = o.epochs};
+    const double run_start = now_s();
+    int stopped = 0;
+
+    rec_reader *r = rr_open(o.input);
+    rec_writer *w = rw_open(NULL, 0);
+    const msgpack_object *rec;
+    while (!stopped && (rec = rr_next(r))) {
+        const uint64_t k = rr_count(r); // 1-based
+        char why[512];
+        const space_info *sp;
+        graph g;
+        memset(&g, 0, sizeof g);
+        if (graph_read(rec, &sp, &g, why, sizeof why) != 0) rr_fail(r, "%s", why);
+        if (sp->id != SPACE_NB101)
+            rr_fail(r, "a graph of space %s; cell-train trains NAS-Bench-101 cells (nb101) only", sp->name);
+        if (graph_check(sp, &g, why, sizeof why) != 0) rr_fail(r, "invalid nb101 cell: %s", why);
+        if (k <= (uint64_t)ri.n_done) { // finished before the interruption
+            if (!graph_equal(&g, &done[k - 1].g))
+                rr_fail(r, "not the cell the checkpoint %s trained as record %llu (other input?)", o.checkpoint,
+                        (unsigned long long)k);
+            write_result(w, rec, &done[k - 1], &o);
+            continue;
+        }
+        cellnet *net = nb101net_build(&g, &ncfg, why, sizeof why);
+        if (!net) rr_fail(r, "cannot build the network: %s", why);
+        // activations, params, grads, buffers (cellnet) + the optimizer's two states
+        size_t need_bytes = (cellnet_memory_floats(net, max_batch) + 2 * cellnet_param_count(net)) * sizeof(float);
+        if (need_bytes > MAX_MEMORY_BYTES)
+            rr_fail(r, "the network needs %.1f GiB at batch %d (at most %.0f GiB); use a smaller --batch or "
+                       "--stem-channels", (double)need_bytes / (1 << 30), max_batch,
+                    (double)MAX_MEMORY_BYTES / (1 << 30));
+        if (cellnet_compile(net, max_batch, why, sizeof why) != 0) rr_fail(r, "%s", why);
+        net->bn_momentum = (float)o.bn_momentum;
+        celltrain_state st;
+        celltrain_start(&st, net, &o.tc);
+        progress_info pi = {.has_current = 1, .g = g};
+        if (ri.has_current && k == (uint64_t)ri.n_done + 1) {
+            if (!graph_equal(&g, &ri.g))
+                rr_fail(r, "not the cell the checkpoint %s was training (other input?)", o.checkpoint);
+            ckpt_restore(&ri, net, &st, &pi.seconds);
+        }
+        ps.record = k;
+        if (!o.quiet)
+            say("record %llu: %zu parameters, %d training images, %d epochs of %d batches of %d",
+                (unsigned long long)k, net->n_params, train.n, o.epochs, celltrain_batches(train.n, o.batch),
+                max_batch);
+        double t0 = now_s() - pi.seconds;
+        celltrain_epoch_stats es = {0};
+        while (st.epoch < o.epochs) {
+            ps.epoch = st.epoch + 1;
+            es = celltrain_epoch(net, &st, &o.tc, &train, batch_progress, &ps);
+            if (es.nonfinite)
+                rr_fail(r, "training diverged in epoch %d (the loss or a parameter is not finite); try a "
+                           "lower --lr", st.epoch);
+            pi.seconds = now_s() - t0;
+            if (!o.quiet)
+                fprintf(stderr, "%s%s: record %llu epoch %d/%d: loss %.4f, train accuracy %.4f (augmented), lr %.4g, %.1f s\n",
+                        ps.tty ? "\r\033[K" : "", tool_name(), (unsigned long long)k, st.epoch, o.epochs, es.loss,
+                        es.accuracy, es.lr, pi.seconds);
+            if (o.checkpoint && st.epoch < o.epochs) {
+                ckpt_write(o.checkpoint, &o, train.n, test.n, done, n_done, &pi, net, &st);
+                if (o.max_minutes > 0 && now_s() - run_start >= o.max_minutes * 60) {
+                    stopped = 1;
+                    break;
+                }
+            }
+        }
+        if (!stopped) {
+            result res;
+            memset(&res, 0, sizeof res); // the checkpoint stores its bytes: no stray padding
+            res.g = g;
+            res.train_loss = es.loss;
+            res.params = (int64_t)net->n_params;
+            res.test_acc = celltrain_evaluate(net, &test, 0);
+            res.train_acc = celltrain_evaluate(net, &train, o.train_eval);
+            res.seconds = now_s() - t0;
+            if (!o.quiet)
+                say("record %llu: test accuracy %.4f, train accuracy %.4f, %.1f s", (unsigned long long)k,
+                    res.test_acc, res.train_acc, res.seconds);
+            if (n_done == cap_done) done = xrealloc(done, (size_t)(cap_done *= 2) * sizeof *done);
+            done[n_done++] = res;
+            write_result(w, rec, &res, &o);
+            if (o.checkpoint) {
+                progress_info none = {0};
+                ckpt_write(o.checkpoint, &o, train.n, test.n, done, n_done, &none, net, &st);
+            }
+        }
+        celltrain_free(&st);
+        cellnet_free(net);
+    }
+    if (stopped)
+        say("stopped after %.1f minutes (--max-minutes %g); the checkpoint %s holds the state: rerun with --resume",
+            (now_s() - run_start) / 60, o.max_minutes, o.checkpoint);
+    rr_close(r);
+    rw_close(w);
+    if (ri.f) mf_free(ri.f);
+    free(done);
+    free(def_train), free(def_test);
+    cifar_free(&train);
+    cifar_free(&test);
+    return EXIT_OK;
+}
