@@ -49,3 +49,61 @@ if [ -x "$BUILD/bench/model_bench" ]; then
         "$BUILD/bench/model_bench" --what "$what" --graphs 4096 --seconds 10 < "$tmp/nb101_1pct.zst"
     done
 fi
+
+echo "== cell-train network: training images/s, C (lib/cellnet) vs PyTorch (CPU), same network and size"
+# The NB101 network of the best NB101 cell (highest val_acc_108ep: id 171411), forward + backward +
+# optimizer step on batches of CIFAR-sized input. Size and timing: CELLNET_BENCH_SIZE (passed to both
+# sides) and CELLNET_BENCH_TIME (timing options, both sides). The full NB101 size takes minutes:
+# PyTorch needs ~80 s per batch-128 step on one thread here.
+#   C side:       $BUILD/bench/cellnet_bench $CELLNET_BENCH_SIZE $CELLNET_BENCH_TIME
+#                 expected to print a line starting "cellnet-c:" that contains "threads=T" and
+#                 "images_per_s=R" (key=value fields, like the PyTorch line below);
+#   PyTorch side: /usr/bin/python3 bench/cellnet_torch.py (Debian's python3-torch; skipped without it),
+#                 lines "cellnet-torch: setting=S threads=T ... images_per_s=R" for settings 1, default, nproc.
+# Then "cellnet ratio C/PyTorch: ..." at one thread, and C's one-thread rate over PyTorch's best.
+CELLNET_BENCH_SIZE=${CELLNET_BENCH_SIZE:---stem 128 --stacks 3 --cells 3 --batch 128}
+CELLNET_BENCH_TIME=${CELLNET_BENCH_TIME:---seconds 60 --min-steps 1}
+field() { # line, key: the value of key=value in line ("" if absent)
+    local v=${1##* $2=}
+    if [ "$v" != "$1" ]; then echo "${v%% *}"; fi
+}
+c_ips=""
+if [ -x "$BUILD/bench/cellnet_bench" ]; then
+    # shellcheck disable=SC2086
+    c_out=$("$BUILD/bench/cellnet_bench" $CELLNET_BENCH_SIZE $CELLNET_BENCH_TIME) || c_out=""
+    echo "$c_out"
+    while IFS= read -r line; do
+        case $line in cellnet-c:*)
+            if [ "$(field "$line" threads)" = 1 ] || [ -z "$c_ips" ]; then c_ips=$(field "$line" images_per_s); fi ;;
+        esac
+    done <<< "$c_out"
+else
+    echo "cellnet: $BUILD/bench/cellnet_bench not built: no C measurement"
+fi
+if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
+    # shellcheck disable=SC2086
+    t_status=0
+    t_out=$(/usr/bin/python3 "$(dirname "$0")/cellnet_torch.py" $CELLNET_BENCH_SIZE $CELLNET_BENCH_TIME \
+        --threads 1,default,nproc 2>&1) || t_status=$?
+    echo "$t_out"
+    [ "$t_status" = 0 ] || echo "cellnet: cellnet_torch.py exited with status $t_status (parameter count mismatch?)"
+    t1="" tbest="" tbest_set=""
+    while IFS= read -r line; do
+        case $line in "cellnet-torch: setting="*)
+            r=$(field "$line" images_per_s)
+            [ "$(field "$line" threads)" = 1 ] && [ -z "$t1" ] && t1=$r
+            if [ -z "$tbest" ] || awk -v a="$r" -v b="$tbest" 'BEGIN { exit !(a > b) }'; then
+                tbest=$r tbest_set=$(field "$line" setting)
+            fi ;;
+        esac
+    done <<< "$t_out"
+    if [ -n "$c_ips" ] && [ -n "$t1" ]; then
+        awk -v c="$c_ips" -v t="$t1" -v b="$tbest" -v s="$tbest_set" 'BEGIN {
+            printf "cellnet ratio C/PyTorch: %.2fx at one thread (C %.2f vs PyTorch %.2f images/s); ", c / t, c, t
+            printf "%.2fx vs PyTorch'\''s best setting (%s: %.2f images/s)\n", c / b, s, b }'
+    else
+        echo "cellnet ratio C/PyTorch: not available (C images/s: ${c_ips:-none}, PyTorch one thread: ${t1:-none})"
+    fi
+else
+    echo "cellnet: PyTorch comparison skipped: /usr/bin/python3 cannot import torch (Debian: apt-get install python3-torch)"
+fi
