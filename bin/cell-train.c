@@ -17,6 +17,7 @@
 #include "celltrain.h"
 #include "cellnet.h"
 #include "cifar.h"
+#include "enasnet.h"
 #include "graph.h"
 #include "modelfile.h"
 #include "nb101net.h"
@@ -33,6 +34,7 @@ void openblas_set_num_threads(int num_threads);
 typedef struct {
     const char *input, *train, *test, *checkpoint;
     int epochs, stem, stacks, cells, batch, train_images, test_images, train_eval;
+    int enas_filters, enas_shared, enas_separable; /* ENAS macro networks (enas6, enas12 records) */
     int resume, timing, quiet;
     double max_minutes, bn_momentum;
     celltrain_config tc;
@@ -41,6 +43,7 @@ typedef struct {
 /* The small default: a few minutes on 2 cores with the shipped subset (README: cell-train). */
 static const options DEFAULTS = {
     .epochs = 3, .stem = 16, .stacks = 3, .cells = 1, .batch = 64, .timing = 1, .train_eval = 5000,
+    .enas_filters = 16,
     .bn_momentum = 0.1,
     .tc = {.opt = CT_RMSPROP, .lr = 0.1, .momentum = 0.9, .weight_decay = 1e-4, .clip = 5.0,
            .rms_eps = 1.0, .rms_rho = 0.9, .seed = 0},
@@ -49,8 +52,9 @@ static const options DEFAULTS = {
 static void usage(void) {
     const options *d = &DEFAULTS;
     printf("Usage: %s [OPTION]... [FILE]\n"
-           "Read NAS-Bench-101 graph records (FILE, or stdin if absent or '-'), train each cell's network\n"
-           "on CIFAR-10 and write the records to stdout with these fields added (or replaced):\n"
+           "Read NAS-Bench-101 cells or ENAS architectures (graph records of space nb101, enas6 or enas12;\n"
+           "FILE, or stdin if absent or '-'), train each one's network on CIFAR-10 and write the records\n"
+           "to stdout with these fields added (or replaced):\n"
            "  \"train_accuracy\"  fraction of the training images classified right (evaluation mode;\n"
            "                     the first --train-eval-images of them)\n"
            "  \"test_accuracy\"   fraction of the test images classified right\n"
@@ -65,6 +69,15 @@ static void usage(void) {
            "      --stem-channels N    stem channels (default %d)\n"
            "      --stacks N           stacks, 1..6 (default %d)\n"
            "      --cells-per-stack N  cells per stack (default %d)\n"
+           "ENAS macro network (6 or 12 layers, the graph's ops and skip connections; lib/enasnet.h):\n"
+           "      --enas-filters F     filters of the stem and the first stage, even, doubled at the\n"
+           "                           two reductions (default %d; D-VAE's final training: 96)\n"
+           "      --enas-mode M        fixed: a layer as ENAS trains a found architecture alone (skip\n"
+           "                           inputs concatenated, then 1x1 conv); shared: as inside ENAS's\n"
+           "                           weight-sharing search (skips summed) (default fixed)\n"
+           "      --enas-separable     sep3/sep5 as depthwise + pointwise convolutions (ENAS's fixed\n"
+           "                           mode builds them as plain convolutions; shared mode always\n"
+           "                           separates)\n"
            "Training (NB101's recipe; its values: 108 epochs, batch 256, lr 0.2):\n"
            "      --epochs N           epochs (default %d)\n"
            "      --batch N            images per step (default %d)\n"
@@ -95,14 +108,14 @@ static void usage(void) {
            "\n"
            "Exit status: 0 ok, 1 bad input or data (unsupported space, invalid cell, bad data files,\n"
            "a diverged run), 2 usage error, 3 I/O or system error.\n",
-           tool_name(), d->stem, d->stacks, d->cells, d->epochs, d->batch, d->tc.lr, d->tc.momentum,
+           tool_name(), d->stem, d->stacks, d->cells, d->enas_filters, d->epochs, d->batch, d->tc.lr, d->tc.momentum,
            d->tc.weight_decay, d->tc.clip, d->bn_momentum, d->tc.seed, d->train_eval);
 }
 
 enum {
     OPT_EPOCHS = 256, OPT_STEM, OPT_STACKS, OPT_CELLS, OPT_BATCH, OPT_LR, OPT_OPTIMIZER, OPT_MOMENTUM,
     OPT_WD, OPT_CLIP, OPT_BNMOM, OPT_SEED, OPT_TRAIN, OPT_TEST, OPT_TRAIN_N, OPT_TEST_N, OPT_CKPT,
-    OPT_RESUME, OPT_MAXMIN, OPT_NOTIMING, OPT_TRAIN_EVAL
+    OPT_RESUME, OPT_MAXMIN, OPT_NOTIMING, OPT_TRAIN_EVAL, OPT_ENAS_F, OPT_ENAS_MODE, OPT_ENAS_SEP
 };
 
 static int opt_int(const char *name, const char *s, int lo, int hi) {
@@ -125,6 +138,9 @@ static void parse_args(int argc, char **argv, options *o) {
         {"stem-channels", required_argument, NULL, OPT_STEM},
         {"stacks", required_argument, NULL, OPT_STACKS},
         {"cells-per-stack", required_argument, NULL, OPT_CELLS},
+        {"enas-filters", required_argument, NULL, OPT_ENAS_F},
+        {"enas-mode", required_argument, NULL, OPT_ENAS_MODE},
+        {"enas-separable", no_argument, NULL, OPT_ENAS_SEP},
         {"batch", required_argument, NULL, OPT_BATCH},
         {"lr", required_argument, NULL, OPT_LR},
         {"optimizer", required_argument, NULL, OPT_OPTIMIZER},
@@ -156,6 +172,16 @@ static void parse_args(int argc, char **argv, options *o) {
         case OPT_STACKS: o->stacks = opt_int("--stacks", optarg, 1, 6); break;
         case OPT_CELLS: o->cells = opt_int("--cells-per-stack", optarg, 1, 64); break;
         case OPT_BATCH: o->batch = opt_int("--batch", optarg, 1, 4096); break;
+        case OPT_ENAS_F:
+            o->enas_filters = opt_int("--enas-filters", optarg, 2, 4096);
+            if (o->enas_filters % 2) die_usage("--enas-filters: '%s' is odd (ENAS's reductions halve it)", optarg);
+            break;
+        case OPT_ENAS_MODE:
+            if (strcmp(optarg, "fixed") == 0) o->enas_shared = 0;
+            else if (strcmp(optarg, "shared") == 0) o->enas_shared = 1;
+            else die_usage("--enas-mode: '%s' is not fixed or shared", optarg);
+            break;
+        case OPT_ENAS_SEP: o->enas_separable = 1; break;
         case OPT_LR: o->tc.lr = opt_double("--lr", optarg, 0, 100); break;
         case OPT_OPTIMIZER:
             if (strcmp(optarg, "rmsprop") == 0) o->tc.opt = CT_RMSPROP;
@@ -215,6 +241,9 @@ static size_t ckpt_config(const options *o, int n_train, int n_test, mf_value *v
     v[k++] = mf_int("stem_channels", o->stem);
     v[k++] = mf_int("stacks", o->stacks);
     v[k++] = mf_int("cells_per_stack", o->cells);
+    v[k++] = mf_int("enas_filters", o->enas_filters);
+    v[k++] = mf_int("enas_shared", o->enas_shared);
+    v[k++] = mf_int("enas_separable", o->enas_separable);
     v[k++] = mf_int("epochs", o->epochs);
     v[k++] = mf_int("batch", o->batch);
     v[k++] = mf_int("optimizer", o->tc.opt);
@@ -384,6 +413,12 @@ int main(int argc, char **argv) {
     if (ri.n_done) memcpy(done, ri.done, (size_t)ri.n_done * sizeof *done);
 
     const nb101_config ncfg = {.stem = o.stem, .stacks = o.stacks, .cells = o.cells, .classes = CIFAR_CLASSES};
+    enasnet_config ecfg = enasnet_default_config();
+    ecfg.out_filters = o.enas_filters;
+    ecfg.mode = o.enas_shared ? ENASNET_SHARED : ENASNET_FIXED;
+    ecfg.separable = o.enas_separable;
+    ecfg.classes = CIFAR_CLASSES;
+    ecfg.side = CIFAR_SIDE;
     const int max_batch = o.batch < train.n ? o.batch : train.n;
     progress_state ps = {.tty = !o.quiet && isatty(2), .quiet = o.quiet, .epochs = o.epochs};
     const double run_start = now_s();
@@ -399,9 +434,11 @@ int main(int argc, char **argv) {
         graph g;
         memset(&g, 0, sizeof g);
         if (graph_read(rec, &sp, &g, why, sizeof why) != 0) rr_fail(r, "%s", why);
-        if (sp->id != SPACE_NB101)
-            rr_fail(r, "a graph of space %s; cell-train trains NAS-Bench-101 cells (nb101) only", sp->name);
-        if (graph_check(sp, &g, why, sizeof why) != 0) rr_fail(r, "invalid nb101 cell: %s", why);
+        const int enas = sp->id == SPACE_ENAS6 || sp->id == SPACE_ENAS12;
+        if (sp->id != SPACE_NB101 && !enas)
+            rr_fail(r, "a graph of space %s; cell-train trains nb101 cells and enas6 / enas12 architectures",
+                    sp->name);
+        if (graph_check(sp, &g, why, sizeof why) != 0) rr_fail(r, "invalid %s %s: %s", sp->name, enas ? "architecture" : "cell", why);
         if (k <= (uint64_t)ri.n_done) { // finished before the interruption
             if (!graph_equal(&g, &done[k - 1].g))
                 rr_fail(r, "not the cell the checkpoint %s trained as record %llu (other input?)", o.checkpoint,
@@ -409,7 +446,7 @@ int main(int argc, char **argv) {
             write_result(w, rec, &done[k - 1], &o);
             continue;
         }
-        cellnet *net = nb101net_build(&g, &ncfg, why, sizeof why);
+        cellnet *net = enas ? enasnet_build(&g, &ecfg, why, sizeof why) : nb101net_build(&g, &ncfg, why, sizeof why);
         if (!net) rr_fail(r, "cannot build the network: %s", why);
         // activations, params, grads, buffers (cellnet) + the optimizer's two states
         size_t need_bytes = (cellnet_memory_floats(net, max_batch) + 2 * cellnet_param_count(net)) * sizeof(float);
@@ -418,7 +455,7 @@ int main(int argc, char **argv) {
                        "--stem-channels", (double)need_bytes / (1 << 30), max_batch,
                     (double)MAX_MEMORY_BYTES / (1 << 30));
         if (cellnet_compile(net, max_batch, why, sizeof why) != 0) rr_fail(r, "%s", why);
-        net->bn_momentum = (float)o.bn_momentum;
+        net->bn_momentum = (float)o.bn_momentum; // (--bn-momentum for ENAS too: its TF decay 0.9 is 0.1)
         celltrain_state st;
         celltrain_start(&st, net, &o.tc);
         progress_info pi = {.has_current = 1, .g = g};

@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
-# cell-train: NB101 graph records -> the same records plus accuracies measured by training the
-# cell's network on CIFAR-10. Real binary, real (shipped) CIFAR-10 images, tiny networks (stem 4,
+# cell-train: NB101 (and ENAS) graph records -> the same records plus accuracies measured by training
+# the network on CIFAR-10. Real binary, real (shipped) CIFAR-10 images, tiny networks (stem 4,
 # one stack of one cell) and a few dozen images, so each run takes well under a second.
 
 load helpers
@@ -126,11 +126,34 @@ setup() {
 
 # ---------------------------------------------------------------- bad input
 
+@test "ENAS-6 and ENAS-12 architectures train as ENAS macro networks, in a stream with NB101 cells" {
+    local E=(--enas-filters 4 --epochs 1 --batch 16 --train-images 32 --test-images 20 --no-timing -q)
+    graph-parse enas6 | stream-split --shard 0/10000 > "$T/e6.zst"   # ENAS-6 lines 0, 10,000, 20,000
+    # a 12-layer architecture in D-VAE's line format: layer i's op, then its skip bits
+    echo '[[0],[1,0],[2,1,0],[3,0,1,0],[4,0,0,1,0],[5,0,0,0,1,0],[0,0,0,0,0,1,0],[1,0,0,0,0,0,1,0],[2,0,0,0,0,0,0,1,0],[3,0,0,0,0,0,0,0,1,0],[4,0,0,0,0,0,0,0,0,1,0],[5,0,0,0,0,0,0,0,0,0,1,0]], 0.5' > "$T/e12.txt"
+    graph-parse enas12 "$T/e12.txt" > "$T/e12.zst"
+    cat "$T/e6.zst" "$T/e12.zst" "$T/small.zst" | cell-train "${E[@]}" > "$T/out.zst"
+    stream-to-jsonl < "$T/out.zst" > "$T/out.jsonl"
+    [ "$(grep -c '"test_accuracy":[0-9.e-]*,"train_loss":[0-9.e-]*,"parameters":[1-9][0-9]*,"train_epochs":1}$' "$T/out.jsonl")" -eq 5 ]
+    [ "$(grep -o '"space":"[a-z0-9]*"' "$T/out.jsonl" | tr '\n' ' ')" = '"space":"enas6" "space":"enas6" "space":"enas6" "space":"enas12" "space":"nb101" ' ]
+    # the network follows the options: more filters, more parameters; the two modes differ
+    p4=$(head -1 "$T/out.jsonl" | grep -o '"parameters":[0-9]*')
+    p8=$(stream-split --shard 0/3 < "$T/e6.zst" | cell-train "${E[@]}" --enas-filters 8 | stream-to-jsonl | grep -o '"parameters":[0-9]*')
+    [ "${p8#*:}" -gt "${p4#*:}" ]
+    ps=$(stream-split --shard 0/3 < "$T/e6.zst" | cell-train "${E[@]}" --enas-mode shared | stream-to-jsonl | grep -o '"parameters":[0-9]*')
+    [ "$ps" != "$p4" ]
+    run_quiet cell-train "${E[@]}" --enas-filters 5 < "$T/e6.zst"
+    assert_status 2
+    assert_output_has "--enas-filters: '5' is odd"
+    run_quiet cell-train "${E[@]}" --enas-mode both < "$T/e6.zst"
+    assert_status 2
+}
+
 @test "rejects graphs of other spaces and invalid NB101 cells, naming the record" {
     graph-parse nb201 | stream-split --shard 0/15625 > "$T/nb201.zst"
     run_quiet cell-train "${TINY[@]}" < "$T/nb201.zst"
     assert_status 1
-    assert_output_has "cell-train: stdin: record 1: a graph of space nb201; cell-train trains NAS-Bench-101 cells (nb101) only"
+    assert_output_has "cell-train: stdin: record 1: a graph of space nb201; cell-train trains nb101 cells and enas6 / enas12 architectures"
     # vertex 2 does not reach the output
     printf '%s\n' "$SMALL" '{"v":1,"space":"nb101","ops":["input","conv3x3-bn-relu","conv3x3-bn-relu","output"],"edges":[[0,1],[0,2],[1,3]]}' \
         | jsonl-to-stream > "$T/bad.zst"
