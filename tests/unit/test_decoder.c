@@ -28,6 +28,7 @@
 #define EPS 1e-3f
 #define RTOL 1e-2
 #define ATOL 5e-4
+#include "fdcheck.h" /* after EPS, RTOL, ATOL */
 #define GRAD0 0.25f
 
 static rng_mt R;
@@ -205,35 +206,6 @@ static double dloss(void *v) {
     return L;
 }
 
-typedef double (*loss_fn)(void *ctx);
-
-static int fd_compare(const char *what, loss_fn f, void *ctx, float *x, const float *g, size_t n,
-                      int quiet) {
-    int ok = 1;
-    double worst = 0.0, wa = 0.0, wn = 0.0;
-    size_t wi = 0;
-    for (size_t i = 0; i < n; i++) {
-        double num = 0, ana = g[i], err = 0, tol = 0;
-        // a ReLU kink within EPS of the operating point spoils the difference at EPS; such an
-        // element gets a second chance at EPS/4 (a wrong gradient fails at both)
-        for (float e = EPS; e >= EPS / 4; e /= 4) {
-            float save = x[i];
-            x[i] = save + e;
-            double lp = f(ctx);
-            x[i] = save - e;
-            double lm = f(ctx);
-            x[i] = save;
-            num = (lp - lm) / (2.0 * e);
-            err = fabs(ana - num);
-            tol = RTOL * fmax(fabs(ana), fabs(num)) + ATOL;
-            if (err <= tol) break;
-        }
-        if (!(err <= tol)) ok = 0;
-        if (err / tol > worst) { worst = err / tol; wi = i; wa = ana; wn = num; }
-    }
-    if (!ok && !quiet) fprintf(stderr, "  %s[%zu]: analytic %.6g numeric %.6g\n", what, wi, wa, wn);
-    return ok;
-}
 
 static float *new_params(decoder_params *p, decoder_config cfg, uint32_t seed, float widen) {
     const size_t np = decoder_param_count(cfg.K, cfg.C2, cfg.D, cfg.L);

@@ -9,8 +9,8 @@
  *       (a_v = sum over edges u->v of W_msg [h_u ; h_v] + b, in double, then the GRU cell);
  *   (d) batching does not mix graphs: encoding a batch equals encoding each graph alone;
  *   (e) parameter counts (845,739 / 845,989 / 846,114), names and PyTorch-default init ranges.
- * Losses are computed in double from the float32 forward; each element is perturbed by +-EPS and
- * compared with |a - n| <= RTOL * max(|a|,|n|) + ATOL. Gradient buffers start at GRAD0, subtracted
+ * Losses are computed in double from the float32 forward; each element is perturbed by +-EPS (or
+ * EPS/4, 8*EPS: tests/unit/fdcheck.h) and compared with |a - n| <= RTOL * max(|a|,|n|) + ATOL. Gradient buffers start at GRAD0, subtracted
  * afterwards, which checks that backward accumulates. The checker is shown to reject a gradient
  * that is 3% off. Deterministic (lib/rng.h, fixed seeds). Prints "N passed, M failed". */
 #include "encoder.h"
@@ -29,6 +29,7 @@
 #define EPS 1e-3f
 #define RTOL 1e-2
 #define ATOL 3e-4
+#include "fdcheck.h" /* after EPS, RTOL, ATOL */
 #define GRAD0 0.25f
 
 static rng_mt R;
@@ -49,31 +50,6 @@ static double project(const float *out, const float *p, size_t n) {
     double s = 0.0;
     for (size_t i = 0; i < n; i++) s += (double)out[i] * p[i];
     return s;
-}
-
-/* ---- the finite-difference checker ---- */
-typedef double (*loss_fn)(void *ctx);
-
-/* 1 if every element of x's analytic gradient g agrees; prints the worst otherwise (unless quiet). */
-static int fd_compare(const char *what, loss_fn f, void *ctx, float *x, const float *g, size_t n,
-                      int quiet) {
-    int ok = 1;
-    double worst = 0.0, wa = 0.0, wn = 0.0;
-    size_t wi = 0;
-    for (size_t i = 0; i < n; i++) {
-        float save = x[i];
-        x[i] = save + EPS;
-        double lp = f(ctx);
-        x[i] = save - EPS;
-        double lm = f(ctx);
-        x[i] = save;
-        double num = (lp - lm) / (2.0 * EPS), ana = g[i];
-        double err = fabs(ana - num), tol = RTOL * fmax(fabs(ana), fabs(num)) + ATOL;
-        if (err > tol) ok = 0;
-        if (err / tol > worst) { worst = err / tol; wi = i; wa = ana; wn = num; }
-    }
-    if ((!ok && !quiet) || getenv("FDDEBUG")) fprintf(stderr, "  %s[%zu]: analytic %.6g numeric %.6g\n", what, wi, wa, wn);
-    return ok;
 }
 
 /* ---- test graphs: three small DAGs with 4, 2 and 5 nodes ---- */

@@ -31,6 +31,7 @@
 #define EPS 1e-3f
 #define RTOL 1e-2
 #define ATOL 5e-4
+#include "fdcheck.h" /* after EPS, RTOL, ATOL */
 #define GSEED 4242u /* the rng seed that fixes eps during the gradient check */
 
 static const char *TMP = "/tmp";
@@ -208,7 +209,8 @@ typedef struct {
     int B;
 } gctx;
 
-static double gloss(gctx *x) {
+static double gloss(void *v) {
+    gctx *x = v;
     rng_mt r;
     rng_seed(&r, GSEED);
     svge_terms t;
@@ -216,36 +218,6 @@ static double gloss(gctx *x) {
     return t.total;
 }
 
-static int fd_compare(const char *what, gctx *x, float *p, const float *g, size_t n, int quiet) {
-    int ok = 1;
-    double worst = 0.0, wa = 0.0, wn = 0.0;
-    size_t wi = 0;
-    for (size_t i = 0; i < n; i++) {
-        double num = 0, ana = g[i], err = 0, tol = 0;
-        // a ReLU kink within EPS of the operating point spoils the difference at EPS: such an
-        // element gets a second chance at EPS/4; float32 rounding of a loss of ~20 (noise ~1e-6
-        // relative) spoils a small gradient's difference at EPS: a third chance at 8*EPS.
-        // A wrong gradient fails at all three.
-        static const float steps[3] = {EPS, EPS / 4, 8 * EPS};
-        for (int si = 0; si < 3; si++) {
-            const float e = steps[si];
-            float save = p[i];
-            p[i] = save + e;
-            double lp = gloss(x);
-            p[i] = save - e;
-            double lm = gloss(x);
-            p[i] = save;
-            num = (lp - lm) / (2.0 * e);
-            err = fabs(ana - num);
-            tol = RTOL * fmax(fabs(ana), fabs(num)) + ATOL;
-            if (err <= tol) break;
-        }
-        if (!(err <= tol)) ok = 0;
-        if (err / tol > worst) { worst = err / tol; wi = i; wa = ana; wn = num; }
-    }
-    if (!ok && !quiet) fprintf(stderr, "  %s[%zu]: analytic %.6g numeric %.6g\n", what, wi, wa, wn);
-    return ok;
-}
 
 static void test_grad(double beta, int layers) {
     svge_config c = tiny101();
@@ -277,7 +249,7 @@ static void test_grad(double beta, int layers) {
         size_t n = x.m.shape[k][0] * (x.m.ndim[k] == 2 ? x.m.shape[k][1] : 1);
         snprintf(what, sizeof what, "svge (beta %g, %d layers): gradient of %s", beta, layers,
                  svge_param_name(k, layers));
-        check(fd_compare(what, &x, x.m.params + off, g + off, n, 0), __LINE__, what);
+        check(fd_compare(what, gloss, &x, x.m.params + off, g + off, n, 0), __LINE__, what);
         double gn = 0;
         for (size_t q = 0; q < n; q++) gn += fabs(g[off + q]);
         if (!(gn > 0)) {
@@ -291,7 +263,7 @@ static void test_grad(double beta, int layers) {
     CHECK(strcmp(svge_param_name(tv, layers), "Encoder.GraphEmb_var.f_m.weight") == 0);
     float *w = g + x.m.offset[tv] + 1;
     *w = *w * 1.03f + (fabsf(*w) < 0.05f ? 0.05f : 0.0f);
-    check(!fd_compare("", &x, x.m.params + x.m.offset[tv], g + x.m.offset[tv], 2 * 6, 1), __LINE__,
+    check(!fd_compare("", gloss, &x, x.m.params + x.m.offset[tv], g + x.m.offset[tv], 2 * 6, 1), __LINE__,
           "svge: checker rejects a slightly wrong gradient");
     free(g);
     svge_free(&x.m);
