@@ -2,7 +2,7 @@
  * the counterpart of bench/cellnet_torch.py (PyTorch); bench/run.sh runs both with the same size.
  *
  *   cellnet_bench [--stem 128] [--stacks 3] [--cells 3] [--batch 128] [--warmup 1] [--seconds 60]
- *                 [--min-steps 2] [--seed 1]
+ *                 [--min-steps 2] [--seed 1] [--threads 1]
  *
  * The cell is the NB101 cell of highest val_acc_108ep (record id 171411 of bin/graph-parse nb101,
  * 31,552,906 parameters at the full size). A step is forward (batch norm in training mode) +
@@ -39,7 +39,7 @@ static double peak_rss_mb(void) {
 }
 
 int main(int argc, char **argv) {
-    int stem = 128, stacks = 3, cells = 3, batch = 128, warmup = 1, min_steps = 2;
+    int stem = 128, stacks = 3, cells = 3, batch = 128, warmup = 1, min_steps = 2, threads = 1;
     double seconds = 60;
     unsigned seed = 1;
     for (int i = 1; i < argc; i++) {
@@ -57,12 +57,14 @@ int main(int argc, char **argv) {
         else if (!strcmp(a, "--seconds")) seconds = atof(v);
         else if (!strcmp(a, "--min-steps")) min_steps = atoi(v);
         else if (!strcmp(a, "--seed")) seed = (unsigned)atoi(v);
+        else if (!strcmp(a, "--threads")) threads = atoi(v);
         else {
             fprintf(stderr, "cellnet_bench: unknown option %s\n", a);
             return 2;
         }
     }
-    openblas_set_num_threads(1);
+    if (threads < 1) threads = 1;
+    openblas_set_num_threads(threads);
     // the best NB101 cell: input, conv3x3, maxpool, conv3x3, conv1x1, conv3x3, output
     graph g = {.n = 7, .type = {TYPE_INPUT, NB101_CONV3X3, NB101_MAXPOOL3X3, NB101_CONV3X3, NB101_CONV1X1,
                                 NB101_CONV3X3, TYPE_OUTPUT}};
@@ -104,9 +106,9 @@ int main(int argc, char **argv) {
         if (s >= warmup) steps++;
     }
     double el = now_s() - t0;
-    printf("cellnet-c: threads=1 stem=%d stacks=%d cells=%d batch=%d params=%zu steps=%d seconds=%.2f "
+    printf("cellnet-c: threads=%d stem=%d stacks=%d cells=%d batch=%d params=%zu steps=%d seconds=%.2f "
            "images_per_s=%.2f forward_s=%.3f backward_s=%.3f update_s=%.3f peak_rss_mb=%.1f\n",
-           stem, stacks, cells, batch, net->n_params, steps, el, steps * batch / el, tf / steps, tb / steps,
+           threads, stem, stacks, cells, batch, net->n_params, steps, el, steps * batch / el, tf / steps, tb / steps,
            tu / steps, peak_rss_mb());
     free(x), free(y);
     celltrain_free(&st);

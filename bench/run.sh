@@ -55,7 +55,7 @@ echo "== cell-train network: training images/s, C (lib/cellnet) vs PyTorch (CPU)
 # optimizer step on batches of CIFAR-sized input. Size and timing: CELLNET_BENCH_SIZE (passed to both
 # sides) and CELLNET_BENCH_TIME (timing options, both sides). The full NB101 size takes minutes:
 # PyTorch needs ~80 s per batch-128 step on one thread here.
-#   C side:       $BUILD/bench/cellnet_bench $CELLNET_BENCH_SIZE $CELLNET_BENCH_TIME
+#   C side:       $BUILD/bench/cellnet_bench $CELLNET_BENCH_SIZE $CELLNET_BENCH_TIME --threads 1 and nproc
 #                 expected to print a line starting "cellnet-c:" that contains "threads=T" and
 #                 "images_per_s=R" (key=value fields, like the PyTorch line below);
 #   PyTorch side: /usr/bin/python3 bench/cellnet_torch.py (Debian's python3-torch; skipped without it),
@@ -70,11 +70,15 @@ field() { # line, key: the value of key=value in line ("" if absent)
 c_ips=""
 if [ -x "$BUILD/bench/cellnet_bench" ]; then
     # shellcheck disable=SC2086
-    c_out=$("$BUILD/bench/cellnet_bench" $CELLNET_BENCH_SIZE $CELLNET_BENCH_TIME) || c_out=""
+    c_out=$("$BUILD/bench/cellnet_bench" $CELLNET_BENCH_SIZE $CELLNET_BENCH_TIME --threads 1;
+            "$BUILD/bench/cellnet_bench" $CELLNET_BENCH_SIZE $CELLNET_BENCH_TIME --threads "$(nproc)") || c_out=""
     echo "$c_out"
+    c_best=""
     while IFS= read -r line; do
         case $line in cellnet-c:*)
-            if [ "$(field "$line" threads)" = 1 ] || [ -z "$c_ips" ]; then c_ips=$(field "$line" images_per_s); fi ;;
+            r=$(field "$line" images_per_s)
+            if [ "$(field "$line" threads)" = 1 ] && [ -z "$c_ips" ]; then c_ips=$r; fi
+            if [ -z "$c_best" ] || awk -v a="$r" -v b="$c_best" 'BEGIN { exit !(a > b) }'; then c_best=$r; fi ;;
         esac
     done <<< "$c_out"
 else
@@ -98,9 +102,9 @@ if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
         esac
     done <<< "$t_out"
     if [ -n "$c_ips" ] && [ -n "$t1" ]; then
-        awk -v c="$c_ips" -v t="$t1" -v b="$tbest" -v s="$tbest_set" 'BEGIN {
+        awk -v c="$c_ips" -v t="$t1" -v b="$tbest" -v s="$tbest_set" -v cb="$c_best" 'BEGIN {
             printf "cellnet ratio C/PyTorch: %.2fx at one thread (C %.2f vs PyTorch %.2f images/s); ", c / t, c, t
-            printf "%.2fx vs PyTorch'\''s best setting (%s: %.2f images/s)\n", c / b, s, b }'
+            printf "best against best %.2fx (C %.2f vs PyTorch %s %.2f images/s)\n", cb / b, cb, s, b }'
     else
         echo "cellnet ratio C/PyTorch: not available (C images/s: ${c_ips:-none}, PyTorch one thread: ${t1:-none})"
     fi

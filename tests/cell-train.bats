@@ -46,6 +46,11 @@ setup() {
     cmp "$T/a.zst" "$T/b.zst"
     cell-train "${TINY[@]}" --seed 5 < "$T/two.zst" > "$T/c.zst"
     ! cmp -s "$T/a.zst" "$T/c.zst"
+    # --threads 1 is the default; another thread count is deterministic too
+    cell-train "${TINY[@]}" --threads 1 < "$T/two.zst" | cmp - "$T/a.zst"
+    cell-train "${TINY[@]}" --threads 2 < "$T/two.zst" > "$T/t2a.zst"
+    cell-train "${TINY[@]}" --threads 2 < "$T/two.zst" | cmp - "$T/t2a.zst"
+    cell-train "${TINY[@]}" --threads 0 < "$T/two.zst" > /dev/null
 }
 
 @test "a record's result does not depend on its position in the stream" {
@@ -209,6 +214,7 @@ setup() {
              "--optimizer adam|--optimizer: 'adam' is not rmsprop or sgd" \
              "--resume|--resume needs --checkpoint FILE" \
              "--max-minutes 5|--max-minutes needs --checkpoint FILE" \
+             "--threads 257|--threads: '257' is not an integer in 0..256" \
              "--bogus|unknown option '--bogus'"; do
         # shellcheck disable=SC2086
         run_quiet cell-train ${c%%|*} < "$T/small.zst"
