@@ -1,11 +1,12 @@
 /* model_bench: throughput, peak memory and analytic FLOPs of the SVGe model on NB101-shaped data.
  *
  *   graph-parse nb101 | stream-split --ratio 0.01 --seed 1 | model_bench [--what train|encode|decode|all]
- *       [--graphs N] [--seconds S] [--batch B]
+ *       [--graphs N] [--seconds S] [--batch B] [--model FILE] [--threads T]
  *
  * Reads graph records on stdin (one space; NB101 expected), keeps up to --graphs of them (default
  * all), builds a model at the reference dims (K of the space, ndim 250, gdim 56) with svge_init,
- * then times, each for about --seconds (default 10) after a short warm-up, on one OpenBLAS thread:
+ * then times, each for about --seconds (default 10) after a short warm-up, on --threads OpenBLAS
+ * threads (default 1):
  *   train   svge_train_step + svge_update over shuffled batches of --batch (128) graphs, batch
  *           gathering included ("end to end" with the data already in memory);
  *   encode  svge_encode (eval mode, z = mu) over batches of --batch graphs;
@@ -137,6 +138,7 @@ int main(int argc, char **argv) {
     tool_init(argv[0]);
     openblas_set_num_threads(1);
     const char *what = "all", *model_path = NULL;
+    int threads = 1;
     long long limit = -1;
     double seconds = 10;
     int batch = 128;
@@ -150,7 +152,8 @@ int main(int argc, char **argv) {
                    "  --graphs   graphs to keep from stdin (all)\n"
                    "  --seconds  timed seconds per task, after a warm-up (10)\n"
                    "  --batch    graphs per batch (128)\n"
-                   "  --model    FILE: a trained SVGe model (of stdin's space) instead of fresh weights\n");
+                   "  --model    FILE: a trained SVGe model (of stdin's space) instead of fresh weights\n"
+                   "  --threads  OpenBLAS threads (1)\n");
             return EXIT_OK;
         }
         if (i + 1 >= argc) die_usage("%s needs a value", a);
@@ -166,6 +169,10 @@ int main(int argc, char **argv) {
         } else if (!strcmp(a, "--seconds")) {
             seconds = strtod(v, &end);
             if (*end || !(seconds > 0) || seconds > 1e6) die_usage("--seconds: a positive number, not %s", v);
+        } else if (!strcmp(a, "--threads")) {
+            long t = strtol(v, &end, 10);
+            if (*end || t < 1 || t > 256) die_usage("--threads: an integer in 1..256, not %s", v);
+            threads = (int)t;
         } else if (!strcmp(a, "--model")) {
             model_path = v;
         } else if (!strcmp(a, "--batch")) {
@@ -184,6 +191,7 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < ds.n; i++) mean_n += ds.g[i].n;
     mean_n /= (double)ds.n;
 
+    openblas_set_num_threads(threads);
     svge_config cfg = svge_default_config(ds.sp->id);
     char err[256];
     svge_model m;
@@ -196,8 +204,8 @@ int main(int argc, char **argv) {
     if (mf) svge_load(&m, mf), mf_free(mf);
     else svge_init(&m, &rng);
     printf("== model_bench: %zu %s graphs (mean %.2f nodes), K %d, ndim %d, gdim %d, batch %d, "
-           "%zu parameters, 1 OpenBLAS thread, %s; load peak RSS %.1f MB\n",
-           ds.n, ds.sp->name, mean_n, cfg.K, cfg.C2, cfg.D, batch, m.num_params,
+           "%zu parameters, %d OpenBLAS thread(s), %s; load peak RSS %.1f MB\n",
+           ds.n, ds.sp->name, mean_n, cfg.K, cfg.C2, cfg.D, batch, m.num_params, threads,
            model_path ? model_path : "untrained weights", peak_rss_mb());
     fflush(stdout);
 

@@ -42,11 +42,14 @@ row "jsonl-to-stream 4x" $((4 * N)) "jsonl-to-stream < $tmp/x4.jsonl > /dev/null
 
 echo "== SVGe model (NB101 dims, batch 128)"
 # 4,096 real NB101 cells (1% split, seed 1, first 4,096); one process per task so that each peak RSS
-# is that task's own (ru_maxrss is a process-wide maximum). One OpenBLAS thread.
+# is that task's own (ru_maxrss is a process-wide maximum). One OpenBLAS thread (the tools' default),
+# then two (--threads 2).
 if [ -x "$BUILD/bench/model_bench" ]; then
     stream-split --ratio 0.01 --seed 1 < "$tmp/nb101.zst" > "$tmp/nb101_1pct.zst"
-    for what in train encode decode; do
-        "$BUILD/bench/model_bench" --what "$what" --graphs 4096 --seconds 10 < "$tmp/nb101_1pct.zst"
+    for threads in 1 2; do
+        for what in train encode decode; do
+            "$BUILD/bench/model_bench" --what "$what" --graphs 4096 --seconds 10 --threads "$threads" < "$tmp/nb101_1pct.zst"
+        done
     done
 fi
 

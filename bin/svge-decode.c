@@ -25,7 +25,7 @@
 #include "util.h"
 #include "vae.h"
 
-void openblas_set_num_threads(int num_threads);
+static int g_threads = 1; /* --threads */
 
 #define ROWS 512          /* decodings per decode_batch call (at least K) */
 #define DGMG_ROWS 256     /* rows per DGMG decoder step (graphs of up to 14 nodes: larger steps) */
@@ -71,6 +71,7 @@ static void usage(void) {
            "                     forward graph's size)\n"
            "      --pick P       with --tries: mode, the most common valid decoding (default); first,\n"
            "                     the first valid one, which is what the reference returns (§8 bug 4)\n"
+           BLAS_THREADS_HELP
            "  -h, --help         show this help and exit\n"
            "\n"
            "Exit status: 0 ok, 1 bad input or model, 2 usage error, 3 I/O or system error.\n",
@@ -85,7 +86,7 @@ typedef struct {
     int forward_only, any_model, reference_merge, pick_first;
 } options;
 
-enum { OPT_MODE = 256, OPT_SAMPLES, OPT_TRIES, OPT_SEED, OPT_FORWARD_ONLY, OPT_ANY_MODEL, OPT_MERGE, OPT_PICK };
+enum { OPT_MODE = 256, OPT_SAMPLES, OPT_TRIES, OPT_SEED, OPT_FORWARD_ONLY, OPT_ANY_MODEL, OPT_MERGE, OPT_PICK, OPT_THREADS };
 
 static uint64_t num_arg(const char *opt, const char *s, uint64_t lo, uint64_t hi) {
     uint64_t u;
@@ -106,6 +107,7 @@ static void parse_args(int argc, char **argv, options *o) {
         {"any-model", no_argument, NULL, OPT_ANY_MODEL},
         {"merge", required_argument, NULL, OPT_MERGE},
         {"pick", required_argument, NULL, OPT_PICK},
+        {"threads", required_argument, NULL, OPT_THREADS},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -138,6 +140,7 @@ static void parse_args(int argc, char **argv, options *o) {
             else if (!strcmp(optarg, "first")) o->pick_first = 1;
             else die_usage("--pick '%s': want mode or first", optarg);
             break;
+        case OPT_THREADS: g_threads = blas_threads_arg("--threads", optarg); break;
         case 'h': usage(); exit(EXIT_OK);
         case ':': die_usage("option '%s' needs an argument", argv[optind - 1]);
         default:
@@ -250,9 +253,9 @@ static int read_z(const msgpack_object *rec, int D, float *z, char *why, size_t 
 
 int main(int argc, char **argv) {
     tool_init(argv[0]);
-    openblas_set_num_threads(1);
     options o;
     parse_args(argc, argv, &o);
+    blas_use_threads(g_threads);
 
     model_file *f = mf_read(o.model);
     vae_model m;

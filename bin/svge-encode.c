@@ -17,7 +17,7 @@
 #include "util.h"
 #include "vae.h"
 
-void openblas_set_num_threads(int num_threads);
+static int g_threads = 1; /* --threads */
 
 #define DEFAULT_BATCH 512
 #define MAX_BATCH 65536
@@ -40,6 +40,7 @@ static void usage(void) {
            "      --logvar       also write \"z_logvar\"\n"
            "      --batch N      graphs encoded together, 1..%d (default %d); it changes speed only\n"
            "                     (and at most the last float bits, from BLAS rounding)\n"
+           BLAS_THREADS_HELP
            "  -h, --help         show this help and exit\n"
            "\n"
            "Exit status: 0 ok, 1 bad input or model, 2 usage error, 3 I/O or system error.\n",
@@ -52,13 +53,14 @@ typedef struct {
     int batch;
 } options;
 
-enum { OPT_LOGVAR = 256, OPT_BATCH };
+enum { OPT_LOGVAR = 256, OPT_BATCH, OPT_THREADS };
 
 static void parse_args(int argc, char **argv, options *o) {
     static const struct option longopts[] = {
         {"model", required_argument, NULL, 'm'},
         {"logvar", no_argument, NULL, OPT_LOGVAR},
         {"batch", required_argument, NULL, OPT_BATCH},
+        {"threads", required_argument, NULL, OPT_THREADS},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -75,6 +77,7 @@ static void parse_args(int argc, char **argv, options *o) {
                 die_usage("--batch: '%s' is not an integer in 1..%d", optarg, MAX_BATCH);
             o->batch = (int)u;
             break;
+        case OPT_THREADS: g_threads = blas_threads_arg("--threads", optarg); break;
         case 'h': usage(); exit(EXIT_OK);
         case ':': die_usage("option '%s' needs an argument", argv[optind - 1]);
         default:
@@ -125,9 +128,9 @@ static void flush(batch *b, vae_model *m, rec_writer *w) {
 
 int main(int argc, char **argv) {
     tool_init(argv[0]);
-    openblas_set_num_threads(1);
     options o;
     parse_args(argc, argv, &o);
+    blas_use_threads(g_threads);
 
     model_file *f = mf_read(o.model);
     vae_model m;

@@ -29,7 +29,7 @@
 #include "util.h"
 #include "vae.h"
 
-void openblas_set_num_threads(int num_threads);
+static int g_threads = 1; /* --threads */
 
 #define CHUNK_ROWS 4096                 /* decodings generated and scored per decode_batch call */
 #define DECODE_MAX_B 512                /* rows per decoder step */
@@ -78,6 +78,7 @@ static void usage(void) {
            "      --merge M          union (default) or reference: merge the two passes as the reference\n"
            "                         implementation does (svge-reference.md §8 bug 2; see svge-decode)\n"
            "      --table            also print the metrics as a table on stderr\n"
+           BLAS_THREADS_HELP
            "  -h, --help             show this help and exit\n"
            "\n"
            "Output fields: v, kind, model, space, seed, encode_times, decode_times, prior_samples,\n"
@@ -98,7 +99,7 @@ typedef struct {
     int has_limit, forward_only, table, reference_merge;
 } options;
 
-enum { OPT_TRAIN = 256, OPT_ENC, OPT_DEC, OPT_PS, OPT_PD, OPT_SEED, OPT_LIMIT, OPT_FWD, OPT_TABLE, OPT_MERGE };
+enum { OPT_TRAIN = 256, OPT_ENC, OPT_DEC, OPT_PS, OPT_PD, OPT_SEED, OPT_LIMIT, OPT_FWD, OPT_TABLE, OPT_MERGE, OPT_THREADS };
 
 static uint64_t opt_count(const char *name, const char *arg, uint64_t lo, uint64_t hi) {
     uint64_t v;
@@ -121,6 +122,7 @@ static void parse_args(int argc, char **argv, options *o) {
         {"forward-only", no_argument, NULL, OPT_FWD},
         {"merge", required_argument, NULL, OPT_MERGE},
         {"table", no_argument, NULL, OPT_TABLE},
+        {"threads", required_argument, NULL, OPT_THREADS},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -144,6 +146,7 @@ static void parse_args(int argc, char **argv, options *o) {
             else die_usage("--merge '%s': want union or reference", optarg);
             break;
         case OPT_TABLE: o->table = 1; break;
+        case OPT_THREADS: g_threads = blas_threads_arg("--threads", optarg); break;
         case 'h': usage(); exit(EXIT_OK);
         case ':': die_usage("option '%s' needs a value", argv[optind - 1]);
         default:
@@ -416,7 +419,7 @@ int main(int argc, char **argv) {
     tool_init(argv[0]);
     options o;
     parse_args(argc, argv, &o);
-    openblas_set_num_threads(1);
+    blas_use_threads(g_threads);
 
     model_file *f = mf_read(o.model);
     vae_model m;

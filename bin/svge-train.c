@@ -27,7 +27,7 @@
 #include "svge.h"
 #include "util.h"
 
-void openblas_set_num_threads(int num_threads);
+static int g_threads = 1; /* --threads */
 
 #define DEFAULT_EPOCHS 300
 #define DEFAULT_CKPT_EVERY 10
@@ -76,6 +76,7 @@ static void usage(void) {
            "                            result is bitwise the model of an uninterrupted run\n"
            "      --metrics FILE        write one TSV line per epoch: epoch, loss, recon, kl, lr,\n"
            "                            graphs_per_s, seconds (with a header; appended to on --resume)\n"
+           BLAS_THREADS_HELP
            "  -q, --quiet               no progress messages\n"
            "  -h, --help                show this help and exit\n"
            "\n"
@@ -88,7 +89,7 @@ static void usage(void) {
 enum {
     OPT_EPOCHS = 256, OPT_BATCH, OPT_LR, OPT_BETA, OPT_EPS, OPT_NDIM, OPT_GDIM, OPT_SEED,
     OPT_MAXMIN, OPT_CKPT, OPT_CKPT_EVERY, OPT_RESUME, OPT_METRICS, OPT_MODEL, OPT_ALPHA,
-    OPT_PFACTOR, OPT_PPATIENCE, OPT_LAYERS
+    OPT_PFACTOR, OPT_PPATIENCE, OPT_LAYERS, OPT_THREADS
 };
 
 typedef struct {
@@ -143,6 +144,7 @@ static void parse_args(int argc, char **argv, options *o) {
         {"plateau-factor", required_argument, NULL, OPT_PFACTOR},
         {"plateau-patience", required_argument, NULL, OPT_PPATIENCE},
         {"layers", required_argument, NULL, OPT_LAYERS},
+        {"threads", required_argument, NULL, OPT_THREADS},
         {"quiet", no_argument, NULL, 'q'},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -199,6 +201,7 @@ static void parse_args(int argc, char **argv, options *o) {
             o->layers = (int)opt_int("--layers", optarg, 1, ENC_MAX_LAYERS);
             o->set_layers = 1;
             break;
+        case OPT_THREADS: g_threads = blas_threads_arg("--threads", optarg); break;
         case 'q': o->quiet = 1; break;
         case 'h': usage(); exit(EXIT_OK);
         case ':': die_usage("option '%s' needs a value", argv[optind - 1]);
@@ -329,7 +332,7 @@ int main(int argc, char **argv) {
     tool_init(argv[0]);
     options o;
     parse_args(argc, argv, &o);
-    openblas_set_num_threads(1);
+    blas_use_threads(g_threads);
     check_writable_dir(o.output);
     if (o.checkpoint) check_writable_dir(o.checkpoint);
 

@@ -172,3 +172,19 @@ size_t read_some(int fd, void *buf, size_t n, const char *name) {
     if (k < 0) die(EXIT_IO, "%s: read error: %s", name, strerror(errno));
     return (size_t)k;
 }
+
+void openblas_set_num_threads(int num_threads);
+
+int blas_threads_arg(const char *opt, const char *s) {
+    uint64_t u;
+    if (parse_u64(s, &u) || u > 256) die_usage("%s: '%s' is not an integer in 0..256", opt, s);
+    return (int)u;
+}
+
+void blas_use_threads(int n) {
+    if (n <= 0) {
+        long c = sysconf(_SC_NPROCESSORS_ONLN);
+        n = c > 0 ? (int)c : 1;
+    }
+    openblas_set_num_threads(n);
+}
