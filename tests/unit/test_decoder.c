@@ -29,6 +29,7 @@
 #define RTOL 1e-2
 #define ATOL 5e-4
 #include "fdcheck.h" /* after EPS, RTOL, ATOL */
+#include "testgraphs.h"
 #define GRAD0 0.25f
 
 static rng_mt R;
@@ -42,25 +43,7 @@ static float *fbuf(size_t n) {
 /* ---- test graphs (type 1 = input at node 0, type 0 = output at the last node) ---- */
 static graph G3[3];
 
-static void make_graphs(void) {
-    memset(G3, 0, sizeof G3);
-    // graph 0: 0->1, 0->2, 1->3, 2->3, 0->3
-    G3[0].n = 4;
-    const uint8_t t0[] = {1, 2, 3, 0};
-    memcpy(G3[0].type, t0, 4);
-    graph_add_edge(&G3[0], 0, 1); graph_add_edge(&G3[0], 0, 2); graph_add_edge(&G3[0], 1, 3);
-    graph_add_edge(&G3[0], 2, 3); graph_add_edge(&G3[0], 0, 3);
-    // graph 1: 0->1
-    G3[1].n = 2;
-    G3[1].type[0] = 1; G3[1].type[1] = 0;
-    graph_add_edge(&G3[1], 0, 1);
-    // graph 2: a chain 0->1->2->3->4 plus 0->2, 1->4
-    G3[2].n = 5;
-    const uint8_t t2[] = {1, 4, 2, 4, 0};
-    memcpy(G3[2].type, t2, 5);
-    for (int i = 0; i < 4; i++) graph_add_edge(&G3[2], i, i + 1);
-    graph_add_edge(&G3[2], 0, 2); graph_add_edge(&G3[2], 1, 4);
-}
+static void make_graphs(void) { test_graphs_nb101(G3); }
 
 /* ============================================================ naive reference, double */
 #define NMAX 64 /* max vector width in the naive code */

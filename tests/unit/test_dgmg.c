@@ -28,26 +28,12 @@
 #define RTOL 1e-2
 #define ATOL 5e-4
 #include "fdcheck.h" /* after EPS, RTOL, ATOL */
+#include "testgraphs.h"
 #define GSEED 4242u
 
 static graph G101[3]; /* 4, 2 and 5 nodes, K = 5 */
 
-static void make_graphs(void) {
-    memset(G101, 0, sizeof G101);
-    G101[0].n = 4;
-    const uint8_t t0[] = {1, 2, 3, 0};
-    memcpy(G101[0].type, t0, 4);
-    graph_add_edge(&G101[0], 0, 1); graph_add_edge(&G101[0], 0, 2); graph_add_edge(&G101[0], 1, 3);
-    graph_add_edge(&G101[0], 2, 3); graph_add_edge(&G101[0], 0, 3);
-    G101[1].n = 2;
-    G101[1].type[0] = 1; G101[1].type[1] = 0;
-    graph_add_edge(&G101[1], 0, 1);
-    G101[2].n = 5;
-    const uint8_t t2[] = {1, 4, 2, 4, 0};
-    memcpy(G101[2].type, t2, 5);
-    for (int v = 0; v < 4; v++) graph_add_edge(&G101[2], v, v + 1);
-    graph_add_edge(&G101[2], 0, 2); graph_add_edge(&G101[2], 1, 4);
-}
+static void make_graphs(void) { test_graphs_nb101(G101); }
 
 static svge_config tiny101(void) {
     svge_config c = svge_default_config(SPACE_NB101);

@@ -32,6 +32,7 @@
 #define RTOL 1e-2
 #define ATOL 5e-4
 #include "fdcheck.h" /* after EPS, RTOL, ATOL */
+#include "testgraphs.h"
 #define GSEED 4242u /* the rng seed that fixes eps during the gradient check */
 
 static const char *TMP = "/tmp";
@@ -41,20 +42,7 @@ static graph G101[3]; /* NB101-like (K=5): 4, 2 and 5 nodes */
 static graph G201[4]; /* real NB201 cells (K=7) */
 
 static void make_graphs(void) {
-    memset(G101, 0, sizeof G101);
-    G101[0].n = 4;
-    const uint8_t t0[] = {1, 2, 3, 0};
-    memcpy(G101[0].type, t0, 4);
-    graph_add_edge(&G101[0], 0, 1); graph_add_edge(&G101[0], 0, 2); graph_add_edge(&G101[0], 1, 3);
-    graph_add_edge(&G101[0], 2, 3); graph_add_edge(&G101[0], 0, 3);
-    G101[1].n = 2;
-    G101[1].type[0] = 1; G101[1].type[1] = 0;
-    graph_add_edge(&G101[1], 0, 1);
-    G101[2].n = 5;
-    const uint8_t t2[] = {1, 4, 2, 4, 0};
-    memcpy(G101[2].type, t2, 5);
-    for (int i = 0; i < 4; i++) graph_add_edge(&G101[2], i, i + 1);
-    graph_add_edge(&G101[2], 0, 2); graph_add_edge(&G101[2], 1, 4);
+    test_graphs_nb101(G101);
 
     /* NB201: node k+1 is the k-th operation of the arch string (edges 0->1, 0->2, 1->2, 0->3,
      * 1->3, 2->3 of the cell); the fixed 8-node topology of lib/graph.c's check_nb201.
