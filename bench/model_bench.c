@@ -41,7 +41,6 @@
 #include "svge.h"
 #include "util.h"
 
-void openblas_set_num_threads(int num_threads);
 
 static double now(void) {
     struct timespec t;
@@ -136,7 +135,6 @@ static void report(const char *task, long long graphs, double s, const char *ref
 /* ---------------------------------------------------------------- main */
 int main(int argc, char **argv) {
     tool_init(argv[0]);
-    openblas_set_num_threads(1);
     const char *what = "all", *model_path = NULL;
     int threads = 1;
     long long limit = -1;
@@ -191,7 +189,7 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < ds.n; i++) mean_n += ds.g[i].n;
     mean_n /= (double)ds.n;
 
-    openblas_set_num_threads(threads);
+    blas_use_threads(threads);
     svge_config cfg = svge_default_config(ds.sp->id);
     char err[256];
     svge_model m;

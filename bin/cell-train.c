@@ -25,7 +25,6 @@
 #include "stream.h"
 #include "util.h"
 
-void openblas_set_num_threads(int num_threads);
 
 #define CKPT_KIND "cell-train-checkpoint"
 #define CKPT_VERSION 1
@@ -187,7 +186,7 @@ static void parse_args(int argc, char **argv, options *o) {
             else die_usage("--enas-mode: '%s' is not fixed or shared", optarg);
             break;
         case OPT_ENAS_SEP: o->enas_separable = 1; break;
-        case OPT_THREADS: o->threads = opt_int("--threads", optarg, 0, 256); break;
+        case OPT_THREADS: o->threads = blas_threads_arg("--threads", optarg); break;
         case OPT_LR: o->tc.lr = opt_double("--lr", optarg, 0, 100); break;
         case OPT_OPTIMIZER:
             if (strcmp(optarg, "rmsprop") == 0) o->tc.opt = CT_RMSPROP;
@@ -399,10 +398,9 @@ int main(int argc, char **argv) {
     tool_init(argv[0]);
     options o;
     parse_args(argc, argv, &o);
-    // the large GEMMs of a CNN do use a second core (unlike the SVGe model's small ones); the
-    // thread count changes OpenBLAS's rounding, so it is an explicit option, 1 by default
-    long ncpu = sysconf(_SC_NPROCESSORS_ONLN);
-    openblas_set_num_threads(o.threads ? o.threads : ncpu > 0 ? (int)ncpu : 1);
+    // a second core speeds the convolutions' GEMMs up, but the thread count changes OpenBLAS's
+    // rounding, so it is an explicit option, 1 by default (as in the model tools)
+    blas_use_threads(o.threads);
 
     char *def_train = xstrdup(data_path("cifar10/train_20k.jpgrec"));
     char *def_test = xstrdup(data_path("cifar10/test_small.jpgrec"));

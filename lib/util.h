@@ -58,7 +58,7 @@ int parse_u64(const char *s, uint64_t *out);
  * blas_threads_arg parses N (0..256; dies with a usage error naming opt otherwise). */
 #define BLAS_THREADS_HELP                                                                          \
     "      --threads N   OpenBLAS threads, 0 = one per CPU (default 1); 2 threads on 2 cores are\n"  \
-    "                    about 1.5x faster, and round differently: the same N gives the same bytes\n"
+    "                    up to about 1.5x faster, and round differently: the same N, the same bytes\n"
 int blas_threads_arg(const char *opt, const char *s);
 void blas_use_threads(int n);
 
