@@ -265,10 +265,10 @@ int main(int argc, char **argv) {
     const char *id = m.id;
 
     decoder d = {.o = &o, .m = &m, .sp = space_get(m.cfg.space), .id = id};
-    d.dopts = (decode_opts){.max_n = m.gen_max_n, .mode = o.mode, .forward_only = o.forward_only || m.dgmg,
+    d.dopts = (decode_opts){.max_n = m.gen_max_n, .mode = o.mode, .forward_only = o.forward_only || m.dcfg.forward_only,
                             .reference_merge = o.reference_merge != 0,
                             .seed = o.seed};
-    if (vae_decode_ws_init(&d.ws, &m, m.dgmg ? DGMG_ROWS : ROWS))
+    if (vae_decode_ws_init(&d.ws, &m, m.kind == VAE_DGMG ? DGMG_ROWS : ROWS))
         die(EXIT_IO, "cannot allocate the decoder's workspace");
 
     const int K = o.tries, D = m.cfg.D;

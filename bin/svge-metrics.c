@@ -429,7 +429,7 @@ int main(int argc, char **argv) {
     const char *id = m.id;
     const svge_config cfg = m.cfg;
     const space_info *sp = space_get(cfg.space);
-    o.forward_only |= m.dgmg;
+    o.forward_only |= m.dcfg.forward_only;
 
     graph_list train = {0}, test = {0};
     read_graphs(o.train, sp, 0, 0, &train);
@@ -441,7 +441,7 @@ int main(int argc, char **argv) {
     decoder_run d = {.m = &m, .D = cfg.D};
     d.opts = (decode_opts){.max_n = m.gen_max_n, .mode = DECODE_SAMPLE, .forward_only = o.forward_only, .seed = o.seed,
                            .reference_merge = o.reference_merge != 0};
-    if (vae_decode_ws_init(&d.ws, &m, m.dgmg ? DGMG_DECODE_MAX_B : DECODE_MAX_B) != 0) die(EXIT_IO, "out of memory");
+    if (vae_decode_ws_init(&d.ws, &m, m.kind == VAE_DGMG ? DGMG_DECODE_MAX_B : DECODE_MAX_B) != 0) die(EXIT_IO, "out of memory");
     d.c = xmalloc((size_t)CHUNK_ROWS * cfg.D * sizeof(float));
     d.ids = xmalloc(CHUNK_ROWS * sizeof *d.ids);
     d.out = xmalloc(CHUNK_ROWS * sizeof *d.out);

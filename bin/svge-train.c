@@ -20,12 +20,12 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "dgmg.h"
 #include "graph.h"
 #include "modelfile.h"
 #include "stream.h"
 #include "svge.h"
 #include "util.h"
+#include "vae.h"
 
 static int g_threads = 1; /* --threads */
 
@@ -47,8 +47,8 @@ static void usage(void) {
            "\n"
            "  -o, --output MODEL        the model file to write (required)\n"
            "      --model KIND          the model to train: svge (default svge) or dgmg, the DGMG /\n"
-           "                            VS-GAE baseline (model files of config kind \"dgmg\": svge-encode\n"
-           "                            reads them, svge-decode and svge-metrics not yet); for dgmg\n"
+           "                            VS-GAE baseline (model files of config kind \"dgmg\", which\n"
+           "                            svge-encode, svge-decode and svge-metrics read); for dgmg\n"
            "                            --ndim is the whole node state size. --resume keeps the\n"
            "                            checkpoint's kind\n"
            "      --epochs N            epochs to train, N >= 1 (default %d)\n"
@@ -176,12 +176,13 @@ static void parse_args(int argc, char **argv, options *o) {
         case OPT_CKPT_EVERY: o->ckpt_every = opt_int("--checkpoint-every", optarg, 1, 100000000); break;
         case OPT_RESUME: o->resume = opt_path("--resume", optarg); break;
         case OPT_METRICS: o->metrics = opt_path("--metrics", optarg); break;
-        case OPT_MODEL:
-            if (strcmp(optarg, "svge") == 0) o->kind = "svge";
-            else if (strcmp(optarg, DGMG_KIND) == 0) o->kind = DGMG_KIND;
-            else die_usage("--model '%s': want svge or dgmg", optarg);
+        case OPT_MODEL: {
+            vae_kind k;
+            if (vae_kind_by_name(optarg, &k)) die_usage("--model '%s': want svge or dgmg", optarg);
+            o->kind = vae_kind_name(k);
             o->set_kind = 1;
             break;
+        }
         case OPT_ALPHA:
             o->alpha = opt_double("--alpha", optarg);
             if (o->alpha > 1) die_usage("--alpha '%s': want a number in [0, 1]", optarg);
@@ -294,40 +295,6 @@ static size_t make_meta(mf_value meta[4], const svge_train *t, const meta_info *
     return k;
 }
 
-/* The model being trained: SVGe or DGMG (the same config, training state and file layout). */
-typedef struct {
-    int dgmg;
-    svge_model s;
-    dgmg_model d;
-} model;
-
-static int model_build(model *M, int dgmg, const svge_config *cfg, int max_g, char *err, size_t errlen) {
-    M->dgmg = dgmg;
-    return dgmg ? dgmg_build(&M->d, cfg, max_g, err, errlen) : svge_build(&M->s, cfg, max_g, err, errlen);
-}
-static size_t model_nparams(const model *M) { return M->dgmg ? M->d.num_params : M->s.num_params; }
-static int model_step(model *M, const graph *gs, int B, rng_mt *rng, svge_terms *t) {
-    return M->dgmg ? dgmg_train_step(&M->d, gs, B, rng, t) : svge_train_step(&M->s, gs, B, rng, t);
-}
-static void model_update(model *M, svge_train *t) {
-    if (M->dgmg) dgmg_update(&M->d, t);
-    else svge_update(&M->s, t);
-}
-static void model_save(const char *path, const model *M, const svge_train *t, const mf_value *meta, size_t nmeta,
-                       char id[MF_ID_LEN + 1]) {
-    if (M->dgmg) {
-        if (t) dgmg_save_checkpoint(path, &M->d, t, meta, nmeta, id);
-        else dgmg_save(path, &M->d, meta, nmeta, id);
-    } else {
-        if (t) svge_save_checkpoint(path, &M->s, t, meta, nmeta, id);
-        else svge_save(path, &M->s, meta, nmeta, id);
-    }
-}
-static void model_free(model *M) {
-    if (M->dgmg) dgmg_free(&M->d);
-    else svge_free(&M->s);
-}
-
 int main(int argc, char **argv) {
     tool_init(argv[0]);
     options o;
@@ -354,21 +321,19 @@ int main(int argc, char **argv) {
     cfg.plateau_patience = o.plateau_patience;
     cfg.layers = o.layers;
     int64_t batch = o.batch ? o.batch : (ds.sp->id == SPACE_NB101 ? 128 : 32);
-    int dgmg = strcmp(o.kind, DGMG_KIND) == 0;
-    if (dgmg && o.set_layers && o.layers != DGMG_LAYERS)
+    vae_kind kind;
+    vae_kind_by_name(o.kind, &kind); /* checked by parse_args */
+    if (kind == VAE_DGMG && o.set_layers && o.layers != DGMG_LAYERS)
         die_usage("--layers: the dgmg model has %d layers; --layers is for svge", DGMG_LAYERS);
-    if (dgmg && o.set_alpha && o.alpha != 0.5)
+    if (kind == VAE_DGMG && o.set_alpha && o.alpha != 0.5)
         die_usage("--alpha: the dgmg model's step loss is CE + BCE (alpha 0.5); --alpha is for svge");
     if (ck) {
-        const char *kind = svge_model_kind(ck);
-        if (strcmp(kind, "svge") != 0 && strcmp(kind, DGMG_KIND) != 0)
-            die(EXIT_DATA, "%s: a \"%s\" model: this tool trains svge and dgmg models", o.resume, kind);
-        if (o.set_kind && strcmp(kind, o.kind) != 0)
-            die_usage("--resume: --model %s differs from the checkpoint's %s", o.kind, kind);
-        dgmg = strcmp(kind, DGMG_KIND) == 0;
+        vae_kind ck_kind;
         svge_config c2;
-        if (dgmg) dgmg_config_read(ck, &c2);
-        else svge_config_read(ck, &c2);
+        vae_config_read(ck, &ck_kind, &c2);
+        if (o.set_kind && ck_kind != kind)
+            die_usage("--resume: --model %s differs from the checkpoint's %s", o.kind, vae_kind_name(ck_kind));
+        kind = ck_kind;
         if (c2.space != cfg.space)
             die(EXIT_DATA, "%s: checkpoint is for %s, the input is %s", o.resume, space_get(c2.space)->name, ds.sp->name);
         if ((o.set_ndim && c2.C2 != cfg.C2) || (o.set_gdim && c2.D != cfg.D) || (o.set_lr && c2.lr != cfg.lr) ||
@@ -398,16 +363,14 @@ int main(int argc, char **argv) {
     char err[400];
     if (svge_config_check(&cfg, err, sizeof err)) die_usage("%s", err);
 
-    model m;
+    vae_model m;
     int max_g = (int)((size_t)batch < ds.n ? (size_t)batch : ds.n);
-    if (model_build(&m, dgmg, &cfg, max_g, err, sizeof err)) die(EXIT_IO, "%s", err);
+    if (vae_build(&m, kind, &cfg, max_g, err, sizeof err)) die(EXIT_IO, "%s", err);
     svge_train t;
-    svge_train_setup(&t, model_nparams(&m), &cfg);
-    if (dgmg) dgmg_init(&m.d, &t.rng);
-    else svge_init(&m.s, &t.rng);
+    vae_train_init(&t, &m);
+    vae_init(&m, &t.rng);
     if (ck) {
-        if (dgmg) dgmg_load_checkpoint(&m.d, &t, ck);
-        else svge_load_checkpoint(&m.s, &t, ck);
+        vae_load_checkpoint(&m, &t, ck);
         mf_free(ck);
         if (t.epoch > o.epochs)
             die_usage("--epochs %lld: the checkpoint has already done %lld epochs", (long long)o.epochs, (long long)t.epoch);
@@ -434,7 +397,7 @@ int main(int argc, char **argv) {
     char b1[32], b2[32];
     if (!o.quiet)
         say("%s: %zu graphs, %lld batches of %lld, %zu parameters, epochs %lld..%lld", ds.sp->name, ds.n,
-            (long long)nb, (long long)batch, model_nparams(&m), (long long)t.epoch + 1, (long long)o.epochs);
+            (long long)nb, (long long)batch, m.num_params, (long long)t.epoch + 1, (long long)o.epochs);
 
     while (t.epoch < o.epochs) {
         epoch_stats es = {.epoch = t.epoch + 1, .lr = t.opt.lr, .t0 = now_s()};
@@ -443,12 +406,12 @@ int main(int argc, char **argv) {
             int B = (int)(ds.n - s < (size_t)batch ? ds.n - s : (size_t)batch);
             for (int b = 0; b < B; b++) bg[b] = ds.g[perm[s + (size_t)b]];
             svge_terms tm;
-            if (model_step(&m, bg, B, &t.rng, &tm))
+            if (vae_train_step(&m, bg, B, &t.rng, &tm))
                 die(EXIT_DATA, "epoch %lld: a batch does not fit the model", (long long)es.epoch); /* cannot happen */
             if (!isfinite(tm.total))
                 die(EXIT_DATA, "epoch %lld, batch %lld: the loss is not finite (%g); try a lower --lr",
                     (long long)es.epoch, (long long)es.batches + 1, tm.total);
-            model_update(&m, &t);
+            vae_update(&m, &t);
             es.loss += tm.total;
             es.recon += tm.recon;
             es.kl += tm.kl;
@@ -490,15 +453,15 @@ int main(int argc, char **argv) {
         if (o.checkpoint && t.epoch < o.epochs && t.epoch % o.ckpt_every == 0) {
             mf_value meta[4];
             size_t nm = make_meta(meta, &t, &mi, last_loss);
-            model_save(o.checkpoint, &m, &t, meta, nm, NULL);
+            vae_save(o.checkpoint, &m, &t, meta, nm, NULL);
         }
     }
 
     mf_value meta[4];
     size_t nm = make_meta(meta, &t, &mi, last_loss);
-    if (o.checkpoint) model_save(o.checkpoint, &m, &t, meta, nm, NULL);
+    if (o.checkpoint) vae_save(o.checkpoint, &m, &t, meta, nm, NULL);
     char id[MF_ID_LEN + 1];
-    model_save(o.output, &m, NULL, meta, nm, id);
+    vae_save(o.output, &m, NULL, meta, nm, id);
     if (mfp && fclose(mfp)) die(EXIT_IO, "%s: write error: %s", o.metrics, strerror(errno));
     if (!o.quiet) {
         if (stopped_early)
@@ -510,6 +473,6 @@ int main(int argc, char **argv) {
     free(bg);
     free(ds.g);
     svge_train_free(&t);
-    model_free(&m);
+    vae_free(&m);
     return EXIT_OK;
 }

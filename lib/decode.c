@@ -5,23 +5,21 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "dgmg.h"
 #include "decode_ref.h"
 #include "graph_hash.h"
 
-/* The workspace of SVGe's decoder (dgmg 0) or DGMG's (dgmg 1). */
-static int ws_init(decode_ws *w, decoder_config cfg, int max_b, int max_n, int dgmg) {
+int decode_ws_init(decode_ws *w, decoder_config cfg, int max_b, int max_n) {
     memset(w, 0, sizeof *w);
     if (max_b < 1 || max_n < 2 || max_n > GRAPH_MAX_NODES || cfg.K < 2 || cfg.C2 < 2 || cfg.C2 % 2 ||
-        cfg.D < 1 || cfg.L < 1 || cfg.L > DEC_MAX_LAYERS)
+        cfg.D < 1 || cfg.L < 1 || cfg.L > DEC_MAX_LAYERS ||
+        (cfg.prop != DEC_PROP_TWO_STREAM && cfg.prop != DEC_PROP_BIDIR))
         return -1;
     w->cfg = cfg;
     w->max_b = max_b;
     w->max_n = max_n;
-    w->dgmg = dgmg;
     size_t arena = 0;
     for (int n = 1; n < max_n; n++) { // the largest step: A = max_b graphs of max_n-1 nodes
-        size_t s = dgmg ? dgmg_step_size(cfg, max_b, n) : decoder_step_size(cfg, max_b, n);
+        size_t s = decoder_step_size(cfg, max_b, n);
         if (s > arena) arena = s;
     }
     const size_t Bz = (size_t)max_b, BN = Bz * (size_t)max_n, C2 = (size_t)cfg.C2, D = (size_t)cfg.D;
@@ -37,9 +35,9 @@ static int ws_init(decode_ws *w, decoder_config cfg, int max_b, int max_n, int d
     w->gen = malloc(2 * Bz * sizeof(graph));
     w->trace_types = malloc(2 * Bz * steps * (size_t)cfg.K * sizeof(float));
     w->trace_edges = malloc(2 * Bz * steps * (size_t)max_n * sizeof(float));
-    w->fold_mem = dgmg ? NULL : malloc(decoder_fold_floats(cfg) * sizeof(float));
+    w->fold_mem = malloc((decoder_fold_floats(cfg) + 1) * sizeof(float));
     if (!w->mem || !w->H || !w->cs || !w->xs || !w->act || !w->pred || !w->seeds || !w->rng ||
-        !w->gen || !w->trace_types || !w->trace_edges || (!dgmg && !w->fold_mem)) {
+        !w->gen || !w->trace_types || !w->trace_edges || !w->fold_mem) {
         decode_ws_free(w);
         return -1;
     }
@@ -48,16 +46,8 @@ static int ws_init(decode_ws *w, decoder_config cfg, int max_b, int max_n, int d
     w->types = w->act + Bz;
     w->offsets = w->types + Bz;
     w->succ = w->pred + BN;
-    if (!dgmg) decoder_fold_point(&w->fold, w->fold_mem, cfg);
+    decoder_fold_point(&w->fold, w->fold_mem, cfg);
     return 0;
-}
-
-int decode_ws_init(decode_ws *w, decoder_config cfg, int max_b, int max_n) {
-    return ws_init(w, cfg, max_b, max_n, 0);
-}
-
-int decode_ws_init_dgmg(decode_ws *w, decoder_config cfg, int max_b, int max_n) {
-    return ws_init(w, cfg, max_b, max_n, 1);
 }
 
 void decode_ws_free(decode_ws *w) {
@@ -121,10 +111,8 @@ static bool choose_edge(float x, decode_mode mode, rng_mt *r) {
 }
 
 /* One direction d for rows 0..R-1 of the workspace (c of row r at w->crow + r*D, stream w->rng[r]):
- * fills w->gen[d*max_b + r] and the trace. dp: NULL for SVGe (p its decoder), or the DGMG model
- * (p = &dp->gen; its own propagation, d = 0 only, no forced END: a graph also ends at max_n nodes). */
-static void generate(decode_ws *w, const decoder_params *p, const dgmg_params *dp, int R, int d,
-                     const decode_opts *o) {
+ * fills w->gen[d*max_b + r] and the trace. */
+static void generate(decode_ws *w, const decoder_params *p, int R, int d, const decode_opts *o) {
     const decoder_config cfg = w->cfg;
     const int C2 = cfg.C2, D = cfg.D, K = cfg.K, MB = w->max_b, WN = w->max_n, max_n = o->max_n;
     const int st = d == 0 ? DEC_START_FWD : DEC_START_BWD, stop = d == 0 ? DEC_START_BWD : DEC_START_FWD;
@@ -139,8 +127,7 @@ static void generate(decode_ws *w, const decoder_params *p, const dgmg_params *d
     dec_step s;
     for (int t = 0; A > 0; t++) {
         const int n = t + 1; // existing nodes of every active graph
-        if (dp) dgmg_step_carve(&s, w->mem, cfg, A, n);
-        else decoder_step_carve(&s, w->mem, cfg, A, n);
+        decoder_step_carve(&s, w->mem, cfg, A, n);
         for (int i = 0; i < A; i++)
             memcpy(w->cs + (size_t)i * D, w->crow + (size_t)w->act[i] * D, (size_t)D * sizeof(float));
         if (t == 0) {
@@ -160,9 +147,8 @@ static void generate(decode_ws *w, const decoder_params *p, const dgmg_params *d
             }
             w->offsets[A] = A * n;
         }
-        if (dp) dgmg_step_logits(&s, dp, cfg, w->cs, w->pred, w->succ, w->offsets);
-        else decoder_step_logits(&s, p, &w->fold, cfg, w->cs, w->pred, w->succ, w->offsets);
-        const bool forced = !dp && n >= max_n - 1;
+        decoder_step_logits(&s, p, &w->fold, cfg, w->cs, w->pred, w->succ, w->offsets);
+        const bool forced = !o->open_end && n >= max_n - 1;
         for (int i = 0; i < A; i++) {
             const int r = w->act[i];
             const float *lg = s.logits + (size_t)i * K;
@@ -211,15 +197,15 @@ unsigned decode_merge(graph *out, const graph *fwd, const graph *bwd) {
     return 0;
 }
 
-/* Decode R rows (c in w->crow, seeds in w->seeds) into out (R), flags (R) or NULL; dp as generate. */
-static void decode_rows(decode_ws *w, const decoder_params *p, const dgmg_params *dp, int R,
-                        const decode_opts *o, graph *out, uint8_t *flags) {
-    const bool fwd_only = o->forward_only || dp;
+/* Decode R rows (c in w->crow, seeds in w->seeds) into out (R), flags (R) or NULL. */
+static void decode_rows(decode_ws *w, const decoder_params *p, int R, const decode_opts *o, graph *out,
+                        uint8_t *flags) {
+    const bool fwd_only = o->forward_only || w->cfg.forward_only;
     if (o->mode == DECODE_SAMPLE)
         for (int r = 0; r < R; r++) rng_seed(&w->rng[r], w->seeds[r]);
-    if (!dp) decoder_fold_update(&w->fold, p);
-    generate(w, p, dp, R, 0, o);
-    if (!fwd_only) generate(w, p, dp, R, 1, o);
+    decoder_fold_update(&w->fold, p);
+    generate(w, p, R, 0, o);
+    if (!fwd_only) generate(w, p, R, 1, o);
     for (int r = 0; r < R; r++) {
         unsigned f = 0;
         if (fwd_only) out[r] = w->gen[r];
@@ -229,34 +215,22 @@ static void decode_rows(decode_ws *w, const decoder_params *p, const dgmg_params
     }
 }
 
-static int opts_ok(const decode_ws *w, const decode_opts *o, bool dgmg) {
-    return o && o->max_n >= 2 && o->max_n <= w->max_n && w->dgmg == dgmg &&
-           (o->mode == DECODE_SAMPLE || o->mode == DECODE_ARGMAX);
+static int opts_ok(const decode_ws *w, const decode_opts *o) {
+    return o && o->max_n >= 2 && o->max_n <= w->max_n && (o->mode == DECODE_SAMPLE || o->mode == DECODE_ARGMAX);
 }
 
-/* decode_batch (dp NULL) and decode_batch_dgmg (p = &dp->gen). */
-static int batch(decode_ws *w, const decoder_params *p, const dgmg_params *dp, const float *c, int B,
-                 const uint64_t *ids, const decode_opts *o, graph *out, uint8_t *flags) {
-    if (!opts_ok(w, o, dp != NULL) || B < 0) return -1;
+int decode_batch(decode_ws *w, const decoder_params *p, const float *c, int B, const uint64_t *ids,
+                 const decode_opts *o, graph *out, uint8_t *flags) {
+    if (!opts_ok(w, o) || B < 0) return -1;
     const int D = w->cfg.D;
     for (int b0 = 0; b0 < B; b0 += w->max_b) {
         const int R = B - b0 < w->max_b ? B - b0 : w->max_b;
         memcpy(w->crow, c + (size_t)b0 * D, (size_t)R * D * sizeof(float));
         for (int r = 0; r < R; r++)
             w->seeds[r] = decode_stream_seed(o->seed, ids ? ids[b0 + r] : (uint64_t)(b0 + r), 0);
-        decode_rows(w, p, dp, R, o, out + b0, flags ? flags + b0 : NULL);
+        decode_rows(w, p, R, o, out + b0, flags ? flags + b0 : NULL);
     }
     return 0;
-}
-
-int decode_batch(decode_ws *w, const decoder_params *p, const float *c, int B, const uint64_t *ids,
-                 const decode_opts *o, graph *out, uint8_t *flags) {
-    return batch(w, p, NULL, c, B, ids, o, out, flags);
-}
-
-int decode_batch_dgmg(decode_ws *w, const dgmg_params *p, const float *c, int B, const uint64_t *ids,
-                      const decode_opts *o, graph *out, uint8_t *flags) {
-    return batch(w, &p->gen, p, c, B, ids, o, out, flags);
 }
 
 int decode_mode_index(const space_info *sp, const graph *gs, int count, int *mode_count) {
@@ -289,7 +263,7 @@ done:
 int decode_most_common(decode_ws *w, const decoder_params *p, const float *c, int B,
                        const uint64_t *ids, int K, const decode_opts *o, const space_info *sp,
                        graph *out, uint8_t *found) {
-    if (!opts_ok(w, o, false) || B < 0 || K < 1 || !sp) return -1;
+    if (!opts_ok(w, o) || B < 0 || K < 1 || !sp) return -1;
     graph *tries = malloc((size_t)K * sizeof(graph));
     if (!tries) return -1;
     const int D = w->cfg.D;
@@ -301,7 +275,7 @@ int decode_most_common(decode_ws *w, const decoder_params *p, const float *c, in
                 memcpy(w->crow + (size_t)r * D, c + (size_t)b * D, (size_t)D * sizeof(float));
                 w->seeds[r] = decode_stream_seed(o->seed, id, (uint32_t)(k0 + r));
             }
-            decode_rows(w, p, NULL, R, o, tries + k0, NULL);
+            decode_rows(w, p, R, o, tries + k0, NULL);
         }
         const int m = decode_mode_index(sp, tries, K, NULL);
         out[b] = tries[m >= 0 ? m : 0];

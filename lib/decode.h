@@ -36,13 +36,12 @@
  * cannot be aligned: the output is F unchanged and the decoding is flagged DECODE_NMISMATCH.
  * forward_only skips the backward pass (output = F, never flagged).
  *
- * DGMG (lib/dgmg.h, the reference's DGMG decoder, svge-reference.md §3.5): the same generation
- * with DGMG's propagation (dgmg_step_logits) and its parameters, FORWARD ONLY (no backward pass, no
- * merge, never flagged; forward_only is implied), and no forced END: a graph ends at its first END
- * type or when it has max_n nodes. The reference stops at 20 nodes; our graphs hold at most
- * GRAPH_MAX_NODES, so callers pass max_n = DGMG_GEN_MAX_NODES (min(20, GRAPH_MAX_NODES)), and a
- * graph that reaches the cap without END is returned as generated (its last node is not an
- * output: invalid in every space). Same choices, streams and batch independence as above. */
+ * The generation is generic over the decoder's propagation (lib/decoder.h, decoder_config.prop):
+ * the DGMG baseline (lib/dgmg.h) decodes with the same code, its config's forward_only making it
+ * forward only (no backward pass, no merge, never flagged), and with open_end set as the
+ * reference's DGMG has no forced END: a graph ends at its first END type or when it has max_n
+ * nodes (callers pass its cap, DGMG_GEN_MAX_NODES); a graph that reaches the cap without END is
+ * returned as generated (its last node is not an output: invalid in every space). */
 #ifndef SVGE_DECODE_H
 #define SVGE_DECODE_H
 
@@ -51,7 +50,6 @@
 #include <stdint.h>
 
 #include "decoder.h"
-#include "dgmg.h"
 #include "graph.h"
 #include "rng.h"
 #include "space.h"
@@ -61,9 +59,10 @@ typedef enum { DECODE_SAMPLE = 0, DECODE_ARGMAX = 1 } decode_mode;
 typedef struct {
     int max_n;         /* node limit, 2 .. the workspace's max_n: 7 (NB101) or 8 (NB201, ENAS6) */
     decode_mode mode;
-    bool forward_only; /* no backward pass, no merge */
+    bool forward_only; /* no backward pass, no merge (implied by a forward_only decoder config) */
     uint32_t seed;     /* DECODE_SAMPLE: the base of every decoding's stream */
     bool reference_merge; /* merge as the reference does (bug 2 kept; lib/decode_ref.h), not by union */
+    bool open_end;     /* no forced stop type at max_n-1 nodes: a graph also ends at max_n (DGMG) */
 } decode_opts;
 
 #define DECODE_NMISMATCH 1u /* flag: forward and backward node counts differ; output = forward graph */
@@ -72,7 +71,6 @@ typedef struct {
 typedef struct {
     decoder_config cfg;
     int max_b, max_n;
-    int dgmg;                /* a DGMG workspace (decode_ws_init_dgmg) */
     float *mem;              /* one step's activations (decoder_step_carve) */
     float *H;                /* (max_b, max_n, C2) carried node states per row */
     float *cs, *crow;        /* (max_b, D): c of the active rows; c per row (most-common) */
@@ -93,8 +91,6 @@ typedef struct {
 
 /* 0, or -1 (bad sizes: max_b >= 1, 2 <= max_n <= GRAPH_MAX_NODES, K >= 2, C2 even; or no memory). */
 int decode_ws_init(decode_ws *w, decoder_config cfg, int max_b, int max_n);
-/* The same for DGMG's decoder (cfg = the dgmg_model's dcfg), for decode_batch_dgmg only. */
-int decode_ws_init_dgmg(decode_ws *w, decoder_config cfg, int max_b, int max_n);
 void decode_ws_free(decode_ws *w);
 
 /* The seed of the stream of decoding `attempt` of latent point `id` (splitmix64 mixing). */
@@ -105,12 +101,6 @@ uint32_t decode_stream_seed(uint32_t seed, uint64_t id, uint32_t attempt);
  * Returns 0, or -1 on bad options (max_n out of range). */
 int decode_batch(decode_ws *w, const decoder_params *p, const float *c, int B, const uint64_t *ids,
                  const decode_opts *o, graph *out, uint8_t *flags);
-
-/* decode_batch for a DGMG model's parameters p (workspace from decode_ws_init_dgmg): forward only,
- * no forced END (see above); flags (B) or NULL receives 0. Returns 0, or -1 on bad options
- * (max_n out of range, an SVGe workspace). decode_batch likewise refuses a DGMG workspace. */
-int decode_batch_dgmg(decode_ws *w, const dgmg_params *p, const float *c, int B, const uint64_t *ids,
-                      const decode_opts *o, graph *out, uint8_t *flags);
 
 /* The merge above: out = fwd with the edges of bwd mapped back by i -> N-1-i added, and 0; or
  * out = fwd and DECODE_NMISMATCH if the node counts differ. */
@@ -124,7 +114,7 @@ int decode_mode_index(const space_info *sp, const graph *gs, int count, int *mod
 
 /* "Most common valid decoding out of K tries" (decode_from_latent_space): decode each of the B
  * points K times (attempts 0..K-1 of its stream; DECODE_SAMPLE makes sense, DECODE_ARGMAX gives
- * K equal tries; SVGe workspaces only) and keep the mode of the valid ones (decode_mode_index) in
+ * K equal tries) and keep the mode of the valid ones (decode_mode_index) in
  * out[b], found[b] = 1.
  * If no try is valid, out[b] = the first try and found[b] = 0. found (B) may be NULL.
  * Returns 0, or -1 on bad options or no memory. */

@@ -28,59 +28,96 @@ static const char *const head_names[DEC_HEAD_TENSORS] = {
 };
 #undef P
 
-int decoder_num_tensors(int L) { return 2 * L * MPASS_NUM_TENSORS + DEC_HEAD_TENSORS; }
-
-const char *decoder_param_name(int i, int L) {
-    if (L < 1 || L > DEC_MAX_LAYERS || i < 0 || i >= decoder_num_tensors(L)) return NULL;
-    const int nl = 2 * L * MPASS_NUM_TENSORS;
-    if (i >= nl) return head_names[i - nl];
-    const int dl = i / MPASS_NUM_TENSORS; // direction-major layer index
-    return mpass_param_name(1, dl / L, dl % L, i % MPASS_NUM_TENSORS);
+/* Tensors of the propagation layers: 2L two-stream layers, or L bidirectional ones. */
+static int prop_tensors(decoder_config cfg) {
+    return cfg.prop == DEC_PROP_BIDIR ? cfg.L * MPASS_BIDIR_TENSORS : 2 * cfg.L * MPASS_NUM_TENSORS;
 }
 
-/* Element counts, and the fan_in of each tensor's PyTorch init (0: Embedding N(0,1), -1: GRU). */
-static void param_layout(size_t sizes[DEC_MAX_TENSORS], int fan[DEC_MAX_TENSORS], decoder_config cfg) {
-    const size_t K = (size_t)cfg.K, C2 = (size_t)cfg.C2, D = (size_t)cfg.D, OC = C2 + D;
+int decoder_num_tensors(decoder_config cfg) { return prop_tensors(cfg) + DEC_HEAD_TENSORS; }
+
+const char *decoder_param_name(int i, decoder_config cfg) {
+    if (cfg.L < 1 || cfg.L > DEC_MAX_LAYERS || i < 0 || i >= decoder_num_tensors(cfg)) return NULL;
+    const int nl = prop_tensors(cfg);
+    if (i >= nl) return head_names[i - nl];
+    if (cfg.prop == DEC_PROP_BIDIR) return mpass_bidir_param_name(1, i / MPASS_BIDIR_TENSORS, i % MPASS_BIDIR_TENSORS);
+    const int dl = i / MPASS_NUM_TENSORS; // direction-major layer index
+    return mpass_param_name(1, dl / cfg.L, dl % cfg.L, i % MPASS_NUM_TENSORS);
+}
+
+/* PyTorch shapes (ndim 1 or 2) and the fan_in of each tensor's PyTorch init (0: Embedding
+ * N(0,1), -1: GRU, U(±1/sqrt(hidden)) with the GRU's hidden size: C2/2 in a stream, C2 in a
+ * bidirectional layer). */
+static void param_layout(int *ndim, uint64_t (*shape)[2],
+                         int fan[DEC_MAX_TENSORS], decoder_config cfg) {
+    const uint64_t K = (uint64_t)cfg.K, C2 = (uint64_t)cfg.C2, D = (uint64_t)cfg.D, OC = C2 + D;
     int i = 0;
-    for (int l = 0; l < 2 * cfg.L; l++) {
-        mpass_param_sizes(sizes + i, cfg.C2 / 2);
-        for (int k = 0; k < MPASS_NUM_TENSORS; k++) fan[i + k] = k < 2 ? cfg.C2 : -1;
-        i += MPASS_NUM_TENSORS;
+#define S2(a, b, f) (ndim[i] = 2, shape[i][0] = (a), shape[i][1] = (b), fan[i] = (int)(f), i++)
+#define S1(a, f) (ndim[i] = 1, shape[i][0] = (a), shape[i][1] = 0, fan[i] = (int)(f), i++)
+    if (cfg.prop == DEC_PROP_BIDIR) {
+        const uint64_t C = C2; // msg, msg_rev, upd (GRUCell(2C, C))
+        for (int l = 0; l < cfg.L; l++) {
+            S2(2 * C, 2 * C, 2 * C); S1(2 * C, 2 * C); S2(2 * C, 2 * C, 2 * C); S1(2 * C, 2 * C);
+            S2(3 * C, 2 * C, -1); S2(3 * C, C, -1); S1(3 * C, -1); S1(3 * C, -1);
+        }
+    } else {
+        const uint64_t C = C2 / 2; // msg, upd (GRUCell(2C, C)) of one stream
+        for (int l = 0; l < 2 * cfg.L; l++) {
+            S2(2 * C, 2 * C, 2 * C); S1(2 * C, 2 * C);
+            S2(3 * C, 2 * C, -1); S2(3 * C, C, -1); S1(3 * C, -1); S1(3 * C, -1);
+        }
     }
-#define T(n, f) (sizes[i] = (n), fan[i] = (int)(f), i++)
     for (int r = 0; r < 2; r++) {           // GraphEmb, GraphEmb_init
-        T(D * C2, C2); T(D, C2); T(C2, C2); T(1, C2);
+        S2(D, C2, C2); S1(D, C2); S2(1, C2, C2); S1(1, C2);
     }
-    T(D * 2 * D, 2 * D); T(D, 2 * D);       // f_an
-    T(K * D, D); T(K, D);                   // f_an_2
-    T(K * C2, 0);                           // NodeInits
-    T(OC * (C2 + 2 * D), C2 + 2 * D); T(OC, C2 + 2 * D); // f_init
-    T(C2 * OC, OC); T(C2, OC);              // f_init_2
-    T(OC * OC, OC); T(OC, OC);              // f_start
-    T(C2 * OC, OC); T(C2, OC);              // f_start_2
-    T(OC * (2 * C2 + 2 * D), 2 * C2 + 2 * D); T(OC, 2 * C2 + 2 * D); // f_s_1
-    T(OC, OC); T(1, OC);                    // f_s_2
-#undef T
+    S2(D, 2 * D, 2 * D); S1(D, 2 * D);                 // f_an
+    S2(K, D, D); S1(K, D);                             // f_an_2
+    S2(K, C2, 0);                                      // NodeInits
+    S2(OC, C2 + 2 * D, C2 + 2 * D); S1(OC, C2 + 2 * D); // f_init
+    S2(C2, OC, OC); S1(C2, OC);                        // f_init_2
+    S2(OC, OC, OC); S1(OC, OC);                        // f_start
+    S2(C2, OC, OC); S1(C2, OC);                        // f_start_2
+    S2(OC, 2 * C2 + 2 * D, 2 * C2 + 2 * D); S1(OC, 2 * C2 + 2 * D); // f_s_1
+    S2(1, OC, OC); S1(1, OC);                          // f_s_2
+#undef S1
+#undef S2
+}
+
+void decoder_param_shapes(int *ndim, uint64_t (*shape)[2], decoder_config cfg) {
+    int fan[DEC_MAX_TENSORS];
+    param_layout(ndim, shape, fan, cfg);
+}
+
+/* Element counts and init fans. */
+static void param_sizes_fans(size_t sizes[DEC_MAX_TENSORS], int fan[DEC_MAX_TENSORS], decoder_config cfg) {
+    int nd[DEC_MAX_TENSORS];
+    uint64_t sh[DEC_MAX_TENSORS][2];
+    param_layout(nd, sh, fan, cfg);
+    for (int i = 0; i < decoder_num_tensors(cfg); i++) sizes[i] = (size_t)sh[i][0] * (nd[i] == 2 ? (size_t)sh[i][1] : 1);
 }
 
 void decoder_param_sizes(size_t sizes[DEC_MAX_TENSORS], decoder_config cfg) {
     int fan[DEC_MAX_TENSORS];
-    param_layout(sizes, fan, cfg);
+    param_sizes_fans(sizes, fan, cfg);
 }
 
-size_t decoder_param_count(int K, int C2, int D, int L) {
+size_t decoder_param_count(decoder_config cfg) {
     size_t s[DEC_MAX_TENSORS], n = 0;
-    decoder_param_sizes(s, (decoder_config){K, C2, D, L});
-    for (int i = 0; i < decoder_num_tensors(L); i++) n += s[i];
+    decoder_param_sizes(s, cfg);
+    for (int i = 0; i < decoder_num_tensors(cfg); i++) n += s[i];
     return n;
 }
 
-void decoder_param_ptrs(decoder_params *p, float **ptrs[DEC_MAX_TENSORS], int L) {
+void decoder_param_ptrs(decoder_params *p, float **ptrs[DEC_MAX_TENSORS], decoder_config cfg) {
     float ***q = ptrs;
-    for (int l = 0; l < 2 * L; l++) {
-        mpass_params *m = l < L ? &p->fwd[l] : &p->bwd[l - L];
-        *q++ = &m->msg_w; *q++ = &m->msg_b;
-        *q++ = &m->upd_wih; *q++ = &m->upd_whh; *q++ = &m->upd_bih; *q++ = &m->upd_bhh;
+    const int L = cfg.L;
+    if (cfg.prop == DEC_PROP_BIDIR) {
+        for (int l = 0; l < L; l++, q += MPASS_BIDIR_TENSORS) mpass_bidir_param_ptrs(&p->bi[l], q);
+    } else {
+        for (int l = 0; l < 2 * L; l++) {
+            mpass_params *m = l < L ? &p->fwd[l] : &p->bwd[l - L];
+            *q++ = &m->msg_w; *q++ = &m->msg_b;
+            *q++ = &m->upd_wih; *q++ = &m->upd_whh; *q++ = &m->upd_bih; *q++ = &m->upd_bhh;
+        }
     }
     *q++ = &p->ge_f_w; *q++ = &p->ge_f_b; *q++ = &p->ge_g_w; *q++ = &p->ge_g_b;
     *q++ = &p->gi_f_w; *q++ = &p->gi_f_b; *q++ = &p->gi_g_w; *q++ = &p->gi_g_b;
@@ -95,8 +132,9 @@ void decoder_point_params(decoder_params *p, float *mem, decoder_config cfg) {
     size_t sizes[DEC_MAX_TENSORS];
     float **ptrs[DEC_MAX_TENSORS];
     decoder_param_sizes(sizes, cfg);
-    decoder_param_ptrs(p, ptrs, cfg.L);
-    for (int i = 0; i < decoder_num_tensors(cfg.L); i++) {
+    memset(p, 0, sizeof *p);
+    decoder_param_ptrs(p, ptrs, cfg);
+    for (int i = 0; i < decoder_num_tensors(cfg); i++) {
         *ptrs[i] = mem;
         mem += sizes[i];
     }
@@ -105,17 +143,18 @@ void decoder_point_params(decoder_params *p, float *mem, decoder_config cfg) {
 void decoder_init(const decoder_params *p, decoder_config cfg, rng_mt *r) {
     size_t sizes[DEC_MAX_TENSORS];
     int fan[DEC_MAX_TENSORS];
-    param_layout(sizes, fan, cfg);
+    param_sizes_fans(sizes, fan, cfg);
     decoder_params q = *p;
     float **ptrs[DEC_MAX_TENSORS];
-    decoder_param_ptrs(&q, ptrs, cfg.L);
-    for (int i = 0; i < decoder_num_tensors(cfg.L); i++) {
+    decoder_param_ptrs(&q, ptrs, cfg);
+    const double gru_hidden = cfg.prop == DEC_PROP_BIDIR ? (double)cfg.C2 : cfg.C2 / 2.0;
+    for (int i = 0; i < decoder_num_tensors(cfg); i++) {
         float *x = *ptrs[i];
         if (fan[i] == 0) {                                  // Embedding: N(0,1)
             for (size_t k = 0; k < sizes[i]; k++) x[k] = (float)rng_gauss(r);
             continue;
         }
-        const double bound = 1.0 / sqrt(fan[i] < 0 ? cfg.C2 / 2.0 : (double)fan[i]);
+        const double bound = 1.0 / sqrt(fan[i] < 0 ? gru_hidden : (double)fan[i]);
         for (size_t k = 0; k < sizes[i]; k++) x[k] = (float)(bound * (2.0 * rng_double(r) - 1.0));
     }
 }
@@ -128,19 +167,33 @@ static float *take(float *base, size_t *off, size_t n) {
     return p;
 }
 
-/* Carve the activations of one step with A graphs of n nodes. */
-static void carve_step(dec_step *s, float *base, size_t *off, decoder_config cfg, int A, int n) {
+/* Carve the activations of one step with A graphs of n nodes. infer: no backward will follow,
+ * so the layers share one cache. Two-stream: hs[st][0] is stream st's half of hin, hs[st][l+1] its
+ * state after layer l, hprop their concatenation; bidirectional: hs[0][0] = hin, hs[0][l+1] after
+ * layer l, hprop = hs[0][L]. */
+static void carve_step(dec_step *s, float *base, size_t *off, decoder_config cfg, int A, int n, int infer) {
     const int C2 = cfg.C2, C = C2 / 2, D = cfg.D, K = cfg.K, OC = C2 + D, WR = C2 + 2 * D;
     const size_t M = (size_t)A * n;
+    memset(s, 0, sizeof *s);
     s->A = A;
     s->n = n;
     s->hin = take(base, off, M * C2);
-    if (n > 1) {
+    if (n > 1 && cfg.prop == DEC_PROP_BIDIR) {
+        s->hs[0][0] = s->hin;
+        for (int l = 0; l < cfg.L; l++) {
+            s->hs[0][l + 1] = take(base, off, M * C2);
+            s->cache[0][l] = infer && l > 0 ? s->cache[0][0] : take(base, off, mpass_bidir_cache_size((int)M, C2));
+        }
+        s->hprop = s->hs[0][cfg.L];
+    } else if (n > 1) {
         for (int st = 0; st < 2; st++) {
             for (int l = 0; l <= cfg.L; l++) s->hs[st][l] = take(base, off, M * C);
-            for (int l = 0; l < cfg.L; l++) s->cache[st][l] = take(base, off, mpass_cache_size((int)M, C));
+            for (int l = 0; l < cfg.L; l++)
+                s->cache[st][l] = infer && (st || l) ? s->cache[0][0] : take(base, off, mpass_cache_size((int)M, C));
         }
         s->hprop = take(base, off, M * C2);
+    }
+    if (n > 1) {
         s->gc = take(base, off, gsum_cache_size((int)M, D));
         s->gci = take(base, off, gsum_cache_size((int)M, D));
     } else {
@@ -164,13 +217,15 @@ static void carve_step(dec_step *s, float *base, size_t *off, decoder_config cfg
     }
 }
 
-/* Floats of the arena: every step of both directions at full width A = max_g. */
+static int num_dirs(decoder_config cfg) { return cfg.forward_only ? 1 : 2; }
+
+/* Floats of the arena: every step of every direction at full width A = max_g. */
 static size_t arena_size(decoder_config cfg, int max_g, int max_n) {
     size_t off = 0;
     dec_step s;
-    for (int d = 0; d < 2; d++) {
+    for (int d = 0; d < num_dirs(cfg); d++) {
         take(NULL, &off, 2 * (size_t)max_g * (cfg.C2 + cfg.D)); // xstart, zs
-        for (int t = 0; t < max_n - 1; t++) carve_step(&s, NULL, &off, cfg, max_g, t + 1);
+        for (int t = 0; t < max_n - 1; t++) carve_step(&s, NULL, &off, cfg, max_g, t + 1, 0);
     }
     return off;
 }
@@ -178,7 +233,7 @@ static size_t arena_size(decoder_config cfg, int max_g, int max_n) {
 int decoder_acts_init(decoder_acts *a, decoder_config cfg, int max_g, int max_n) {
     memset(a, 0, sizeof *a);
     if (max_g < 0 || max_n < 0 || max_n > GRAPH_MAX_NODES || cfg.C2 % 2 || cfg.K < 2 || cfg.L < 1 ||
-        cfg.L > DEC_MAX_LAYERS)
+        cfg.L > DEC_MAX_LAYERS || (cfg.prop != DEC_PROP_TWO_STREAM && cfg.prop != DEC_PROP_BIDIR))
         return -1;
     a->cfg = cfg;
     a->max_g = max_g;
@@ -190,7 +245,7 @@ int decoder_acts_init(decoder_acts *a, decoder_config cfg, int max_g, int max_n)
     a->order = malloc((3 * G + 2) * sizeof(int));
     a->gd = malloc((2 * G + 1) * sizeof(graph));
     a->pred = malloc((2 * GN + 1) * sizeof(uint16_t));
-    a->fold_mem = malloc(decoder_fold_floats(cfg) * sizeof(float));
+    a->fold_mem = malloc((decoder_fold_floats(cfg) + 1) * sizeof(float));
     if (!a->mem || !a->cs || !a->order || !a->gd || !a->pred || !a->fold_mem) {
         decoder_acts_free(a);
         return -1;
@@ -267,7 +322,11 @@ static void step_propagate(dec_step *s, const decoder_params *p, const mpass_fol
                            const int *offsets) {
     const int C2 = cfg.C2, C = C2 / 2, D = cfg.D;
     const int A = s->A, n = s->n, M = A * n;
-    if (n > 1) {
+    if (n > 1 && cfg.prop == DEC_PROP_BIDIR) { // one stream, messages along and against the edges
+        for (int l = 0; l < cfg.L; l++)
+            mpass_bidir_forward(s->hs[0][l + 1], s->cache[0][l], s->hs[0][l], pred, succ, offsets, A,
+                                &p->bi[l], C2);
+    } else if (n > 1) {
         for (int v = 0; v < M; v++) {      // split [fwd half ; bwd half]
             memcpy(s->hs[0][0] + (size_t)v * C, s->hin + (size_t)v * C2, (size_t)C * sizeof(float));
             memcpy(s->hs[1][0] + (size_t)v * C, s->hin + (size_t)v * C2 + C, (size_t)C * sizeof(float));
@@ -279,6 +338,8 @@ static void step_propagate(dec_step *s, const decoder_params *p, const mpass_fol
                           &fold[cfg.L + l], C);
         }
         concat3(s->hprop, s->hs[0][cfg.L], C, s->hs[1][cfg.L], C, NULL, 0, M);
+    }
+    if (n > 1) {
         gsum_forward(s->hG, s->gc, s->hprop, p->ge_f_w, p->ge_f_b, p->ge_g_w, p->ge_g_b, offsets, A, C2, D);
         gsum_forward(s->hGi, s->gci, s->hprop, p->gi_f_w, p->gi_f_b, p->gi_g_w, p->gi_g_b, offsets, A, C2, D);
     } else { // a single node: only the Linear parts of the readouts, no gate
@@ -363,13 +424,13 @@ static void step_forward(decoder_acts *a, const decoder_params *p, const graph *
 size_t decoder_step_size(decoder_config cfg, int A, int n) {
     size_t off = 0;
     dec_step s;
-    carve_step(&s, NULL, &off, cfg, A, n);
+    carve_step(&s, NULL, &off, cfg, A, n, 1);
     return off;
 }
 
 void decoder_step_carve(dec_step *s, float *mem, decoder_config cfg, int A, int n) {
     size_t off = 0;
-    carve_step(s, mem, &off, cfg, A, n);
+    carve_step(s, mem, &off, cfg, A, n, 1);
 }
 
 void decoder_start_state(float *h0, float *xstart, float *zs, const decoder_params *p,
@@ -378,15 +439,17 @@ void decoder_start_state(float *h0, float *xstart, float *zs, const decoder_para
 }
 
 size_t decoder_fold_floats(decoder_config cfg) {
-    return mpass_foldset_floats(2 * cfg.L, cfg.C2 / 2);
+    return cfg.prop == DEC_PROP_BIDIR ? 0 : mpass_foldset_floats(2 * cfg.L, cfg.C2 / 2);
 }
 
 void decoder_fold_point(mpass_foldset *fs, float *mem, decoder_config cfg) {
-    mpass_foldset_point(fs, mem, 2 * cfg.L, cfg.C2 / 2);
+    if (cfg.prop == DEC_PROP_BIDIR) memset(fs, 0, sizeof *fs); // nothing to fold (L = 0)
+    else mpass_foldset_point(fs, mem, 2 * cfg.L, cfg.C2 / 2);
 }
 
 void decoder_fold_update(mpass_foldset *fs, const decoder_params *p) {
     const int L = fs->L / 2;
+    if (!L) return;
     const mpass_params *layers[2 * DEC_MAX_LAYERS];
     for (int l = 0; l < L; l++) { layers[l] = &p->fwd[l]; layers[L + l] = &p->bwd[l]; }
     mpass_foldset_update(fs, layers);
@@ -434,7 +497,7 @@ int decoder_forward(decoder_acts *a, const decoder_params *p, const graph *gs, c
     for (int i = 0; i < B; i++) {
         const graph *g = &gs[a->order[i]];
         a->gd[i] = *g;
-        reverse_graph(&a->gd[a->max_g + i], g);
+        if (!cfg.forward_only) reverse_graph(&a->gd[a->max_g + i], g);
         memcpy(a->cs + (size_t)i * D, c + (size_t)a->order[i] * D, (size_t)D * sizeof(float));
         a->wce[i] = a->w_type / (float)B;
     }
@@ -442,7 +505,7 @@ int decoder_forward(decoder_acts *a, const decoder_params *p, const graph *gs, c
     decoder_fold_update(&a->fold, p);
     double L = 0.0;
     size_t off = 0;
-    for (int d = 0; d < 2; d++) {
+    for (int d = 0; d < num_dirs(cfg); d++) {
         dec_dir *dr = &a->dir[d];
         const graph *gd = a->gd + (size_t)d * a->max_g;
         int A0 = 0;
@@ -454,7 +517,7 @@ int decoder_forward(decoder_acts *a, const decoder_params *p, const graph *gs, c
         for (int t = 0; t < dr->nsteps; t++) {
             int A = 0;
             while (A < B && gd[A].n > t + 1) A++;
-            carve_step(&dr->step[t], a->mem, &off, cfg, A, t + 1);
+            carve_step(&dr->step[t], a->mem, &off, cfg, A, t + 1, 0);
         }
         if (!A0) continue;
         // the start node: f_start_2(relu(f_start([NodeInits[s] ; c]))) -> the first state
@@ -494,9 +557,12 @@ typedef struct {
 } dec_scratch;
 
 static size_t carve_scratch(dec_scratch *s, float *base, decoder_config cfg, int max_g, int max_n) {
-    const size_t C2 = (size_t)cfg.C2, C = C2 / 2, D = (size_t)cfg.D, K = (size_t)cfg.K;
+    const size_t C2 = (size_t)cfg.C2, D = (size_t)cfg.D, K = (size_t)cfg.K;
     const size_t OC = C2 + D, WR = C2 + 2 * D, A = (size_t)max_g, M = A * (size_t)max_n;
-    size_t ms = mpass_scratch_size((int)M, (int)C), gs = gsum_scratch_size((int)M, (int)D), off = 0;
+    const int bidir = cfg.prop == DEC_PROP_BIDIR;
+    const size_t C = bidir ? C2 : C2 / 2; // the width of one propagation stream
+    size_t ms = bidir ? mpass_bidir_scratch_size((int)M, (int)C) : mpass_scratch_size((int)M, (int)C);
+    size_t gs = gsum_scratch_size((int)M, (int)D), off = 0;
     s->dcarry = take(base, &off, M * C2);
     s->dhin = take(base, &off, M * C2);
     s->dhprop = take(base, &off, M * C2);
@@ -505,8 +571,8 @@ static size_t carve_scratch(dec_scratch *s, float *base, decoder_config cfg, int
     s->dmid = take(base, &off, M * C);
     s->dlow = take(base, &off, M * C);
     s->ws = take(base, &off, ms > gs ? ms : gs);
-    s->fgmem = take(base, &off, 2 * (size_t)cfg.L * mpass_fold_size((int)C));
-    for (int l = 0; l < 2 * cfg.L && base; l++)
+    s->fgmem = take(base, &off, bidir ? 0 : 2 * (size_t)cfg.L * mpass_fold_size((int)C));
+    for (int l = 0; l < 2 * cfg.L && base && !bidir; l++)
         mpass_fold_point(&s->fg[l], s->fgmem + l * mpass_fold_size((int)C), (int)C);
     s->ds = take(base, &off, M);
     s->dpre = take(base, &off, M * OC);
@@ -608,6 +674,18 @@ static void step_backward(const decoder_acts *a, const decoder_params *g, const 
                   s->hprop, p->ge_f_w, p->ge_g_w, a->offsets, A, C2, D);
     gsum_backward(sc->dhprop, g->gi_f_w, g->gi_f_b, g->gi_g_w, g->gi_g_b, sc->ws, sc->dhGi, s->gci,
                   s->hprop, p->gi_f_w, p->gi_g_w, a->offsets, A, C2, D);
+    if (cfg.prop == DEC_PROP_BIDIR) { // down the layers: dhprop -> dmid -> dlow ... -> dhin
+        const float *dout = sc->dhprop;
+        float *buf[2] = {sc->dmid, sc->dlow};
+        for (int l = cfg.L - 1; l >= 0; l--) {
+            float *din = l == 0 ? sc->dhin : buf[(cfg.L - 1 - l) % 2];
+            zero(din, (size_t)M * C2);
+            mpass_bidir_backward(din, &g->bi[l], sc->ws, dout, s->cache[0][l], s->hs[0][l], a->pred,
+                                 a->succ, a->offsets, A, &p->bi[l], C2);
+            dout = din;
+        }
+        return;
+    }
     for (int v = 0; v < M; v++) {
         memcpy(sc->dtop[0] + (size_t)v * C, sc->dhprop + (size_t)v * C2, (size_t)C * sizeof(float));
         memcpy(sc->dtop[1] + (size_t)v * C, sc->dhprop + (size_t)v * C2 + C, (size_t)C * sizeof(float));
@@ -638,8 +716,8 @@ void decoder_backward(const decoder_params *grad, float *dc, float *scratch, con
     dec_scratch sc;
     carve_scratch(&sc, scratch, cfg, a->max_g, a->max_n);
     zero(sc.dcs, (size_t)B * D);
-    zero(sc.fgmem, 2 * (size_t)cfg.L * mpass_fold_size(C2 / 2));
-    for (int d = 0; d < 2; d++) {
+    if (cfg.prop != DEC_PROP_BIDIR) zero(sc.fgmem, 2 * (size_t)cfg.L * mpass_fold_size(C2 / 2));
+    for (int d = 0; d < num_dirs(cfg); d++) {
         const dec_dir *dr = &a->dir[d];
         const graph *gd = a->gd + (size_t)d * a->max_g;
         if (!dr->A0) continue;
@@ -667,7 +745,7 @@ void decoder_backward(const decoder_params *grad, float *dc, float *scratch, con
             for (int k = 0; k < C2; k++) grad->emb[(size_t)st * C2 + k] += sc.dxinit[(size_t)i * OC + k];
         add_cols(sc.dcs, sc.dxinit, C2, D, OC, A0);
     }
-    for (int l = 0; l < cfg.L; l++) {
+    for (int l = 0; l < cfg.L && cfg.prop != DEC_PROP_BIDIR; l++) {
         mpass_unfold_grad(&grad->fwd[l], &sc.fg[l], &p->fwd[l], C2 / 2);
         mpass_unfold_grad(&grad->bwd[l], &sc.fg[cfg.L + l], &p->bwd[l], C2 / 2);
     }

@@ -39,22 +39,33 @@
 /* 2L layers of 6 tensors, then 2 readouts of 4, nodeAdd 4, nodeInit 9, nodes 4 */
 #define DEC_HEAD_TENSORS (8 + 4 + 9 + 4)
 #define DEC_MAX_TENSORS (2 * DEC_MAX_LAYERS * MPASS_NUM_TENSORS + DEC_HEAD_TENSORS)
-int decoder_num_tensors(int L); /* 49 at the reference's L = 2 */
 #define DEC_START_FWD 1 /* START_TYPE: the forward decoding starts from an input node */
 #define DEC_START_BWD 0 /* END_TYPE: the backward decoding starts from an output node */
 
+/* The propagation over the partial graph, the one part in which the decoders differ. */
+typedef enum {
+    DEC_PROP_TWO_STREAM = 0, /* SVGe: L forward layers on the first C2/2 of every state along the
+                              * edges, L backward layers on the other half against them (mpass) */
+    DEC_PROP_BIDIR = 1,      /* DGMG: L bidirectional layers on the whole state (mpass_bidir) */
+} decoder_prop;
+
 typedef struct {
     int K;  /* node types (num_node_atts), >= 2 */
-    int C2; /* full node state (ndim), even; each direction stream holds C2/2 */
+    int C2; /* full node state (ndim), even; each two-stream half holds C2/2 */
     int D;  /* latent size (gdim) */
-    int L;  /* propagation layers per direction (gnn_iteration_layers, reference 2), 1..DEC_MAX_LAYERS */
+    int L;  /* propagation layers (per direction for two streams; reference 2), 1..DEC_MAX_LAYERS */
+    decoder_prop prop;
+    int forward_only; /* 1: the teacher-forced loss has the forward direction only (DGMG) */
 } decoder_config;
+
+int decoder_num_tensors(decoder_config cfg); /* 49 at the reference's L = 2, two streams */
 
 /* Field order = tensor order = state_dict order of SVGE.Decoder (see decoder_param_name).
  * Prefix of every name: "Decoder.generator.". OC = C2+D. */
 typedef struct {
-    mpass_params fwd[DEC_MAX_LAYERS]; /* prop.NodeEmb.GNNLayers_forward.<i>.*, i < L (C = C2/2) */
-    mpass_params bwd[DEC_MAX_LAYERS]; /* prop.NodeEmb.GNNLayers_backward.<i>.* */
+    mpass_params fwd[DEC_MAX_LAYERS]; /* two streams: prop.NodeEmb.GNNLayers_forward.<i>.*, i < L (C = C2/2) */
+    mpass_params bwd[DEC_MAX_LAYERS]; /* two streams: prop.NodeEmb.GNNLayers_backward.<i>.* */
+    mpass_bidir_params bi[DEC_MAX_LAYERS]; /* bidirectional: prop.NodeEmb.GNNLayers.<i>.* (C = C2) */
     float *ge_f_w, *ge_f_b;       /* (D,C2) (D)  prop.GraphEmb.f_m */
     float *ge_g_w, *ge_g_b;       /* (1,C2) (1)  prop.GraphEmb.g_m */
     float *gi_f_w, *gi_f_b;       /* (D,C2) (D)  prop.GraphEmb_init.f_m */
@@ -71,13 +82,16 @@ typedef struct {
 } decoder_params;
 
 void decoder_param_sizes(size_t sizes[DEC_MAX_TENSORS], decoder_config cfg);
+/* The tensors' PyTorch shapes: ndim[i] (1 or 2), shape[i][0..ndim-1] (shape[i][1] = 0 if 1-d). */
+void decoder_param_shapes(int *ndim, uint64_t (*shape)[2], decoder_config cfg);
 /* Full state_dict name of tensor i, e.g. "Decoder.generator.nodes.f_s_1.weight"; NULL if out of range. */
-const char *decoder_param_name(int i, int L);
-/* 1,399,382 / 1,399,996 / 1,400,303 for K = 5 / 7 / 8, C2 = 250, D = 56, L = 2. */
-size_t decoder_param_count(int K, int C2, int D, int L);
+const char *decoder_param_name(int i, decoder_config cfg);
+/* Two streams: 1,399,382 / 1,399,996 / 1,400,303 for K = 5 / 7 / 8, C2 = 250, D = 56, L = 2. */
+size_t decoder_param_count(decoder_config cfg);
+/* Point p's fields (those of cfg's propagation; the others NULL) into mem, in tensor order. */
 void decoder_point_params(decoder_params *p, float *mem, decoder_config cfg);
-void decoder_param_ptrs(decoder_params *p, float **ptrs[DEC_MAX_TENSORS], int L);
-/* PyTorch defaults: Linear weight and bias U(±1/sqrt(fan_in)), GRUCell U(±1/sqrt(C2/2)),
+void decoder_param_ptrs(decoder_params *p, float **ptrs[DEC_MAX_TENSORS], decoder_config cfg);
+/* PyTorch defaults: Linear weight and bias U(±1/sqrt(fan_in)), GRUCell U(±1/sqrt(hidden)),
  * Embedding N(0,1); our draw order (tensors in state_dict order, elements row-major), as encoder_init. */
 void decoder_init(const decoder_params *p, decoder_config cfg, rng_mt *r);
 
@@ -85,8 +99,9 @@ void decoder_init(const decoder_params *p, decoder_config cfg, rng_mt *r);
 typedef struct {
     int A, n;                            /* active graphs, existing nodes (= t+1); M = A*n rows */
     float *hin;                          /* (M,C2) states before propagation */
-    float *hs[2][DEC_MAX_LAYERS + 1];    /* n>1: stream s (0 fwd, 1 bwd) input (M,C) and after each layer */
-    float *cache[2][DEC_MAX_LAYERS];     /* n>1: mpass caches */
+    float *hs[2][DEC_MAX_LAYERS + 1];    /* n>1: stream s (0 fwd, 1 bwd) input (M,C) and after each layer;
+                                          * bidirectional: hs[0][0] = hin, hs[0][l+1] (M,C2) */
+    float *cache[2][DEC_MAX_LAYERS];     /* n>1: layer caches (mpass, mpass_bidir) */
     float *hprop;                        /* (M,C2) propagated states (= hin when n == 1) */
     float *gc, *gci;                     /* n>1: gsum caches of GraphEmb, GraphEmb_init */
     float *hG, *hGi;                     /* (A,D) */

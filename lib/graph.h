@@ -21,6 +21,7 @@ typedef struct {
 
 static inline bool graph_has_edge(const graph *g, int i, int j) { return (g->succ[i] >> j) & 1u; }
 static inline void graph_add_edge(graph *g, int i, int j) { g->succ[i] |= (uint16_t)(1u << j); }
+static inline int mask_count(uint16_t m) { return __builtin_popcount(m); } /* nodes in a neighbour mask */
 int graph_edge_count(const graph *g);
 uint16_t graph_pred(const graph *g, int j); /* bitmask of predecessors of node j */
 bool graph_equal(const graph *a, const graph *b); /* same n, types and edges, index by index */

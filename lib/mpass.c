@@ -5,6 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "graph.h"
 #include "nn.h"
 
 void mpass_param_sizes(size_t sizes[MPASS_NUM_TENSORS], int C) {
@@ -118,8 +119,6 @@ size_t mpass_scratch_size(int N, int C) {
     return (size_t)N * 3 * C * 3 + (size_t)N * 2 * C; // dgi, dgh, dgz, dZ
 }
 
-static int popcount16(uint16_t x) { return __builtin_popcount(x); }
-
 /* Z_v = [sum of the in-neighbours' states ; deg(v) h_v] (2C) for the nodes with deg > 0, in node
  * order, into consecutive rows of Z. Returns their count. */
 static int gather_z(float *restrict Z, const float *restrict h, const uint16_t *nbr,
@@ -137,7 +136,7 @@ static int gather_z(float *restrict Z, const float *restrict h, const uint16_t *
                 const float *restrict hu = h + (size_t)(base + __builtin_ctz(m)) * C;
                 for (int k = 0; k < C; k++) zs[k] += hu[k];
             }
-            const float deg = (float)popcount16(nbr[v]);
+            const float deg = (float)mask_count(nbr[v]);
             for (int k = 0; k < C; k++) zt[k] = deg * hv[k];
             nz++;
         }
@@ -160,7 +159,7 @@ void mpass_forward(float *hout, float *cache, const float *h, const uint16_t *nb
         float *a = act + (size_t)v * C3;
         memcpy(a, p->upd_bih, (size_t)C3 * sizeof(float));
         if (!nbr[v]) continue;
-        const float deg = (float)popcount16(nbr[v]), *z = gz + (size_t)k++ * C3;
+        const float deg = (float)mask_count(nbr[v]), *z = gz + (size_t)k++ * C3;
         for (int j = 0; j < C3; j++) a[j] += z[j] + deg * f->b[j];
     }
     linear_forward(gh, h, p->upd_whh, p->upd_bhh, N, C, C3);
@@ -197,7 +196,7 @@ void mpass_forward_table(float *hout, float *cache, float *scratch, const float 
                 const float *restrict ts = TS + (size_t)types[base + __builtin_ctz(m)] * C3;
                 for (int j = 0; j < C3; j++) a[j] += ts[j];
             }
-            const float deg = (float)popcount16(nbr[v]);
+            const float deg = (float)mask_count(nbr[v]);
             const float *restrict tt = TT + (size_t)types[v] * C3;
             for (int j = 0; j < C3; j++) a[j] += deg * tt[j];
         }
@@ -226,7 +225,7 @@ void mpass_backward(float *dh, const mpass_params *grad, const mpass_fold *fg, f
     int nz = 0;
     for (int v = 0; v < N; v++) {
         if (!nbr[v]) continue;
-        const float deg = (float)popcount16(nbr[v]), *d = dgi + (size_t)v * C3;
+        const float deg = (float)mask_count(nbr[v]), *d = dgi + (size_t)v * C3;
         memcpy(dgz + (size_t)nz++ * C3, d, (size_t)C3 * sizeof(float));
         if (fg)
             for (int j = 0; j < C3; j++) fg->b[j] += deg * d[j];
@@ -244,7 +243,7 @@ void mpass_backward(float *dh, const mpass_params *grad, const mpass_fold *fg, f
             if (!nbr[v]) continue;
             const float *dzs = dZ + (size_t)k++ * C2, *dzt = dzs + C;
             float *dhv = dh + (size_t)v * C;
-            const float deg = (float)popcount16(nbr[v]);
+            const float deg = (float)mask_count(nbr[v]);
             for (int j = 0; j < C; j++) dhv[j] += deg * dzt[j];
             for (uint16_t m = nbr[v]; m; m &= (uint16_t)(m - 1)) {
                 float *dhu = dh + (size_t)(base + __builtin_ctz(m)) * C;
@@ -252,4 +251,127 @@ void mpass_backward(float *dh, const mpass_params *grad, const mpass_fold *fg, f
             }
         }
     }
+}
+
+/* ------------------------------------------------ the bidirectional single-stream layer (DGMG) */
+void mpass_bidir_param_sizes(size_t sizes[MPASS_BIDIR_TENSORS], int C) {
+    const size_t c = (size_t)C;
+    sizes[0] = sizes[2] = 4 * c * c; // msg.weight, msg_rev.weight (2C,2C)
+    sizes[1] = sizes[3] = 2 * c;     // msg.bias, msg_rev.bias (2C)
+    sizes[4] = 6 * c * c;            // upd.weight_ih (3C,2C)
+    sizes[5] = 3 * c * c;            // upd.weight_hh (3C,C)
+    sizes[6] = sizes[7] = 3 * c;     // upd.bias_ih, upd.bias_hh (3C)
+}
+
+void mpass_bidir_param_ptrs(mpass_bidir_params *b, float **q[MPASS_BIDIR_TENSORS]) {
+    q[0] = &b->msg_w; q[1] = &b->msg_b; q[2] = &b->rev_w; q[3] = &b->rev_b;
+    q[4] = &b->upd_wih; q[5] = &b->upd_whh; q[6] = &b->upd_bih; q[7] = &b->upd_bhh;
+}
+
+static char bidir_names[2][MPASS_MAX_NAMED_LAYERS][MPASS_BIDIR_TENSORS][80];
+
+__attribute__((constructor)) static void make_bidir_names(void) {
+    static const char *const prefix[2] = {"Encoder.NodeEmb.", "Decoder.generator.prop.NodeEmb."};
+    static const char *const tensor[MPASS_BIDIR_TENSORS] = {
+        "msg.weight", "msg.bias", "msg_rev.weight", "msg_rev.bias",
+        "upd.weight_ih", "upd.weight_hh", "upd.bias_ih", "upd.bias_hh"};
+    for (int p = 0; p < 2; p++)
+        for (int l = 0; l < MPASS_MAX_NAMED_LAYERS; l++)
+            for (int k = 0; k < MPASS_BIDIR_TENSORS; k++)
+                snprintf(bidir_names[p][l][k], sizeof bidir_names[p][l][k], "%sGNNLayers.%d.%s", prefix[p], l,
+                         tensor[k]);
+}
+
+const char *mpass_bidir_param_name(int prefix, int l, int k) {
+    if (prefix < 0 || prefix > 1 || l < 0 || l >= MPASS_MAX_NAMED_LAYERS || k < 0 || k >= MPASS_BIDIR_TENSORS)
+        return NULL;
+    return bidir_names[prefix][l][k];
+}
+
+size_t mpass_bidir_cache_size(int N, int C) { return (size_t)N * 2 * C * 3 + gru_cache_size(N, C); }
+size_t mpass_bidir_scratch_size(int N, int C) { return (size_t)N * 2 * C * 3 + gru_scratch_size(N, C); }
+
+/* Z (N,2C) = [sum over the nbr-masked nodes of h ; popcount(nbr) h_v]. */
+static void gather_bidir(float *Z, const float *h, const uint16_t *nbr, const int *offsets, int G, int C) {
+    const int C2 = 2 * C;
+    for (int g = 0; g < G; g++) {
+        const int base = offsets[g];
+        for (int v = base; v < offsets[g + 1]; v++) {
+            float *zs = Z + (size_t)v * C2, *zt = zs + C;
+            const float *hv = h + (size_t)v * C;
+            memset(zs, 0, (size_t)C * sizeof(float));
+            for (uint16_t m = nbr[v]; m; m &= (uint16_t)(m - 1)) {
+                const float *hu = h + (size_t)(base + __builtin_ctz(m)) * C;
+                for (int k = 0; k < C; k++) zs[k] += hu[k];
+            }
+            const float deg = (float)mask_count(nbr[v]);
+            for (int k = 0; k < C; k++) zt[k] = deg * hv[k];
+        }
+    }
+}
+
+/* The transpose of gather: dh += dZ scattered back. */
+static void scatter_bidir(float *dh, const float *dZ, const uint16_t *nbr, const int *offsets, int G, int C) {
+    const int C2 = 2 * C;
+    for (int g = 0; g < G; g++) {
+        const int base = offsets[g];
+        for (int v = base; v < offsets[g + 1]; v++) {
+            const float *dzs = dZ + (size_t)v * C2, *dzt = dzs + C;
+            float *dhv = dh + (size_t)v * C;
+            const float deg = (float)mask_count(nbr[v]);
+            for (int k = 0; k < C; k++) dhv[k] += deg * dzt[k];
+            for (uint16_t m = nbr[v]; m; m &= (uint16_t)(m - 1)) {
+                float *dhu = dh + (size_t)(base + __builtin_ctz(m)) * C;
+                for (int k = 0; k < C; k++) dhu[k] += dzs[k];
+            }
+        }
+    }
+}
+
+void mpass_bidir_forward(float *hout, float *cache, const float *h, const uint16_t *pred,
+                  const uint16_t *succ, const int *offsets, int G, const mpass_bidir_params *p, int C) {
+    const int N = offsets[G], C2 = 2 * C;
+    if (N == 0) return;
+    float *Zf = cache, *Zr = cache + (size_t)N * C2, *a = cache + (size_t)N * C2 * 2;
+    float *gc = cache + (size_t)N * C2 * 3;
+    gather_bidir(Zf, h, pred, offsets, G, C);
+    gather_bidir(Zr, h, succ, offsets, G, C);
+    linear_forward(a, Zf, p->msg_w, NULL, N, C2, C2);
+    cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, N, C2, C2, 1.0f, Zr, C2, p->rev_w, C2, 1.0f,
+                a, C2);
+    for (int v = 0; v < N; v++) {
+        const float df = (float)mask_count(pred[v]), dr = (float)mask_count(succ[v]);
+        float *av = a + (size_t)v * C2;
+        for (int k = 0; k < C2; k++) av[k] += df * p->msg_b[k] + dr * p->rev_b[k];
+    }
+    gru_forward(hout, gc, a, h, p->upd_wih, p->upd_whh, p->upd_bih, p->upd_bhh, N, C2, C);
+}
+
+void mpass_bidir_backward(float *dh, const mpass_bidir_params *grad, float *scratch, const float *dhout,
+                   const float *cache, const float *h, const uint16_t *pred, const uint16_t *succ,
+                   const int *offsets, int G, const mpass_bidir_params *p, int C) {
+    const int N = offsets[G], C2 = 2 * C;
+    if (N == 0) return;
+    const mpass_bidir_params none = {0};
+    const mpass_bidir_params *gr = grad ? grad : &none;
+    const float *Zf = cache, *Zr = cache + (size_t)N * C2, *a = cache + (size_t)N * C2 * 2;
+    const float *gc = cache + (size_t)N * C2 * 3;
+    float *da = scratch, *dZf = scratch + (size_t)N * C2, *dZr = scratch + (size_t)N * C2 * 2;
+    float *gs = scratch + (size_t)N * C2 * 3;
+    memset(da, 0, (size_t)N * C2 * 3 * sizeof(float));
+    gru_backward(da, dh, gr->upd_wih, gr->upd_whh, gr->upd_bih, gr->upd_bhh, gs, dhout, gc, a, h,
+                 p->upd_wih, p->upd_whh, N, C2, C);
+    linear_backward(dh ? dZf : NULL, gr->msg_w, NULL, da, Zf, p->msg_w, N, C2, C2);
+    linear_backward(dh ? dZr : NULL, gr->rev_w, NULL, da, Zr, p->rev_w, N, C2, C2);
+    for (int v = 0; v < N; v++) {
+        const float df = (float)mask_count(pred[v]), dr = (float)mask_count(succ[v]);
+        const float *dav = da + (size_t)v * C2;
+        if (gr->msg_b)
+            for (int k = 0; k < C2; k++) gr->msg_b[k] += df * dav[k];
+        if (gr->rev_b)
+            for (int k = 0; k < C2; k++) gr->rev_b[k] += dr * dav[k];
+    }
+    if (!dh) return;
+    scatter_bidir(dh, dZf, pred, offsets, G, C);
+    scatter_bidir(dh, dZr, succ, offsets, G, C);
 }

@@ -110,4 +110,46 @@ void mpass_backward(float *dh, const mpass_params *grad, const mpass_fold *fg, f
                     const float *dhout, const float *cache, const float *h, const uint16_t *nbr,
                     const int *offsets, int G, const mpass_params *p, const mpass_fold *f, int C);
 
+/* ---- DGMG's bidirectional single-stream layer (`GNNLayer` of the reference's DGMG.py) ----
+ * PyG MessagePassing (aggr 'add') over the edge list concatenated with its reverse; messages of the
+ * first half (original edges u -> v) are msg([h_u ; h_v]) (Linear 2C -> 2C), of the second half
+ * (the reversed copies v -> u: source v, target u) msg_rev([h_v ; h_u]), all summed at their
+ * target, then h <- GRUCell(input 2C, hidden C). Node x therefore receives
+ *     a_x = W_s  sum_{u in pred(x)} h_u + indeg(x)  (W_t  h_x + b)
+ *         + W'_s sum_{y in succ(x)} h_y + outdeg(x) (W'_t h_x + b')
+ * with msg = [W_s | W_t], msg_rev = [W'_s | W'_t] split by columns (source | target), evaluated
+ * densely: Zf_x = [sum_pred h ; indeg h_x], Zr_x = [sum_succ h ; outdeg h_x] (2C each) and
+ * a = Zf msg_w^T + Zr rev_w^T + indeg ⊗ b + outdeg ⊗ b' (two GEMMs, no per-edge work). No folding:
+ * the two message maps feed one GRU input, so the fold would save nothing. */
+typedef struct {
+    float *msg_w;   /* (2C,2C) [msg.weight], columns [source | target] */
+    float *msg_b;   /* (2C)    [msg.bias] */
+    float *rev_w;   /* (2C,2C) [msg_rev.weight] */
+    float *rev_b;   /* (2C)    [msg_rev.bias] */
+    float *upd_wih; /* (3C,2C) [upd.weight_ih] */
+    float *upd_whh; /* (3C,C)  [upd.weight_hh] */
+    float *upd_bih; /* (3C)    [upd.bias_ih] */
+    float *upd_bhh; /* (3C)    [upd.bias_hh] */
+} mpass_bidir_params;
+
+#define MPASS_BIDIR_TENSORS 8
+/* Element counts of the eight tensors (struct order = state_dict order) for state width C. */
+void mpass_bidir_param_sizes(size_t sizes[MPASS_BIDIR_TENSORS], int C);
+/* Pointers to b's fields in tensor order. */
+void mpass_bidir_param_ptrs(mpass_bidir_params *b, float **ptrs[MPASS_BIDIR_TENSORS]);
+/* "<prefix>GNNLayers.<l>.msg_rev.weight" etc. (prefix 0 "Encoder.NodeEmb.", 1
+ * "Decoder.generator.prop.NodeEmb."), persistent strings, l < MPASS_MAX_NAMED_LAYERS; NULL if out
+ * of range. */
+const char *mpass_bidir_param_name(int prefix, int l, int k);
+size_t mpass_bidir_cache_size(int N, int C);   /* Zf, Zr, a (N,2C each), GRU cache */
+size_t mpass_bidir_scratch_size(int N, int C); /* da, dZf, dZr, GRU scratch */
+/* hout (N,C) (not aliasing h). pred, succ (N): local bitmasks of predecessors and successors of
+ * each node within its graph (graph g owns rows offsets[g]..offsets[g+1]-1), see lib/mpass.h. */
+void mpass_bidir_forward(float *hout, float *cache, const float *h, const uint16_t *pred,
+                  const uint16_t *succ, const int *offsets, int G, const mpass_bidir_params *p, int C);
+/* dh (N,C) += dL/dh (may be NULL); grad (may be NULL) fields accumulated. */
+void mpass_bidir_backward(float *dh, const mpass_bidir_params *grad, float *scratch, const float *dhout,
+                   const float *cache, const float *h, const uint16_t *pred, const uint16_t *succ,
+                   const int *offsets, int G, const mpass_bidir_params *p, int C);
+
 #endif

@@ -283,3 +283,22 @@ void gaussian_kl_backward(float *dmu, float *dlogvar, const float *mu, const flo
         if (dlogvar) dlogvar[i] += dloss * 0.5f * (expf(logvar[i]) - 1.0f);
     }
 }
+
+void reparam_forward(float *z, const float *mu, const float *logvar, const float *eps, float scale,
+                     size_t n) {
+    if (!eps) {
+        memcpy(z, mu, n * sizeof(float));
+        return;
+    }
+    for (size_t i = 0; i < n; i++) z[i] = mu[i] + scale * eps[i] * expf(0.5f * logvar[i]);
+}
+
+void reparam_backward(float *dmu, float *dlogvar, const float *dz, const float *logvar,
+                      const float *eps, float scale, size_t n) {
+    memcpy(dmu, dz, n * sizeof(float));
+    if (!eps) {
+        memset(dlogvar, 0, n * sizeof(float));
+        return;
+    }
+    for (size_t i = 0; i < n; i++) dlogvar[i] = dz[i] * scale * eps[i] * 0.5f * expf(0.5f * logvar[i]);
+}

@@ -100,4 +100,13 @@ double gaussian_kl_forward(const float *mu, const float *logvar, size_t n);
 void gaussian_kl_backward(float *dmu, float *dlogvar, const float *mu, const float *logvar,
                           float dloss, size_t n);
 
+/* The reparameterisation of a VAE (svge-reference.md §3.2 `SVGE.sample`), n = B*D elements:
+ * training (eps non-NULL): z = mu + scale * eps * exp(logvar / 2); eval (eps NULL): z = mu. */
+void reparam_forward(float *z, const float *mu, const float *logvar, const float *eps, float scale,
+                     size_t n);
+/* dmu = dz and dlogvar = dz * scale * eps * exp(logvar / 2) / 2 (0 in eval mode, eps NULL):
+ * written (=), not accumulated, so that the KL backward can add to them. */
+void reparam_backward(float *dmu, float *dlogvar, const float *dz, const float *logvar,
+                      const float *eps, float scale, size_t n);
+
 #endif

@@ -56,25 +56,31 @@ int svge_config_check(const svge_config *cfg, char *err, size_t errlen) {
     return 0;
 }
 
-size_t svge_param_count(const svge_config *cfg) {
-    return encoder_param_count(cfg->K, cfg->C2 / 2, cfg->D, cfg->layers) +
-           decoder_param_count(cfg->K, cfg->C2, cfg->D, cfg->layers);
+/* The decoder's config for cfg (two streams, both directions). */
+static decoder_config dec_config(int K, int C2, int D, int layers) {
+    return (decoder_config){K, C2, D, layers, DEC_PROP_TWO_STREAM, 0};
 }
 
-int svge_num_tensors(int layers) { return encoder_num_tensors(layers) + decoder_num_tensors(layers); }
+size_t svge_param_count(const svge_config *cfg) {
+    return encoder_param_count(cfg->K, cfg->C2 / 2, cfg->D, cfg->layers) +
+           decoder_param_count(dec_config(cfg->K, cfg->C2, cfg->D, cfg->layers));
+}
+
+int svge_num_tensors(int layers) {
+    return encoder_num_tensors(layers) + decoder_num_tensors(dec_config(2, 2, 1, layers));
+}
 
 const char *svge_param_name(int i, int layers) {
     if (layers < 1 || layers > ENC_MAX_LAYERS || i < 0 || i >= svge_num_tensors(layers)) return NULL;
     const int ne = encoder_num_tensors(layers);
-    return i < ne ? encoder_param_name(i, layers) : decoder_param_name(i - ne, layers);
+    return i < ne ? encoder_param_name(i, layers) : decoder_param_name(i - ne, dec_config(2, 2, 1, layers));
 }
 
-/* PyTorch shapes of every tensor, in order (the element counts come from encoder/decoder and are
- * checked against these in svge_build). */
+/* PyTorch shapes of every tensor, in order: the encoder's here, the decoder's from lib/decoder.h
+ * (the element counts come from encoder/decoder and are checked against these in svge_build). */
 static void tensor_shapes(int ndim[SVGE_MAX_TENSORS], uint64_t shape[SVGE_MAX_TENSORS][2],
                           const svge_config *cfg) {
-    const uint64_t K = (uint64_t)cfg->K, C2 = (uint64_t)cfg->C2, C = C2 / 2, D = (uint64_t)cfg->D,
-                   OC = C2 + D;
+    const uint64_t K = (uint64_t)cfg->K, C = (uint64_t)cfg->C2 / 2, D = (uint64_t)cfg->D;
     int i = 0;
 #define S2(a, b) (ndim[i] = 2, shape[i][0] = (a), shape[i][1] = (b), i++)
 #define S1(a) (ndim[i] = 1, shape[i][0] = (a), shape[i][1] = 0, i++)
@@ -85,18 +91,7 @@ static void tensor_shapes(int ndim[SVGE_MAX_TENSORS], uint64_t shape[SVGE_MAX_TE
     S2(K, C);
     for (int l = 0; l < 2 * cfg->layers; l++) LAYER(C);
     for (int r = 0; r < 2; r++) { S2(D, 2 * C); S1(D); S2(1, 2 * C); S1(1); }
-    // decoder (decoder.h's struct order)
-    for (int l = 0; l < 2 * cfg->layers; l++) LAYER(C);
-    for (int r = 0; r < 2; r++) { S2(D, C2); S1(D); S2(1, C2); S1(1); }
-    S2(D, 2 * D); S1(D);                    // f_an
-    S2(K, D); S1(K);                        // f_an_2
-    S2(K, C2);                              // NodeInits
-    S2(OC, C2 + 2 * D); S1(OC);             // f_init
-    S2(C2, OC); S1(C2);                     // f_init_2
-    S2(OC, OC); S1(OC);                     // f_start
-    S2(C2, OC); S1(C2);                     // f_start_2
-    S2(OC, 2 * C2 + 2 * D); S1(OC);         // f_s_1
-    S2(1, OC); S1(1);                       // f_s_2
+    decoder_param_shapes(ndim + i, shape + i, dec_config(cfg->K, cfg->C2, cfg->D, cfg->layers));
 #undef LAYER
 #undef S1
 #undef S2
@@ -109,7 +104,7 @@ int svge_build(svge_model *m, const svge_config *cfg, int max_g, char *err, size
     if (max_g < 1 || max_g > 1 << 20) { snprintf(err, errlen, "batch capacity %d out of range", max_g); return -1; }
     m->cfg = *cfg;
     m->ecfg = (encoder_config){cfg->K, cfg->C2 / 2, cfg->D, cfg->layers};
-    m->dcfg = (decoder_config){cfg->K, cfg->C2, cfg->D, cfg->layers};
+    m->dcfg = dec_config(cfg->K, cfg->C2, cfg->D, cfg->layers);
     m->num_tensors = svge_num_tensors(cfg->layers);
     m->max_g = max_g;
     m->max_n = space_get(cfg->space)->max_nodes;
@@ -193,14 +188,9 @@ int svge_forward(svge_model *m, const graph *gs, int B, rng_mt *rng, svge_terms 
     encoder_forward(&m->ea, &m->enc, &m->batch, m->ecfg);
     const float *mu = m->ea.mu, *logvar = m->ea.logvar;
     m->train = rng != NULL;
-    if (rng) {
-        // eps (B,D) row-major, one rng_gauss each; z = mu + eps_scale * eps * std
-        const float es = (float)m->cfg.eps_scale;
+    if (rng) // eps (B,D) row-major, one rng_gauss each
         for (size_t i = 0; i < n; i++) m->eps[i] = (float)rng_gauss(rng);
-        for (size_t i = 0; i < n; i++) m->z[i] = mu[i] + es * m->eps[i] * expf(0.5f * logvar[i]);
-    } else {
-        memcpy(m->z, mu, n * sizeof(float));
-    }
+    reparam_forward(m->z, mu, logvar, rng ? m->eps : NULL, (float)m->cfg.eps_scale, n);
     double recon = 0;
     if (decoder_forward(&m->da, &m->dec, gs, m->z, B, &recon)) return -1; // checked above: cannot happen
     m->B = B;
@@ -216,15 +206,7 @@ static void backward(svge_model *m) {
     // decoder: dz = d recon / dz  (the decoder's loss is already the batch mean)
     memset(m->dz, 0, n * sizeof(float));
     decoder_backward(&m->gdec, m->dz, m->dec_scratch, &m->da, &m->dec);
-    // reparameterisation: dz/dmu = 1, dz/dlogvar = eps_scale * eps * 0.5 * exp(0.5 * logvar)
-    memcpy(m->dmu, m->dz, n * sizeof(float));
-    if (m->train) {
-        const float es = (float)m->cfg.eps_scale;
-        for (size_t i = 0; i < n; i++)
-            m->dlogvar[i] = m->dz[i] * es * m->eps[i] * 0.5f * expf(0.5f * logvar[i]);
-    } else {
-        memset(m->dlogvar, 0, n * sizeof(float));
-    }
+    reparam_backward(m->dmu, m->dlogvar, m->dz, logvar, m->train ? m->eps : NULL, (float)m->cfg.eps_scale, n);
     // KL, summed over batch and dims, weighted by beta
     gaussian_kl_backward(m->dmu, m->dlogvar, mu, logvar, (float)m->cfg.beta, n);
     encoder_backward(&m->genc, m->enc_scratch, m->dmu, m->dlogvar, &m->ea, &m->enc, &m->batch, m->ecfg);

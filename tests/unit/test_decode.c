@@ -33,7 +33,7 @@ void openblas_set_num_threads(int num_threads);
 
 #define NPTS 128 /* random latent points */
 
-static const decoder_config CFG = {5, 6, 3, 2}; /* K (NB101 vocabulary), C2, D, layers */
+static const decoder_config CFG = {5, 6, 3, 2, DEC_PROP_TWO_STREAM, 0}; /* K (NB101 vocabulary), C2, D, layers */
 static decoder_params P;
 static float *PMEM;
 static float C[NPTS * 3];
@@ -91,7 +91,7 @@ static void test_structure(void) {
     for (int li = 0; li < 3; li++)
         for (int mode = 0; mode < 2; mode++)
             for (int fo = 0; fo < 2; fo++) {
-                decode_opts o = {limits[li], (decode_mode)mode, fo != 0, 7u, false};
+                decode_opts o = {limits[li], (decode_mode)mode, fo != 0, 7u, false, false};
                 for (int b0 = 0; b0 < NPTS; b0 += 16) { // batches of 16 to inspect w.gen per batch
                     CHECK(decode_batch(&w, &P, C + b0 * CFG.D, 16, NULL, &o, out + b0, flags + b0) == 0);
                     for (int r = 0; r < 16; r++) {
@@ -117,11 +117,11 @@ static void test_structure(void) {
     CHECK(mismatched > 0);  // both branches of the merge are exercised on random parameters
     CHECK(merged_more > 0);
     // max_n = 2: the START -> END graph only
-    decode_opts o2 = {2, DECODE_SAMPLE, false, 1u, false};
+    decode_opts o2 = {2, DECODE_SAMPLE, false, 1u, false, false};
     CHECK(decode_batch(&w, &P, C, 4, NULL, &o2, out, flags) == 0);
     CHECK(out[0].n == 2 && out[0].succ[0] == 2u && out[3].n == 2);
     // bad options
-    decode_opts bad = {9, DECODE_SAMPLE, false, 1u, false};
+    decode_opts bad = {9, DECODE_SAMPLE, false, 1u, false, false};
     CHECK(decode_batch(&w, &P, C, 4, NULL, &bad, out, flags) == -1);
     bad.max_n = 1;
     CHECK(decode_batch(&w, &P, C, 4, NULL, &bad, out, flags) == -1);
@@ -140,7 +140,7 @@ static void test_determinism(void) {
     graph *a = xmalloc(NPTS * sizeof(graph)), *b = xmalloc(NPTS * sizeof(graph));
     uint8_t fa[NPTS], fb[NPTS];
     for (int mode = 0; mode < 2; mode++) {
-        decode_opts o = {7, (decode_mode)mode, false, 12345u, false};
+        decode_opts o = {7, (decode_mode)mode, false, 12345u, false, false};
         CHECK(decode_batch(&wb, &P, C, NPTS, NULL, &o, a, fa) == 0);
         CHECK(decode_batch(&wb, &P, C, NPTS, NULL, &o, b, fb) == 0);
         int same = 1;
@@ -222,7 +222,7 @@ static void test_consistency(void) {
     CHECK(decoder_acts_init(&acts, CFG, 1, 7) == 0);
     graph out[40];
     for (int mode = 0; mode < 2; mode++) {
-        decode_opts o = {7, (decode_mode)mode, false, 99u, false};
+        decode_opts o = {7, (decode_mode)mode, false, 99u, false, false};
         CHECK(decode_batch(&w, &P, C, B, NULL, &o, out, NULL) == 0);
         double dmax = 0.0;
         int amax = 1, bwd_checked = 0;
@@ -277,7 +277,7 @@ static void test_merge(void) {
     uint8_t fl[30];
     int ok = 1;
     for (int mode = 0; mode < 2; mode++) {
-        decode_opts o = {7, (decode_mode)mode, false, 3u, false};
+        decode_opts o = {7, (decode_mode)mode, false, 3u, false, false};
         CHECK(decode_batch(&w, &P, C, 30, NULL, &o, merged, fl) == 0);
         for (int r = 0; r < 30; r++) {
             fwd[r] = w.gen[r];
@@ -335,7 +335,7 @@ static void test_mode(void) {
     // end to end: K = 1 returns the plain decoding (attempt 0), found iff valid
     decode_ws w;
     CHECK(decode_ws_init(&w, CFG, 8, 7) == 0);
-    decode_opts o = {7, DECODE_SAMPLE, false, 77u, false};
+    decode_opts o = {7, DECODE_SAMPLE, false, 77u, false, false};
     graph plain[NPTS], best[NPTS], again[NPTS];
     uint8_t found[NPTS], found2[NPTS];
     CHECK(decode_batch(&w, &P, C, NPTS, NULL, &o, plain, NULL) == 0);
@@ -368,7 +368,7 @@ static void test_mode(void) {
 
 int main(void) {
     openblas_set_num_threads(1);
-    const size_t np = decoder_param_count(CFG.K, CFG.C2, CFG.D, CFG.L);
+    const size_t np = decoder_param_count(CFG);
     PMEM = xmalloc(np * sizeof(float));
     decoder_point_params(&P, PMEM, CFG);
     rng_mt r;

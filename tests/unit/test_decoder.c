@@ -190,8 +190,11 @@ static double dloss(void *v) {
 }
 
 
+/* A two-stream decoder config (SVGe's). */
+#define TWO(K, C2, D, L) ((decoder_config){(K), (C2), (D), (L), DEC_PROP_TWO_STREAM, 0})
+
 static float *new_params(decoder_params *p, decoder_config cfg, uint32_t seed, float widen) {
-    const size_t np = decoder_param_count(cfg.K, cfg.C2, cfg.D, cfg.L);
+    const size_t np = decoder_param_count(cfg);
     float *mem = fbuf(np);
     decoder_point_params(p, mem, cfg);
     rng_mt r;
@@ -207,23 +210,23 @@ static float *new_params(decoder_params *p, decoder_config cfg, uint32_t seed, f
 
 /* ============================================================ (a) */
 static void test_params(void) {
-    CHECK(decoder_param_count(5, 250, 56, 2) == 1399382);
-    CHECK(decoder_param_count(7, 250, 56, 2) == 1399996);
-    CHECK(decoder_param_count(8, 250, 56, 2) == 1400303);
-    CHECK(decoder_num_tensors(2) == 49 && decoder_num_tensors(3) == 61);
-    CHECK(strcmp(decoder_param_name(0, 2), "Decoder.generator.prop.NodeEmb.GNNLayers_forward.0.msg.weight") == 0);
-    CHECK(strcmp(decoder_param_name(23, 2), "Decoder.generator.prop.NodeEmb.GNNLayers_backward.1.upd.bias_hh") == 0);
-    CHECK(strcmp(decoder_param_name(32, 2), "Decoder.generator.nodeAdd.f_an.weight") == 0);
-    CHECK(strcmp(decoder_param_name(36, 2), "Decoder.generator.nodeInit.NodeInits.weight") == 0);
-    CHECK(strcmp(decoder_param_name(48, 2), "Decoder.generator.nodes.f_s_2.bias") == 0);
-    CHECK(decoder_param_name(49, 2) == NULL);
-    CHECK(strcmp(decoder_param_name(35, 3), "Decoder.generator.prop.NodeEmb.GNNLayers_backward.2.upd.bias_hh") == 0);
-    CHECK(strcmp(decoder_param_name(60, 3), "Decoder.generator.nodes.f_s_2.bias") == 0);
-    CHECK(decoder_param_name(0, 0) == NULL && decoder_param_name(0, DEC_MAX_LAYERS + 1) == NULL);
-    CHECK(decoder_param_count(5, 250, 56, 3) == 1399382 + 2 * 204125);
+    CHECK(decoder_param_count(TWO(5, 250, 56, 2)) == 1399382);
+    CHECK(decoder_param_count(TWO(7, 250, 56, 2)) == 1399996);
+    CHECK(decoder_param_count(TWO(8, 250, 56, 2)) == 1400303);
+    CHECK(decoder_num_tensors(TWO(5, 250, 56, 2)) == 49 && decoder_num_tensors(TWO(5, 250, 56, 3)) == 61);
+    CHECK(strcmp(decoder_param_name(0, TWO(5, 250, 56, 2)), "Decoder.generator.prop.NodeEmb.GNNLayers_forward.0.msg.weight") == 0);
+    CHECK(strcmp(decoder_param_name(23, TWO(5, 250, 56, 2)), "Decoder.generator.prop.NodeEmb.GNNLayers_backward.1.upd.bias_hh") == 0);
+    CHECK(strcmp(decoder_param_name(32, TWO(5, 250, 56, 2)), "Decoder.generator.nodeAdd.f_an.weight") == 0);
+    CHECK(strcmp(decoder_param_name(36, TWO(5, 250, 56, 2)), "Decoder.generator.nodeInit.NodeInits.weight") == 0);
+    CHECK(strcmp(decoder_param_name(48, TWO(5, 250, 56, 2)), "Decoder.generator.nodes.f_s_2.bias") == 0);
+    CHECK(decoder_param_name(49, TWO(5, 250, 56, 2)) == NULL);
+    CHECK(strcmp(decoder_param_name(35, TWO(5, 250, 56, 3)), "Decoder.generator.prop.NodeEmb.GNNLayers_backward.2.upd.bias_hh") == 0);
+    CHECK(strcmp(decoder_param_name(60, TWO(5, 250, 56, 3)), "Decoder.generator.nodes.f_s_2.bias") == 0);
+    CHECK(decoder_param_name(0, TWO(5, 250, 56, 0)) == NULL && decoder_param_name(0, TWO(5, 250, 56, DEC_MAX_LAYERS + 1)) == NULL);
+    CHECK(decoder_param_count(TWO(5, 250, 56, 3)) == 1399382 + 2 * 204125);
 
-    const decoder_config cfg = {5, 250, 56, 2};
-    const size_t np = decoder_param_count(cfg.K, cfg.C2, cfg.D, cfg.L);
+    const decoder_config cfg = TWO(5, 250, 56, 2);
+    const size_t np = decoder_param_count(cfg);
     size_t s[DEC_MAX_TENSORS];
     decoder_param_sizes(s, cfg);
     CHECK(s[36] == 5 * 250 && s[37] == 306 * 362 && s[45] == 306 * 612 && s[47] == 306);
@@ -234,12 +237,12 @@ static void test_params(void) {
     CHECK(p.bwd[1].upd_bhh + 375 == p.ge_f_w);
     // every Linear within U(+-1/sqrt(fan_in)) and nearly reaching it; GRU 1/sqrt(125); emb N(0,1)
     float **ptrs[DEC_MAX_TENSORS];
-    decoder_param_ptrs(&p, ptrs, cfg.L);
+    decoder_param_ptrs(&p, ptrs, cfg);
     static const int fan[DEC_HEAD_TENSORS] = {250, 250, 250, 250, 250, 250, 250, 250, 112, 112,
                                                   56, 56, 0, 362, 362, 306, 306, 306, 306, 306, 306,
                                                   612, 612, 306, 306};
     int ok = 1;
-    for (int t = 0; t < decoder_num_tensors(cfg.L); t++) {
+    for (int t = 0; t < decoder_num_tensors(cfg); t++) {
         if (t == 36) continue;
         const int f = t < 24 ? ((t % 6) < 2 ? 250 : 125) : fan[t - 24];
         const double bound = 1.0 / sqrt((double)f);
@@ -247,7 +250,7 @@ static void test_params(void) {
         for (size_t k = 0; k < s[t]; k++) mx = fmax(mx, fabs((*ptrs[t])[k]));
         if (mx > bound || (s[t] >= 100 && mx < 0.9 * bound)) {
             ok = 0;
-            fprintf(stderr, "  init of %s: max %g, bound %g\n", decoder_param_name(t, cfg.L), mx, bound);
+            fprintf(stderr, "  init of %s: max %g, bound %g\n", decoder_param_name(t, cfg), mx, bound);
         }
     }
     check(ok, __LINE__, "init: every tensor within (and filling) its PyTorch-default bound");
@@ -262,7 +265,7 @@ static void test_params(void) {
 
 /* ============================================================ (b) + (c) */
 static void test_naive_and_batch(void) {
-    const decoder_config cfg = {5, 6, 2, 2};
+    const decoder_config cfg = TWO(5, 6, 2, 2);
     dctx x = {.cfg = cfg};
     float *pmem = new_params(&x.p, cfg, 3, 2.0f);
     if (decoder_acts_init(&x.a, cfg, 4, 8)) exit(2);
@@ -304,7 +307,7 @@ static void test_naive_and_batch(void) {
     snprintf(what, sizeof what, "batch: loss %.9g equals the mean of single losses %.9g", Lb, mean);
     check(fabs(Lb - mean) < 1e-5 * fabs(mean), __LINE__, what);
     // dc of the batch = dc of each graph alone / B
-    const size_t np = decoder_param_count(cfg.K, cfg.C2, cfg.D, cfg.L);
+    const size_t np = decoder_param_count(cfg);
     float *gmem = fbuf(np), *scratch = fbuf(decoder_scratch_size(cfg, 4, 8));
     decoder_params gp;
     decoder_point_params(&gp, gmem, cfg);
@@ -333,14 +336,14 @@ static void test_naive_and_batch(void) {
 
 /* ============================================================ (d) */
 static void test_grad(void) {
-    const decoder_config cfg = {5, 6, 2, 2};
+    const decoder_config cfg = TWO(5, 6, 2, 2);
     const int B = 3;
     dctx x = {.cfg = cfg, .gs = G3, .B = B};
     float *pmem = new_params(&x.p, cfg, 7, 2.0f);
     if (decoder_acts_init(&x.a, cfg, B, 5)) exit(2);
     x.c = fbuf((size_t)B * cfg.D);
     for (int i = 0; i < B * cfg.D; i++) x.c[i] = (float)(2.0 * rng_double(&R) - 1.0);
-    const size_t np = decoder_param_count(cfg.K, cfg.C2, cfg.D, cfg.L);
+    const size_t np = decoder_param_count(cfg);
     float *gmem = fbuf(np), *dc = fbuf((size_t)B * cfg.D), *scratch = fbuf(decoder_scratch_size(cfg, B, 5));
     decoder_params gp;
     decoder_point_params(&gp, gmem, cfg);
@@ -354,14 +357,14 @@ static void test_grad(void) {
     size_t s[DEC_MAX_TENSORS], off = 0;
     decoder_param_sizes(s, cfg);
     char what[200];
-    for (int t = 0; t < decoder_num_tensors(cfg.L); t++) {
-        snprintf(what, sizeof what, "decoder: gradient of %s", decoder_param_name(t, cfg.L));
+    for (int t = 0; t < decoder_num_tensors(cfg); t++) {
+        snprintf(what, sizeof what, "decoder: gradient of %s", decoder_param_name(t, cfg));
         check(fd_compare(what, dloss, &x, pmem + off, gmem + off, s[t], 0), __LINE__, what);
         // every tensor takes part (non-vacuous): some gradient element is non-zero
         double gn = 0;
         for (size_t k = 0; k < s[t]; k++) gn += fabs(gmem[off + k]);
         if (!(gn > 0)) {
-            snprintf(what, sizeof what, "decoder: gradient of %s is not all zero", decoder_param_name(t, cfg.L));
+            snprintf(what, sizeof what, "decoder: gradient of %s is not all zero", decoder_param_name(t, cfg));
             check(0, __LINE__, what);
         }
         off += s[t];
@@ -380,7 +383,7 @@ static void test_grad(void) {
 
 /* ============================================================ (e) the step-loss weights (alpha) */
 static void test_weights(void) {
-    const decoder_config cfg = {5, 6, 2, 2};
+    const decoder_config cfg = TWO(5, 6, 2, 2);
     const int B = 3;
     dctx x = {.cfg = cfg, .gs = G3, .B = B};
     float *pmem = new_params(&x.p, cfg, 11, 2.0f);
@@ -401,7 +404,7 @@ static void test_weights(void) {
     check(fabs(Lw - (0.4 * Lt + 1.6 * Le)) < 1e-5 * fabs(Lw) && fabs(L11 - (Lt + Le)) < 1e-5 * fabs(L11) &&
           Lt > 0.1 && Le > 0.1, __LINE__, what);
     // the gradient under the weights: c and two tensors of the two heads
-    const size_t np = decoder_param_count(cfg.K, cfg.C2, cfg.D, cfg.L);
+    const size_t np = decoder_param_count(cfg);
     float *gmem = fbuf(np), *dc = fbuf((size_t)B * cfg.D), *scratch = fbuf(decoder_scratch_size(cfg, B, 5));
     decoder_params gp;
     decoder_point_params(&gp, gmem, cfg);

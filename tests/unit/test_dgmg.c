@@ -100,8 +100,8 @@ static void test_counts(void) {
     CHECK(m.shape[1][0] == 500 && m.shape[1][1] == 500 && m.shape[3][0] == 500 && m.shape[3][1] == 500);
     CHECK(m.shape[5][0] == 750 && m.shape[5][1] == 500 && m.shape[6][0] == 750 && m.shape[6][1] == 250);
     CHECK(m.p.enc[0].rev_w == m.params + m.offset[3]);
-    CHECK(m.p.gen.s2_b == m.params + m.offset[DGMG_NUM_TENSORS - 1]);
-    CHECK(m.g.dec[1].upd_bhh == m.grads + m.offset[find_tensor("Decoder.generator.prop.NodeEmb.GNNLayers.1.upd.bias_hh")]);
+    CHECK(m.p.dec.s2_b == m.params + m.offset[DGMG_NUM_TENSORS - 1]);
+    CHECK(m.g.dec.bi[1].upd_bhh == m.grads + m.offset[find_tensor("Decoder.generator.prop.NodeEmb.GNNLayers.1.upd.bias_hh")]);
     dgmg_free(&m);
 }
 
@@ -114,7 +114,7 @@ static void fill(float *x, size_t n, rng_mt *r) {
 
 /* The reference's GNNLayer on an explicit edge list: E = edges ++ reversed(edges). */
 static void naive_layer(float *hout, const float *h, const graph *gs, const int *offsets, int G,
-                        const bimp_params *p) {
+                        const mpass_bidir_params *p) {
     const int C2 = 2 * BC, N = offsets[G];
     int src[256], dst[256], ne = 0;
     for (int g = 0; g < G; g++)
@@ -143,7 +143,7 @@ static void test_layer(void) {
     fill(w[0], sizeof w[0] / sizeof(float), &r);
     fill(w[1], sizeof w[1] / sizeof(float), &r);
     fill(u, sizeof u / sizeof(float), &r);
-    bimp_params p = {w[0], w[0] + 4 * BC * BC, w[1], w[1] + 4 * BC * BC, u, u + 6 * BC * BC,
+    mpass_bidir_params p = {w[0], w[0] + 4 * BC * BC, w[1], w[1] + 4 * BC * BC, u, u + 6 * BC * BC,
                      u + 9 * BC * BC, u + 9 * BC * BC + 3 * BC};
     const int G = 3;
     int offsets[4] = {0};
@@ -157,25 +157,25 @@ static void test_layer(void) {
         }
     float h[16 * BC], ref[16 * BC], out[16 * BC];
     fill(h, (size_t)N * BC, &r);
-    float *cache = malloc(bimp_cache_size(N, BC) * sizeof(float));
+    float *cache = malloc(mpass_bidir_cache_size(N, BC) * sizeof(float));
     naive_layer(ref, h, G101, offsets, G, &p);
-    bimp_forward(out, cache, h, pred, succ, offsets, G, &p, BC);
+    mpass_bidir_forward(out, cache, h, pred, succ, offsets, G, &p, BC);
     double md = 0;
     for (int k = 0; k < N * BC; k++) md = fmax(md, fabs(out[k] - ref[k]));
     CHECK(md < 1e-5);
     // a node with no edge at all receives a = 0 either way; with the masks swapped (the reversed
     // graph) and msg / msg_rev swapped we must get the same result as the original
-    bimp_params q = p;
+    mpass_bidir_params q = p;
     q.msg_w = p.rev_w; q.msg_b = p.rev_b; q.rev_w = p.msg_w; q.rev_b = p.msg_b;
     float out2[16 * BC];
-    bimp_forward(out2, cache, h, succ, pred, offsets, G, &q, BC);
+    mpass_bidir_forward(out2, cache, h, succ, pred, offsets, G, &q, BC);
     md = 0;
     for (int k = 0; k < N * BC; k++) md = fmax(md, fabs(out2[k] - ref[k]));
     CHECK(md < 1e-5);
     // and msg_rev really matters: not the same as using msg for both halves
     q = p;
     q.rev_w = p.msg_w; q.rev_b = p.msg_b;
-    bimp_forward(out2, cache, h, pred, succ, offsets, G, &q, BC);
+    mpass_bidir_forward(out2, cache, h, pred, succ, offsets, G, &q, BC);
     md = 0;
     for (int k = 0; k < N * BC; k++) md = fmax(md, fabs(out2[k] - ref[k]));
     CHECK(md > 1e-3);

@@ -1,16 +1,16 @@
-/* test_dgmg_decode.c: DGMG inference (lib/decode.c decode_batch_dgmg with lib/dgmg.c's generation
- * steps) at tiny dims with random parameters (ENAS-12 vocabulary: the model takes 14 nodes, so
+/* test_dgmg_decode.c: DGMG inference (lib/decode.c's generation with the DGMG decoder config:
+ * bidirectional propagation, forward only, open end) at tiny dims with random parameters (ENAS-12 vocabulary: the model takes 14 nodes, so
  * graphs at the cap can be replayed).
  *
  *   (a) structure: every generated graph has node 0 input and the edge 0 -> 1, edges from lower to
  *       higher index only, 2 <= n <= max_n; it either ends at its first output (END) node or has
  *       exactly max_n nodes and no output node (no forced END); both happen; forward_only changes
- *       nothing, flags stay 0; the wrong kind of workspace and bad limits are refused;
+ *       nothing, flags stay 0; bad limits are refused;
  *   (b) determinism (same seed, same graphs; another seed, other sampled graphs, the same argmax
  *       ones) and batch independence: a point decoded alone (given its id) equals the same point in
  *       a batch processed in chunks, and a permuted batch gives the permuted graphs;
  *   (c) consistency with training: each generated graph, replayed through dgmg teacher forcing
- *       (dgmg_decoder_forward), gives the same step type logits and edge logits (< 1e-5) as
+ *       (decoder_forward with the DGMG config), gives the same step type logits and edge logits (< 1e-5) as
  *       inference recorded; in argmax mode every type is the teacher-forced argmax and every edge
  *       is present iff its teacher-forced logit is > 0 (and sampling departs from that somewhere).
  * Deterministic (lib/rng.h, fixed seeds, one BLAS thread). Prints "N passed, M failed". */
@@ -57,18 +57,18 @@ static int sane(const graph *g, int max_n, int *capped) {
 /* ---------------------------------------------------------------- (a) */
 static void test_structure(void) {
     decode_ws w, ws;
-    CHECK(decode_ws_init_dgmg(&w, M.dcfg, 16, DGMG_GEN_MAX_NODES) == 0);
+    CHECK(decode_ws_init(&w, M.dcfg, 16, DGMG_GEN_MAX_NODES) == 0);
     graph *out = alloc_graphs(NPTS), *fo = alloc_graphs(NPTS);
     uint8_t flags[NPTS];
     const int limits[] = {DGMG_GEN_MAX_NODES, 5, 2};
     int ok = 1, same = 1, zero = 1, capped_n = 0, ended = 0;
     for (int li = 0; li < 3; li++)
         for (int mode = 0; mode < 2; mode++) {
-            decode_opts o = {limits[li], (decode_mode)mode, false, 7u, false};
+            decode_opts o = {limits[li], (decode_mode)mode, false, 7u, false, true};
             memset(flags, 0xff, sizeof flags);
-            CHECK(decode_batch_dgmg(&w, &M.p, C, NPTS, NULL, &o, out, flags) == 0);
+            CHECK(decode_batch(&w, &M.p.dec, C, NPTS, NULL, &o, out, flags) == 0);
             o.forward_only = true;
-            CHECK(decode_batch_dgmg(&w, &M.p, C, NPTS, NULL, &o, fo, NULL) == 0);
+            CHECK(decode_batch(&w, &M.p.dec, C, NPTS, NULL, &o, fo, NULL) == 0);
             for (int i = 0; i < NPTS; i++) {
                 int capped = 0;
                 ok &= sane(&out[i], o.max_n, &capped);
@@ -84,19 +84,15 @@ static void test_structure(void) {
     CHECK(capped_n > 0); // graphs that reach the cap without END
     CHECK(ended > 0);    // and graphs that end at END
     // the START -> node graph at max_n = 2: two nodes, the edge 0 -> 1
-    decode_opts o2 = {2, DECODE_SAMPLE, false, 1u, false};
-    CHECK(decode_batch_dgmg(&w, &M.p, C, 4, NULL, &o2, out, NULL) == 0);
+    decode_opts o2 = {2, DECODE_SAMPLE, false, 1u, false, true};
+    CHECK(decode_batch(&w, &M.p.dec, C, 4, NULL, &o2, out, NULL) == 0);
     CHECK(out[0].n == 2 && out[0].succ[0] == 2u && out[3].n == 2);
-    // bad options and the wrong kind of workspace
-    decode_opts bad = {DGMG_GEN_MAX_NODES + 1, DECODE_SAMPLE, false, 1u, false};
-    CHECK(decode_batch_dgmg(&w, &M.p, C, 4, NULL, &bad, out, NULL) == -1);
+    // bad options
+    decode_opts bad = {DGMG_GEN_MAX_NODES + 1, DECODE_SAMPLE, false, 1u, false, true};
+    CHECK(decode_batch(&w, &M.p.dec, C, 4, NULL, &bad, out, NULL) == -1);
     bad.max_n = 1;
-    CHECK(decode_batch_dgmg(&w, &M.p, C, 4, NULL, &bad, out, NULL) == -1);
-    CHECK(decode_batch(&w, &M.p.gen, C, 4, NULL, &o2, out, NULL) == -1);
-    CHECK(decode_ws_init(&ws, M.dcfg, 4, 8) == 0);
-    CHECK(decode_batch_dgmg(&ws, &M.p, C, 4, NULL, &o2, out, NULL) == -1);
-    decode_ws_free(&ws);
-    CHECK(decode_ws_init_dgmg(&ws, M.dcfg, 4, GRAPH_MAX_NODES + 1) == -1);
+    CHECK(decode_batch(&w, &M.p.dec, C, 4, NULL, &bad, out, NULL) == -1);
+    CHECK(decode_ws_init(&ws, M.dcfg, 4, GRAPH_MAX_NODES + 1) == -1);
     free(out);
     free(fo);
     decode_ws_free(&w);
@@ -112,18 +108,18 @@ static int count_differ(const graph *a, const graph *b, int n, int reversed) {
 
 static void test_determinism(void) {
     decode_ws wb, w1;
-    CHECK(decode_ws_init_dgmg(&wb, M.dcfg, 5, DGMG_GEN_MAX_NODES) == 0); // chunks of 5
-    CHECK(decode_ws_init_dgmg(&w1, M.dcfg, 1, DGMG_GEN_MAX_NODES) == 0);
+    CHECK(decode_ws_init(&wb, M.dcfg, 5, DGMG_GEN_MAX_NODES) == 0); // chunks of 5
+    CHECK(decode_ws_init(&w1, M.dcfg, 1, DGMG_GEN_MAX_NODES) == 0);
     graph *a = alloc_graphs(NPTS), *b = alloc_graphs(NPTS);
     for (int mode = 0; mode < 2; mode++) {
-        decode_opts o = {DGMG_GEN_MAX_NODES, (decode_mode)mode, false, 12345u, false};
-        CHECK(decode_batch_dgmg(&wb, &M.p, C, NPTS, NULL, &o, a, NULL) == 0);
-        CHECK(decode_batch_dgmg(&wb, &M.p, C, NPTS, NULL, &o, b, NULL) == 0);
+        decode_opts o = {DGMG_GEN_MAX_NODES, (decode_mode)mode, false, 12345u, false, true};
+        CHECK(decode_batch(&wb, &M.p.dec, C, NPTS, NULL, &o, a, NULL) == 0);
+        CHECK(decode_batch(&wb, &M.p.dec, C, NPTS, NULL, &o, b, NULL) == 0);
         CHECK(count_differ(a, b, NPTS, 0) == 0);
         // each point alone, with its id
         for (int i = 0; i < NPTS; i++) {
             const uint64_t id = (uint64_t)i;
-            CHECK(decode_batch_dgmg(&w1, &M.p, C + i * DIM, 1, &id, &o, &b[i], NULL) == 0);
+            CHECK(decode_batch(&w1, &M.p.dec, C + i * DIM, 1, &id, &o, &b[i], NULL) == 0);
         }
         CHECK(count_differ(a, b, NPTS, 0) == 0);
         // the batch reversed, the ids following the points
@@ -133,11 +129,11 @@ static void test_determinism(void) {
             ids[i] = (uint64_t)(NPTS - 1 - i);
             memcpy(cp + i * DIM, C + (NPTS - 1 - i) * DIM, DIM * sizeof(float));
         }
-        CHECK(decode_batch_dgmg(&wb, &M.p, cp, NPTS, ids, &o, b, NULL) == 0);
+        CHECK(decode_batch(&wb, &M.p.dec, cp, NPTS, ids, &o, b, NULL) == 0);
         CHECK(count_differ(a, b, NPTS, 1) == 0);
         // another seed: other sampled graphs, the same argmax ones
         o.seed = 54321u;
-        CHECK(decode_batch_dgmg(&wb, &M.p, C, NPTS, NULL, &o, b, NULL) == 0);
+        CHECK(decode_batch(&wb, &M.p.dec, C, NPTS, NULL, &o, b, NULL) == 0);
         const int differ = count_differ(a, b, NPTS, 0);
         CHECK(mode == DECODE_SAMPLE ? differ > 0 : differ == 0);
     }
@@ -153,10 +149,10 @@ static void test_determinism(void) {
 static double replay(const decode_ws *w, int r, const float *c, int *argmax_ok) {
     const graph *gen = &w->gen[r];
     double loss, diff = 0.0;
-    if (dgmg_decoder_forward(&M, gen, c, 1, &loss) != 0) return INFINITY;
+    if (decoder_forward(&M.da, &M.p.dec, gen, c, 1, &loss) != 0) return INFINITY;
     const int K = M.cfg.K, WN = w->max_n;
     int t = 0;
-    for (const dec_step *s; (s = dgmg_decoder_step(&M, t)); t++) {
+    for (const dec_step *s; t < M.da.dir[0].nsteps && (s = &M.da.dir[0].step[t]); t++) {
         const float *tr = w->trace_types + ((size_t)r * (WN - 1) + t) * K;
         int best = 0;
         for (int k = 0; k < K; k++) {
@@ -177,11 +173,11 @@ static double replay(const decode_ws *w, int r, const float *c, int *argmax_ok) 
 static void test_consistency(void) {
     decode_ws w;
     const int B = 48;
-    CHECK(decode_ws_init_dgmg(&w, M.dcfg, B, DGMG_GEN_MAX_NODES) == 0);
+    CHECK(decode_ws_init(&w, M.dcfg, B, DGMG_GEN_MAX_NODES) == 0);
     graph out[48];
     for (int mode = 0; mode < 2; mode++) {
-        decode_opts o = {DGMG_GEN_MAX_NODES, (decode_mode)mode, true, 99u, false};
-        CHECK(decode_batch_dgmg(&w, &M.p, C, B, NULL, &o, out, NULL) == 0);
+        decode_opts o = {DGMG_GEN_MAX_NODES, (decode_mode)mode, true, 99u, false, true};
+        CHECK(decode_batch(&w, &M.p.dec, C, B, NULL, &o, out, NULL) == 0);
         double dmax = 0.0;
         int amax = 1, longest = 0;
         for (int r = 0; r < B; r++) {
