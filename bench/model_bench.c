@@ -7,7 +7,7 @@
  * all), builds a model at the reference dims (K of the space, ndim 250, gdim 56) with svge_init,
  * then times, each for about --seconds (default 10) after a short warm-up, on --threads OpenBLAS
  * threads (default 1):
- *   train   svge_train_step + svge_update over shuffled batches of --batch (128) graphs, batch
+ *   train   svge_train_step + adam_step over shuffled batches of --batch (128) graphs, batch
  *           gathering included ("end to end" with the data already in memory);
  *   encode  svge_encode (eval mode, z = mu) over batches of --batch graphs;
  *   decode  decode_batch of --batch latent points z ~ N(0,1) per call: DECODE_SAMPLE, both
@@ -213,7 +213,7 @@ int main(int argc, char **argv) {
 
     if (do_train) {
         svge_train t;
-        svge_train_init(&t, &m);
+        svge_train_setup(&t, m.num_params, &m.cfg);
         size_t pos = ds.n; /* forces a shuffle first */
         long long graphs = 0;
         double f0 = 0, t0 = 0;
@@ -237,7 +237,7 @@ int main(int argc, char **argv) {
             }
             svge_terms terms;
             if (svge_train_step(&m, bg, B, &t.rng, &terms)) die(EXIT_DATA, "a batch does not fit the model");
-            svge_update(&m, &t);
+            adam_step(&t.opt, m.params, m.grads);
             if (!isfinite(terms.total)) die(EXIT_DATA, "training loss is not finite");
             graphs += B;
         }

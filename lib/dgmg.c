@@ -9,6 +9,7 @@
 
 #include "nn.h"
 #include "util.h"
+#include "vae_file.h"
 
 static void zero(float *x, size_t n) { memset(x, 0, n * sizeof(float)); }
 
@@ -261,10 +262,6 @@ int dgmg_encode(dgmg_model *m, const graph *gs, int B, float *mu, float *logvar)
 }
 
 /* ============================================== training state, model files */
-void dgmg_train_init(svge_train *t, const dgmg_model *m) { svge_train_setup(t, m->num_params, &m->cfg); }
-
-void dgmg_update(dgmg_model *m, svge_train *t) { adam_step(&t->opt, m->params, m->grads); }
-
 static const char *tensor_name(int i, int layers) {
     (void)layers; // always DGMG_LAYERS
     return dgmg_param_name(i);

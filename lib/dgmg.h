@@ -94,8 +94,6 @@ int dgmg_encode(dgmg_model *m, const graph *gs, int B, float *mu, float *logvar)
 /* ---- training state and model files: as lib/svge.h's, with config kind "dgmg" (the same config
  * keys; gnn_iteration_layers = DGMG_LAYERS) and the DGMG_NUM_TENSORS tensors by dgmg_param_name. ---- */
 #define DGMG_KIND "dgmg"
-void dgmg_train_init(svge_train *t, const dgmg_model *m);
-void dgmg_update(dgmg_model *m, svge_train *t); /* one Adam step on m->params with m->grads */
 void dgmg_save(const char *path, const dgmg_model *m, const mf_value *meta, size_t nmeta,
                char id[MF_ID_LEN + 1]);
 void dgmg_save_checkpoint(const char *path, const dgmg_model *m, const svge_train *t,

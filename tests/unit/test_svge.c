@@ -272,7 +272,7 @@ static void run_steps(svge_model *m, svge_train *t, int from, int nsteps) {
     for (int s = from; s < from + nsteps; s++) {
         svge_terms tt;
         CHECK(svge_train_step(m, G201 + 2 * (s % 2), 2, &t->rng, &tt) == 0);
-        svge_update(m, t);
+        adam_step(&t->opt, m->params, m->grads);
         svge_epoch_end(t, tt.total);
     }
 }
@@ -281,7 +281,7 @@ static float *train_fresh(int nsteps, svge_config c) {
     svge_model m;
     svge_train t;
     build(&m, &c, 2);
-    svge_train_init(&t, &m);
+    svge_train_setup(&t, m.num_params, &m.cfg);
     svge_init(&m, &t.rng);
     run_steps(&m, &t, 0, nsteps);
     float *p = malloc(m.num_params * sizeof(float));
@@ -375,7 +375,7 @@ static void test_resume(void) {
     svge_model a;
     svge_train ta;
     build(&a, &c, 2);
-    svge_train_init(&ta, &a);
+    svge_train_setup(&ta, a.num_params, &a.cfg);
     svge_init(&a, &ta.rng);
     run_steps(&a, &ta, 0, 6);
     // 3 steps, checkpoint, everything freed
@@ -383,7 +383,7 @@ static void test_resume(void) {
         svge_model b;
         svge_train tb;
         build(&b, &c, 2);
-        svge_train_init(&tb, &b);
+        svge_train_setup(&tb, b.num_params, &b.cfg);
         svge_init(&b, &tb.rng);
         run_steps(&b, &tb, 0, 3);
         svge_save_checkpoint(path, &b, &tb, NULL, 0, NULL);
@@ -397,7 +397,7 @@ static void test_resume(void) {
     svge_model b;
     svge_train tb;
     build(&b, &cc, 2);
-    svge_train_init(&tb, &b);
+    svge_train_setup(&tb, b.num_params, &b.cfg);
     svge_load_checkpoint(&b, &tb, f);
     CHECK(tb.epoch == 3 && tb.opt.step == 3);
     run_steps(&b, &tb, 3, 3);
@@ -425,7 +425,7 @@ static void test_overfit(void) {
     svge_model m;
     svge_train t;
     build(&m, &c, 4);
-    svge_train_init(&t, &m);
+    svge_train_setup(&t, m.num_params, &m.cfg);
     svge_init(&m, &t.rng);
     svge_terms t0, tt;
     svge_forward(&m, G201, 4, NULL, &t0);
@@ -433,7 +433,7 @@ static void test_overfit(void) {
     int fails = 0;
     for (int s = 0; s < steps; s++) {
         fails += svge_train_step(&m, G201, 4, &t.rng, &tt) != 0;
-        svge_update(&m, &t);
+        adam_step(&t.opt, m.params, m.grads);
     }
     CHECK(fails == 0);
     svge_terms te;
