@@ -259,8 +259,7 @@ int main(int argc, char **argv) {
 
     model_file *f = mf_read(o.model);
     vae_model m;
-    char err[400];
-    if (vae_load(&m, f, 1, err, sizeof err)) die(EXIT_DATA, "%s: %s", mf_name(f), err);
+    vae_load(&m, f, 1);
     mf_free(f);
     const char *id = m.id;
 

@@ -134,9 +134,8 @@ int main(int argc, char **argv) {
 
     model_file *f = mf_read(o.model);
     vae_model m;
-    char err[400];
     const int cap = o.batch < MODEL_MAX_G ? o.batch : MODEL_MAX_G;
-    if (vae_load(&m, f, cap, err, sizeof err)) die(EXIT_DATA, "%s: %s", mf_name(f), err);
+    vae_load(&m, f, cap);
     mf_free(f);
     const int max_n = m.max_n;
     const char *id = m.id;

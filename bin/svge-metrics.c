@@ -423,8 +423,7 @@ int main(int argc, char **argv) {
 
     model_file *f = mf_read(o.model);
     vae_model m;
-    char err[512];
-    if (vae_load(&m, f, ENCODE_MAX_G, err, sizeof err) != 0) die(EXIT_IO, "%s: %s", o.model, err);
+    vae_load(&m, f, ENCODE_MAX_G);
     mf_free(f);
     const char *id = m.id;
     const svge_config cfg = m.cfg;

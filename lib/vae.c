@@ -90,15 +90,16 @@ void vae_config_read(const model_file *f, vae_kind *k, svge_config *cfg) {
     else svge_config_read(f, cfg);
 }
 
-int vae_load(vae_model *m, const model_file *f, int max_g, char *err, size_t errlen) {
+void vae_load(vae_model *m, const model_file *f, int max_g) {
     vae_kind k;
     svge_config cfg;
+    char err[400];
     vae_config_read(f, &k, &cfg);
-    if (vae_build(m, k, &cfg, max_g, err, errlen)) return -1;
+    if (vae_build(m, k, &cfg, max_g, err, sizeof err))
+        die(strcmp(err, "out of memory") == 0 ? EXIT_IO : EXIT_DATA, "%s: %s", mf_name(f), err);
     if (k == VAE_DGMG) dgmg_load(&m->d, f);
     else svge_load(&m->s, f);
     snprintf(m->id, sizeof m->id, "%s", mf_id(f));
-    return 0;
 }
 
 void vae_load_checkpoint(vae_model *m, svge_train *t, const model_file *f) {

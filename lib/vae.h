@@ -59,9 +59,9 @@ void vae_save(const char *path, const vae_model *m, const svge_train *t, const m
 /* The kind and config of a model file; dies (exit 1) "<file>: ..." on an unknown kind or a bad config. */
 void vae_config_read(const model_file *f, vae_kind *k, svge_config *cfg);
 /* Build m from f (kind and config from the file) with batches of up to max_g graphs and load its
- * tensors. Dies (exit 1) "<file>: ..." on a bad config or tensor; returns -1 with err if the model
- * cannot be built (bad size, no memory), else 0. */
-int vae_load(vae_model *m, const model_file *f, int max_g, char *err, size_t errlen);
+ * tensors. Dies "<file>: ..." if it cannot: exit 1 on a bad kind, config or tensor, 3 if memory
+ * runs out. */
+void vae_load(vae_model *m, const model_file *f, int max_g);
 /* f's tensors and training state into m (built for f's kind and config) and t (vae_train_init'ed).
  * Dies (exit 1) "<file>: ..." if any of it is missing or malformed. */
 void vae_load_checkpoint(vae_model *m, svge_train *t, const model_file *f);
