@@ -85,18 +85,11 @@ static double project(const float *out, const float *p, size_t n) {
 }
 
 /* ---- the finite-difference checks of a layer's tensors (fdcheck.h) ---- */
-typedef struct {
-    const char *name;
-    float *x;          /* the tensor perturbed in place */
-    const float *grad; /* its analytic gradient */
-    size_t n;
-} tensor_grad;
-
-static void fd_check_all(const char *layer, fd_loss_fn f, void *ctx, const tensor_grad *ts, int nt) {
+static void fd_check_all(const char *layer, fd_loss_fn f, void *ctx, const fd_tensor *ts, int nt) {
     char what[160];
     for (int k = 0; k < nt; k++) {
         snprintf(what, sizeof what, "%s: gradient of %s", layer, ts[k].name);
-        check(fd_compare(what, f, ctx, ts[k].x, ts[k].grad, ts[k].n, 0), __LINE__, what);
+        check(fd_compare_tensor(layer, f, ctx, &ts[k], 0), __LINE__, what);
     }
 }
 
@@ -162,7 +155,7 @@ static void test_dwconv(int N, int C, int H, int W, int K, int S, int P) {
     float *dx = grad_buf(nx), *dW = grad_buf(nw);
     dwconv2d_backward(dx, dW, c.p, c.x, c.Wt, N, C, H, W, K, S, P);
     grad_finish(dx, nx); grad_finish(dW, nw);
-    tensor_grad ts[] = {{"x", c.x, dx, nx}, {"W", c.Wt, dW, nw}};
+    fd_tensor ts[] = {{"x", c.x, dx, nx}, {"W", c.Wt, dW, nw}};
     fd_check_all(name, dw_loss, &c, ts, 2);
     free(ref); free(f.Wt); free(dx); free(dW);
     free(c.x); free(c.Wt); free(c.out); free(c.p);
@@ -234,7 +227,7 @@ static void test_pool(int kind, int N, int C, int H, int W, int K, int S, int P)
     else if (kind == AVGP) avgpool2d_backward(dx, c.p, N, C, H, W, K, S, P);
     else global_avgpool_backward(dx, c.p, N, C, H * W);
     grad_finish(dx, nx);
-    tensor_grad t = {"x", c.x, dx, nx};
+    fd_tensor t = {"x", c.x, dx, nx};
     fd_check_all(name, pool_loss, &c, &t, 1);
     free(ref); free(dx); free(c.x); free(c.out); free(c.p); free(c.am);
 }
@@ -261,7 +254,7 @@ static void test_crossentropy(void) {
     float *dl = grad_buf(N * K);
     crossentropy_backward(dl, c.probs, y, NULL, 1.0f, N, K);
     grad_finish(dl, N * K);
-    tensor_grad t = {"logits", c.logits, dl, N * K};
+    fd_tensor t = {"logits", c.logits, dl, N * K};
     fd_check_all("softmax cross-entropy", ce_loss, &c, &t, 1);
     free(c.logits); free(c.probs); free(dl);
 }
@@ -288,7 +281,7 @@ int main(void) {
         float *dx = grad_buf(nx);
         global_avgpool_backward(dx, c.p, 2, 3, 20);
         grad_finish(dx, nx);
-        tensor_grad t = {"x", c.x, dx, nx};
+        fd_tensor t = {"x", c.x, dx, nx};
         fd_check_all("global_avgpool", pool_loss, &c, &t, 1);
         free(dx); free(c.x); free(c.out); free(c.p);
     }
