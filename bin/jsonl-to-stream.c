@@ -1,5 +1,5 @@
 /* jsonl-to-stream: JSON lines (one object per line) -> a record stream; the reverse of
- * stream-to-jsonl. A strict RFC 8259 parser (lib/json.c); every line must be an object with "v": 1. */
+ * stream-to-jsonl. A strict RFC 8259 parser (lib/json_read.c); every line must be an object with "v": 1. */
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -8,7 +8,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "json.h"
+#include "json_read.h"
 #include "stream.h"
 #include "util.h"
 

@@ -1,5 +1,5 @@
 /* stream-to-jsonl: a record stream -> JSON lines (one object per record), for jq, pandas and
- * anything else that reads JSON. The reverse is jsonl-to-stream; see lib/json.h for the mapping. */
+ * anything else that reads JSON. The reverse is jsonl-to-stream; see lib/json_write.h for the mapping. */
 #include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
@@ -7,7 +7,7 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "json.h"
+#include "json_write.h"
 #include "stream.h"
 #include "util.h"
 

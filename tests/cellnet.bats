@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# The CNN executor of cell-train (lib/cellnet.c) and the NAS-Bench-101 networks (lib/nb101net.c).
+# The CNN executor of cell-train (lib/cellnet_*.c) and the NAS-Bench-101 networks (lib/nb101net.c).
 
 load helpers
 

@@ -1,9 +1,9 @@
 #!/usr/bin/env bats
-# The CNN layers (lib/cnn.c) and the CIFAR-10 reader (lib/cifar.c) that cell-train builds on.
+# The CNN executor's window kernels (lib/cnn.c) and the CIFAR-10 reader (lib/cifar.c) that cell-train builds on.
 
 load helpers
 
-@test "unit: cnn layers (forward vs direct loops, finite-difference gradient checks)" {
+@test "unit: cnn kernels (forward vs direct loops, finite-difference gradient checks)" {
     run "$SVGE_UNIT/test_cnn"
     assert_status 0
     assert_output_has " 0 failed"

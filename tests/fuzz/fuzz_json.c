@@ -2,7 +2,7 @@
  * encodes to exactly json_packed_size bytes, and those bytes pass the stream reader's pre-scan. */
 #include <stdlib.h>
 
-#include "json.h"
+#include "json_read.h"
 #include "mpscan.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

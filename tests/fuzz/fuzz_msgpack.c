@@ -5,7 +5,7 @@
 #include <stdlib.h>
 
 #include "graph.h"
-#include "json.h"
+#include "json_write.h"
 #include "mpscan.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);

@@ -1,6 +1,6 @@
-/* fdcheck.h: the central-difference gradient checker of the model's unit tests (test_encoder,
- * test_decoder, test_svge, test_dgmg). Header-only; the includer defines EPS (float), RTOL and
- * ATOL first.
+/* fdcheck.h: the central-difference gradient checker of the unit tests (test_encoder,
+ * test_decoder, test_svge, test_dgmg, and the layer tests test_nn and test_cnn). Header-only; the
+ * includer defines EPS (float), RTOL and ATOL first.
  *
  * Element i of x passes if the analytic gradient g[i] agrees with a central difference of the loss
  * within RTOL * max(|a|,|n|) + ATOL at any of three steps: EPS; EPS/4 (a ReLU kink within EPS of
@@ -43,6 +43,22 @@ static int fd_compare(const char *what, fd_loss_fn f, void *ctx, float *x, const
     }
     if (!ok && !quiet) fprintf(stderr, "  %s[%zu]: analytic %.6g numeric %.6g\n", what, wi, wa, wn);
     return ok;
+}
+
+/* A layer's tensor to check: perturbed in place, with its analytic gradient. */
+typedef struct {
+    const char *name;
+    float *x;
+    const float *grad;
+    size_t n;
+} fd_tensor;
+
+/* fd_compare of one tensor of a layer; a failure is printed as "layer dNAME[i]". */
+static inline int fd_compare_tensor(const char *layer, fd_loss_fn f, void *ctx, const fd_tensor *t,
+                                    int quiet) {
+    char what[160];
+    snprintf(what, sizeof what, "%s d%s", layer, t->name);
+    return fd_compare(what, f, ctx, t->x, t->grad, t->n, quiet);
 }
 
 #endif

@@ -1,4 +1,4 @@
-/* test_cellnet.c: lib/cellnet.c (the DAG CNN executor) and lib/nb101net.c (NAS-Bench-101 networks).
+/* test_cellnet.c: lib/cellnet_*.c (the DAG CNN executor) and lib/nb101net.c (NAS-Bench-101 networks).
  * Usage: test_cellnet [FIXTURE_DIR]   (default tests/fixtures/cellnet)
  *
  *  - two tiny NB101 networks against PyTorch (tests/fixtures/cellnet: nasbench's model_builder in
@@ -7,8 +7,9 @@
  *  - parameter counts of NB101 networks at the full setting (stem 128, 3 stacks of 3 cells) equal
  *    the benchmark's `trainable_parameters` column (data/nb101/val_accuracies.csv.zst) for cells
  *    of 2..7 vertices, the smallest and largest networks and the best cell of the table;
- *  - the batched channel-major convolution (chunks of images per GEMM) against cnn.c's per-image
- *    conv2d, forward and backward, with padding, stride 2 and several chunks;
+ *  - the batched channel-major convolution (chunks of images per GEMM) against the definition of a
+ *    convolution as a direct loop in double, forward and backward, with padding, stride 2 and
+ *    several chunks;
  *  - finite-difference gradient checks of the mean cross-entropy with respect to every parameter
  *    (all of them, or a strided sample in large tensors) of a tiny network using every operation
  *    (conv with bias, bn, relu, conv_bn_relu, dwconv, sepconv, max and avg pool, concat, slice,
@@ -214,7 +215,39 @@ static double max_abs_diff(const float *a, const float *b, size_t n) {
     return m;
 }
 
-/* The batched conv of a network (input -> conv -> gap -> dense) against cnn.c's per-image conv:
+/* The definition of a convolution (PyTorch's Conv2d, NCHW) as direct loops in double, and its
+ * adjoint: out (N,OC,OH,OW) = conv of x (N,C,H,W) with Wt (OC,C,K,K) [+ b (OC)]; dx (N,C,H,W) and
+ * dW (OC,C,K,K) (each may be NULL) = the gradients given dout (N,OC,OH,OW), written as float. */
+static void ref_conv(float *out, float *dx, float *dW, const float *dout, const float *x, const float *Wt,
+                     const float *b, int N, int C, int H, int OC, int K, int S, int P) {
+    int OH = conv_out_size(H, K, S, P);
+    double *gx = calloc((size_t)N * C * H * H, sizeof(double)), *gw = calloc((size_t)OC * C * K * K, sizeof(double));
+    for (int n = 0; n < N; n++)
+        for (int o = 0; o < OC; o++)
+            for (int y = 0; y < OH; y++)
+                for (int xo = 0; xo < OH; xo++) {
+                    size_t at = (((size_t)n * OC + o) * OH + y) * OH + xo;
+                    double s = b ? b[o] : 0.0, g = dout ? dout[at] : 0.0;
+                    for (int c = 0; c < C; c++)
+                        for (int i = 0; i < K; i++)
+                            for (int j = 0; j < K; j++) {
+                                int iy = y * S - P + i, ix = xo * S - P + j;
+                                if (iy < 0 || iy >= H || ix < 0 || ix >= H) continue;
+                                size_t xi = (((size_t)n * C + c) * H + iy) * H + ix, wi = (((size_t)o * C + c) * K + i) * K + j;
+                                s += (double)Wt[wi] * x[xi];
+                                gx[xi] += g * Wt[wi];
+                                gw[wi] += g * x[xi];
+                            }
+                    if (out) out[at] = (float)s;
+                }
+    if (dx)
+        for (size_t k = 0; k < (size_t)N * C * H * H; k++) dx[k] = (float)gx[k];
+    if (dW)
+        for (size_t k = 0; k < (size_t)OC * C * K * K; k++) dW[k] = (float)gw[k];
+    free(gx), free(gw);
+}
+
+/* The batched conv of a network (input -> conv -> gap -> dense) against ref_conv:
  * forward output of the conv node, and its weight and input gradients given the same dout. */
 static void test_conv_vs_cnn(int N, int C, int H, int OC, int K, int S, int P, int bias) {
     rng_mt r;
@@ -235,13 +268,12 @@ static void test_conv_vs_cnn(int N, int C, int H, int OC, int K, int S, int P, i
     const float *Wt = net->params + net->node[cv].p_off;
     const float *b = bias ? Wt + (size_t)OC * C * K * K : NULL;
     float *ref = calloc(nout, sizeof(float)), *refcn = calloc(nout, sizeof(float));
-    float *scr = calloc(conv2d_scratch_size(C, H, H, K, S, P) + 1, sizeof(float));
-    conv2d_forward(ref, scr, x, Wt, b, N, C, H, H, OC, K, S, P);
+    ref_conv(ref, NULL, NULL, NULL, x, Wt, b, N, C, H, OC, K, S, P);
     to_cn(refcn, ref, N, OC, OH * OH);
     const float *got = net->arena + net->node[cv].a_out;
     CHECK(max_abs_diff(got, refcn, nout) < 1e-4);
     // backward: the loss's gradient reaches the conv node; compare its parameter gradients with
-    // cnn.c given the same dout (converted to NCHW)
+    // ref_conv given the same dout (converted to NCHW)
     int y[64];
     for (int n = 0; n < N; n++) y[n] = n % 3;
     cellnet_loss(net, y);
@@ -254,15 +286,17 @@ static void test_conv_vs_cnn(int N, int C, int H, int OC, int K, int S, int P, i
             memcpy(dnchw + ((size_t)n * OC + c) * OH * OH, dcn + ((size_t)c * N + n) * OH * OH, (size_t)OH * OH * sizeof(float));
     size_t nw = (size_t)OC * C * K * K;
     float *dW = calloc(nw, sizeof(float)), *db = calloc((size_t)OC, sizeof(float)), *dx = calloc(nin, sizeof(float));
-    conv2d_backward(dx, dW, bias ? db : NULL, scr, dnchw, x, Wt, N, C, H, H, OC, K, S, P);
+    ref_conv(NULL, dx, dW, dnchw, x, Wt, NULL, N, C, H, OC, K, S, P);
+    for (int o = 0; o < OC; o++) // the bias's gradient: the sum of dout over its channel
+        for (size_t k = 0; k < (size_t)N * OH * OH; k++) db[o] += dcn[(size_t)o * N * OH * OH + k];
     const float *g = net->grads + net->node[cv].p_off;
     CHECK(max_abs_diff(g, dW, nw) < 1e-5);
     if (bias) CHECK(max_abs_diff(g + nw, db, (size_t)OC) < 1e-5);
-    free(x), free(ref), free(refcn), free(scr), free(dnchw), free(dW), free(db), free(dx);
+    free(x), free(ref), free(refcn), free(dnchw), free(dW), free(db), free(dx);
     cellnet_free(net);
 }
 
-/* The input gradient of a batched conv (the conv's input is an interior node) against cnn.c. */
+/* The input gradient of a batched conv (the conv's input is an interior node) against ref_conv. */
 static void test_conv_dinput(int N, int C, int H, int OC, int K, int S, int P) {
     rng_mt r;
     rng_seed(&r, 11);
@@ -289,11 +323,10 @@ static void test_conv_dinput(int N, int C, int H, int OC, int K, int S, int P) {
     for (int n = 0; n < N; n++)
         for (int c = 0; c < OC; c++)
             memcpy(dnchw + ((size_t)n * OC + c) * OH * OH, dcn + ((size_t)c * N + n) * OH * OH, (size_t)OH * OH * sizeof(float));
-    float *scr = calloc(conv2d_scratch_size(C, H, H, K, S, P) + 1, sizeof(float));
-    conv2d_backward(dx, NULL, NULL, scr, dnchw, x, net->params + net->node[cv].p_off, N, C, H, H, OC, K, S, P);
+    ref_conv(NULL, dx, NULL, dnchw, x, net->params + net->node[cv].p_off, NULL, N, C, H, OC, K, S, P);
     to_cn(dxcn, dx, N, C, H * H);
     CHECK(max_abs_diff(net->arena + net->node[id].a_dout, dxcn, nin) < 1e-5);
-    free(x), free(dnchw), free(dx), free(dxcn), free(scr);
+    free(x), free(dnchw), free(dx), free(dxcn);
     cellnet_free(net);
 }
 

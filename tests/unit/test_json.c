@@ -1,12 +1,15 @@
-/* test_json.c: lib/json.c: float printing, the parser (escapes, surrogates, numbers, limits,
- * malformed input), the msgpack writer and its errors, and JSON -> msgpack -> JSON round trips. */
+/* test_json.c: lib/fmtfloat.c, lib/json_read.c and lib/json_write.c: float printing, the parser
+ * (escapes, surrogates, numbers, limits, malformed input), the msgpack writer and its errors, and
+ * JSON -> msgpack -> JSON round trips. */
 #include <float.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "json.h"
+#include "fmtfloat.h"
+#include "json_read.h"
+#include "json_write.h"
 
 static int n_pass, n_fail;
 

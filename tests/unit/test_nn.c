@@ -3,7 +3,8 @@
  * For each layer the loss is a fixed random projection of its output, L = sum_i p_i * out_i
  * (computed in double from the float32 forward), so dL/dout = p is what the backward receives.
  * Each input and parameter element x is perturbed by +-EPS and (L(x+EPS) - L(x-EPS)) / (2 EPS)
- * is compared with the analytic gradient: |a - n| <= RTOL * max(|a|,|n|) + ATOL.
+ * is compared with the analytic gradient: |a - n| <= RTOL * max(|a|,|n|) + ATOL (fdcheck.h, which
+ * also tries EPS/4 and 8*EPS).
  * Gradient buffers start at a nonzero value GRAD0 that is subtracted afterwards, which checks that
  * every backward accumulates (+=) instead of overwriting. The checker itself is checked to reject
  * a slightly wrong gradient. Deterministic (own xorshift PRNG). Prints "N passed, M failed";
@@ -20,6 +21,8 @@
 #define RTOL 1e-2
 #define ATOL 2e-4
 #define GRAD0 0.25f
+
+#include "fdcheck.h"
 
 static int n_pass, n_fail;
 
@@ -67,44 +70,12 @@ static double project(const float *out, const float *p, size_t n) {
     return s;
 }
 
-/* ---- the finite-difference checker ---- */
-typedef double (*loss_fn)(void *ctx);
-typedef struct {
-    const char *name;
-    float *x;          /* the tensor perturbed in place */
-    const float *grad; /* its analytic gradient */
-    size_t n;
-} tensor_grad;
-
-/* Returns 1 if every element of t agrees; prints the worst element otherwise (unless quiet). */
-static int fd_compare(const char *layer, loss_fn f, void *ctx, const tensor_grad *t, int quiet) {
-    int ok = 1;
-    double worst = 0.0;
-    size_t wi = 0;
-    double wa = 0.0, wn = 0.0;
-    for (size_t i = 0; i < t->n; i++) {
-        float save = t->x[i];
-        t->x[i] = save + EPS;
-        double lp = f(ctx);
-        t->x[i] = save - EPS;
-        double lm = f(ctx);
-        t->x[i] = save;
-        double num = (lp - lm) / (2.0 * EPS);
-        double ana = t->grad[i];
-        double err = fabs(ana - num), tol = RTOL * fmax(fabs(ana), fabs(num)) + ATOL;
-        if (err > tol) ok = 0;
-        if (err / tol > worst) { worst = err / tol; wi = i; wa = ana; wn = num; }
-    }
-    if (!ok && !quiet)
-        fprintf(stderr, "  %s d%s[%zu]: analytic %.6g numeric %.6g\n", layer, t->name, wi, wa, wn);
-    return ok;
-}
-
-static void fd_check_all(const char *layer, loss_fn f, void *ctx, const tensor_grad *ts, int nt) {
+/* ---- the finite-difference checks of a layer's tensors (fdcheck.h) ---- */
+static void fd_check_all(const char *layer, fd_loss_fn f, void *ctx, const fd_tensor *ts, int nt) {
     char what[128];
     for (int i = 0; i < nt; i++) {
         snprintf(what, sizeof what, "%s: gradient of %s", layer, ts[i].name);
-        check(fd_compare(layer, f, ctx, &ts[i], 0), what);
+        check(fd_compare_tensor(layer, f, ctx, &ts[i], 0), what);
     }
 }
 
@@ -128,7 +99,7 @@ static void test_linear(void) {
     linear_loss(&c);
     linear_backward(dx, dW, db, c.p, c.x, c.W, c.B, c.C, c.OC);
     grad_finish(dx, (size_t)c.B * c.C); grad_finish(dW, (size_t)c.OC * c.C); grad_finish(db, (size_t)c.OC);
-    tensor_grad ts[] = {{"x", c.x, dx, (size_t)c.B * c.C}, {"W", c.W, dW, (size_t)c.OC * c.C},
+    fd_tensor ts[] = {{"x", c.x, dx, (size_t)c.B * c.C}, {"W", c.W, dW, (size_t)c.OC * c.C},
                         {"b", c.b, db, (size_t)c.OC}};
     fd_check_all("linear", linear_loss, &c, ts, 3);
 
@@ -155,7 +126,7 @@ static void test_linear(void) {
     /* the checker must reject a gradient that is 3% off in one element */
     dW[5] *= 1.03f;
     if (fabs(dW[5]) < 0.05f) dW[5] += 0.05f;
-    check(!fd_compare("linear", linear_loss, &c, &ts[1], 1), "checker rejects a wrong gradient");
+    check(!fd_compare_tensor("linear", linear_loss, &c, &ts[1], 1), "checker rejects a wrong gradient");
     free(c.x); free(c.W); free(c.b); free(c.out); free(c.p); free(dx); free(dW); free(db);
 }
 
@@ -177,7 +148,7 @@ static void test_embedding(void) {
     check(memcmp(c.out + 3 * C, c.table + 3 * C, C * sizeof(float)) == 0, "embedding: forward row lookup");
     embedding_backward(dt, c.p, idx, B, C);
     grad_finish(dt, K * C);
-    tensor_grad ts[] = {{"table", c.table, dt, K * C}};
+    fd_tensor ts[] = {{"table", c.table, dt, K * C}};
     fd_check_all("embedding", emb_loss, &c, ts, 1);
     free(c.table); free(c.out); free(c.p); free(dt);
 }
@@ -225,7 +196,7 @@ static void test_gru(void) {
                  c.B, c.Cin, c.H);
     grad_finish(dx, (size_t)c.B * c.Cin); grad_finish(dh, (size_t)c.B * c.H);
     grad_finish(dWih, G * c.Cin); grad_finish(dWhh, G * c.H); grad_finish(dbih, G); grad_finish(dbhh, G);
-    tensor_grad ts[] = {{"x", c.x, dx, (size_t)c.B * c.Cin}, {"h", c.h, dh, (size_t)c.B * c.H},
+    fd_tensor ts[] = {{"x", c.x, dx, (size_t)c.B * c.Cin}, {"h", c.h, dh, (size_t)c.B * c.H},
                         {"W_ih", c.Wih, dWih, G * c.Cin}, {"W_hh", c.Whh, dWhh, G * c.H},
                         {"b_ih", c.bih, dbih, G}, {"b_hh", c.bhh, dbhh, G}};
     fd_check_all("gru", gru_loss, &c, ts, 6);
@@ -254,7 +225,7 @@ static void test_activation(int sig) {
     if (sig) sigmoid_backward(dx, c.p, c.out, N);
     else relu_backward(dx, c.p, c.out, N);
     grad_finish(dx, N);
-    tensor_grad ts[] = {{"x", c.x, dx, N}};
+    fd_tensor ts[] = {{"x", c.x, dx, N}};
     fd_check_all(sig ? "sigmoid" : "relu", act_loss, &c, ts, 1);
     /* in place: out aliases inp */
     float y[N];
@@ -310,7 +281,7 @@ static void test_gsum(void) {
     gsum_backward(dh, dWf, dbf, dWg, dbg, scratch, c.p, c.cache, c.h, c.Wf, c.Wg, off, c.G, c.C, c.D);
     grad_finish(dh, (size_t)N * c.C); grad_finish(dWf, (size_t)c.D * c.C); grad_finish(dbf, (size_t)c.D);
     grad_finish(dWg, (size_t)c.C); grad_finish(dbg, 1);
-    tensor_grad ts[] = {{"h", c.h, dh, (size_t)N * c.C}, {"W_f", c.Wf, dWf, (size_t)c.D * c.C},
+    fd_tensor ts[] = {{"h", c.h, dh, (size_t)N * c.C}, {"W_f", c.Wf, dWf, (size_t)c.D * c.C},
                         {"b_f", c.bf, dbf, (size_t)c.D}, {"W_g", c.Wg, dWg, (size_t)c.C},
                         {"b_g", c.bg, dbg, 1}};
     fd_check_all("gsum", gsum_loss, &c, ts, 5);
@@ -343,7 +314,7 @@ static void test_crossentropy(int weighted) {
     check(fabs(L - ref) <= 1e-5 * fabs(ref) + 1e-6, weighted ? "crossentropy (weighted): loss value" : "crossentropy (mean): loss value");
     crossentropy_backward(dl, c.probs, t, c.w, c.p, B, K);
     grad_finish(dl, B * K);
-    tensor_grad ts[] = {{"logits", c.logits, dl, B * K}};
+    fd_tensor ts[] = {{"logits", c.logits, dl, B * K}};
     fd_check_all(weighted ? "crossentropy (weighted)" : "crossentropy (mean)", ce_loss, &c, ts, 1);
     free(c.logits); free(c.probs); free(dl);
 }
@@ -378,7 +349,7 @@ static void test_bce(int weighted) {
     c.x[1] = -6.0f;
     bce_logits_backward(dx, c.x, t, c.w, c.p, N);
     grad_finish(dx, N);
-    tensor_grad ts[] = {{"logits", c.x, dx, N}};
+    fd_tensor ts[] = {{"logits", c.x, dx, N}};
     fd_check_all(weighted ? "bce (weighted)" : "bce (mean)", bce_loss, &c, ts, 1);
     free(c.x); free(dx);
 }
@@ -401,7 +372,7 @@ static void test_kl(void) {
     check(gaussian_kl_forward(zero, zero, 2) == 0.0f, "kl: zero for the prior itself");
     gaussian_kl_backward(dmu, dlv, c.mu, c.lv, c.p, N);
     grad_finish(dmu, N); grad_finish(dlv, N);
-    tensor_grad ts[] = {{"mu", c.mu, dmu, N}, {"logvar", c.lv, dlv, N}};
+    fd_tensor ts[] = {{"mu", c.mu, dmu, N}, {"logvar", c.lv, dlv, N}};
     fd_check_all("kl", kl_loss, &c, ts, 2);
     free(c.mu); free(c.lv); free(dmu); free(dlv);
 }

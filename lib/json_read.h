@@ -1,61 +1,20 @@
-/* json.h: JSON (RFC 8259) <-> msgpack objects, for stream-to-jsonl and jsonl-to-stream.
+/* json_read.h: JSON text (RFC 8259) -> msgpack, for jsonl-to-stream.
  *
- * Writing: a msgpack_object becomes compact JSON text. nil/bool/int/str/array/map map naturally;
- * floats print as the shortest decimal that reads back to the same float64 (or float32) bits, and
- * always look like floats ("1.0", "1e+16"), so that reading the text back gives a float again; bin
- * becomes {"$base64": "..."}. Errors: ext, non-string map keys, a key twice in a map, a map whose
- * only key is "$base64" (it would read back as bin), invalid UTF-8, NaN/Inf.
- *
- * Reading: a strict parser builds a flat tree (json_doc) which json_pack/json_encode turn into
- * msgpack. Integers without fraction or exponent become msgpack ints (beyond int64/uint64: float64),
- * other numbers float64; an object whose only member is "$base64" must hold canonical base64 and
- * becomes msgpack bin. Duplicate keys, NaN/Infinity, unpaired \u surrogates and invalid UTF-8 are
- * errors.
- *
- * Round trip: msgpack -> JSON -> msgpack gives the same records, except that a float32 comes back
- * as the float64 of the same value (JSON has one number type); for streams written by msgpack-c
- * without float32 the bytes are identical. */
-#ifndef SVGE_JSON_H
-#define SVGE_JSON_H
+ * A strict parser builds a flat tree (json_doc) which json_pack/json_encode turn into msgpack.
+ * Integers without fraction or exponent become msgpack ints (beyond int64/uint64: float64), other
+ * numbers float64; an object whose only member is "$base64" must hold canonical base64 and becomes
+ * msgpack bin. Duplicate keys, NaN/Infinity, unpaired \u surrogates and invalid UTF-8 are errors.
+ * The reverse is json_write.h (its header says what a round trip keeps). */
+#ifndef SVGE_JSON_READ_H
+#define SVGE_JSON_READ_H
 
 #include <msgpack.h>
 #include <stddef.h>
 #include <stdint.h>
 
 /* The parser rejects containers nested deeper than this: msgpack-c's unpacker fails on more than
- * 31 nested non-empty containers, so every record we pack can be read back. The writer only guards
- * its recursion (msgpack-c never builds objects deeper than 32). */
+ * 31 nested non-empty containers, so every record we pack can be read back. */
 #define JSON_MAX_DEPTH 31
-#define JSON_WRITE_MAX_DEPTH 64
-
-/* ---- writing ---- */
-
-typedef struct {
-    char *p;
-    size_t len, cap;
-} json_buf;
-
-void jb_free(json_buf *b);
-/* Make room for n more bytes. */
-void jb_reserve(json_buf *b, size_t n);
-
-/* Append o as JSON text (no newline). Returns 0, or -1 with the place and the problem in why
- * (e.g. `field "ops"[3]: string is not valid UTF-8`); b->len is then unspecified. */
-int json_write(json_buf *b, const msgpack_object *o, char *why, size_t whylen);
-
-/* Shortest text that reads back (strtod/strtof) to the same bits, the nearest of those if several,
- * always with a '.' or an exponent, styled as Python's repr ("0.1", "1.0", "1e-05", "-1.5e+300").
- * out must hold JSON_NUM_MAX bytes; returns the length (out is NUL-terminated). Not for NaN/Inf. */
-#define JSON_NUM_MAX 32
-int json_fmt_double(char *out, double d);
-int json_fmt_float(char *out, float f);
-/* The same by trying printf precisions 15, 16, 17 (6..9 for float; from 1 for subnormals) with
- * strtod/strtof: ten times slower; used outside the exact integer method's range (about 1e-11 to
- * 1e15) and by the unit test as a reference. */
-int json_fmt_double_slow(char *out, double d);
-int json_fmt_float_slow(char *out, float f);
-
-/* ---- reading ---- */
 
 typedef enum {
     JSON_NULL, JSON_FALSE, JSON_TRUE,
