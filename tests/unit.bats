@@ -16,7 +16,7 @@ load helpers
     assert_output_has " 0 failed"
 }
 
-@test "unit: svge_ref (our SVGe against the reference PyTorch SVGe's tensors, NB101 and NB201, batch 1)" {
+@test "unit: svge_ref (our SVGe and DGMG against the reference PyTorch tensors, NB101 and NB201, batch 1)" {
     run "$SVGE_UNIT/test_svge_ref" "$BATS_TEST_DIRNAME/fixtures/svge"
     assert_status 0
     assert_output_has " 0 failed"
