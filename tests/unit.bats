@@ -15,3 +15,9 @@ load helpers
     assert_status 0
     assert_output_has " 0 failed"
 }
+
+@test "unit: svge_ref (our SVGe and DGMG against the reference PyTorch tensors, NB101 and NB201, batch 1)" {
+    run "$SVGE_UNIT/test_svge_ref" "$BATS_TEST_DIRNAME/fixtures/svge"
+    assert_status 0
+    assert_output_has " 0 failed"
+}
