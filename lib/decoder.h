@@ -1,17 +1,28 @@
-/* decoder.h: the SVGe decoder's training path (svge-reference.md §3.3, `GNNDecoder.forward`,
- * `Generator.forward`): teacher-forced generation, forward and backward, llm.c style (parameters in
- * one contiguous float array viewed through a struct of named pointers, backward accumulates).
+/* decoder.h: the decoder model (svge-reference.md §3.3, `GNNDecoder`, `Generator`): its
+ * parameters, the generator step, and the teacher-forced loss with its backward, llm.c style
+ * (parameters in one contiguous float array viewed through a struct of named pointers, backward
+ * accumulates). Generation from latent points (inference) is lib/decode.h; it runs the same step
+ * through the building blocks at the end of this header.
  *
- * One Generator (one set of weights) decodes every graph twice: along its node order ("forward
+ * The decoder is generic over its propagation (decoder_config.prop), the one thing in which SVGe's
+ * decoder and the DGMG baseline's (lib/dgmg.h) differ: SVGe's two streams (L forward layers on
+ * the first half of every state along the edges, L backward layers on the other half against them,
+ * lib/mpass.h mpass_*) or DGMG's L bidirectional single-stream layers (mpass_bidir_*). Everything
+ * else (the unroll, the step carving, the heads, the losses, their backward) is shared.
+ *
+ * SVGe's Generator (one set of weights) decodes every graph twice: along its node order ("forward
  * direction") and along the reversed graph ("backward direction": node i -> n-1-i, edges flipped,
- * types reversed). With C2 the full node state (ndim, 250), C = C2/2, D the latent size (56):
+ * types reversed); DGMG's only forward (decoder_config.forward_only). With C2 the full node state
+ * (ndim, 250), C = C2/2, D the latent size (56), two streams:
  *
  *   start:  H = [ f_start_2(relu(f_start([NodeInits[s] ; c]))) ]      s = 1 (fwd) or 0 (bwd)
  *   step t = 0 .. n-2 (n = the graph's node count; H holds nodes 0..t):
  *     (1) if t = 0: h_G = GraphEmb.f_m(h_0), h_G_init = GraphEmb_init.f_m(h_0)   (no gate)
  *         else: H <- [L fwd layers on H[:, :C] along the edges ; L bwd layers on H[:, C:] against
- *               them] (L = gnn_iteration_layers, the reference's 2) over the induced subgraph on nodes 0..t (lib/mpass.h); the propagated states
- *               replace H (carried); h_G, h_G_init = the two gated-sum readouts of H (lib/nn.h)
+ *               them] (L = gnn_iteration_layers, the reference's 2) over the induced subgraph on
+ *               nodes 0..t (lib/mpass.h; bidirectional: L mpass_bidir layers on the whole H); the
+ *               propagated states replace H (carried); h_G, h_G_init = the two gated-sum
+ *               readouts of H (lib/nn.h)
  *     (2) type logits = f_an_2(relu(f_an([h_G ; c])))                          (K)
  *     (3) h_new = f_init_2(relu(f_init([NodeInits[type_{t+1}] ; h_G_init ; c])))  (teacher type)
  *     (4) if t > 0: s_u = f_s_2(relu(f_s_1([h_u ; h_new ; h_G ; c]))), u = 0..t, every graph with
@@ -20,7 +31,7 @@
  *     (5) H <- [H ; h_new]
  *   step loss = w_type CE(logits, type_{t+1}) + w_edge mean_u BCEwithLogits(s_u, e_{u,t+1}) (only CE
  *   at t = 0); w_type = 2(1 - alpha), w_edge = 2 alpha, the reference's alpha = 0.5 giving 1 and 1.
- *   loss = (1/B) sum over graphs, directions and the graph's n-1 steps.
+ *   loss = (1/B) sum over graphs, directions (one if forward_only) and the graph's n-1 steps.
  * Steps past a graph's end are masked in the reference (loss x 0); here they are simply not
  * computed: graphs are processed in order of decreasing size, so the graphs still active at step t
  * are a prefix and every one of them has exactly t+1 nodes (the state is (A_t, t+1, C2)). */

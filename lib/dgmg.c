@@ -267,20 +267,14 @@ static const char *tensor_name(int i, int layers) {
     return dgmg_param_name(i);
 }
 
-static svge_tensors dgmg_table(const dgmg_model *m) {
+svge_tensors dgmg_tensor_table(const dgmg_model *m) {
     return (svge_tensors){DGMG_NUM_TENSORS, DGMG_LAYERS, tensor_name, m->ndim, &m->shape[0][0], m->offset,
                           m->params};
 }
 
-void dgmg_save(const char *path, const dgmg_model *m, const mf_value *meta, size_t nmeta,
+void dgmg_save(const char *path, const dgmg_model *m, const svge_train *t, const mf_value *meta, size_t nmeta,
                char id[MF_ID_LEN + 1]) {
-    svge_tensors ts = dgmg_table(m);
-    svge_write_model(path, DGMG_KIND, &m->cfg, DGMG_LAYERS, &ts, NULL, meta, nmeta, id);
-}
-
-void dgmg_save_checkpoint(const char *path, const dgmg_model *m, const svge_train *t,
-                          const mf_value *meta, size_t nmeta, char id[MF_ID_LEN + 1]) {
-    svge_tensors ts = dgmg_table(m);
+    svge_tensors ts = dgmg_tensor_table(m);
     svge_write_model(path, DGMG_KIND, &m->cfg, DGMG_LAYERS, &ts, t, meta, nmeta, id);
 }
 
@@ -295,11 +289,6 @@ int dgmg_check_file(const dgmg_model *m, const model_file *f, char *err, size_t 
 void dgmg_load(dgmg_model *m, const model_file *f) {
     char err[400];
     if (dgmg_check_file(m, f, err, sizeof err)) die(EXIT_DATA, "%s: %s", mf_name(f), err);
-    svge_tensors ts = dgmg_table(m);
+    svge_tensors ts = dgmg_tensor_table(m);
     svge_load_tensors(&ts, f);
-}
-
-void dgmg_load_checkpoint(dgmg_model *m, svge_train *t, const model_file *f) {
-    dgmg_load(m, f);
-    svge_load_train_state(t, f);
 }

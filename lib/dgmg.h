@@ -93,15 +93,15 @@ int dgmg_encode(dgmg_model *m, const graph *gs, int B, float *mu, float *logvar)
 
 /* ---- training state and model files: as lib/svge.h's, with config kind "dgmg" (the same config
  * keys; gnn_iteration_layers = DGMG_LAYERS) and the DGMG_NUM_TENSORS tensors by dgmg_param_name. ---- */
+/* m's parameters as named tensors (lib/vae_file.h). */
+svge_tensors dgmg_tensor_table(const dgmg_model *m);
 #define DGMG_KIND "dgmg"
-void dgmg_save(const char *path, const dgmg_model *m, const mf_value *meta, size_t nmeta,
+/* m, and t's training state if t is non-NULL (a checkpoint). */
+void dgmg_save(const char *path, const dgmg_model *m, const svge_train *t, const mf_value *meta, size_t nmeta,
                char id[MF_ID_LEN + 1]);
-void dgmg_save_checkpoint(const char *path, const dgmg_model *m, const svge_train *t,
-                          const mf_value *meta, size_t nmeta, char id[MF_ID_LEN + 1]);
 /* Dies (exit 1) "<path>: ..." unless f is a dgmg model with a valid config. */
 void dgmg_config_read(const model_file *f, svge_config *cfg);
 int dgmg_check_file(const dgmg_model *m, const model_file *f, char *err, size_t errlen);
 void dgmg_load(dgmg_model *m, const model_file *f);
-void dgmg_load_checkpoint(dgmg_model *m, svge_train *t, const model_file *f);
 
 #endif

@@ -186,29 +186,16 @@ int svge_encode(svge_model *m, const graph *gs, int B, float *mu, float *logvar)
 }
 
 /* ------------------------------------------------------------- model files */
-/* m's tensors (ts->params is not const: the table serves loading too). */
-static svge_tensors svge_table(const svge_model *m) {
+svge_tensors svge_tensor_table(const svge_model *m) {
     return (svge_tensors){m->num_tensors, m->cfg.layers, svge_param_name, m->ndim, &m->shape[0][0],
                           m->offset, m->params};
 }
 
-/* Write m (and t's state if t is non-NULL). */
-static void save(const char *path, const svge_model *m, const svge_train *t, const mf_value *meta,
-                 size_t nmeta, char id[MF_ID_LEN + 1]) {
-    svge_tensors ts = svge_table(m);
+void svge_save(const char *path, const svge_model *m, const svge_train *t, const mf_value *meta, size_t nmeta,
+               char id[MF_ID_LEN + 1]) {
+    svge_tensors ts = svge_tensor_table(m);
     svge_write_model(path, "svge", &m->cfg, m->cfg.layers, &ts, t, meta, nmeta, id);
 }
-
-void svge_save(const char *path, const svge_model *m, const mf_value *meta, size_t nmeta,
-               char id[MF_ID_LEN + 1]) {
-    save(path, m, NULL, meta, nmeta, id);
-}
-
-void svge_save_checkpoint(const char *path, const svge_model *m, const svge_train *t,
-                          const mf_value *meta, size_t nmeta, char id[MF_ID_LEN + 1]) {
-    save(path, m, t, meta, nmeta, id);
-}
-
 
 void svge_config_read(const model_file *f, svge_config *cfg) { svge_config_read_kind(f, "svge", 0, cfg); }
 
@@ -221,13 +208,6 @@ int svge_check_file(const svge_model *m, const model_file *f, char *err, size_t 
 void svge_load(svge_model *m, const model_file *f) {
     char err[400];
     if (svge_check_file(m, f, err, sizeof err)) die(EXIT_DATA, "%s: %s", mf_name(f), err);
-    svge_tensors ts = svge_table(m);
+    svge_tensors ts = svge_tensor_table(m);
     svge_load_tensors(&ts, f);
 }
-
-
-void svge_load_checkpoint(svge_model *m, svge_train *t, const model_file *f) {
-    svge_load(m, f);
-    svge_load_train_state(t, f);
-}
-

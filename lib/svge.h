@@ -30,6 +30,7 @@
 #include "rng.h"
 #include "space.h"
 #include "vae_config.h"
+#include "vae_file.h"
 #include "vae_train.h"
 
 #define SVGE_MAX_TENSORS (ENC_MAX_TENSORS + DEC_MAX_TENSORS)
@@ -82,15 +83,16 @@ int svge_train_step(svge_model *m, const graph *gs, int B, rng_mt *rng, svge_ter
  * (B,D) unless NULL. Returns 0, or -1 if a graph does not fit (outputs then unspecified). */
 int svge_encode(svge_model *m, const graph *gs, int B, float *mu, float *logvar);
 
+/* m's parameters as named tensors (lib/vae_file.h). */
+svge_tensors svge_tensor_table(const svge_model *m);
 /* ---- model files (formats/model.md) ----
  * config kind "svge" (lib/vae_config.h); tensors: the svge_num_tensors(layers) parameters by
  * state_dict name with PyTorch's shapes; a checkpoint adds the training state (lib/vae_train.h).
  * Through lib/vae_file.h; meta (nmeta values, may be 0) is written as given, id (may be NULL)
  * receives the model id, write errors die (lib/modelfile.h). */
-void svge_save(const char *path, const svge_model *m, const mf_value *meta, size_t nmeta,
+/* m, and t's training state if t is non-NULL (a checkpoint). */
+void svge_save(const char *path, const svge_model *m, const svge_train *t, const mf_value *meta, size_t nmeta,
                char id[MF_ID_LEN + 1]);
-void svge_save_checkpoint(const char *path, const svge_model *m, const svge_train *t,
-                          const mf_value *meta, size_t nmeta, char id[MF_ID_LEN + 1]);
 /* The config of a model file (to build a model for it). Dies (exit 1) with "<path>: ..." if it is
  * not an svge model or its config is missing, ill-typed or invalid. */
 void svge_config_read(const model_file *f, svge_config *cfg);
@@ -101,8 +103,5 @@ int svge_check_file(const svge_model *m, const model_file *f, char *err, size_t 
 /* Copy f's parameters into m. Dies (exit 1) "<path>: ..." if svge_check_file fails or a tensor is
  * missing or of another shape. */
 void svge_load(svge_model *m, const model_file *f);
-/* svge_load, then t's Adam, scheduler, epoch and rng from the checkpoint (t initialised with
- * svge_train_setup for m). Dies (exit 1) if any of it is missing or malformed. */
-void svge_load_checkpoint(svge_model *m, svge_train *t, const model_file *f);
 
 #endif

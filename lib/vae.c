@@ -30,6 +30,10 @@ static void expose(vae_model *m) {
         m->max_n = m->d.max_n;
         m->gen_max_n = DGMG_GEN_MAX_NODES;
         m->open_end = true;
+        m->mu = m->d.mu;
+        m->logvar = m->d.logvar;
+        m->da = &m->d.da;
+        m->tensors = dgmg_tensor_table(&m->d);
     } else {
         m->num_params = m->s.num_params;
         m->params = m->s.params;
@@ -39,6 +43,10 @@ static void expose(vae_model *m) {
         m->max_n = m->s.max_n;
         m->gen_max_n = m->s.max_n;
         m->open_end = false;
+        m->mu = m->s.ea.mu;
+        m->logvar = m->s.ea.logvar;
+        m->da = &m->s.da;
+        m->tensors = svge_tensor_table(&m->s);
     }
 }
 
@@ -63,6 +71,10 @@ void vae_init(vae_model *m, rng_mt *r) {
     else svge_init(&m->s, r);
 }
 
+int vae_forward(vae_model *m, const graph *gs, int B, rng_mt *rng, svge_terms *t) {
+    return m->kind == VAE_DGMG ? dgmg_forward(&m->d, gs, B, rng, t) : svge_forward(&m->s, gs, B, rng, t);
+}
+
 int vae_train_step(vae_model *m, const graph *gs, int B, rng_mt *rng, svge_terms *t) {
     return m->kind == VAE_DGMG ? dgmg_train_step(&m->d, gs, B, rng, t) : svge_train_step(&m->s, gs, B, rng, t);
 }
@@ -73,13 +85,8 @@ void vae_update(vae_model *m, svge_train *t) { adam_step(&t->opt, m->params, m->
 
 void vae_save(const char *path, const vae_model *m, const svge_train *t, const mf_value *meta, size_t nmeta,
               char id[MF_ID_LEN + 1]) {
-    if (m->kind == VAE_DGMG) {
-        if (t) dgmg_save_checkpoint(path, &m->d, t, meta, nmeta, id);
-        else dgmg_save(path, &m->d, meta, nmeta, id);
-    } else {
-        if (t) svge_save_checkpoint(path, &m->s, t, meta, nmeta, id);
-        else svge_save(path, &m->s, meta, nmeta, id);
-    }
+    if (m->kind == VAE_DGMG) dgmg_save(path, &m->d, t, meta, nmeta, id);
+    else svge_save(path, &m->s, t, meta, nmeta, id);
 }
 
 void vae_config_read(const model_file *f, vae_kind *k, svge_config *cfg) {
@@ -97,14 +104,18 @@ void vae_load(vae_model *m, const model_file *f, int max_g) {
     vae_config_read(f, &k, &cfg);
     if (vae_build(m, k, &cfg, max_g, err, sizeof err))
         die(strcmp(err, "out of memory") == 0 ? EXIT_IO : EXIT_DATA, "%s: %s", mf_name(f), err);
-    if (k == VAE_DGMG) dgmg_load(&m->d, f);
-    else svge_load(&m->s, f);
+    vae_load_params(m, f);
     snprintf(m->id, sizeof m->id, "%s", mf_id(f));
 }
 
+void vae_load_params(vae_model *m, const model_file *f) {
+    if (m->kind == VAE_DGMG) dgmg_load(&m->d, f);
+    else svge_load(&m->s, f);
+}
+
 void vae_load_checkpoint(vae_model *m, svge_train *t, const model_file *f) {
-    if (m->kind == VAE_DGMG) dgmg_load_checkpoint(&m->d, t, f);
-    else svge_load_checkpoint(&m->s, t, f);
+    vae_load_params(m, f);
+    svge_load_train_state(t, f);
 }
 
 int vae_encode(vae_model *m, const graph *gs, int B, float *mu, float *logvar) {

@@ -29,6 +29,9 @@ typedef struct {
     int max_n;               /* the encoder's node limit (the space's maximum) */
     int gen_max_n;           /* the decoder's node limit: the space's maximum, DGMG_GEN_MAX_NODES */
     bool open_end;           /* generation has no forced END (DGMG) */
+    const float *mu, *logvar; /* (max_g,D) the encoder's outputs of the last forward */
+    const decoder_acts *da;  /* the teacher-forced decoder's activations of the last forward */
+    svge_tensors tensors;    /* the parameters as named tensors (lib/vae_file.h) */
     char id[MF_ID_LEN + 1];  /* the model file's id (vae_load) */
 } vae_model;
 
@@ -44,6 +47,9 @@ void vae_free(vae_model *m);
 /* PyTorch-default initialisation from r (the kind's own draw order). */
 void vae_init(vae_model *m, rng_mt *r);
 
+/* Forward only: training mode (rng non-NULL draws eps) or eval mode (z = mu); *t may be NULL.
+ * Returns 0, or -1 if the batch does not fit. */
+int vae_forward(vae_model *m, const graph *gs, int B, rng_mt *rng, svge_terms *t);
 /* Zero the gradients, forward in training mode (rng non-NULL draws eps) or eval mode, backward.
  * Returns 0, or -1 if the batch does not fit. */
 int vae_train_step(vae_model *m, const graph *gs, int B, rng_mt *rng, svge_terms *t);
@@ -62,6 +68,9 @@ void vae_config_read(const model_file *f, vae_kind *k, svge_config *cfg);
  * tensors. Dies "<file>: ..." if it cannot: exit 1 on a bad kind, config or tensor, 3 if memory
  * runs out. */
 void vae_load(vae_model *m, const model_file *f, int max_g);
+/* f's tensors into m (built for f's kind and shape; other config values such as the learning rate
+ * may differ). Dies (exit 1) "<file>: ..." if f is of another kind or shape or a tensor is missing. */
+void vae_load_params(vae_model *m, const model_file *f);
 /* f's tensors and training state into m (built for f's kind and config) and t (vae_train_init'ed).
  * Dies (exit 1) "<file>: ..." if any of it is missing or malformed. */
 void vae_load_checkpoint(vae_model *m, svge_train *t, const model_file *f);

@@ -317,7 +317,7 @@ static void test_save_load(void) {
     svge_init(&m, &r);
     mf_value meta[1] = {mf_str("note", "test_svge")};
     char id[MF_ID_LEN + 1], id2[MF_ID_LEN + 1];
-    svge_save(path, &m, meta, 1, id);
+    svge_save(path, &m, NULL, meta, 1, id);
 
     model_file *f = mf_read(path);
     CHECK(strcmp(mf_id(f), id) == 0);
@@ -335,7 +335,7 @@ static void test_save_load(void) {
     char err[400];
     CHECK(mf_check_tensor(f, "Encoder.NodeEmb.GNNLayers_forward.0.msg.weight", 2, shp, err, sizeof err) == 0);
     mf_free(f);
-    svge_save(path2, &m2, meta, 1, id2);
+    svge_save(path2, &m2, NULL, meta, 1, id2);
     CHECK(strcmp(id, id2) == 0); // the same contents give the same id
 
     // another space, another shape: refused, with a message naming both
@@ -386,7 +386,7 @@ static void test_resume(void) {
         svge_train_setup(&tb, b.num_params, &b.cfg);
         svge_init(&b, &tb.rng);
         run_steps(&b, &tb, 0, 3);
-        svge_save_checkpoint(path, &b, &tb, NULL, 0, NULL);
+        svge_save(path, &b, &tb, NULL, 0, NULL);
         svge_train_free(&tb);
         svge_free(&b);
     }
@@ -398,7 +398,8 @@ static void test_resume(void) {
     svge_train tb;
     build(&b, &cc, 2);
     svge_train_setup(&tb, b.num_params, &b.cfg);
-    svge_load_checkpoint(&b, &tb, f);
+    svge_load(&b, f);
+    svge_load_train_state(&tb, f);
     CHECK(tb.epoch == 3 && tb.opt.step == 3);
     run_steps(&b, &tb, 3, 3);
     CHECK(memcmp(a.params, b.params, a.num_params * sizeof(float)) == 0);
@@ -407,7 +408,8 @@ static void test_resume(void) {
     CHECK(memcmp(&ta.rng, &tb.rng, sizeof ta.rng) == 0);
     CHECK(ta.epoch == 6 && tb.epoch == 6 && ta.sched.best == tb.sched.best);
     // not vacuous: resuming with the rng not restored gives other parameters
-    svge_load_checkpoint(&b, &tb, f);
+    svge_load(&b, f);
+    svge_load_train_state(&tb, f);
     rng_seed(&tb.rng, c.seed);
     run_steps(&b, &tb, 3, 3);
     CHECK(memcmp(a.params, b.params, a.num_params * sizeof(float)) != 0);

@@ -1,4 +1,5 @@
-/* test_svge_ref.c: our SVGe (lib/svge.h) against tensors of the reference PyTorch SVGe
+/* test_svge_ref.c: our models (through lib/vae.h: SVGe, lib/svge.h, and DGMG, lib/dgmg.h) against
+ * tensors of the reference PyTorch SVGe
  * (automl/SVGe at 5cf475b, models/SVGe.py imported unmodified), as karpathy/llm.c's test_gpt2.c
  * checks its C model against PyTorch.
  *
@@ -30,8 +31,7 @@
  *
  * The model API (being refactored) is used only in the small functions of section 1.
  * Usage: test_svge_ref FIXTURE_DIR. */
-#include "svge.h"
-#include "dgmg.h"
+#include "vae.h"
 
 #include <math.h>
 #include <stdio.h>
@@ -49,10 +49,9 @@
 #define TOL_ADAM_W 5e-5 /* every tensor after 10 Adam steps    [2.5e-6] */
 
 /* ============================================================ 1. the model API, in one place */
+/* Every use of the model goes through lib/vae.h, the one interface of both kinds. */
 typedef struct {
-    int dgmg;        /* 0: svge_model m; 1: dgmg_model dm (the DGMG baseline, lib/dgmg.h) */
-    svge_model m;
-    dgmg_model dm;
+    vae_model m;
     svge_train t;
     rng_mt rng;
     const graph *g; /* the graph of the last forward */
@@ -61,38 +60,31 @@ typedef struct {
 /* Build a batch-1 model for the model file at path, with eps_scale 0 and Adam's lr. */
 static void ref_load(ref_model *r, const char *path, double lr) {
     model_file *f = mf_read(path);
+    vae_kind kind;
     svge_config cfg;
-    r->dgmg = strcmp(svge_model_kind(f), "dgmg") == 0;
-    if (r->dgmg) dgmg_config_read(f, &cfg);
-    else svge_config_read(f, &cfg);
+    vae_config_read(f, &kind, &cfg);
     cfg.eps_scale = 0.0;
     cfg.lr = lr;
     char err[256];
-    if (r->dgmg ? dgmg_build(&r->dm, &cfg, 1, err, sizeof err) : svge_build(&r->m, &cfg, 1, err, sizeof err)) {
+    if (vae_build(&r->m, kind, &cfg, 1, err, sizeof err)) {
         fprintf(stderr, "build: %s\n", err);
         exit(2);
     }
-    if (r->dgmg) {
-        dgmg_load(&r->dm, f);
-        dgmg_train_init(&r->t, &r->dm);
-    } else {
-        svge_load(&r->m, f);
-        svge_train_init(&r->t, &r->m);
-    }
+    vae_load_params(&r->m, f);
+    vae_train_init(&r->t, &r->m);
     mf_free(f);
     rng_seed(&r->rng, 1);
 }
 static void ref_free(ref_model *r) {
     svge_train_free(&r->t);
-    if (r->dgmg) dgmg_free(&r->dm);
-    else svge_free(&r->m);
+    vae_free(&r->m);
 }
-static const svge_config *ref_cfg(const ref_model *r) { return r->dgmg ? &r->dm.cfg : &r->m.cfg; }
-static int ref_layers(const ref_model *r) { return r->dgmg ? 2 : r->m.cfg.layers; }
+static const svge_config *ref_cfg(const ref_model *r) { return &r->m.cfg; }
+static int ref_layers(const ref_model *r) { return r->m.tensors.layers; }
 /* Training step on one graph (forward in training mode + backward into the gradients). */
 static void ref_train_step(ref_model *r, const graph *g, svge_terms *t) {
     r->g = g;
-    if (r->dgmg ? dgmg_train_step(&r->dm, g, 1, &r->rng, t) : svge_train_step(&r->m, g, 1, &r->rng, t)) {
+    if (vae_train_step(&r->m, g, 1, &r->rng, t)) {
         fprintf(stderr, "train step refused the graph\n");
         exit(2);
     }
@@ -100,29 +92,22 @@ static void ref_train_step(ref_model *r, const graph *g, svge_terms *t) {
 /* Eval-mode forward (z = mu, no rng). */
 static void ref_eval_forward(ref_model *r, const graph *g, svge_terms *t) {
     r->g = g;
-    if (r->dgmg ? dgmg_forward(&r->dm, g, 1, NULL, t) : svge_forward(&r->m, g, 1, NULL, t)) exit(2);
+    if (vae_forward(&r->m, g, 1, NULL, t)) exit(2);
 }
-static const float *ref_mu(const ref_model *r) { return r->dgmg ? r->dm.mu : r->m.ea.mu; }
-static const float *ref_logvar(const ref_model *r) { return r->dgmg ? r->dm.logvar : r->m.ea.logvar; }
+static const float *ref_mu(const ref_model *r) { return r->m.mu; }
+static const float *ref_logvar(const ref_model *r) { return r->m.logvar; }
 static int ref_D(const ref_model *r) { return ref_cfg(r)->D; }
 /* The teacher-forced loss of step t of direction d (0 forward, 1 backward) of the last forward's
  * single graph: w_type CE(type logits, teacher type) + w_edge mean_u BCE(s_u, e_u) (no BCE at
- * t = 0), from the decoder's activations. -1 if the direction has no step t. */
+ * t = 0), from the decoder's activations. -1 if the direction has no step t (DGMG: forward only). */
 static double ref_step_loss(const ref_model *r, int d, int t) {
-    const dec_step *s;
-    const graph *g;
-    double w_type = 1, w_edge = 1; /* DGMG: alpha 0.5 */
-    if (r->dgmg) { /* forward only; batch 1, so row 0 is the graph itself */
-        if (d != 0 || !(s = dgmg_decoder_step(&r->dm, t)) || s->A < 1) return -1;
-        g = r->g;
-    } else {
-        const decoder_acts *a = &r->m.da;
-        const dec_dir *dr = &a->dir[d];
-        if (t >= dr->nsteps || dr->step[t].A < 1) return -1;
-        s = &dr->step[t];
-        g = &a->gd[d * a->max_g + 0];
-        w_type = a->w_type, w_edge = a->w_edge;
-    }
+    const decoder_acts *a = r->m.da;
+    if (d >= (a->cfg.forward_only ? 1 : 2)) return -1;
+    const dec_dir *dr = &a->dir[d];
+    if (t >= dr->nsteps || dr->step[t].A < 1) return -1;
+    const dec_step *s = &dr->step[t];
+    const graph *g = &a->gd[d * a->max_g + 0]; /* batch 1: row 0 is the graph (reversed for d = 1) */
+    const double w_type = a->w_type, w_edge = a->w_edge;
     const int K = ref_cfg(r)->K, n = s->n;
     const int y = g->type[n];
     double mx = -INFINITY, se = 0;
@@ -139,26 +124,15 @@ static double ref_step_loss(const ref_model *r, int d, int t) {
     }
     return loss;
 }
-static void ref_update(ref_model *r) {
-    if (r->dgmg) dgmg_update(&r->dm, &r->t);
-    else svge_update(&r->m, &r->t);
-}
-static int ref_num_tensors(const ref_model *r) { return r->dgmg ? DGMG_NUM_TENSORS : r->m.num_tensors; }
-static const char *ref_tensor_name(const ref_model *r, int i) {
-    return r->dgmg ? dgmg_param_name(i) : svge_param_name(i, r->m.cfg.layers);
-}
+static void ref_update(ref_model *r) { vae_update(&r->m, &r->t); }
+static int ref_num_tensors(const ref_model *r) { return r->m.tensors.n; }
+static const char *ref_tensor_name(const ref_model *r, int i) { return r->m.tensors.name(i, r->m.tensors.layers); }
 static size_t ref_tensor_size(const ref_model *r, int i) {
-    const int nd = r->dgmg ? r->dm.ndim[i] : r->m.ndim[i];
-    size_t n = 1;
-    for (int k = 0; k < nd; k++) n *= (size_t)(r->dgmg ? r->dm.shape[i][k] : r->m.shape[i][k]);
-    return n;
+    const svge_tensors *ts = &r->m.tensors;
+    return (size_t)ts->shape[2 * i] * (ts->ndim[i] == 2 ? (size_t)ts->shape[2 * i + 1] : 1);
 }
-static const float *ref_param(const ref_model *r, int i) {
-    return r->dgmg ? r->dm.params + r->dm.offset[i] : r->m.params + r->m.offset[i];
-}
-static const float *ref_grad(const ref_model *r, int i) {
-    return r->dgmg ? r->dm.grads + r->dm.offset[i] : r->m.grads + r->m.offset[i];
-}
+static const float *ref_param(const ref_model *r, int i) { return r->m.params + r->m.tensors.offset[i]; }
+static const float *ref_grad(const ref_model *r, int i) { return r->m.grads + r->m.tensors.offset[i]; }
 
 /* ============================================================ 2. the fixture file */
 typedef struct {
@@ -270,7 +244,7 @@ static void run_space(const char *dir, const char *space) {
     ref_load(&r, path, hyper[1]);
     CHECK(ref_cfg(&r)->K == K && ref_cfg(&r)->C2 == cf[2] && ref_cfg(&r)->D == cf[3] && ref_layers(&r) == cf[4]);
     CHECK(fabs(ref_cfg(&r)->beta - hyper[0]) < 1e-9);
-    CHECK(ndirs == (r.dgmg ? 1 : 2));
+    CHECK(ndirs == (r.m.dcfg.forward_only ? 1 : 2));
     const int D = ref_D(&r), S = max_n - 1;
     if (max_n < 2 || max_n > GRAPH_MAX_NODES || G < 1) fx_die(space, "bad config");
 
