@@ -15,3 +15,9 @@ load helpers
     assert_status 0
     assert_output_has " 0 failed"
 }
+
+@test "unit: rankmetrics (hand-worked values with ties; Kendall tau-b against the O(N^2) definition)" {
+    run "$SVGE_UNIT/test_rankmetrics"
+    assert_status 0
+    assert_output_has " 0 failed"
+}
