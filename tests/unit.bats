@@ -21,3 +21,9 @@ load helpers
     assert_status 0
     assert_output_has " 0 failed"
 }
+
+@test "unit: encodings (adj-onehot and path encodings of hand-worked NB101 and NB201 cells; paths against brute force)" {
+    run "$SVGE_UNIT/test_encodings"
+    assert_status 0
+    assert_output_has " 0 failed"
+}
