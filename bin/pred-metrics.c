@@ -5,6 +5,7 @@
  * The rank metrics need every pair at once, so the tool holds the N pairs: 20 bytes each while
  * reading (two doubles and a group index), about 60 at the peak while ranking; NB101's 423,624
  * records are ~25 MB. */
+#include <errno.h>
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -407,7 +408,9 @@ int main(int argc, char **argv) {
         }
         pairs_add(&p, x, y, gi);
     }
-    const char *in = rr_name(r);
+    char in[256];
+    snprintf(in, sizeof in, "%s", rr_name(r));
+    rr_close(r);
     if (p.n < 2)
         die(EXIT_DATA, "%s: %zu record%s with both \"%s\" and \"%s\"%s: the metrics need at least 2", in, p.n,
             p.n == 1 ? "" : "s", o.tfield, o.pfield, skipped ? " (the others were skipped)" : "");
@@ -420,7 +423,6 @@ int main(int argc, char **argv) {
             die(EXIT_DATA, "%s: group %s = %lld: %zu record: the metrics need at least 2 per group", in, o.gfield,
                 (long long)g->i, g->n);
         }
-    rr_close(r);
 
     if (o.table) table_header(&o);
     result res;
@@ -451,7 +453,7 @@ int main(int argc, char **argv) {
         free(fill);
     }
     if (o.table) {
-        if (fflush(stdout) != 0 || ferror(stdout)) die(EXIT_IO, "stdout: write error");
+        if (fflush(stdout) != 0 || ferror(stdout)) die(EXIT_IO, "stdout: write error: %s", strerror(errno));
     } else {
         rw_close(w);
     }

@@ -130,3 +130,13 @@ rec() { printf '%s\n' "$1" | jsonl-to-stream; }
         assert_output_has "$s"
     done
 }
+
+@test "I/O errors exit 3 naming stdin or stdout" {
+    export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+    run env LD_PRELOAD="$SVGE_UNIT/libfailio.so" FAILIO_READ_AFTER=1 bash -c 'exec graph-features -k path < "$0" > /dev/null' "$D"
+    assert_status 3
+    assert_output_has "graph-features: stdin: read error"
+    run env LD_PRELOAD="$SVGE_UNIT/libfailio.so" FAILIO_WRITE_AFTER=1 bash -c 'exec graph-features -k path < "$0" > /dev/null' "$D"
+    assert_status 3
+    assert_output_has "graph-features: stdout: write error"
+}

@@ -213,3 +213,16 @@ pearson_awk() {
         assert_output_has "$s"
     done
 }
+
+@test "I/O errors exit 3 naming stdin or stdout" {
+    export ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}verify_asan_link_order=0"
+    run env LD_PRELOAD="$SVGE_UNIT/libfailio.so" FAILIO_READ_AFTER=1 bash -c 'exec pred-metrics -t c10valid_val_200ep_mean -p c10_test_200ep_1seed < "$0" > /dev/null' "$D"
+    assert_status 3
+    assert_output_has "pred-metrics: stdin: read error"
+    run bash -c 'exec pred-metrics -t c10valid_val_200ep_mean -p c10_test_200ep_1seed -f table < "$0" > /dev/full' "$D"
+    assert_status 3
+    assert_output_has "pred-metrics: stdout: write error"
+    run bash -c 'exec pred-metrics -t c10valid_val_200ep_mean -p c10_test_200ep_1seed < "$0" > /dev/full' "$D"
+    assert_status 3
+    assert_output_has "pred-metrics: stdout: write error"
+}
