@@ -21,3 +21,15 @@ load helpers
     assert_status 0
     assert_output_has " 0 failed"
 }
+
+@test "unit: rankmetrics (hand-worked values with ties; Kendall tau-b against the O(N^2) definition)" {
+    run "$SVGE_UNIT/test_rankmetrics"
+    assert_status 0
+    assert_output_has " 0 failed"
+}
+
+@test "unit: encodings (adj-onehot and path encodings of hand-worked NB101 and NB201 cells; paths against brute force)" {
+    run "$SVGE_UNIT/test_encodings"
+    assert_status 0
+    assert_output_has " 0 failed"
+}
