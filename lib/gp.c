@@ -334,6 +334,9 @@ static gp_status fit_hyper(const double *X, const double *ys, int N, int d, int 
     rng_mt r;
     rng_seed(&r, o->seed);
     double best = INFINITY;
+    /* with several starting points, each gets the first fifth of the iterations and the best one
+     * continues for the rest (a fresh L-BFGS memory) */
+    const int explore = o->restarts > 1 ? (o->iters + 4) / 5 : o->iters;
     for (int rs = 0; rs < o->restarts; rs++) {
         memcpy(t, t0, (size_t)np * sizeof *t);
         if (rs > 0) {
@@ -343,12 +346,13 @@ static gp_status fit_hyper(const double *X, const double *ys, int N, int d, int 
             t[nls + 1] = log(10.0) * (-3 + 2.5 * rng_double(&r));
             clampv(t, lo, hi, np);
         }
-        const double f = lbfgs_box(neg_lml, &c, t, np, lo, hi, o->iters);
+        const double f = lbfgs_box(neg_lml, &c, t, np, lo, hi, explore);
         if (f < best) {
             best = f;
             memcpy(theta, t, (size_t)np * sizeof *t);
         }
     }
+    if (explore < o->iters && isfinite(best)) best = lbfgs_box(neg_lml, &c, theta, np, lo, hi, o->iters - explore);
     free(lo); free(hi); free(t0); free(t);
     if (!isfinite(best))
         return fail(GP_ENUMERIC, err, errlen, "the kernel matrix could not be factored at any starting point");
@@ -510,7 +514,7 @@ gp_status gp_fit(gp_model *g, const float *X, const double *y, int N, int d, con
     }
     if (N < 2) return fail(GP_EINPUT, err, errlen, "a GP needs at least 2 points, got %d", N);
     if (d < 1) return fail(GP_EINPUT, err, errlen, "inputs need at least 1 dimension, got %d", d);
-    if (o->iters < 0 || o->restarts < 1 || o->inducing < 1 || o->exact_max < 2 || o->hyper_subset < 2 ||
+    if (o->iters < 0 || o->restarts < 1 || o->inducing < 1 || o->exact_max < 1 || o->hyper_subset < 2 ||
         !(o->noise_floor > 0) || !(o->noise_floor < 10) || (!o->fit_hyper && !o->theta0) ||
         (o->sparse_kind != GP_FITC && o->sparse_kind != GP_VFE))
         return fail(GP_EINPUT, err, errlen, "bad GP options");
