@@ -6,7 +6,7 @@
  * those hyperparameters, exact and sparse (FITC, M inducing points), their prediction throughput
  * (mean and variance) and their RMSE on 2000 held-out points; then one whole gp_fit of the sparse
  * GP on --big points. Not part of the tests.
- *   gp_bench [--sizes 500,1000,2000,4000,8000] [--d 56] [--inducing 500] [--big 20000] [--threads 1]
+ *   gp_bench [--sizes 500,1000,2000,4000,8000] [--d 56] [--inducing 1000] [--big 20000] [--threads 1]
  *            [--target easy|hard] */
 #include "gp.h"
 
@@ -60,7 +60,7 @@ static void die_gp(gp_status st, const char *what, const char *err) {
 int main(int argc, char **argv) {
     tool_init(argv[0]);
     char sizes[256] = "500,1000,2000,4000,8000";
-    int d = 56, M = 500, big = 20000, threads = 1;
+    int d = 56, M = 1000, big = 20000, threads = 1;
     for (int i = 1; i < argc; i++) {
         if (i + 1 >= argc) die_usage("option %s needs a value", argv[i]);
         if (!strcmp(argv[i], "--sizes")) snprintf(sizes, sizeof sizes, "%s", argv[++i]);

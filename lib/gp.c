@@ -38,7 +38,7 @@ static gp_status fail(gp_status s, char *err, size_t errlen, const char *fmt, ..
 
 void gp_opts_default(gp_opts *o) {
     *o = (gp_opts){.ard = 1, .fit_hyper = 1, .theta0 = NULL, .iters = 50, .restarts = 3, .seed = 1,
-                   .noise_floor = 1e-6, .exact_max = GP_EXACT_MAX, .inducing = 500,
+                   .noise_floor = 1e-6, .exact_max = GP_EXACT_MAX, .inducing = 1000,
                    .sparse_kind = GP_FITC, .hyper_subset = 1000};
 }
 

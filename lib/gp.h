@@ -39,9 +39,9 @@
  * (for a sparse GP: the jitter of Kmm); callers should say so when it is not 0.
  *
  * Errors: functions that can fail return a gp_status and write a message into err (errlen bytes,
- * err may be NULL); nothing here dies or returns NaN. Not thread-safe in the sense that OpenBLAS's
- * own thread count applies (lib/util.h blas_use_threads). Deterministic for a given OpenBLAS thread
- * count. */
+ * err may be NULL); nothing here returns NaN, and nothing dies except on running out of memory
+ * (lib/util.h xmalloc, exit 3). Matrix products and factorisations use OpenBLAS's thread count
+ * (lib/util.h blas_use_threads); results are deterministic for a given thread count. */
 #ifndef SVGE_GP_H
 #define SVGE_GP_H
 
@@ -70,14 +70,19 @@ typedef struct {
     uint32_t seed;      /* restarts, subsets and inducing points (default 1) */
     double noise_floor; /* lower bound of sn2 in standardised units (default 1e-6) */
     int exact_max;      /* largest N fitted exactly (default GP_EXACT_MAX) */
-    int inducing;       /* M, inducing points of the sparse GP (default 500) */
+    int inducing;       /* M, inducing points of the sparse GP (default 1000) */
     gp_sparse_kind sparse_kind; /* default GP_FITC */
     int hyper_subset;   /* points of the hyperparameter fit when N is larger (default 1000) */
 } gp_opts;
 
-/* The exact/sparse threshold, from bench/gp_bench.c on this project's 2-core machine: an exact
- * factorisation of 4000 points takes ~1 s and 128 MB, 8000 points ~8 s and 512 MB and predicts
- * 4x slower than a 500-point sparse GP. */
+/* The exact/sparse threshold, from bench/gp_bench.c (d = 56, one OpenBLAS thread, this project's
+ * 2-core machine): an exact GP on 4000 points factors in ~0.8 s, holds 128 MB (a 64 MB model file)
+ * and predicts mean and variance at ~2200 points/s (NB101's 423,624 cells in ~3 min); on 8000
+ * points ~5 s, 512 MB (256 MB file), ~600 points/s (12 min). The exact GP is the more accurate: on
+ * a target with 16 relevant dimensions (--target hard) the held-out RMSE is 0.289 exact against
+ * 0.407 for FITC with 1000 inducing points at N = 4000 (0.264 against 0.414 at 8000); on a target
+ * with 4 they agree. So it is used as far as its cost stays small. The sparse fit of 20,000 points
+ * (hyperparameters on 1000 included) takes 8-11 s and predicts ~10,000 points/s. */
 #define GP_EXACT_MAX 4000
 
 void gp_opts_default(gp_opts *o);
@@ -93,8 +98,8 @@ typedef struct {
     double *theta;            /* (nls + 2) log hyperparameters, standardised units */
     double y_mean, y_std;     /* y = y_mean + y_std * ys */
     double jitter;            /* added to the diagonal of the factored matrix; 0 if none */
-    double lml;               /* log marginal likelihood (standardised targets) of the hyperparameter
-                                 fit's points at theta */
+    double lml;               /* log marginal likelihood of the standardised targets at theta: of all
+                                 N points (exact), of the hyperparameter subset (sparse) */
 } gp_model;
 
 void gp_free(gp_model *g);  /* frees the arrays, leaves a zeroed struct; safe on a zeroed struct */
@@ -103,8 +108,8 @@ void gp_free(gp_model *g);  /* frees the arrays, leaves a zeroed struct; safe on
 gp_status gp_fit(gp_model *g, const float *X, const double *y, int N, int d, const gp_opts *o,
                  char *err, size_t errlen);
 
-/* Predictive mean and variance of the latent function at B points Xs (B,d), in y's units; mean (B),
- * var (B) (var may be NULL). var excludes the observation noise; add gp_noise_var(g) for a new
+/* Predictive mean and variance of the latent function at B points Xs (B,d) (finite: the caller
+ * checks), in y's units; mean (B), var (B) (var may be NULL). var excludes the observation noise; add gp_noise_var(g) for a new
  * observation. Cross-kernels by GEMM, in chunks of 256 points. var >= 0. */
 void gp_predict(const gp_model *g, const float *Xs, int B, double *mean, double *var);
 double gp_noise_var(const gp_model *g); /* sn2 in y's units */
