@@ -31,7 +31,8 @@
  * below) on the negative log marginal likelihood of the standardised targets, from opts.restarts
  * starting points (restart 0: ls = sqrt(d) * mean input std, sf2 = 1, sn2 = 0.1, or opts.theta0;
  * the others perturbed from it by opts.seed's lib/rng.h stream): each runs a fifth of opts.iters
- * iterations, the best continues for the other 4/5 (one start: all of them). ~6 s on 1000 points at d = 56 (gp_bench).
+ * iterations, the best continues for the other 4/5 (one start: all of them). About 6 s on 1000
+ * points at d = 56 (gp_bench).
  * Box: ls in [1e-3, 1e4] * mean input std, sf2 in [1e-4, 1e4], sn2 in [noise_floor, 10].
  *
  * Jitter. If a Cholesky fails (duplicated or near-duplicated points, no noise), jitter
