@@ -244,6 +244,7 @@ static void test_sparse(void) {
         CHECK(dm < 1e-6 && dv < 1e-6);
         gp_free(&gs);
     }
+    gp_free(&ge);
     /* M < N (k-means++ inducing points) and hyperparameters fitted on a subset */
     enum { N2 = 400, M2 = 60 };
     float *X2 = malloc(sizeof(float) * N2 * D);
