@@ -189,6 +189,20 @@ gp_status gp_load(gp_model *g, const model_file *m, const char *prefix, char *er
     g->jitter = f[4];
     g->lml = f[5];
     const size_t tri = (size_t)P * (size_t)(P + 1) / 2;
+    /* the big tensors must be present with their shapes before anything of their size is allocated */
+    {
+        const char *big[3] = {"basis", "L1", "L2"};
+        const uint64_t sh[3][2] = {{(uint64_t)P, (uint64_t)d}, {(uint64_t)tri, 0}, {(uint64_t)tri, 0}};
+        for (int k = 0; k < (g->sparse ? 3 : 2); k++) {
+            char nm[MF_MAX_NAME + 16], e[200];
+            snprintf(nm, sizeof nm, "%s.%s", prefix, big[k]);
+            if (mf_check_tensor(m, nm, k ? 1 : 2, sh[k], e, sizeof e) != 0) {
+                efile(err, errlen, "%s", e);
+                memset(g, 0, sizeof *g);
+                return GP_EFILE;
+            }
+        }
+    }
     g->theta = xmalloc((size_t)(nls + 2) * sizeof *g->theta);
     g->basis = xmalloc((size_t)P * d * sizeof *g->basis);
     g->alpha = xmalloc((size_t)P * sizeof *g->alpha);

@@ -448,6 +448,12 @@ static void test_file(void) {
         m = mf_read(path);
         CHECK(gp_load(&h, m, "gp", err, sizeof err) == GP_EFILE && strstr(err, "bad sizes"));
         mf_free(m);
+        vals[3] = mf_int("gp.P", 90000); /* a size the tensors do not have: refused before allocating */
+        vals[4] = mf_int("gp.n_train", 90000);
+        mf_write(path, &c, NULL);
+        m = mf_read(path);
+        CHECK(gp_load(&h, m, "gp", err, sizeof err) == GP_EFILE && strstr(err, "shape"));
+        mf_free(m);
         free(vals);
         gp_saved_free(&s);
         gp_free(&g);
