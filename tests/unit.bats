@@ -33,3 +33,9 @@ load helpers
     assert_status 0
     assert_output_has " 0 failed"
 }
+
+@test "unit: gp (closed form, gradients by finite differences, jitter, sparse = exact, EI, model files)" {
+    run "$SVGE_UNIT/test_gp" "$BATS_TEST_TMPDIR"
+    assert_status 0
+    assert_output_has " 0 failed"
+}
