@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "bench_parse.h"
+#include "digest_map.h"
 #include "graph.h"
 #include "graph_hash.h"
 #include "record.h"
@@ -44,36 +45,22 @@ static int is_structural(const msgpack_object *key) {
 }
 
 typedef struct {
-    uint8_t key[16];
-    uint8_t space, present;
     int64_t id;          /* the table record's id, or -1 */
     size_t off, len;     /* its measurement fields: one msgpack map in table.bytes */
 } entry;
 
 typedef struct {
-    entry *slots;
-    size_t mask, count;
+    digest_map index[SPACE_COUNT]; /* graph hash -> entry number, per space */
+    entry *e;
+    size_t count, cap;
     msgpack_sbuffer bytes;
     int loaded[SPACE_COUNT];
 } table;
 
-static entry *slot(table *t, int space, const uint8_t key[16]) {
-    uint64_t h;
-    memcpy(&h, key, 8);
-    h ^= (uint64_t)space * 0x9e3779b97f4a7c15ull;
-    for (size_t i = (size_t)h & t->mask;; i = (i + 1) & t->mask) {
-        entry *e = &t->slots[i];
-        if (!e->present || (e->space == space && memcmp(e->key, key, 16) == 0)) return e;
-    }
-}
-
-static void grow(table *t) {
-    table old = *t;
-    t->mask = t->mask ? t->mask * 2 + 1 : (1u << 10) - 1;
-    t->slots = xcalloc(t->mask + 1, sizeof *t->slots);
-    for (size_t i = 0; old.slots && i <= old.mask; i++)
-        if (old.slots[i].present) *slot(t, old.slots[i].space, old.slots[i].key) = old.slots[i];
-    free(old.slots);
+/* The entry of a graph hash in a space, or NULL. */
+static const entry *find(const table *t, int space, const uint8_t key[16]) {
+    const uint64_t *i = dmap_get(&t->index[space], key);
+    return i ? &t->e[*i] : NULL;
 }
 
 /* Add one table record (msgpack bytes). where: for messages. */
@@ -90,12 +77,9 @@ static void add_record(table *t, const msgpack_object *rec, const char *where) {
     } else if (graph_key(sp, &g, key) != 0) {
         die(EXIT_DATA, "table %s: the graph has no input->output path", where);
     }
-    if ((t->count + 1) * 2 > t->mask) grow(t);
-    entry *e = slot(t, sp->id, key);
-    if (e->present) return; /* the first entry of a hash wins (NB101 lists each cell once) */
-    memcpy(e->key, key, 16);
-    e->space = (uint8_t)sp->id;
-    e->present = 1;
+    if (!dmap_put(&t->index[sp->id], key, t->count)) return; /* the first entry of a hash wins (NB101 lists each cell once) */
+    if (t->count == t->cap) t->e = xrealloc(t->e, (t->cap = t->cap ? 2 * t->cap : 1024) * sizeof *t->e);
+    entry *e = &t->e[t->count];
     int64_t id;
     e->id = rec_get_i64(rec, "id", &id) == 1 ? id : -1;
     /* The measurement fields, stored as one msgpack map. */
@@ -191,7 +175,7 @@ int main(int argc, char **argv) {
 
     table t = {0};
     msgpack_sbuffer_init(&t.bytes);
-    grow(&t);
+    for (int s = 0; s < SPACE_COUNT; s++) dmap_init(&t.index[s]);
     if (table_path) load_stream(&t, table_path);
 
     rec_reader *r = rr_open(NULL);
@@ -210,12 +194,11 @@ int main(int argc, char **argv) {
         graph pruned = g;
         int valid = !(sp->id == SPACE_NB101 && graph_prune(&pruned) != 0) &&
                     graph_check(sp, &pruned, why, sizeof why) == 0;
-        entry *e = NULL;
+        const entry *e = NULL;
         if (valid) {
             uint8_t key[16];
             graph_hash(sp, &pruned, key);
-            e = slot(&t, sp->id, key);
-            if (!e->present) e = NULL;
+            e = find(&t, sp->id, key);
         }
         const char *status = e ? "found" : valid ? "not-found" : "invalid";
         if (!e) {
@@ -257,7 +240,8 @@ int main(int argc, char **argv) {
     rr_close(r);
     if (isatty(2) || getenv("SVGE_VERBOSE"))
         say("%llu found, %llu not found or invalid", (unsigned long long)n_found, (unsigned long long)n_missing);
-    free(t.slots);
+    for (int s = 0; s < SPACE_COUNT; s++) dmap_free(&t.index[s]);
+    free(t.e);
     msgpack_sbuffer_destroy(&t.bytes);
     return EXIT_OK;
 }

@@ -19,6 +19,7 @@
 #include "decode.h"
 #include "decode_ref.h"
 #include "graph.h"
+#include "latent.h"
 #include "modelfile.h"
 #include "record.h"
 #include "stream.h"
@@ -175,11 +176,6 @@ typedef struct {
     uint64_t out_id;
 } decoder;
 
-static void pack_floats(msgpack_packer *pk, const float *v, int n) {
-    msgpack_pack_array(pk, (size_t)n);
-    for (int i = 0; i < n; i++) msgpack_pack_float(pk, v[i]);
-}
-
 /* The index of the first valid graph of gs (K), or -1 (the reference's "most common", bug 4). */
 static int first_valid(const space_info *sp, const graph *gs, int K) {
     bool valid[MAX_TRIES];
@@ -221,34 +217,11 @@ static void flush(units *u, decoder *d, rec_writer *w) {
         pack_kv_bool(pk, "merged", merged);
         pack_kv_str(pk, "merge", d->dopts.reference_merge ? "reference" : "union");
         pack_kv_str(pk, "pick", d->o->pick_first ? "first" : "mode");
-        pack_cstr(pk, "z");
-        pack_floats(pk, u->c + (size_t)i * K * D, D);
+        latent_pack(pk, LATENT_KEY, u->c + (size_t)i * K * D, D);
         pack_kv_str(pk, "model", d->id);
         rw_end_record(w);
     }
     u->count = 0;
-}
-
-/* The record's latent point into z (D), or a message naming the problem (rr_fail). The caller
- * flushes first, so the graphs of earlier records are written. Returns 0 or -1 with why. */
-static int read_z(const msgpack_object *rec, int D, float *z, char *why, size_t whylen) {
-    const msgpack_object *o = rec_get(rec, "z");
-    if (!o) return snprintf(why, whylen, "no \"z\" field"), -1;
-    if (o->type != MSGPACK_OBJECT_ARRAY)
-        return snprintf(why, whylen, "field \"z\" is %s, not an array of numbers", obj_type_name(o)), -1;
-    if ((int64_t)o->via.array.size != D)
-        return snprintf(why, whylen, "field \"z\" has %u numbers, this model's latent has %d",
-                        o->via.array.size, D), -1;
-    for (int d = 0; d < D; d++) {
-        const msgpack_object *e = &o->via.array.ptr[d];
-        if (!obj_is_number(e))
-            return snprintf(why, whylen, "field \"z\": element %d is %s, not a number", d, obj_type_name(e)), -1;
-        const double x = obj_double(e);
-        if (!(x >= -3.4028234663852886e38 && x <= 3.4028234663852886e38))
-            return snprintf(why, whylen, "field \"z\": element %d (%g) is out of float32 range", d, x), -1;
-        z[d] = (float)x;
-    }
-    return 0;
 }
 
 int main(int argc, char **argv) {
@@ -304,7 +277,7 @@ int main(int argc, char **argv) {
             flush(&u, &d, w);
             rr_fail(r, "latent from model %.*s, this is model %s", mlen > 64 ? 64 : (int)mlen, mid, id);
         }
-        if (read_z(rec, D, z, why, sizeof why)) {
+        if (latent_read(rec, LATENT_KEY, D, z, why, sizeof why)) {
             flush(&u, &d, w);
             rr_fail(r, "%s", why);
         }

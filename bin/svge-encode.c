@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "graph.h"
+#include "latent.h"
 #include "modelfile.h"
 #include "record.h"
 #include "stream.h"
@@ -100,26 +101,13 @@ typedef struct {
     msgpack_sbuffer out;
 } batch;
 
-/* Overwrite n packed float32 placeholders at p with v (msgpack float32: 0xca, big-endian bits). */
-static void patch_floats(char *p, const float *v, int n) {
-    for (int d = 0; d < n; d++, p += 5) {
-        uint32_t bits;
-        memcpy(&bits, &v[d], 4);
-        p[0] = (char)0xca;
-        p[1] = (char)(bits >> 24);
-        p[2] = (char)(bits >> 16);
-        p[3] = (char)(bits >> 8);
-        p[4] = (char)bits;
-    }
-}
-
 static void flush(batch *b, vae_model *m, rec_writer *w) {
     if (b->count == 0) return;
     if (vae_encode(m, b->g, b->count, b->mu, b->logvar))
         die(EXIT_DATA, "internal error: a checked graph does not fit the model");
     for (int i = 0; i < b->count; i++) {
-        patch_floats(b->out.data + b->zoff[i], b->mu + (size_t)i * b->D, b->D);
-        if (b->logvar) patch_floats(b->out.data + b->lvoff[i], b->logvar + (size_t)i * b->D, b->D);
+        latent_fill(b->out.data + b->zoff[i], b->mu + (size_t)i * b->D, b->D);
+        if (b->logvar) latent_fill(b->out.data + b->lvoff[i], b->logvar + (size_t)i * b->D, b->D);
         rw_write_raw(w, b->out.data + b->off[i], b->off[i + 1] - b->off[i]);
     }
     b->count = 0;
@@ -155,7 +143,7 @@ int main(int argc, char **argv) {
     msgpack_sbuffer_init(&b.out);
     msgpack_packer pk;
     msgpack_packer_init(&pk, &b.out, msgpack_sbuffer_write);
-    static const char *const drop[] = {"z", "z_logvar", "model", NULL};
+    static const char *const drop[] = {LATENT_KEY, LATENT_LOGVAR_KEY, "model", NULL};
 
     const msgpack_object *rec;
     while ((rec = rr_next(r))) {
@@ -181,16 +169,8 @@ int main(int argc, char **argv) {
         int i = b.count;
         b.off[i] = b.out.size;
         pack_enriched_begin(&pk, rec, drop, o.logvar ? 3 : 2);
-        pack_cstr(&pk, "z");
-        msgpack_pack_array(&pk, (size_t)D);
-        b.zoff[i] = b.out.size;
-        for (int d = 0; d < D; d++) msgpack_pack_float(&pk, 0.0f);
-        if (o.logvar) {
-            pack_cstr(&pk, "z_logvar");
-            msgpack_pack_array(&pk, (size_t)D);
-            b.lvoff[i] = b.out.size;
-            for (int d = 0; d < D; d++) msgpack_pack_float(&pk, 0.0f);
-        }
+        b.zoff[i] = latent_pack_slots(&pk, &b.out, LATENT_KEY, D);
+        if (o.logvar) b.lvoff[i] = latent_pack_slots(&pk, &b.out, LATENT_LOGVAR_KEY, D);
         pack_kv_str(&pk, "model", id);
         b.off[i + 1] = b.out.size;
         if (++b.count == b.cap) flush(&b, &m, w);

@@ -22,6 +22,7 @@
 
 #include "dgmg.h"
 #include "graph.h"
+#include "graph_list.h"
 #include "modelfile.h"
 #include "stream.h"
 #include "svge.h"
@@ -224,35 +225,11 @@ static void check_writable_dir(const char *path) {
 }
 
 /* ------------------------------------------------------------------ data */
-typedef struct {
-    graph *g;
-    size_t n, cap;
-    const space_info *sp;
-} dataset;
-
 /* Every record of the input: a readable, valid graph, all of one space. */
-static void read_graphs(const char *input, dataset *ds) {
-    rec_reader *r = rr_open(input);
-    const msgpack_object *rec;
-    *ds = (dataset){0};
-    while ((rec = rr_next(r))) {
-        const space_info *sp;
-        graph g;
-        char why[512];
-        if (graph_read(rec, &sp, &g, why, sizeof why) != 0) rr_fail(r, "%s", why);
-        if (ds->sp && sp != ds->sp)
-            rr_fail(r, "space %s, but the training set so far is %s (one space per model)", sp->name, ds->sp->name);
-        if (graph_check(sp, &g, why, sizeof why) != 0) rr_fail(r, "invalid %s graph: %s", sp->name, why);
-        ds->sp = sp;
-        if (ds->n == ds->cap) {
-            ds->cap = ds->cap ? 2 * ds->cap : 1024;
-            ds->g = xrealloc(ds->g, ds->cap * sizeof *ds->g);
-        }
-        ds->g[ds->n++] = g;
-    }
-    if (ds->n == 0) die(EXIT_DATA, "%s: no graph records: nothing to train on", rr_name(r));
-    if (ds->n > UINT32_MAX) die(EXIT_DATA, "%s: too many records", rr_name(r));
-    rr_close(r);
+static void read_graphs(const char *input, graph_list *ds) {
+    graph_list_read(ds, input, NULL, GL_CHECK, UINT64_MAX);
+    if (ds->n == 0) die(EXIT_DATA, "%s: no graph records: nothing to train on", input_name(input));
+    if (ds->n > UINT32_MAX) die(EXIT_DATA, "%s: too many records", input_name(input));
 }
 
 /* ------------------------------------------------------------------ progress */
@@ -338,7 +315,7 @@ int main(int argc, char **argv) {
 
     model_file *ck = o.resume ? mf_read(o.resume) : NULL;
     double last_loss = NAN; /* the last epoch's mean loss (meta "train_loss") */
-    dataset ds;
+    graph_list ds = {0};
     read_graphs(o.input, &ds);
 
     /* The model's configuration: the options (or the checkpoint's, which they must not contradict). */
@@ -508,7 +485,7 @@ int main(int argc, char **argv) {
     }
     free(perm);
     free(bg);
-    free(ds.g);
+    graph_list_free(&ds);
     svge_train_free(&t);
     model_free(&m);
     return EXIT_OK;

@@ -214,7 +214,7 @@ setup() {
              "--optimizer adam|--optimizer: 'adam' is not rmsprop or sgd" \
              "--resume|--resume needs --checkpoint FILE" \
              "--max-minutes 5|--max-minutes needs --checkpoint FILE" \
-             "--threads 257|--threads: '257' is not an integer in 0..256" \
+             "--threads 257|--threads: '257' is not an integer in [0, 256]" \
              "--bogus|unknown option '--bogus'"; do
         # shellcheck disable=SC2086
         run_quiet cell-train ${c%%|*} < "$T/small.zst"

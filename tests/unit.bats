@@ -15,3 +15,21 @@ load helpers
     assert_status 0
     assert_output_has " 0 failed"
 }
+
+@test "unit: metrics (digest map, form keys, reconstruction, validity, uniqueness, novelty, prior points)" {
+    run "$SVGE_UNIT/test_metrics"
+    assert_status 0
+    assert_output_has " 0 failed"
+}
+
+@test "unit: latent (z packed, filled in place and read back; malformed z refused)" {
+    run "$SVGE_UNIT/test_latent"
+    assert_status 0
+    assert_output_has " 0 failed"
+}
+
+@test "unit: graph_list (a stream of graphs read whole, limited, appended; wrong space or invalid graph dies)" {
+    TMPDIR="$BATS_TEST_TMPDIR" run "$SVGE_UNIT/test_graph_list"
+    assert_status 0
+    assert_output_has " 0 failed"
+}
