@@ -16,6 +16,7 @@
 #include "graph_hash.h"
 #include "record.h"
 #include "stream.h"
+#include "opts.h"
 #include "util.h"
 
 static void usage(void) {
@@ -31,8 +32,12 @@ static void usage(void) {
            "  --table FILE     use this record stream as the table (any spaces) instead of the\n"
            "                   built-in tables of data/ (loaded on first use of each space)\n"
            "  --missing MODE   what to do with not-found or invalid graphs: keep (default), drop, fail\n"
-           "  -h, --help       this help\n"
-           "Exit: 0 ok, 1 bad data (or a missing graph with --missing fail), 2 usage, 3 I/O.\n");
+           "  -q, --quiet      no messages on stderr but errors\n"
+           "  -v, --verbose    also a summary on stderr (records read and written)\n"
+           "  -h, --help       show this help and exit\n"
+           "\n"
+           "A missing graph with --missing fail is bad data (exit 1).\n"
+           OPTS_EXIT_HELP);
 }
 
 /* Fields of a table record that describe the graph rather than its measurements. */
@@ -154,21 +159,20 @@ int main(int argc, char **argv) {
     static const struct option opts[] = {
         {"table", required_argument, 0, 't'},
         {"missing", required_argument, 0, 'm'},
+        OPTS_QV_LONG,
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
+    opterr = 0; /* our own messages, through die_usage */
     int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":hqv", opts, NULL)) != -1) {
         switch (c) {
         case 't': table_path = optarg; break;
         case 'm':
-            if (strcmp(optarg, "keep") == 0) missing = MISSING_KEEP;
-            else if (strcmp(optarg, "drop") == 0) missing = MISSING_DROP;
-            else if (strcmp(optarg, "fail") == 0) missing = MISSING_FAIL;
-            else die_usage("--missing takes keep, drop or fail, not \"%s\"", optarg);
+            missing = opt_word("--missing", optarg, (const char *const[]){"keep", "drop", "fail", NULL});
             break;
         case 'h': usage(); return EXIT_OK;
-        default: die_usage("unknown option");
+        default: opt_common(c, argv);
         }
     }
     if (optind < argc) die_usage("unexpected argument \"%s\"", argv[optind]);
@@ -238,7 +242,7 @@ int main(int argc, char **argv) {
     }
     rw_close(w);
     rr_close(r);
-    if (isatty(2) || getenv("SVGE_VERBOSE"))
+    if (verbosity() == VERB_VERBOSE || (verbosity() == VERB_NORMAL && isatty(2)))
         say("%llu found, %llu not found or invalid", (unsigned long long)n_found, (unsigned long long)n_missing);
     for (int s = 0; s < SPACE_COUNT; s++) dmap_free(&t.index[s]);
     free(t.e);

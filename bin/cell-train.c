@@ -23,6 +23,7 @@
 #include "nb101net.h"
 #include "record.h"
 #include "stream.h"
+#include "opts.h"
 #include "util.h"
 
 
@@ -35,7 +36,7 @@ typedef struct {
     int epochs, stem, stacks, cells, batch, train_images, test_images, train_eval;
     int enas_filters, enas_shared, enas_separable; /* ENAS macro networks (enas6, enas12 records) */
     int threads; /* OpenBLAS threads; 0 = one per online CPU */
-    int resume, timing, quiet;
+    int resume, timing;
     double max_minutes, bn_momentum;
     celltrain_config tc;
 } options;
@@ -106,11 +107,13 @@ static void usage(void) {
            "                           1.5x) but round differently: the same N gives the same bytes\n"
            "Output:\n"
            "      --no-timing          omit \"train_seconds\" (the output is then bitwise reproducible)\n"
-           "  -q, --quiet              no progress on stderr\n"
+           "  -q, --quiet              no messages on stderr but errors\n"
+           "  -v, --verbose            also a summary on stderr (records read and written)\n"
            "  -h, --help               show this help and exit\n"
            "\n"
-           "Exit status: 0 ok, 1 bad input or data (unsupported space, invalid cell, bad data files,\n"
-           "a diverged run), 2 usage error, 3 I/O or system error.\n",
+           "Bad input or data (exit 1) includes an unsupported space, an invalid cell, bad data files and\n"
+           "a diverged run.\n"
+           OPTS_EXIT_HELP,
            tool_name(), d->stem, d->stacks, d->cells, d->enas_filters, d->epochs, d->batch, d->tc.lr, d->tc.momentum,
            d->tc.weight_decay, d->tc.clip, d->bn_momentum, d->tc.seed, d->train_eval);
 }
@@ -120,20 +123,6 @@ enum {
     OPT_WD, OPT_CLIP, OPT_BNMOM, OPT_SEED, OPT_TRAIN, OPT_TEST, OPT_TRAIN_N, OPT_TEST_N, OPT_CKPT,
     OPT_RESUME, OPT_MAXMIN, OPT_NOTIMING, OPT_TRAIN_EVAL, OPT_ENAS_F, OPT_ENAS_MODE, OPT_ENAS_SEP, OPT_THREADS
 };
-
-static int opt_int(const char *name, const char *s, int lo, int hi) {
-    uint64_t u;
-    if (parse_u64(s, &u) || u < (uint64_t)lo || u > (uint64_t)hi)
-        die_usage("%s: '%s' is not an integer in %d..%d", name, s, lo, hi);
-    return (int)u;
-}
-
-static double opt_double(const char *name, const char *s, double lo, double hi) {
-    double v;
-    if (parse_double(s, &v) || !isfinite(v) || v < lo || v > hi)
-        die_usage("%s: '%s' is not a number in %g..%g", name, s, lo, hi);
-    return v;
-}
 
 static void parse_args(int argc, char **argv, options *o) {
     static const struct option longopts[] = {
@@ -162,57 +151,49 @@ static void parse_args(int argc, char **argv, options *o) {
         {"resume", no_argument, NULL, OPT_RESUME},
         {"max-minutes", required_argument, NULL, OPT_MAXMIN},
         {"no-timing", no_argument, NULL, OPT_NOTIMING},
-        {"quiet", no_argument, NULL, 'q'},
+        OPTS_QV_LONG,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     *o = DEFAULTS;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":hq", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":hqv", longopts, NULL)) != -1) {
         switch (c) {
-        case OPT_EPOCHS: o->epochs = opt_int("--epochs", optarg, 1, 100000); break;
-        case OPT_STEM: o->stem = opt_int("--stem-channels", optarg, 1, 4096); break;
-        case OPT_STACKS: o->stacks = opt_int("--stacks", optarg, 1, 6); break;
-        case OPT_CELLS: o->cells = opt_int("--cells-per-stack", optarg, 1, 64); break;
-        case OPT_BATCH: o->batch = opt_int("--batch", optarg, 1, 4096); break;
+        case OPT_EPOCHS: o->epochs = (int)opt_uint("--epochs", optarg, 1, 100000); break;
+        case OPT_STEM: o->stem = (int)opt_uint("--stem-channels", optarg, 1, 4096); break;
+        case OPT_STACKS: o->stacks = (int)opt_uint("--stacks", optarg, 1, 6); break;
+        case OPT_CELLS: o->cells = (int)opt_uint("--cells-per-stack", optarg, 1, 64); break;
+        case OPT_BATCH: o->batch = (int)opt_uint("--batch", optarg, 1, 4096); break;
         case OPT_ENAS_F:
-            o->enas_filters = opt_int("--enas-filters", optarg, 2, 4096);
+            o->enas_filters = (int)opt_uint("--enas-filters", optarg, 2, 4096);
             if (o->enas_filters % 2) die_usage("--enas-filters: '%s' is odd (ENAS's reductions halve it)", optarg);
             break;
         case OPT_ENAS_MODE:
-            if (strcmp(optarg, "fixed") == 0) o->enas_shared = 0;
-            else if (strcmp(optarg, "shared") == 0) o->enas_shared = 1;
-            else die_usage("--enas-mode: '%s' is not fixed or shared", optarg);
+            o->enas_shared = opt_word("--enas-mode", optarg, (const char *const[]){"fixed", "shared", NULL});
             break;
         case OPT_ENAS_SEP: o->enas_separable = 1; break;
         case OPT_THREADS: o->threads = blas_threads_arg("--threads", optarg); break;
-        case OPT_LR: o->tc.lr = opt_double("--lr", optarg, 0, 100); break;
+        case OPT_LR: o->tc.lr = opt_number("--lr", optarg, 0, 100, 0, 0); break;
         case OPT_OPTIMIZER:
-            if (strcmp(optarg, "rmsprop") == 0) o->tc.opt = CT_RMSPROP;
-            else if (strcmp(optarg, "sgd") == 0) o->tc.opt = CT_SGD;
-            else die_usage("--optimizer: '%s' is not rmsprop or sgd", optarg);
+            o->tc.opt = opt_word("--optimizer", optarg, (const char *const[]){"rmsprop", "sgd", NULL}) ? CT_SGD : CT_RMSPROP;
             break;
-        case OPT_MOMENTUM: o->tc.momentum = opt_double("--momentum", optarg, 0, 0.999999); break;
-        case OPT_WD: o->tc.weight_decay = opt_double("--weight-decay", optarg, 0, 1); break;
-        case OPT_CLIP: o->tc.clip = opt_double("--clip", optarg, 0, 1e30); break;
-        case OPT_BNMOM: o->bn_momentum = opt_double("--bn-momentum", optarg, 0, 1); break;
-        case OPT_SEED: o->tc.seed = (uint32_t)opt_int("--seed", optarg, 0, 2147483647); break;
+        case OPT_MOMENTUM: o->tc.momentum = opt_number("--momentum", optarg, 0, 0.999999, 0, 0); break;
+        case OPT_WD: o->tc.weight_decay = opt_number("--weight-decay", optarg, 0, 1, 0, 0); break;
+        case OPT_CLIP: o->tc.clip = opt_number("--clip", optarg, 0, 1e30, 0, 0); break;
+        case OPT_BNMOM: o->bn_momentum = opt_number("--bn-momentum", optarg, 0, 1, 0, 0); break;
+        case OPT_SEED: o->tc.seed = (uint32_t)(int)opt_uint("--seed", optarg, 0, 2147483647); break;
         case OPT_TRAIN: o->train = optarg; break;
         case OPT_TEST: o->test = optarg; break;
-        case OPT_TRAIN_N: o->train_images = opt_int("--train-images", optarg, 1, 100000000); break;
-        case OPT_TEST_N: o->test_images = opt_int("--test-images", optarg, 1, 100000000); break;
-        case OPT_TRAIN_EVAL: o->train_eval = opt_int("--train-eval-images", optarg, 0, 100000000); break;
+        case OPT_TRAIN_N: o->train_images = (int)opt_uint("--train-images", optarg, 1, 100000000); break;
+        case OPT_TEST_N: o->test_images = (int)opt_uint("--test-images", optarg, 1, 100000000); break;
+        case OPT_TRAIN_EVAL: o->train_eval = (int)opt_uint("--train-eval-images", optarg, 0, 100000000); break;
         case OPT_CKPT: o->checkpoint = optarg; break;
         case OPT_RESUME: o->resume = 1; break;
-        case OPT_MAXMIN: o->max_minutes = opt_double("--max-minutes", optarg, 0, 1e9); break;
+        case OPT_MAXMIN: o->max_minutes = opt_number("--max-minutes", optarg, 0, 1e9, 0, 0); break;
         case OPT_NOTIMING: o->timing = 0; break;
-        case 'q': o->quiet = 1; break;
         case 'h': usage(); exit(EXIT_OK);
-        case ':': die_usage("option '%s' needs an argument", argv[optind - 1]);
-        default:
-            if (optopt && optopt < 256) die_usage("unknown option '-%c'", optopt);
-            die_usage("unknown option '%s'", argv[optind - 1]);
+        default: opt_common(c, argv);
         }
     }
     if (o->resume && !o->checkpoint) die_usage("--resume needs --checkpoint FILE");
@@ -362,7 +343,7 @@ static void ckpt_restore(const resume_info *ri, cellnet *net, celltrain_state *s
 
 /* ---- progress ---- */
 typedef struct {
-    int tty, quiet;
+    int tty;
     uint64_t record;
     int epoch, epochs;
     double last;
@@ -370,7 +351,7 @@ typedef struct {
 
 static void batch_progress(void *arg, int done, int total) {
     progress_state *p = arg;
-    if (!p->tty || p->quiet) return;
+    if (!p->tty) return;
     double t = now_s();
     if (t - p->last < 0.25 && done < total) return;
     p->last = t;
@@ -427,7 +408,8 @@ int main(int argc, char **argv) {
     ecfg.classes = CIFAR_CLASSES;
     ecfg.side = CIFAR_SIDE;
     const int max_batch = o.batch < train.n ? o.batch : train.n;
-    progress_state ps = {.tty = !o.quiet && isatty(2), .quiet = o.quiet, .epochs = o.epochs};
+    const int quiet = verbosity() == VERB_QUIET;
+    progress_state ps = {.tty = !quiet && isatty(2), .epochs = o.epochs};
     const double run_start = now_s();
     int stopped = 0;
 
@@ -472,7 +454,7 @@ int main(int argc, char **argv) {
             ckpt_restore(&ri, net, &st, &pi.seconds);
         }
         ps.record = k;
-        if (!o.quiet)
+        if (!quiet)
             say("record %llu: %zu parameters, %d training images, %d epochs of %d batches of %d",
                 (unsigned long long)k, net->n_params, train.n, o.epochs, celltrain_batches(train.n, o.batch),
                 max_batch);
@@ -485,7 +467,7 @@ int main(int argc, char **argv) {
                 rr_fail(r, "training diverged in epoch %d (the loss or a parameter is not finite); try a "
                            "lower --lr", st.epoch);
             pi.seconds = now_s() - t0;
-            if (!o.quiet)
+            if (!quiet)
                 fprintf(stderr, "%s%s: record %llu epoch %d/%d: loss %.4f, train accuracy %.4f (augmented), lr %.4g, %.1f s\n",
                         ps.tty ? "\r\033[K" : "", tool_name(), (unsigned long long)k, st.epoch, o.epochs, es.loss,
                         es.accuracy, es.lr, pi.seconds);
@@ -506,7 +488,7 @@ int main(int argc, char **argv) {
             res.test_acc = celltrain_evaluate(net, &test, 0);
             res.train_acc = celltrain_evaluate(net, &train, o.train_eval);
             res.seconds = now_s() - t0;
-            if (!o.quiet)
+            if (!quiet)
                 say("record %llu: test accuracy %.4f, train accuracy %.4f, %.1f s", (unsigned long long)k,
                     res.test_acc, res.train_acc, res.seconds);
             if (n_done == cap_done) done = xrealloc(done, (size_t)(cap_done *= 2) * sizeof *done);

@@ -10,6 +10,7 @@
 
 #include "json.h"
 #include "stream.h"
+#include "opts.h"
 #include "util.h"
 
 #define MAX_LINE (16u << 20) /* bytes in one line, newline excluded */
@@ -29,9 +30,11 @@ static void usage(void) {
            "  values in a line. Records before a bad line are still written as a valid stream.\n"
            "\n"
            "  -l, --level N   zstd compression level, 1..19 (default %d)\n"
+           "  -q, --quiet     no messages on stderr but errors\n"
+           "  -v, --verbose   also a summary on stderr (records read and written)\n"
            "  -h, --help      show this help and exit\n"
            "\n"
-           "Exit status: 0 ok, 1 bad input, 2 usage error, 3 I/O or system error.\n",
+           OPTS_EXIT_HELP,
            tool_name(), JSON_MAX_DEPTH, MAX_LINE >> 20, STREAM_MAX_RECORD_ITEMS, DEFAULT_LEVEL);
 }
 
@@ -149,24 +152,20 @@ int main(int argc, char **argv) {
     tool_init(argv[0]);
     static const struct option longopts[] = {
         {"level", required_argument, NULL, 'l'},
+        OPTS_QV_LONG,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int level = DEFAULT_LEVEL;
-    uint64_t u;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":l:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":l:hqv", longopts, NULL)) != -1) {
         switch (c) {
         case 'l':
-            if (parse_u64(optarg, &u) || u < 1 || u > 19) die_usage("--level '%s': want an integer in 1..19", optarg);
-            level = (int)u;
+            level = (int)opt_uint("--level", optarg, 1, 19);
             break;
         case 'h': usage(); return EXIT_OK;
-        case ':': die_usage("option '%s' needs a value", argv[optind - 1]);
-        default:
-            if (optopt) die_usage("unknown option '-%c'", optopt);
-            die_usage("unknown option '%s'", argv[optind - 1]);
+        default: opt_common(c, argv);
         }
     }
     const char *path = optind < argc ? argv[optind++] : NULL;

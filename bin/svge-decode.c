@@ -23,6 +23,7 @@
 #include "modelfile.h"
 #include "record.h"
 #include "stream.h"
+#include "opts.h"
 #include "util.h"
 #include "vae.h"
 
@@ -73,9 +74,11 @@ static void usage(void) {
            "      --pick P       with --tries: mode, the most common valid decoding (default); first,\n"
            "                     the first valid one, which is what the reference returns (§8 bug 4)\n"
            BLAS_THREADS_HELP
+           "  -q, --quiet        no messages on stderr but errors\n"
+           "  -v, --verbose      also a summary on stderr (records read and written)\n"
            "  -h, --help         show this help and exit\n"
            "\n"
-           "Exit status: 0 ok, 1 bad input or model, 2 usage error, 3 I/O or system error.\n",
+           OPTS_EXIT_HELP,
            tool_name(), DGMG_GEN_MAX_NODES, GRAPH_MAX_NODES, MAX_SAMPLES, MAX_TRIES);
 }
 
@@ -89,14 +92,6 @@ typedef struct {
 
 enum { OPT_MODE = 256, OPT_SAMPLES, OPT_TRIES, OPT_SEED, OPT_FORWARD_ONLY, OPT_ANY_MODEL, OPT_MERGE, OPT_PICK, OPT_THREADS };
 
-static uint64_t num_arg(const char *opt, const char *s, uint64_t lo, uint64_t hi) {
-    uint64_t u;
-    if (parse_u64(s, &u) || u < lo || u > hi)
-        die_usage("%s: '%s' is not an integer in %llu..%llu", opt, s, (unsigned long long)lo,
-                  (unsigned long long)hi);
-    return u;
-}
-
 static void parse_args(int argc, char **argv, options *o) {
     static const struct option longopts[] = {
         {"model", required_argument, NULL, 'm'},
@@ -109,44 +104,36 @@ static void parse_args(int argc, char **argv, options *o) {
         {"merge", required_argument, NULL, OPT_MERGE},
         {"pick", required_argument, NULL, OPT_PICK},
         {"threads", required_argument, NULL, OPT_THREADS},
+        OPTS_QV_LONG,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     *o = (options){.mode = DECODE_SAMPLE, .samples = 1, .tries = 1, .seed = 1};
     opterr = 0; /* our own messages, through die_usage */
     int c;
-    while ((c = getopt_long(argc, argv, ":hm:", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":hm:qv", longopts, NULL)) != -1) {
         switch (c) {
         case 'm': o->model = optarg; break;
         case OPT_MODE:
-            if (strcmp(optarg, "sample") == 0) o->mode = DECODE_SAMPLE;
-            else if (strcmp(optarg, "argmax") == 0) o->mode = DECODE_ARGMAX;
-            else die_usage("--mode: '%s' is neither 'sample' nor 'argmax'", optarg);
+            o->mode = opt_word("--mode", optarg, (const char *const[]){"sample", "argmax", NULL}) ? DECODE_ARGMAX : DECODE_SAMPLE;
             break;
-        case OPT_SAMPLES: o->samples = (int)num_arg("--samples", optarg, 1, MAX_SAMPLES); break;
+        case OPT_SAMPLES: o->samples = (int)opt_uint("--samples", optarg, 1, MAX_SAMPLES); break;
         case OPT_TRIES:
-            o->tries = (int)num_arg("--tries", optarg, 1, MAX_TRIES);
+            o->tries = (int)opt_uint("--tries", optarg, 1, MAX_TRIES);
             o->tries_given = 1;
             break;
-        case OPT_SEED: o->seed = (uint32_t)num_arg("--seed", optarg, 0, UINT32_MAX); break;
+        case OPT_SEED: o->seed = (uint32_t)opt_uint("--seed", optarg, 0, UINT32_MAX); break;
         case OPT_FORWARD_ONLY: o->forward_only = 1; break;
         case OPT_ANY_MODEL: o->any_model = 1; break;
         case OPT_MERGE:
-            if (!strcmp(optarg, "union")) o->reference_merge = 0;
-            else if (!strcmp(optarg, "reference")) o->reference_merge = 1;
-            else die_usage("--merge '%s': want union or reference", optarg);
+            o->reference_merge = opt_word("--merge", optarg, (const char *const[]){"union", "reference", NULL});
             break;
         case OPT_PICK:
-            if (!strcmp(optarg, "mode")) o->pick_first = 0;
-            else if (!strcmp(optarg, "first")) o->pick_first = 1;
-            else die_usage("--pick '%s': want mode or first", optarg);
+            o->pick_first = opt_word("--pick", optarg, (const char *const[]){"mode", "first", NULL});
             break;
         case OPT_THREADS: g_threads = blas_threads_arg("--threads", optarg); break;
         case 'h': usage(); exit(EXIT_OK);
-        case ':': die_usage("option '%s' needs an argument", argv[optind - 1]);
-        default:
-            if (optopt && optopt < 256) die_usage("unknown option '-%c'", optopt);
-            die_usage("unknown option '%s'", argv[optind - 1]);
+        default: opt_common(c, argv);
         }
     }
     if (!o->model) die_usage("no model given (-m MODEL)");

@@ -15,6 +15,7 @@
 #include "modelfile.h"
 #include "record.h"
 #include "stream.h"
+#include "opts.h"
 #include "util.h"
 #include "vae.h"
 
@@ -42,9 +43,11 @@ static void usage(void) {
            "      --batch N      graphs encoded together, 1..%d (default %d); it changes speed only\n"
            "                     (and at most the last float bits, from BLAS rounding)\n"
            BLAS_THREADS_HELP
+           "  -q, --quiet        no messages on stderr but errors\n"
+           "  -v, --verbose      also a summary on stderr (records read and written)\n"
            "  -h, --help         show this help and exit\n"
            "\n"
-           "Exit status: 0 ok, 1 bad input or model, 2 usage error, 3 I/O or system error.\n",
+           OPTS_EXIT_HELP,
            tool_name(), MAX_BATCH, DEFAULT_BATCH);
 }
 
@@ -62,28 +65,23 @@ static void parse_args(int argc, char **argv, options *o) {
         {"logvar", no_argument, NULL, OPT_LOGVAR},
         {"batch", required_argument, NULL, OPT_BATCH},
         {"threads", required_argument, NULL, OPT_THREADS},
+        OPTS_QV_LONG,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     *o = (options){.batch = DEFAULT_BATCH};
     opterr = 0; /* our own messages, through die_usage */
     int c;
-    uint64_t u;
-    while ((c = getopt_long(argc, argv, ":hm:", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":hm:qv", longopts, NULL)) != -1) {
         switch (c) {
         case 'm': o->model = optarg; break;
         case OPT_LOGVAR: o->logvar = 1; break;
         case OPT_BATCH:
-            if (parse_u64(optarg, &u) || u < 1 || u > MAX_BATCH)
-                die_usage("--batch: '%s' is not an integer in 1..%d", optarg, MAX_BATCH);
-            o->batch = (int)u;
+            o->batch = (int)opt_uint("--batch", optarg, 1, MAX_BATCH);
             break;
         case OPT_THREADS: g_threads = blas_threads_arg("--threads", optarg); break;
         case 'h': usage(); exit(EXIT_OK);
-        case ':': die_usage("option '%s' needs an argument", argv[optind - 1]);
-        default:
-            if (optopt && optopt < 256) die_usage("unknown option '-%c'", optopt);
-            die_usage("unknown option '%s'", argv[optind - 1]);
+        default: opt_common(c, argv);
         }
     }
     if (!o->model) die_usage("no model given (-m MODEL)");

@@ -26,6 +26,7 @@
 #include "record.h"
 #include "space.h"
 #include "stream.h"
+#include "opts.h"
 #include "util.h"
 #include "vae.h"
 
@@ -79,6 +80,8 @@ static void usage(void) {
            "                         implementation does (svge-reference.md §8 bug 2; see svge-decode)\n"
            "      --table            also print the metrics as a table on stderr\n"
            BLAS_THREADS_HELP
+           "  -q, --quiet            no messages on stderr but errors\n"
+           "  -v, --verbose          also a summary on stderr (records read and written)\n"
            "  -h, --help             show this help and exit\n"
            "\n"
            "Output fields: v, kind, model, space, seed, encode_times, decode_times, prior_samples,\n"
@@ -88,7 +91,7 @@ static void usage(void) {
            "recon_acc_iso, validity, uniqueness, uniqueness_iso, novelty, novelty_iso.\n"
            "Deterministic: the same inputs and options give the same bytes.\n"
            "\n"
-           "Exit status: 0 ok, 1 bad input, 2 usage error, 3 I/O or system error.\n",
+           OPTS_EXIT_HELP,
            tool_name(), DGMG_GEN_MAX_NODES);
 }
 
@@ -100,14 +103,6 @@ typedef struct {
 } options;
 
 enum { OPT_TRAIN = 256, OPT_ENC, OPT_DEC, OPT_PS, OPT_PD, OPT_SEED, OPT_LIMIT, OPT_FWD, OPT_TABLE, OPT_MERGE, OPT_THREADS };
-
-static uint64_t opt_count(const char *name, const char *arg, uint64_t lo, uint64_t hi) {
-    uint64_t v;
-    if (parse_u64(arg, &v) != 0 || v < lo || v > hi)
-        die_usage("option '--%s': '%s' is not an integer in [%llu, %llu]", name, arg, (unsigned long long)lo,
-                  (unsigned long long)hi);
-    return v;
-}
 
 static void parse_args(int argc, char **argv, options *o) {
     static const struct option longopts[] = {
@@ -123,35 +118,31 @@ static void parse_args(int argc, char **argv, options *o) {
         {"merge", required_argument, NULL, OPT_MERGE},
         {"table", no_argument, NULL, OPT_TABLE},
         {"threads", required_argument, NULL, OPT_THREADS},
+        OPTS_QV_LONG,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     *o = (options){.encode_times = 10, .decode_times = 10, .prior_samples = 1000, .prior_decodes = 10, .seed = 1};
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":m:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":m:hqv", longopts, NULL)) != -1) {
         switch (c) {
         case 'm': o->model = optarg; break;
         case OPT_TRAIN: o->train = optarg; break;
-        case OPT_ENC: o->encode_times = opt_count("encode-times", optarg, 1, MAX_TIMES); break;
-        case OPT_DEC: o->decode_times = opt_count("decode-times", optarg, 1, MAX_TIMES); break;
-        case OPT_PS: o->prior_samples = opt_count("prior-samples", optarg, 0, 100000000); break;
-        case OPT_PD: o->prior_decodes = opt_count("prior-decodes", optarg, 1, MAX_TIMES); break;
-        case OPT_SEED: o->seed = (uint32_t)opt_count("seed", optarg, 0, UINT32_MAX); break;
-        case OPT_LIMIT: o->limit = opt_count("limit", optarg, 0, UINT64_MAX); o->has_limit = 1; break;
+        case OPT_ENC: o->encode_times = opt_uint("--encode-times", optarg, 1, MAX_TIMES); break;
+        case OPT_DEC: o->decode_times = opt_uint("--decode-times", optarg, 1, MAX_TIMES); break;
+        case OPT_PS: o->prior_samples = opt_uint("--prior-samples", optarg, 0, 100000000); break;
+        case OPT_PD: o->prior_decodes = opt_uint("--prior-decodes", optarg, 1, MAX_TIMES); break;
+        case OPT_SEED: o->seed = (uint32_t)opt_uint("--seed", optarg, 0, UINT32_MAX); break;
+        case OPT_LIMIT: o->limit = opt_uint("--limit", optarg, 0, UINT64_MAX); o->has_limit = 1; break;
         case OPT_FWD: o->forward_only = 1; break;
         case OPT_MERGE:
-            if (!strcmp(optarg, "union")) o->reference_merge = 0;
-            else if (!strcmp(optarg, "reference")) o->reference_merge = 1;
-            else die_usage("--merge '%s': want union or reference", optarg);
+            o->reference_merge = opt_word("--merge", optarg, (const char *const[]){"union", "reference", NULL});
             break;
         case OPT_TABLE: o->table = 1; break;
         case OPT_THREADS: g_threads = blas_threads_arg("--threads", optarg); break;
         case 'h': usage(); exit(EXIT_OK);
-        case ':': die_usage("option '%s' needs a value", argv[optind - 1]);
-        default:
-            if (optopt && optopt < 256) die_usage("unknown option '-%c'", optopt);
-            die_usage("unknown option '%s'", argv[optind - 1]);
+        default: opt_common(c, argv);
         }
     }
     if (argc - optind > 1) die_usage("too many arguments (at most one TEST file)");
@@ -192,7 +183,7 @@ static void decode_rows_of(decoder_run *d, const float *points, uint64_t per, ui
         d->ids[r] = base + k;
     }
     if (vae_decode_batch(&d->ws, d->m, d->c, B, d->ids, &d->opts, d->out, d->flags) != 0)
-        die(EXIT_IO, "decoding failed (bad options)");
+        die(EXIT_DATA, "internal error: decode_batch refused its options");
     for (int r = 0; r < B; r++) d->nmismatch += (d->flags[r] & DECODE_NMISMATCH) != 0;
 }
 
@@ -264,7 +255,7 @@ int main(int argc, char **argv) {
     model_file *f = mf_read(o.model);
     vae_model m;
     char err[512];
-    if (vae_load(&m, f, ENCODE_MAX_G, err, sizeof err) != 0) die(EXIT_IO, "%s: %s", o.model, err);
+    if (vae_load(&m, f, ENCODE_MAX_G, err, sizeof err) != 0) die(EXIT_DATA, "%s: %s", mf_name(f), err);
     mf_free(f);
     const char *id = m.id;
     const svge_config cfg = m.cfg;

@@ -30,7 +30,7 @@ hex() { zstd -dc < "$T/out" | od -An -v -tx1 | tr -d ' \n'; }
     assert_output_has "Try 'jsonl-to-stream --help'"
     run jsonl-to-stream --level 20
     assert_status 2
-    assert_output_has "--level '20'"
+    assert_output_has "--level: '20' is not an integer in [1, 19]"
     run jsonl-to-stream --level
     assert_status 2
     run jsonl-to-stream a b
