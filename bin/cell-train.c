@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "celltrain.h"
+#include "celltrain_ckpt.h"
 #include "cellnet.h"
 #include "cifar.h"
 #include "enasnet.h"
@@ -27,8 +28,6 @@
 #include "util.h"
 
 
-#define CKPT_KIND "cell-train-checkpoint"
-#define CKPT_VERSION 1
 #define MAX_MEMORY_BYTES ((size_t)16 << 30) /* refuse networks whose training needs more */
 
 typedef struct {
@@ -212,133 +211,12 @@ static double now_s(void) {
 
 /* ---- results and checkpoints ---- */
 
-/* What a finished record gets (and what a checkpoint keeps of it). */
-typedef struct {
-    graph g;
-    double train_acc, test_acc, train_loss, seconds;
-    int64_t params;
-} result;
-
-/* The options a checkpoint must agree with, as config values. */
-static size_t ckpt_config(const options *o, int n_train, int n_test, mf_value *v) {
-    size_t k = 0;
-    v[k++] = mf_str("kind", CKPT_KIND);
-    v[k++] = mf_int("version", CKPT_VERSION);
-    v[k++] = mf_int("stem_channels", o->stem);
-    v[k++] = mf_int("stacks", o->stacks);
-    v[k++] = mf_int("cells_per_stack", o->cells);
-    v[k++] = mf_int("enas_filters", o->enas_filters);
-    v[k++] = mf_int("enas_shared", o->enas_shared);
-    v[k++] = mf_int("enas_separable", o->enas_separable);
-    v[k++] = mf_int("epochs", o->epochs);
-    v[k++] = mf_int("batch", o->batch);
-    v[k++] = mf_int("optimizer", o->tc.opt);
-    v[k++] = mf_float("lr", o->tc.lr);
-    v[k++] = mf_float("momentum", o->tc.momentum);
-    v[k++] = mf_float("weight_decay", o->tc.weight_decay);
-    v[k++] = mf_float("clip", o->tc.clip);
-    v[k++] = mf_float("bn_momentum", o->bn_momentum);
-    v[k++] = mf_int("seed", o->tc.seed);
-    v[k++] = mf_int("train_images", n_train);
-    v[k++] = mf_int("test_images", n_test);
-    v[k++] = mf_int("train_eval_images", o->train_eval);
-    return k;
-}
-
-/* Training in progress, as a checkpoint holds it. */
-typedef struct {
-    int has_current;     /* a record is partly trained */
-    graph g;             /* its graph */
-    double seconds;      /* its training seconds so far */
-} progress_info;
-
-static void ckpt_write(const char *path, const options *o, int n_train, int n_test, const result *done,
-                       int n_done, const progress_info *pi, const cellnet *net, const celltrain_state *st) {
-    mf_value cfg[32], state[16];
-    size_t nc = ckpt_config(o, n_train, n_test, cfg), ns = 0;
-    state[ns++] = mf_int("done", n_done);
-    state[ns++] = mf_bin("results", done, (size_t)n_done * sizeof *done);
-    state[ns++] = mf_int("has_current", pi->has_current);
-    mf_tensor t[4];
-    size_t nt = 0;
-    if (pi->has_current) {
-        state[ns++] = mf_bin("graph", &pi->g, sizeof pi->g);
-        state[ns++] = mf_float("seconds", pi->seconds);
-        state[ns++] = mf_int("epoch", st->epoch);
-        state[ns++] = mf_int("step", st->step);
-        state[ns++] = mf_bin("rng", &st->rng, sizeof st->rng);
-        t[nt++] = (mf_tensor){"params", 1, {net->n_params}, net->params};
-        t[nt++] = (mf_tensor){"buffers", 1, {net->n_buffers}, net->buffers};
-        t[nt++] = (mf_tensor){"opt.m1", 1, {st->n}, st->m1};
-        t[nt++] = (mf_tensor){"opt.m2", 1, {st->n}, st->m2};
-    }
-    mf_contents c = {.sec = {cfg, NULL, state}, .nsec = {nc, 0, ns}, .tensors = t, .ntensors = nt};
-    mf_write(path, &c, NULL);
-}
-
-/* A resumed run: the finished results and the model file holding the current record's state. */
-typedef struct {
-    model_file *f;
-    const result *done;
-    int n_done;
-    int has_current;
-    graph g;
-} resume_info;
-
-static const mf_value *need(const model_file *f, mf_section s, const char *key, mf_kind kind) {
-    const mf_value *v = mf_find(f, s, key);
-    if (!v || v->kind != kind) die(EXIT_DATA, "%s: not a cell-train checkpoint (no \"%s\")", mf_name(f), key);
-    return v;
-}
-
-static void ckpt_read(resume_info *ri, const char *path, const options *o, int n_train, int n_test) {
-    model_file *f = mf_read(path);
-    const mf_value *kind = mf_find(f, MF_CONFIG, "kind");
-    if (!kind || kind->kind != MF_STR || strcmp(kind->p, CKPT_KIND) != 0)
-        die(EXIT_DATA, "%s: not a cell-train checkpoint", path);
-    mf_value want[32];
-    size_t n = ckpt_config(o, n_train, n_test, want);
-    for (size_t k = 1; k < n; k++) {
-        const mf_value *v = mf_find(f, MF_CONFIG, want[k].key);
-        int same = v && v->kind == want[k].kind &&
-                   (v->kind == MF_INT ? v->i == want[k].i : v->kind == MF_FLOAT ? v->f == want[k].f : 1);
-        if (!same) {
-            if (v && v->kind == MF_INT && want[k].kind == MF_INT)
-                die_usage("--resume: the checkpoint %s has %s %lld, this run %lld", path, want[k].key,
-                          (long long)v->i, (long long)want[k].i);
-            if (v && v->kind == MF_FLOAT && want[k].kind == MF_FLOAT)
-                die_usage("--resume: the checkpoint %s has %s %g, this run %g", path, want[k].key, v->f, want[k].f);
-            die_usage("--resume: the checkpoint %s was made with other options (%s)", path, want[k].key);
-        }
-    }
-    ri->f = f;
-    const mf_value *d = need(f, MF_STATE, "done", MF_INT), *res = need(f, MF_STATE, "results", MF_BIN);
-    if (d->i < 0 || (size_t)d->i * sizeof(result) != res->len) die(EXIT_DATA, "%s: corrupt results", path);
-    ri->n_done = (int)d->i;
-    ri->done = res->p;
-    ri->has_current = (int)need(f, MF_STATE, "has_current", MF_INT)->i;
-    if (ri->has_current) {
-        const mf_value *g = need(f, MF_STATE, "graph", MF_BIN);
-        if (g->len != sizeof ri->g) die(EXIT_DATA, "%s: corrupt graph", path);
-        memcpy(&ri->g, g->p, sizeof ri->g);
-    }
-}
-
-/* Restore the current record's training state from the checkpoint. */
-static void ckpt_restore(const resume_info *ri, cellnet *net, celltrain_state *st, double *seconds) {
-    const model_file *f = ri->f;
-    uint64_t np = net->n_params, nb = net->n_buffers;
-    memcpy(net->params, mf_get_tensor(f, "params", 1, &np), np * sizeof(float));
-    memcpy(net->buffers, mf_get_tensor(f, "buffers", 1, &nb), nb * sizeof(float));
-    memcpy(st->m1, mf_get_tensor(f, "opt.m1", 1, &np), np * sizeof(float));
-    memcpy(st->m2, mf_get_tensor(f, "opt.m2", 1, &np), np * sizeof(float));
-    const mf_value *r = need(f, MF_STATE, "rng", MF_BIN);
-    if (r->len != sizeof st->rng) die(EXIT_DATA, "%s: corrupt RNG state", mf_name(f));
-    memcpy(&st->rng, r->p, sizeof st->rng);
-    if (st->rng.pos < 0 || st->rng.pos > 624) die(EXIT_DATA, "%s: corrupt RNG state", mf_name(f));
-    st->epoch = (int)mf_get_int(f, MF_STATE, "epoch");
-    st->step = mf_get_int(f, MF_STATE, "step");
-    *seconds = mf_get_float(f, MF_STATE, "seconds");
+/* The settings a checkpoint must agree with. */
+static ctck_settings settings_of(const options *o, int n_train, int n_test) {
+    return (ctck_settings){.stem = o->stem, .stacks = o->stacks, .cells = o->cells, .enas_filters = o->enas_filters,
+                           .enas_shared = o->enas_shared, .enas_separable = o->enas_separable, .epochs = o->epochs,
+                           .batch = o->batch, .bn_momentum = o->bn_momentum, .tc = o->tc, .train_images = n_train,
+                           .test_images = n_test, .train_eval = o->train_eval};
 }
 
 /* ---- progress ---- */
@@ -361,7 +239,7 @@ static void batch_progress(void *arg, int done, int total) {
 
 /* ---- main ---- */
 
-static void write_result(rec_writer *w, const msgpack_object *rec, const result *res, const options *o) {
+static void write_result(rec_writer *w, const msgpack_object *rec, const celltrain_result *res, const options *o) {
     static const char *const drop[] = {"train_accuracy", "test_accuracy", "train_loss", "parameters",
                                        "train_epochs", "train_seconds", NULL};
     msgpack_packer *pk = rw_packer(w);
@@ -394,9 +272,10 @@ int main(int argc, char **argv) {
     if (o.test_images && test.n < o.test_images)
         die(EXIT_DATA, "%s: --test-images %d, the file has %d", test_path, o.test_images, test.n);
 
-    resume_info ri = {0};
-    if (o.resume) ckpt_read(&ri, o.checkpoint, &o, train.n, test.n);
-    result *done = xcalloc((size_t)ri.n_done + 1, sizeof *done);
+    const ctck_settings cks = settings_of(&o, train.n, test.n);
+    ctck_resume ri = {0};
+    if (o.resume) ctck_read(&ri, o.checkpoint, &cks);
+    celltrain_result *done = xcalloc((size_t)ri.n_done + 1, sizeof *done);
     int n_done = ri.n_done, cap_done = ri.n_done + 1;
     if (ri.n_done) memcpy(done, ri.done, (size_t)ri.n_done * sizeof *done);
 
@@ -447,11 +326,11 @@ int main(int argc, char **argv) {
         net->bn_momentum = (float)o.bn_momentum; // (--bn-momentum for ENAS too: its TF decay 0.9 is 0.1)
         celltrain_state st;
         celltrain_start(&st, net, &o.tc);
-        progress_info pi = {.has_current = 1, .g = g};
+        ctck_progress pi = {.has_current = 1, .g = g};
         if (ri.has_current && k == (uint64_t)ri.n_done + 1) {
             if (!graph_equal(&g, &ri.g))
                 rr_fail(r, "not the cell the checkpoint %s was training (other input?)", o.checkpoint);
-            ckpt_restore(&ri, net, &st, &pi.seconds);
+            ctck_restore(&ri, net, &st, &pi.seconds);
         }
         ps.record = k;
         if (!quiet)
@@ -472,7 +351,7 @@ int main(int argc, char **argv) {
                         ps.tty ? "\r\033[K" : "", tool_name(), (unsigned long long)k, st.epoch, o.epochs, es.loss,
                         es.accuracy, es.lr, pi.seconds);
             if (o.checkpoint && st.epoch < o.epochs) {
-                ckpt_write(o.checkpoint, &o, train.n, test.n, done, n_done, &pi, net, &st);
+                ctck_write(o.checkpoint, &cks, done, n_done, &pi, net, &st);
                 if (o.max_minutes > 0 && now_s() - run_start >= o.max_minutes * 60) {
                     stopped = 1;
                     break;
@@ -480,7 +359,7 @@ int main(int argc, char **argv) {
             }
         }
         if (!stopped) {
-            result res;
+            celltrain_result res;
             memset(&res, 0, sizeof res); // the checkpoint stores its bytes: no stray padding
             res.g = g;
             res.train_loss = es.loss;
@@ -495,8 +374,8 @@ int main(int argc, char **argv) {
             done[n_done++] = res;
             write_result(w, rec, &res, &o);
             if (o.checkpoint) {
-                progress_info none = {0};
-                ckpt_write(o.checkpoint, &o, train.n, test.n, done, n_done, &none, net, &st);
+                ctck_progress none = {0};
+                ctck_write(o.checkpoint, &cks, done, n_done, &none, net, &st);
             }
         }
         celltrain_free(&st);
@@ -507,7 +386,7 @@ int main(int argc, char **argv) {
             (now_s() - run_start) / 60, o.max_minutes, o.checkpoint);
     rr_close(r);
     rw_close(w);
-    if (ri.f) mf_free(ri.f);
+    ctck_free(&ri);
     free(done);
     free(def_train), free(def_test);
     cifar_free(&train);

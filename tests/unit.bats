@@ -33,3 +33,9 @@ load helpers
     assert_status 0
     assert_output_has " 0 failed"
 }
+
+@test "unit: celltrain_ckpt (cell-train's checkpoints: round trip, other settings, junk, missing)" {
+    TMPDIR="$BATS_TEST_TMPDIR" run "$SVGE_UNIT/test_celltrain_ckpt"
+    assert_status 0
+    assert_output_has " 0 failed"
+}
