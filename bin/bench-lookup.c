@@ -32,7 +32,7 @@ static void usage(void) {
            "  --table FILE     use this record stream as the table (any spaces) instead of the\n"
            "                   built-in tables of data/ (loaded on first use of each space)\n"
            "  --missing MODE   what to do with not-found or invalid graphs: keep (default), drop, fail\n"
-           "  -q, --quiet      no messages on stderr but errors\n"
+           "  -q, --quiet      only errors and warnings on stderr (no progress)\n"
            "  -v, --verbose    also a summary on stderr (records read and written)\n"
            "  -h, --help       show this help and exit\n"
            "\n"
@@ -175,7 +175,7 @@ int main(int argc, char **argv) {
         default: opt_common(c, argv);
         }
     }
-    if (optind < argc) die_usage("unexpected argument \"%s\"", argv[optind]);
+    opt_operands(argc, argv, 0, "the graphs are read from stdin");
 
     table t = {0};
     msgpack_sbuffer_init(&t.bytes);

@@ -106,7 +106,7 @@ static void usage(void) {
            "                           1.5x) but round differently: the same N gives the same bytes\n"
            "Output:\n"
            "      --no-timing          omit \"train_seconds\" (the output is then bitwise reproducible)\n"
-           "  -q, --quiet              no messages on stderr but errors\n"
+           "  -q, --quiet              only errors and warnings on stderr (no progress)\n"
            "  -v, --verbose            also a summary on stderr (records read and written)\n"
            "  -h, --help               show this help and exit\n"
            "\n"
@@ -197,8 +197,7 @@ static void parse_args(int argc, char **argv, options *o) {
     }
     if (o->resume && !o->checkpoint) die_usage("--resume needs --checkpoint FILE");
     if (o->max_minutes > 0 && !o->checkpoint) die_usage("--max-minutes needs --checkpoint FILE");
-    if (argc - optind > 1) die_usage("too many arguments (at most one FILE)");
-    o->input = optind < argc ? argv[optind] : NULL;
+    o->input = opt_one_input(argc, argv);
     o->tc.epochs = o->epochs;
     o->tc.batch = o->batch;
 }

@@ -34,7 +34,7 @@ static void usage(void) {
            "                  different hash is an error; records are written unchanged\n"
            "  --skip-invalid  drop records whose graph is unreadable or invalid, and report how many on\n"
            "                  stderr at the end (default: stop with an error)\n"
-           "  -q, --quiet     no messages on stderr but errors\n"
+           "  -q, --quiet     only errors and warnings on stderr (no progress)\n"
            "  -v, --verbose   also a summary on stderr (records read and written)\n"
            "  -h, --help      show this help and exit\n"
            "\n"
@@ -68,8 +68,7 @@ static void parse_args(int argc, char **argv, options *o) {
         default: opt_common(c, argv);
         }
     }
-    if (argc - optind > 1) die_usage("too many arguments (at most one FILE)");
-    o->input = optind < argc ? argv[optind] : NULL;
+    o->input = opt_one_input(argc, argv);
 }
 
 /* The graph of rec as it is to be hashed: read, valid in its space, and for nb101 pruned.
@@ -185,6 +184,6 @@ int main(int argc, char **argv) {
     rw_close(w);
     msgpack_sbuffer_destroy(&b->out);
     free(b);
-    if (skipped) note(VERB_NORMAL, "skipped %llu records with an invalid graph", (unsigned long long)skipped);
+    if (skipped) say("skipped %llu records with an invalid graph", (unsigned long long)skipped);
     return EXIT_OK;
 }

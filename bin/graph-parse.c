@@ -32,7 +32,7 @@ static void usage(void) {
            "  --accuracies FILE  nb101: CSV hash,<columns...> joined by hash\n"
            "                     (default data/nb101/val_accuracies.csv.zst)\n"
            "  --no-accuracies    nb101: structure only\n"
-           "  -q, --quiet        no messages on stderr but errors\n"
+           "  -q, --quiet        only errors and warnings on stderr (no progress)\n"
            "  -v, --verbose      also a summary on stderr (records read and written)\n"
            "  -h, --help         show this help and exit\n"
            "\n"
@@ -66,7 +66,7 @@ int main(int argc, char **argv) {
         }
     }
     if (optind >= argc) die_usage("missing SPACE (one of %s)", space_list());
-    if (argc - optind > 2) die_usage("too many arguments");
+    opt_operands(argc, argv, 2, "SPACE and one FILE at most");
     const char *name = argv[optind];
     const space_info *sp = space_by_name(name, strlen(name));
     if (!sp) die_usage("unknown space \"%s\" (known: %s)", name, space_list());

@@ -16,8 +16,8 @@
 
 static void usage(void) {
     printf("Usage: %s [OPTION]... [FILE]\n"
-           "Read JSON lines (FILE, or stdin if absent or '-') and write them as a record stream on\n"
-           "stdout. Each non-blank line must be one JSON object (RFC 8259) with \"v\": 1.\n"
+           "Read JSON lines (FILE, or stdin if absent or '-'; plain or zstd-compressed) and write them as\n"
+           "a record stream on stdout. Each non-blank line must be one JSON object (RFC 8259) with \"v\": 1.\n"
            "\n"
            "  integers without fraction or exponent become msgpack integers (beyond the\n"
            "  int64/uint64 range: float64); other numbers float64; {\"$base64\": \"...\"} alone\n"
@@ -27,7 +27,7 @@ static void usage(void) {
            "  values in a line. Records before a bad line are still written as a valid stream.\n"
            "\n"
            "  -l, --level N   zstd compression level, 1..19 (default %d)\n"
-           "  -q, --quiet     no messages on stderr but errors\n"
+           "  -q, --quiet     only errors and warnings on stderr (no progress)\n"
            "  -v, --verbose   also a summary on stderr (records read and written)\n"
            "  -h, --help      show this help and exit\n"
            "\n"
@@ -111,8 +111,7 @@ int main(int argc, char **argv) {
         default: opt_common(c, argv);
         }
     }
-    const char *path = optind < argc ? argv[optind++] : NULL;
-    if (optind < argc) die_usage("unexpected argument '%s' (one input at most)", argv[optind]);
+    const char *path = opt_one_input(argc, argv);
     text_reader *lr = tr_open_max(path, MAX_LINE);
 
     rec_writer *w = rw_open(NULL, level);

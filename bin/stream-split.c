@@ -33,7 +33,7 @@ static void usage(void) {
            "Shard mode (constant memory):\n"
            "      --shard K/N    write record i (0-based) iff i mod N == K; 0 <= K < N\n"
            "\n"
-           "  -q, --quiet        no messages on stderr but errors\n"
+           "  -q, --quiet        only errors and warnings on stderr (no progress)\n"
            "  -v, --verbose      also a summary on stderr (records read and written)\n"
            "  -h, --help         show this help and exit\n"
            "\n"
@@ -108,8 +108,7 @@ static void parse_args(int argc, char **argv, options *o) {
     }
     if (o->shard_mode && o->ratio_opts)
         die_usage("--shard cannot be combined with --ratio, --seed, --complement, --rest or --keep-order");
-    if (optind < argc) o->input = argv[optind++];
-    if (optind < argc) die_usage("unexpected argument '%s' (one input at most)", argv[optind]);
+    o->input = opt_one_input(argc, argv);
 }
 
 static void run_shard(const options *o) {

@@ -28,7 +28,7 @@ static void usage(void) {
            "  a bad one are still written. jsonl-to-stream reads the output back into the same\n"
            "  records (float32 values come back as float64 of the same value).\n"
            "\n"
-           "  -q, --quiet   no messages on stderr but errors\n"
+           "  -q, --quiet   only errors and warnings on stderr (no progress)\n"
            "  -v, --verbose also a summary on stderr (records read and written)\n"
            "  -h, --help    show this help and exit\n"
            "\n"
@@ -70,8 +70,7 @@ int main(int argc, char **argv) {
         default: opt_common(c, argv);
         }
     }
-    const char *input = optind < argc ? argv[optind++] : NULL;
-    if (optind < argc) die_usage("unexpected argument '%s' (one input at most)", argv[optind]);
+    const char *input = opt_one_input(argc, argv);
 
     int tty = isatty(STDOUT_FILENO);
     rec_reader *r = rr_open(input);

@@ -27,7 +27,7 @@ static void usage(void) {
            "  -n, --count K       records to keep, 1..%d (default 10)\n"
            "  -a, --ascending     keep the smallest values instead (e.g. a loss or a rank)\n"
            "      --skip-missing  pass over records without FIELD (default: such a record is an error)\n"
-           "  -q, --quiet         no messages on stderr but errors\n"
+           "  -q, --quiet         only errors and warnings on stderr (no progress)\n"
            "  -v, --verbose       also a summary on stderr (records read and written)\n"
            "  -h, --help          show this help and exit\n"
            "\n"
@@ -71,8 +71,7 @@ static void parse_args(int argc, char **argv, options *o) {
         }
     }
     if (!o->field) die_usage("--by FIELD is required");
-    if (optind < argc) o->input = argv[optind++];
-    if (optind < argc) die_usage("one input file at most, got also '%s'", argv[optind]);
+    o->input = opt_one_input(argc, argv);
 }
 
 /* One kept record: its ranking value (negated for --ascending: larger is always better), input

@@ -74,7 +74,7 @@ static void usage(void) {
            "      --pick P       with --tries: mode, the most common valid decoding (default); first,\n"
            "                     the first valid one, which is what the reference returns (§8 bug 4)\n"
            BLAS_THREADS_HELP
-           "  -q, --quiet        no messages on stderr but errors\n"
+           "  -q, --quiet        only errors and warnings on stderr (no progress)\n"
            "  -v, --verbose      also a summary on stderr (records read and written)\n"
            "  -h, --help         show this help and exit\n"
            "\n"
@@ -137,8 +137,7 @@ static void parse_args(int argc, char **argv, options *o) {
         }
     }
     if (!o->model) die_usage("no model given (-m MODEL)");
-    if (argc - optind > 1) die_usage("too many arguments (at most one FILE)");
-    o->input = optind < argc ? argv[optind] : NULL;
+    o->input = opt_one_input(argc, argv);
 }
 
 /* Units waiting to be decoded: unit u has K rows (its tries) u*K .. u*K+K-1. */

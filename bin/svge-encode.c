@@ -43,7 +43,7 @@ static void usage(void) {
            "      --batch N      graphs encoded together, 1..%d (default %d); it changes speed only\n"
            "                     (and at most the last float bits, from BLAS rounding)\n"
            BLAS_THREADS_HELP
-           "  -q, --quiet        no messages on stderr but errors\n"
+           "  -q, --quiet        only errors and warnings on stderr (no progress)\n"
            "  -v, --verbose      also a summary on stderr (records read and written)\n"
            "  -h, --help         show this help and exit\n"
            "\n"
@@ -85,8 +85,7 @@ static void parse_args(int argc, char **argv, options *o) {
         }
     }
     if (!o->model) die_usage("no model given (-m MODEL)");
-    if (argc - optind > 1) die_usage("too many arguments (at most one FILE)");
-    o->input = optind < argc ? argv[optind] : NULL;
+    o->input = opt_one_input(argc, argv);
 }
 
 /* Records read but not yet written. Output bytes of record i are out[off[i], off[i+1]); its z

@@ -80,7 +80,7 @@ static void usage(void) {
            "                         implementation does (svge-reference.md §8 bug 2; see svge-decode)\n"
            "      --table            also print the metrics as a table on stderr\n"
            BLAS_THREADS_HELP
-           "  -q, --quiet            no messages on stderr but errors\n"
+           "  -q, --quiet            only errors and warnings on stderr (no progress)\n"
            "  -v, --verbose          also a summary on stderr (records read and written)\n"
            "  -h, --help             show this help and exit\n"
            "\n"
@@ -145,8 +145,7 @@ static void parse_args(int argc, char **argv, options *o) {
         default: opt_common(c, argv);
         }
     }
-    if (argc - optind > 1) die_usage("too many arguments (at most one TEST file)");
-    o->test = optind < argc ? argv[optind] : NULL;
+    o->test = opt_one_input(argc, argv);
     if (!o->model) die_usage("no model: give -m MODEL");
     if (!o->train) die_usage("no training stream: give --train FILE");
     int test_stdin = !o->test || strcmp(o->test, "-") == 0;

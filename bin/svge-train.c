@@ -79,7 +79,7 @@ static void usage(void) {
            "      --metrics FILE        write one TSV line per epoch: epoch, loss, recon, kl, lr,\n"
            "                            graphs_per_s, seconds (with a header; appended to on --resume)\n"
            BLAS_THREADS_HELP
-           "  -q, --quiet               no messages on stderr but errors\n"
+           "  -q, --quiet               only errors and warnings on stderr (no progress)\n"
            "  -v, --verbose             also a summary on stderr (records read and written)\n"
            "  -h, --help                show this help and exit\n"
            "\n"
@@ -190,8 +190,7 @@ static void parse_args(int argc, char **argv, options *o) {
         }
     }
     if (!o->output) die_usage("no output: give the model file with -o MODEL");
-    if (optind < argc) o->input = argv[optind++];
-    if (optind < argc) die_usage("unexpected argument '%s' (one input at most)", argv[optind]);
+    o->input = opt_one_input(argc, argv);
 }
 
 /* Fail early (exit 3) if the file cannot be created in its directory, rather than after training. */
@@ -456,10 +455,10 @@ int main(int argc, char **argv) {
     char id[MF_ID_LEN + 1];
     model_save(o.output, &m, NULL, meta, nm, id);
     if (mfp && fclose(mfp)) die(EXIT_IO, "%s: write error: %s", o.metrics, strerror(errno));
+    if (stopped_early) /* a warning: shown with -q too */
+        say("stopped after epoch %lld of %lld: --max-minutes %g reached", (long long)t.epoch, (long long)o.epochs,
+            o.max_minutes);
     if (!quiet) {
-        if (stopped_early)
-            say("stopped after epoch %lld of %lld: --max-minutes %g reached", (long long)t.epoch, (long long)o.epochs,
-                o.max_minutes);
         say("wrote %s (model %s, %lld epochs, %s)", o.output, id, (long long)t.epoch, fmt_dur(now_s() - start, b2, sizeof b2));
     }
     free(perm);

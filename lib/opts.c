@@ -41,6 +41,15 @@ int opt_word(const char *opt, const char *s, const char *const *words) {
     die_usage("%s: '%s' is not one of %s", opt, s, list);
 }
 
+int opt_operands(int argc, char **argv, int max_args, const char *what) {
+    if (argc - optind > max_args) die_usage("unexpected argument '%s' (%s)", argv[optind + max_args], what);
+    return argc - optind;
+}
+
+const char *opt_one_input(int argc, char **argv) {
+    return opt_operands(argc, argv, 1, "one input FILE at most") ? argv[optind] : NULL;
+}
+
 void opt_common(int c, char **argv) {
     switch (c) {
     case 'q': set_verbosity(VERB_QUIET); return;

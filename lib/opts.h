@@ -27,6 +27,11 @@ double opt_number(const char *opt, const char *s, double lo, double hi, int open
 /* One of the words of a NULL-terminated list: its index. "tool: --mode: 'x' is not one of sample, argmax". */
 int opt_word(const char *opt, const char *s, const char *const *words);
 
+/* After the options: the one optional input FILE (NULL if none: stdin), or at most max_args operands
+ * (opt_operands: their count). More is a usage error "unexpected argument 'x' (...)". */
+const char *opt_one_input(int argc, char **argv);
+int opt_operands(int argc, char **argv, int max_args, const char *what);
+
 /* The cases of a getopt_long loop (opterr = 0, optstring starting with ':') that are not the
  * tool's own: 'q' and 'v' set the verbosity (util.h) and return; ':' (a missing value) and
  * anything else (an unknown option) exit with a usage error. */

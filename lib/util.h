@@ -18,9 +18,9 @@ const char *tool_name(void);
 /* Print "tool: message" on stderr. */
 void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
-/* How much a tool says besides errors, set by -q and -v (lib/opts.h): VERB_QUIET nothing,
- * VERB_NORMAL (the default) its progress (on a terminal) and warnings, VERB_VERBOSE also a summary
- * (counts of records read and written: lib/stream.h). */
+/* How much a tool says besides errors and warnings (which it always says), set by -q and -v
+ * (lib/opts.h): VERB_QUIET nothing more, VERB_NORMAL (the default) its progress and reports,
+ * VERB_VERBOSE also a summary (counts of records read and written: lib/stream.h). */
 enum { VERB_QUIET = 0, VERB_NORMAL = 1, VERB_VERBOSE = 2 };
 void set_verbosity(int level);
 int verbosity(void);
