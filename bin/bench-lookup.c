@@ -37,6 +37,7 @@ static void usage(void) {
            "  -h, --help       show this help and exit\n"
            "\n"
            "A missing graph with --missing fail is bad data (exit 1).\n"
+           "\n"
            OPTS_EXIT_HELP);
 }
 

@@ -112,6 +112,7 @@ static void usage(void) {
            "\n"
            "Bad input or data (exit 1) includes an unsupported space, an invalid cell, bad data files and\n"
            "a diverged run.\n"
+           "\n"
            OPTS_EXIT_HELP,
            tool_name(), d->stem, d->stacks, d->cells, d->enas_filters, d->epochs, d->batch, d->tc.lr, d->tc.momentum,
            d->tc.weight_decay, d->tc.clip, d->bn_momentum, d->tc.seed, d->train_eval);

@@ -32,6 +32,7 @@ static void usage(void) {
            "  -h, --help          show this help and exit\n"
            "\n"
            "A record without FIELD, or FIELD not a number, is bad input (exit 1).\n"
+           "\n"
            OPTS_EXIT_HELP,
            tool_name(), MAX_K);
 }

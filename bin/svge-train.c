@@ -84,6 +84,7 @@ static void usage(void) {
            "  -h, --help                show this help and exit\n"
            "\n"
            "Progress goes to stderr: a redrawn progress line on a terminal, else one line per epoch.\n"
+           "\n"
            OPTS_EXIT_HELP,
            tool_name(), DEFAULT_EPOCHS, d.lr, d.beta, d.eps_scale, d.C2, d.D, ENC_MAX_LAYERS, d.layers, (unsigned)d.seed,
            d.alpha, d.plateau_factor, d.plateau_patience, DEFAULT_CKPT_EVERY);

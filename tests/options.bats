@@ -8,7 +8,7 @@ load helpers
 TOOLS=(graph-parse graph-hash bench-lookup stream-split stream-top stream-to-jsonl jsonl-to-stream
        svge-train svge-encode svge-decode svge-metrics cell-train)
 
-@test "every tool: --help lists -q and -v and ends with the same Exit status section" {
+@test "every tool: --help lists -q and -v and ends with the same Exit status section (after a blank line)" {
     local t want
     want=$(printf '%s\n' "Exit status: 0 ok, 1 bad input or data (a bad model or checkpoint file included), 2 usage" \
                          "error, 3 I/O or system error (a file that cannot be opened, read or written; no memory).")
@@ -18,6 +18,7 @@ TOOLS=(graph-parse graph-hash bench-lookup stream-split stream-top stream-to-jso
         assert_output_has "-q, --quiet"
         assert_output_has "-v, --verbose"
         [ "$(printf '%s\n' "$output" | tail -2)" = "$want" ] || { echo "$t: $(printf '%s\n' "$output" | tail -2)"; false; }
+        [ -z "$(printf '%s\n' "$output" | tail -3 | head -1)" ] || { echo "$t: no blank line before Exit status"; false; }
     done
 }
 
