@@ -204,10 +204,22 @@ static void flush(units *u, decoder *d, rec_writer *w) {
         pack_kv_str(pk, "merge", d->dopts.reference_merge ? "reference" : "union");
         pack_kv_str(pk, "pick", d->o->pick_first ? "first" : "mode");
         latent_pack(pk, LATENT_KEY, u->c + (size_t)i * K * D, D);
-        pack_kv_str(pk, "model", d->id);
+        pack_kv_str(pk, LATENT_MODEL_KEY, d->id);
         rw_end_record(w);
     }
     u->count = 0;
+}
+
+/* The record's latent point into z (D floats), from model id (or none with any_model), and its
+ * "id" (*ido, NULL if absent). 0, or -1 with why. */
+static int read_point(const msgpack_object *rec, const char *id, int any_model, int D, float *z,
+                      const msgpack_object **ido, char *why, size_t len) {
+    if (latent_check_model(rec, id, any_model, why, len) != 0 || latent_read(rec, LATENT_KEY, D, z, why, len) != 0)
+        return -1;
+    *ido = rec_get(rec, "id");
+    if (*ido && (*ido)->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+        return snprintf(why, len, "field \"id\" is %s, not an unsigned integer", obj_type_name(*ido)), -1;
+    return 0;
 }
 
 int main(int argc, char **argv) {
@@ -248,31 +260,12 @@ int main(int argc, char **argv) {
     while ((rec = rr_next(r))) {
         const uint64_t p = rr_count(r) - 1; /* the point's 0-based index */
         char why[256];
-        const char *mid;
-        uint32_t mlen;
-        int got = rec_get_str(rec, "model", &mid, &mlen);
-        if (got < 0) {
-            flush(&u, &d, w);
-            rr_fail(r, "field \"model\" is %s, not a string", obj_type_name(rec_get(rec, "model")));
-        }
-        if (got == 0 && !o.any_model) {
-            flush(&u, &d, w);
-            rr_fail(r, "no \"model\" field: a latent of unknown origin (--any-model accepts it)");
-        }
-        if (got == 1 && (mlen != MF_ID_LEN || memcmp(mid, id, MF_ID_LEN) != 0)) {
-            flush(&u, &d, w);
-            rr_fail(r, "latent from model %.*s, this is model %s", mlen > 64 ? 64 : (int)mlen, mid, id);
-        }
-        if (latent_read(rec, LATENT_KEY, D, z, why, sizeof why)) {
-            flush(&u, &d, w);
+        const msgpack_object *ido;
+        if (read_point(rec, id, o.any_model, D, z, &ido, why, sizeof why) != 0) {
+            flush(&u, &d, w); /* the graphs of the records before this one are written first */
             rr_fail(r, "%s", why);
         }
         int64_t src = 0;
-        const msgpack_object *ido = rec_get(rec, "id");
-        if (ido && ido->type != MSGPACK_OBJECT_POSITIVE_INTEGER) {
-            flush(&u, &d, w);
-            rr_fail(r, "field \"id\" is %s, not an unsigned integer", obj_type_name(ido));
-        }
         if (ido) src = (int64_t)ido->via.u64;
         for (int s = 0; s < o.samples; s++) {
             const int i = u.count;

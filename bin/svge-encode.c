@@ -111,6 +111,18 @@ static void flush(batch *b, vae_model *m, rec_writer *w) {
     b->out.size = 0;
 }
 
+/* The record's graph: readable, of the model's space msp, at most max_n nodes, valid. 0, or -1
+ * with why. */
+static int read_graph(const msgpack_object *rec, const space_info *msp, int max_n, graph *g, char *why, size_t len) {
+    const space_info *sp;
+    if (graph_read(rec, &sp, g, why, len) != 0) return -1;
+    if (sp != msp) return snprintf(why, len, "graph of space %s, this model is for %s", sp->name, msp->name), -1;
+    if (g->n > max_n) return snprintf(why, len, "%d nodes, this model takes at most %d", g->n, max_n), -1;
+    char inv[400];
+    if (graph_check(sp, g, inv, sizeof inv) != 0) return snprintf(why, len, "invalid %s graph: %s", sp->name, inv), -1;
+    return 0;
+}
+
 int main(int argc, char **argv) {
     tool_init(argv[0]);
     options o;
@@ -140,35 +152,22 @@ int main(int argc, char **argv) {
     msgpack_sbuffer_init(&b.out);
     msgpack_packer pk;
     msgpack_packer_init(&pk, &b.out, msgpack_sbuffer_write);
-    static const char *const drop[] = {LATENT_KEY, LATENT_LOGVAR_KEY, "model", NULL};
+    static const char *const drop[] = {LATENT_KEY, LATENT_LOGVAR_KEY, LATENT_MODEL_KEY, NULL};
 
     const msgpack_object *rec;
     while ((rec = rr_next(r))) {
         char why[512];
-        const space_info *sp;
         graph *g = &b.g[b.count];
-        if (graph_read(rec, &sp, g, why, sizeof why) != 0) {
-            flush(&b, &m, w);
+        if (read_graph(rec, msp, max_n, g, why, sizeof why) != 0) {
+            flush(&b, &m, w); /* the records before this one are written first */
             rr_fail(r, "%s", why);
-        }
-        if (sp != msp) {
-            flush(&b, &m, w);
-            rr_fail(r, "graph of space %s, this model is for %s", sp->name, msp->name);
-        }
-        if (g->n > max_n) {
-            flush(&b, &m, w);
-            rr_fail(r, "%d nodes, this model takes at most %d", g->n, max_n);
-        }
-        if (graph_check(sp, g, why, sizeof why) != 0) {
-            flush(&b, &m, w);
-            rr_fail(r, "invalid %s graph: %s", sp->name, why);
         }
         int i = b.count;
         b.off[i] = b.out.size;
         pack_enriched_begin(&pk, rec, drop, o.logvar ? 3 : 2);
         b.zoff[i] = latent_pack_slots(&pk, &b.out, LATENT_KEY, D);
         if (o.logvar) b.lvoff[i] = latent_pack_slots(&pk, &b.out, LATENT_LOGVAR_KEY, D);
-        pack_kv_str(&pk, "model", id);
+        pack_kv_str(&pk, LATENT_MODEL_KEY, id);
         b.off[i + 1] = b.out.size;
         if (++b.count == b.cap) flush(&b, &m, w);
     }

@@ -28,6 +28,22 @@ int latent_read(const msgpack_object *rec, const char *key, int D, float *z, cha
     return 0;
 }
 
+int latent_check_model(const msgpack_object *rec, const char *id, int any_model, char *why, size_t whylen) {
+    const char *mid;
+    uint32_t mlen;
+    const size_t idlen = strlen(id);
+    int got = rec_get_str(rec, LATENT_MODEL_KEY, &mid, &mlen);
+    if (got < 0)
+        return snprintf(why, whylen, "field \"%s\" is %s, not a string", LATENT_MODEL_KEY,
+                        obj_type_name(rec_get(rec, LATENT_MODEL_KEY))), -1;
+    if (got == 0 && !any_model)
+        return snprintf(why, whylen, "no \"%s\" field: a latent of unknown origin (--any-model accepts it)",
+                        LATENT_MODEL_KEY), -1;
+    if (got == 1 && (mlen != idlen || memcmp(mid, id, idlen) != 0))
+        return snprintf(why, whylen, "latent from model %.*s, this is model %s", mlen > 64 ? 64 : (int)mlen, mid, id), -1;
+    return 0;
+}
+
 void latent_pack(msgpack_packer *pk, const char *key, const float *v, int D) {
     pack_cstr(pk, key);
     msgpack_pack_array(pk, (size_t)D);

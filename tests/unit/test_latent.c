@@ -1,5 +1,6 @@
 /* test_latent.c: lib/latent.c: packing then reading a latent gives the floats back; placeholders
- * filled in place are the bytes latent_pack writes; every malformed "z" is refused with a message.
+ * filled in place are the bytes latent_pack writes; every malformed "z" is refused with a message;
+ * "model" must be the model's id (or absent, if allowed).
  * Prints "N passed, M failed"; exits 1 on any failure. */
 #include <stdio.h>
 #include <string.h>
@@ -44,7 +45,25 @@ int main(void) {
     CHECK(latent_read(rec, LATENT_KEY, 4, z, why, sizeof why) == -1 && strstr(why, "has 3 numbers"));
     CHECK(latent_read(rec, LATENT_LOGVAR_KEY, 3, z, why, sizeof why) == -1 &&
           strcmp(why, "no \"z_logvar\" field") == 0);
+    CHECK(latent_check_model(rec, "0123456789abcdef", 0, why, sizeof why) == -1 &&
+          strstr(why, "no \"model\" field"));
+    CHECK(latent_check_model(rec, "0123456789abcdef", 1, why, sizeof why) == 0);
     msgpack_unpacked_destroy(&u);
+
+    /* "model": this model's id, another's, not a string */
+    const char *ids[3] = {"0123456789abcdef", "fedcba9876543210", NULL};
+    for (int i = 0; i < 3; i++) {
+        a.size = 0;
+        msgpack_pack_map(&pa, 1);
+        if (ids[i]) pack_kv_str(&pa, LATENT_MODEL_KEY, ids[i]);
+        else pack_kv_i64(&pa, LATENT_MODEL_KEY, 3);
+        rec = unpack(&a, &u);
+        int rc = latent_check_model(rec, "0123456789abcdef", 1, why, sizeof why);
+        CHECK(i == 0 ? rc == 0
+                     : rc == -1 && strstr(why, i == 1 ? "latent from model fedcba9876543210, this is model 0123456789abcdef"
+                                                      : "field \"model\" is an integer, not a string"));
+        msgpack_unpacked_destroy(&u);
+    }
 
     /* malformed: not an array; an element not a number; float64 out of float32 range */
     struct { int kind; const char *want; } bad[] = {{0, "not an array"}, {1, "element 1 is a string"},
