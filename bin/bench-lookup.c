@@ -14,9 +14,9 @@
 #include "digest_map.h"
 #include "graph.h"
 #include "graph_hash.h"
+#include "opts.h"
 #include "record.h"
 #include "stream.h"
-#include "opts.h"
 #include "util.h"
 
 static void usage(void) {

@@ -14,17 +14,17 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "cellnet.h"
 #include "celltrain.h"
 #include "celltrain_ckpt.h"
-#include "cellnet.h"
 #include "cifar.h"
 #include "enasnet.h"
 #include "graph.h"
 #include "modelfile.h"
 #include "nb101net.h"
+#include "opts.h"
 #include "record.h"
 #include "stream.h"
-#include "opts.h"
 #include "util.h"
 
 

@@ -13,9 +13,9 @@
 
 #include "graph_hash.h"
 #include "md5.h"
+#include "opts.h"
 #include "record.h"
 #include "stream.h"
-#include "opts.h"
 #include "util.h"
 
 #define BATCH 64

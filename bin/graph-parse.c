@@ -12,8 +12,8 @@
 #include <string.h>
 
 #include "bench_parse.h"
-#include "stream.h"
 #include "opts.h"
+#include "stream.h"
 #include "util.h"
 
 static void usage(void) {

@@ -6,9 +6,9 @@
 #include <string.h>
 
 #include "json.h"
+#include "opts.h"
 #include "stream.h"
 #include "textin.h"
-#include "opts.h"
 #include "util.h"
 
 #define MAX_LINE (16u << 20) /* bytes in one line, newline excluded */

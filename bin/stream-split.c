@@ -9,9 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "opts.h"
 #include "rng.h"
 #include "stream.h"
-#include "opts.h"
 #include "util.h"
 
 #define DEFAULT_RATIO 0.9

@@ -8,8 +8,8 @@
 #include <unistd.h>
 
 #include "json.h"
-#include "stream.h"
 #include "opts.h"
+#include "stream.h"
 #include "util.h"
 
 #define OUT_FLUSH (256u << 10)

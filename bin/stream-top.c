@@ -10,9 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "opts.h"
 #include "record.h"
 #include "stream.h"
-#include "opts.h"
 #include "util.h"
 
 #define MAX_K 1000000

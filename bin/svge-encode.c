@@ -13,9 +13,9 @@
 #include "graph.h"
 #include "latent.h"
 #include "modelfile.h"
+#include "opts.h"
 #include "record.h"
 #include "stream.h"
-#include "opts.h"
 #include "util.h"
 #include "vae.h"
 

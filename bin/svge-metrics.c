@@ -23,10 +23,10 @@
 #include "graph_list.h"
 #include "metrics.h"
 #include "modelfile.h"
+#include "opts.h"
 #include "record.h"
 #include "space.h"
 #include "stream.h"
-#include "opts.h"
 #include "util.h"
 #include "vae.h"
 

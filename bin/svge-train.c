@@ -24,9 +24,9 @@
 #include "graph.h"
 #include "graph_list.h"
 #include "modelfile.h"
+#include "opts.h"
 #include "stream.h"
 #include "svge.h"
-#include "opts.h"
 #include "util.h"
 
 static int g_threads = 1; /* --threads */
