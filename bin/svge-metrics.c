@@ -213,36 +213,9 @@ static void prior(decoder_run *d, const space_info *sp, const graph_list *train,
 }
 
 static void print_table(const options *o, const char *id, const space_info *sp, const metrics_counts *r) {
-    FILE *e = stderr;
-    fprintf(e, "svge-metrics: model %s, space %s, seed %u%s\n", id, sp->name, o->seed,
+    fprintf(stderr, "svge-metrics: model %s, space %s, seed %u%s\n", id, sp->name, o->seed,
             o->forward_only ? ", forward only" : o->reference_merge ? ", the reference's merge" : "");
-    fprintf(e, "  %-16s %12s %12s %12s\n", "metric", "index-wise", "isomorphism", "count/of");
-#define ROW(name, num, den, numi)                                                                         \
-    do {                                                                                                  \
-        if (den)                                                                                          \
-            fprintf(e, "  %-16s %12.4f %12.4f %5llu/%llu\n", name, (double)(num) / (double)(den),          \
-                    (double)(numi) / (double)(den), (unsigned long long)(num), (unsigned long long)(den)); \
-        else                                                                                              \
-            fprintf(e, "  %-16s %12s %12s %5s/0\n", name, "-", "-", "-");                                 \
-    } while (0)
-    ROW("recon_acc", r->hits, r->n_recon, r->hits_iso);
-    if (r->n_prior) {
-        fprintf(e, "  %-16s %12.4f %12s %5llu/%llu\n", "validity", (double)r->n_valid / (double)r->n_prior, "",
-                (unsigned long long)r->n_valid, (unsigned long long)r->n_prior);
-    } else {
-        fprintf(e, "  %-16s %12s %12s %5s/0\n", "validity", "-", "-", "-");
-    }
-    ROW("uniqueness", r->n_unique, r->n_valid, r->n_unique_iso);
-    if (r->n_valid)
-        fprintf(e, "  %-16s %12.4f %12.4f %5llu/%llu\n", "novelty",
-                1.0 - (double)r->n_in_train / (double)r->n_valid, 1.0 - (double)r->n_in_train_iso / (double)r->n_valid,
-                (unsigned long long)(r->n_valid - r->n_in_train), (unsigned long long)r->n_valid);
-    else
-        fprintf(e, "  %-16s %12s %12s %5s/0\n", "novelty", "-", "-", "-");
-#undef ROW
-    fprintf(e, "  test graphs %llu, training graphs %llu, decodings %llu + %llu, node-count mismatches %llu\n",
-            (unsigned long long)r->n_test, (unsigned long long)r->n_train, (unsigned long long)r->n_recon,
-            (unsigned long long)r->n_prior, (unsigned long long)r->nmismatch);
+    metrics_print_table(stderr, r);
 }
 
 int main(int argc, char **argv) {
@@ -290,8 +263,7 @@ int main(int argc, char **argv) {
     res.nmismatch = d.nmismatch;
 
     msgpack_packer *pk = rw_packer(w);
-    uint32_t nf = 23 + (res.n_recon ? 2 : 0) + (res.n_prior ? 1 : 0) + (res.n_valid ? 4 : 0);
-    msgpack_pack_map(pk, nf);
+    msgpack_pack_map(pk, 11 + metrics_field_count(&res));
     pack_kv_i64(pk, "v", 1);
     pack_kv_str(pk, "kind", "svge-metrics");
     pack_kv_str(pk, "model", id);
@@ -303,30 +275,7 @@ int main(int argc, char **argv) {
     pack_kv_i64(pk, "prior_decodes", (int64_t)o.prior_decodes);
     pack_kv_bool(pk, "forward_only", o.forward_only);
     pack_kv_str(pk, "merge", o.reference_merge ? "reference" : "union");
-    pack_kv_i64(pk, "n_test", (int64_t)res.n_test);
-    pack_kv_i64(pk, "n_train", (int64_t)res.n_train);
-    pack_kv_i64(pk, "n_recon_decodings", (int64_t)res.n_recon);
-    pack_kv_i64(pk, "recon_hits", (int64_t)res.hits);
-    pack_kv_i64(pk, "recon_hits_iso", (int64_t)res.hits_iso);
-    pack_kv_i64(pk, "n_prior_decodings", (int64_t)res.n_prior);
-    pack_kv_i64(pk, "n_valid", (int64_t)res.n_valid);
-    pack_kv_i64(pk, "n_unique", (int64_t)res.n_unique);
-    pack_kv_i64(pk, "n_unique_iso", (int64_t)res.n_unique_iso);
-    pack_kv_i64(pk, "n_in_train", (int64_t)res.n_in_train);
-    pack_kv_i64(pk, "n_in_train_iso", (int64_t)res.n_in_train_iso);
-    pack_kv_i64(pk, "n_nmismatch", (int64_t)res.nmismatch);
-    if (res.n_recon) {
-        pack_kv_double(pk, "recon_acc", (double)res.hits / (double)res.n_recon);
-        pack_kv_double(pk, "recon_acc_iso", (double)res.hits_iso / (double)res.n_recon);
-    }
-    if (res.n_prior) pack_kv_double(pk, "validity", (double)res.n_valid / (double)res.n_prior);
-    if (res.n_valid) {
-        double v = (double)res.n_valid;
-        pack_kv_double(pk, "uniqueness", (double)res.n_unique / v);
-        pack_kv_double(pk, "uniqueness_iso", (double)res.n_unique_iso / v);
-        pack_kv_double(pk, "novelty", 1.0 - (double)res.n_in_train / v);
-        pack_kv_double(pk, "novelty_iso", 1.0 - (double)res.n_in_train_iso / v);
-    }
+    metrics_pack(pk, &res);
     rw_end_record(w);
     rw_close(w);
     if (o.table) print_table(&o, id, sp, &res);

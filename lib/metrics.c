@@ -7,6 +7,7 @@
 
 #include "graph_hash.h"
 #include "md5.h"
+#include "record.h"
 #include "rng.h"
 #include "util.h"
 
@@ -98,4 +99,65 @@ float *metrics_prior_points(const float *mu, size_t n, int D, uint64_t samples, 
     free(mean);
     free(sd);
     return z;
+}
+
+uint32_t metrics_field_count(const metrics_counts *c) {
+    return 12 + (c->n_recon ? 2 : 0) + (c->n_prior ? 1 : 0) + (c->n_valid ? 4 : 0);
+}
+
+void metrics_pack(msgpack_packer *pk, const metrics_counts *c) {
+    pack_kv_i64(pk, "n_test", (int64_t)c->n_test);
+    pack_kv_i64(pk, "n_train", (int64_t)c->n_train);
+    pack_kv_i64(pk, "n_recon_decodings", (int64_t)c->n_recon);
+    pack_kv_i64(pk, "recon_hits", (int64_t)c->hits);
+    pack_kv_i64(pk, "recon_hits_iso", (int64_t)c->hits_iso);
+    pack_kv_i64(pk, "n_prior_decodings", (int64_t)c->n_prior);
+    pack_kv_i64(pk, "n_valid", (int64_t)c->n_valid);
+    pack_kv_i64(pk, "n_unique", (int64_t)c->n_unique);
+    pack_kv_i64(pk, "n_unique_iso", (int64_t)c->n_unique_iso);
+    pack_kv_i64(pk, "n_in_train", (int64_t)c->n_in_train);
+    pack_kv_i64(pk, "n_in_train_iso", (int64_t)c->n_in_train_iso);
+    pack_kv_i64(pk, "n_nmismatch", (int64_t)c->nmismatch);
+    if (c->n_recon) {
+        pack_kv_double(pk, "recon_acc", (double)c->hits / (double)c->n_recon);
+        pack_kv_double(pk, "recon_acc_iso", (double)c->hits_iso / (double)c->n_recon);
+    }
+    if (c->n_prior) pack_kv_double(pk, "validity", (double)c->n_valid / (double)c->n_prior);
+    if (c->n_valid) {
+        double v = (double)c->n_valid;
+        pack_kv_double(pk, "uniqueness", (double)c->n_unique / v);
+        pack_kv_double(pk, "uniqueness_iso", (double)c->n_unique_iso / v);
+        pack_kv_double(pk, "novelty", 1.0 - (double)c->n_in_train / v);
+        pack_kv_double(pk, "novelty_iso", 1.0 - (double)c->n_in_train_iso / v);
+    }
+}
+
+void metrics_print_table(FILE *e, const metrics_counts *r) {
+    fprintf(e, "  %-16s %12s %12s %12s\n", "metric", "index-wise", "isomorphism", "count/of");
+#define ROW(name, num, den, numi)                                                                         \
+    do {                                                                                                  \
+        if (den)                                                                                          \
+            fprintf(e, "  %-16s %12.4f %12.4f %5llu/%llu\n", name, (double)(num) / (double)(den),          \
+                    (double)(numi) / (double)(den), (unsigned long long)(num), (unsigned long long)(den)); \
+        else                                                                                              \
+            fprintf(e, "  %-16s %12s %12s %5s/0\n", name, "-", "-", "-");                                 \
+    } while (0)
+    ROW("recon_acc", r->hits, r->n_recon, r->hits_iso);
+    if (r->n_prior) {
+        fprintf(e, "  %-16s %12.4f %12s %5llu/%llu\n", "validity", (double)r->n_valid / (double)r->n_prior, "",
+                (unsigned long long)r->n_valid, (unsigned long long)r->n_prior);
+    } else {
+        fprintf(e, "  %-16s %12s %12s %5s/0\n", "validity", "-", "-", "-");
+    }
+    ROW("uniqueness", r->n_unique, r->n_valid, r->n_unique_iso);
+    if (r->n_valid)
+        fprintf(e, "  %-16s %12.4f %12.4f %5llu/%llu\n", "novelty",
+                1.0 - (double)r->n_in_train / (double)r->n_valid, 1.0 - (double)r->n_in_train_iso / (double)r->n_valid,
+                (unsigned long long)(r->n_valid - r->n_in_train), (unsigned long long)r->n_valid);
+    else
+        fprintf(e, "  %-16s %12s %12s %5s/0\n", "novelty", "-", "-", "-");
+#undef ROW
+    fprintf(e, "  test graphs %llu, training graphs %llu, decodings %llu + %llu, node-count mismatches %llu\n",
+            (unsigned long long)r->n_test, (unsigned long long)r->n_train, (unsigned long long)r->n_recon,
+            (unsigned long long)r->n_prior, (unsigned long long)r->nmismatch);
 }

@@ -8,7 +8,9 @@
 #ifndef SVGE_METRICS_H
 #define SVGE_METRICS_H
 
+#include <msgpack.h>
 #include <stddef.h>
+#include <stdio.h>
 #include <stdint.h>
 
 #include "digest_map.h"
@@ -50,6 +52,17 @@ void metrics_prior_init(metrics_prior *p, const space_info *sp, const graph *tra
  * n_in_train(_iso). */
 void metrics_prior_score(metrics_prior *p, const graph *decoded, metrics_counts *c);
 void metrics_prior_free(metrics_prior *p);
+
+/* The counts and rates as record fields (formats: svge-metrics' --help): the integers n_test,
+ * n_train, n_recon_decodings, recon_hits, recon_hits_iso, n_prior_decodings, n_valid, n_unique,
+ * n_unique_iso, n_in_train, n_in_train_iso, n_nmismatch, then the floats recon_acc, recon_acc_iso
+ * (if n_recon), validity (if n_prior), uniqueness, uniqueness_iso, novelty, novelty_iso (if
+ * n_valid): metrics_field_count of them, packed as key/value pairs into the caller's map. */
+uint32_t metrics_field_count(const metrics_counts *c);
+void metrics_pack(msgpack_packer *pk, const metrics_counts *c);
+/* The same as a table: metric, index-wise and isomorphism-aware rate, count/of ("-" where the
+ * denominator is 0), then a line of the totals. */
+void metrics_print_table(FILE *e, const metrics_counts *r);
 
 /* samples points z ~ N(mean(mu), diag std(mu)) (population std over the n rows of mu, (n, D)),
  * (samples, D), drawn row-major from one MT19937 seeded with seed. n >= 1. */

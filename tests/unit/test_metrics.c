@@ -1,6 +1,6 @@
 /* test_metrics.c: lib/digest_map.c and lib/metrics.c: the map's put/get through growth; the form
  * key; reconstruction hits index-wise and up to isomorphism; prior validity, uniqueness and
- * novelty on hand-made decodings; the prior points' mean and spread.
+ * novelty on hand-made decodings; the prior points' mean and spread; the record fields.
  * Prints "N passed, M failed"; exits 1 on any failure. */
 #include <math.h>
 #include <stdio.h>
@@ -10,6 +10,7 @@
 #include "digest_map.h"
 #include "md5.h"
 #include "metrics.h"
+#include "record.h"
 
 #include "check.h"
 
@@ -132,6 +133,43 @@ static void test_prior_points(void) {
     free(z2);
 }
 
+/* The record fields: rates only where their denominator is not 0. */
+static void test_pack(void) {
+    metrics_counts c = {.n_test = 2, .n_recon = 4, .hits = 1, .hits_iso = 2};
+    CHECK(metrics_field_count(&c) == 14);
+    msgpack_sbuffer sb;
+    msgpack_sbuffer_init(&sb);
+    msgpack_packer pk;
+    msgpack_packer_init(&pk, &sb, msgpack_sbuffer_write);
+    msgpack_pack_map(&pk, metrics_field_count(&c));
+    metrics_pack(&pk, &c);
+    msgpack_unpacked u;
+    msgpack_unpacked_init(&u);
+    size_t off = 0;
+    CHECK(msgpack_unpack_next(&u, sb.data, sb.size, &off) == MSGPACK_UNPACK_SUCCESS && off == sb.size);
+    double x;
+    int64_t i;
+    CHECK(rec_get_double(&u.data, "recon_acc", &x) == 1 && x == 0.25);
+    CHECK(rec_get_double(&u.data, "recon_acc_iso", &x) == 1 && x == 0.5);
+    CHECK(rec_get_i64(&u.data, "n_test", &i) == 1 && i == 2);
+    CHECK(rec_get(&u.data, "validity") == NULL && rec_get(&u.data, "novelty") == NULL);
+    msgpack_unpacked_destroy(&u);
+    c = (metrics_counts){.n_prior = 10, .n_valid = 4, .n_unique = 3, .n_in_train = 1};
+    CHECK(metrics_field_count(&c) == 17);
+    sb.size = 0;
+    msgpack_pack_map(&pk, metrics_field_count(&c));
+    metrics_pack(&pk, &c);
+    msgpack_unpacked_init(&u);
+    off = 0;
+    CHECK(msgpack_unpack_next(&u, sb.data, sb.size, &off) == MSGPACK_UNPACK_SUCCESS && off == sb.size);
+    CHECK(rec_get_double(&u.data, "validity", &x) == 1 && x == 0.4);
+    CHECK(rec_get_double(&u.data, "uniqueness", &x) == 1 && x == 0.75);
+    CHECK(rec_get_double(&u.data, "novelty", &x) == 1 && x == 0.75);
+    CHECK(rec_get(&u.data, "recon_acc") == NULL);
+    msgpack_unpacked_destroy(&u);
+    msgpack_sbuffer_destroy(&sb);
+}
+
 int main(void) {
     const space_info *sp = space_get(SPACE_NB101);
     test_digest_map();
@@ -139,5 +177,6 @@ int main(void) {
     test_recon(sp);
     test_prior(sp);
     test_prior_points();
+    test_pack();
     return check_summary();
 }
