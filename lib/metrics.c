@@ -106,18 +106,13 @@ uint32_t metrics_field_count(const metrics_counts *c) {
 }
 
 void metrics_pack(msgpack_packer *pk, const metrics_counts *c) {
-    pack_kv_i64(pk, "n_test", (int64_t)c->n_test);
-    pack_kv_i64(pk, "n_train", (int64_t)c->n_train);
-    pack_kv_i64(pk, "n_recon_decodings", (int64_t)c->n_recon);
-    pack_kv_i64(pk, "recon_hits", (int64_t)c->hits);
-    pack_kv_i64(pk, "recon_hits_iso", (int64_t)c->hits_iso);
-    pack_kv_i64(pk, "n_prior_decodings", (int64_t)c->n_prior);
-    pack_kv_i64(pk, "n_valid", (int64_t)c->n_valid);
-    pack_kv_i64(pk, "n_unique", (int64_t)c->n_unique);
-    pack_kv_i64(pk, "n_unique_iso", (int64_t)c->n_unique_iso);
-    pack_kv_i64(pk, "n_in_train", (int64_t)c->n_in_train);
-    pack_kv_i64(pk, "n_in_train_iso", (int64_t)c->n_in_train_iso);
-    pack_kv_i64(pk, "n_nmismatch", (int64_t)c->nmismatch);
+    const struct { const char *key; uint64_t n; } counts[] = {
+        {"n_test", c->n_test}, {"n_train", c->n_train}, {"n_recon_decodings", c->n_recon},
+        {"recon_hits", c->hits}, {"recon_hits_iso", c->hits_iso}, {"n_prior_decodings", c->n_prior},
+        {"n_valid", c->n_valid}, {"n_unique", c->n_unique}, {"n_unique_iso", c->n_unique_iso},
+        {"n_in_train", c->n_in_train}, {"n_in_train_iso", c->n_in_train_iso}, {"n_nmismatch", c->nmismatch},
+    };
+    for (size_t i = 0; i < sizeof counts / sizeof counts[0]; i++) pack_kv_i64(pk, counts[i].key, (int64_t)counts[i].n);
     if (c->n_recon) {
         pack_kv_double(pk, "recon_acc", (double)c->hits / (double)c->n_recon);
         pack_kv_double(pk, "recon_acc_iso", (double)c->hits_iso / (double)c->n_recon);
