@@ -11,8 +11,10 @@
 #include <unistd.h>
 
 #include "bench_parse.h"
+#include "digest_map.h"
 #include "graph.h"
 #include "graph_hash.h"
+#include "opts.h"
 #include "record.h"
 #include "stream.h"
 #include "util.h"
@@ -30,8 +32,13 @@ static void usage(void) {
            "  --table FILE     use this record stream as the table (any spaces) instead of the\n"
            "                   built-in tables of data/ (loaded on first use of each space)\n"
            "  --missing MODE   what to do with not-found or invalid graphs: keep (default), drop, fail\n"
-           "  -h, --help       this help\n"
-           "Exit: 0 ok, 1 bad data (or a missing graph with --missing fail), 2 usage, 3 I/O.\n");
+           "  -q, --quiet      only errors and warnings on stderr (no progress)\n"
+           "  -v, --verbose    also a summary on stderr (records read and written)\n"
+           "  -h, --help       show this help and exit\n"
+           "\n"
+           "A missing graph with --missing fail is bad data (exit 1).\n"
+           "\n"
+           OPTS_EXIT_HELP);
 }
 
 /* Fields of a table record that describe the graph rather than its measurements. */
@@ -44,36 +51,22 @@ static int is_structural(const msgpack_object *key) {
 }
 
 typedef struct {
-    uint8_t key[16];
-    uint8_t space, present;
     int64_t id;          /* the table record's id, or -1 */
     size_t off, len;     /* its measurement fields: one msgpack map in table.bytes */
 } entry;
 
 typedef struct {
-    entry *slots;
-    size_t mask, count;
+    digest_map index[SPACE_COUNT]; /* graph hash -> entry number, per space */
+    entry *e;
+    size_t count, cap;
     msgpack_sbuffer bytes;
     int loaded[SPACE_COUNT];
 } table;
 
-static entry *slot(table *t, int space, const uint8_t key[16]) {
-    uint64_t h;
-    memcpy(&h, key, 8);
-    h ^= (uint64_t)space * 0x9e3779b97f4a7c15ull;
-    for (size_t i = (size_t)h & t->mask;; i = (i + 1) & t->mask) {
-        entry *e = &t->slots[i];
-        if (!e->present || (e->space == space && memcmp(e->key, key, 16) == 0)) return e;
-    }
-}
-
-static void grow(table *t) {
-    table old = *t;
-    t->mask = t->mask ? t->mask * 2 + 1 : (1u << 10) - 1;
-    t->slots = xcalloc(t->mask + 1, sizeof *t->slots);
-    for (size_t i = 0; old.slots && i <= old.mask; i++)
-        if (old.slots[i].present) *slot(t, old.slots[i].space, old.slots[i].key) = old.slots[i];
-    free(old.slots);
+/* The entry of a graph hash in a space, or NULL. */
+static const entry *find(const table *t, int space, const uint8_t key[16]) {
+    const uint64_t *i = dmap_get(&t->index[space], key);
+    return i ? &t->e[*i] : NULL;
 }
 
 /* Add one table record (msgpack bytes). where: for messages. */
@@ -90,12 +83,9 @@ static void add_record(table *t, const msgpack_object *rec, const char *where) {
     } else if (graph_key(sp, &g, key) != 0) {
         die(EXIT_DATA, "table %s: the graph has no input->output path", where);
     }
-    if ((t->count + 1) * 2 > t->mask) grow(t);
-    entry *e = slot(t, sp->id, key);
-    if (e->present) return; /* the first entry of a hash wins (NB101 lists each cell once) */
-    memcpy(e->key, key, 16);
-    e->space = (uint8_t)sp->id;
-    e->present = 1;
+    if (!dmap_put(&t->index[sp->id], key, t->count)) return; /* the first entry of a hash wins (NB101 lists each cell once) */
+    if (t->count == t->cap) t->e = xrealloc(t->e, (t->cap = t->cap ? 2 * t->cap : 1024) * sizeof *t->e);
+    entry *e = &t->e[t->count];
     int64_t id;
     e->id = rec_get_i64(rec, "id", &id) == 1 ? id : -1;
     /* The measurement fields, stored as one msgpack map. */
@@ -170,28 +160,27 @@ int main(int argc, char **argv) {
     static const struct option opts[] = {
         {"table", required_argument, 0, 't'},
         {"missing", required_argument, 0, 'm'},
+        OPTS_QV_LONG,
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
+    opterr = 0; /* our own messages, through die_usage */
     int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":hqv", opts, NULL)) != -1) {
         switch (c) {
         case 't': table_path = optarg; break;
         case 'm':
-            if (strcmp(optarg, "keep") == 0) missing = MISSING_KEEP;
-            else if (strcmp(optarg, "drop") == 0) missing = MISSING_DROP;
-            else if (strcmp(optarg, "fail") == 0) missing = MISSING_FAIL;
-            else die_usage("--missing takes keep, drop or fail, not \"%s\"", optarg);
+            missing = opt_word("--missing", optarg, (const char *const[]){"keep", "drop", "fail", NULL});
             break;
         case 'h': usage(); return EXIT_OK;
-        default: die_usage("unknown option");
+        default: opt_common(c, argv);
         }
     }
-    if (optind < argc) die_usage("unexpected argument \"%s\"", argv[optind]);
+    opt_operands(argc, argv, 0, "the graphs are read from stdin");
 
     table t = {0};
     msgpack_sbuffer_init(&t.bytes);
-    grow(&t);
+    for (int s = 0; s < SPACE_COUNT; s++) dmap_init(&t.index[s]);
     if (table_path) load_stream(&t, table_path);
 
     rec_reader *r = rr_open(NULL);
@@ -210,12 +199,11 @@ int main(int argc, char **argv) {
         graph pruned = g;
         int valid = !(sp->id == SPACE_NB101 && graph_prune(&pruned) != 0) &&
                     graph_check(sp, &pruned, why, sizeof why) == 0;
-        entry *e = NULL;
+        const entry *e = NULL;
         if (valid) {
             uint8_t key[16];
             graph_hash(sp, &pruned, key);
-            e = slot(&t, sp->id, key);
-            if (!e->present) e = NULL;
+            e = find(&t, sp->id, key);
         }
         const char *status = e ? "found" : valid ? "not-found" : "invalid";
         if (!e) {
@@ -255,9 +243,10 @@ int main(int argc, char **argv) {
     }
     rw_close(w);
     rr_close(r);
-    if (isatty(2) || getenv("SVGE_VERBOSE"))
+    if (verbosity() == VERB_VERBOSE || (verbosity() == VERB_NORMAL && isatty(2)))
         say("%llu found, %llu not found or invalid", (unsigned long long)n_found, (unsigned long long)n_missing);
-    free(t.slots);
+    for (int s = 0; s < SPACE_COUNT; s++) dmap_free(&t.index[s]);
+    free(t.e);
     msgpack_sbuffer_destroy(&t.bytes);
     return EXIT_OK;
 }

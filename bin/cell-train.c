@@ -14,20 +14,20 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "celltrain.h"
 #include "cellnet.h"
+#include "celltrain.h"
+#include "celltrain_ckpt.h"
 #include "cifar.h"
 #include "enasnet.h"
 #include "graph.h"
 #include "modelfile.h"
 #include "nb101net.h"
+#include "opts.h"
 #include "record.h"
 #include "stream.h"
 #include "util.h"
 
 
-#define CKPT_KIND "cell-train-checkpoint"
-#define CKPT_VERSION 1
 #define MAX_MEMORY_BYTES ((size_t)16 << 30) /* refuse networks whose training needs more */
 
 typedef struct {
@@ -35,7 +35,7 @@ typedef struct {
     int epochs, stem, stacks, cells, batch, train_images, test_images, train_eval;
     int enas_filters, enas_shared, enas_separable; /* ENAS macro networks (enas6, enas12 records) */
     int threads; /* OpenBLAS threads; 0 = one per online CPU */
-    int resume, timing, quiet;
+    int resume, timing;
     double max_minutes, bn_momentum;
     celltrain_config tc;
 } options;
@@ -106,11 +106,14 @@ static void usage(void) {
            "                           1.5x) but round differently: the same N gives the same bytes\n"
            "Output:\n"
            "      --no-timing          omit \"train_seconds\" (the output is then bitwise reproducible)\n"
-           "  -q, --quiet              no progress on stderr\n"
+           "  -q, --quiet              only errors and warnings on stderr (no progress)\n"
+           "  -v, --verbose            also a summary on stderr (records read and written)\n"
            "  -h, --help               show this help and exit\n"
            "\n"
-           "Exit status: 0 ok, 1 bad input or data (unsupported space, invalid cell, bad data files,\n"
-           "a diverged run), 2 usage error, 3 I/O or system error.\n",
+           "Bad input or data (exit 1) includes an unsupported space, an invalid cell, bad data files and\n"
+           "a diverged run.\n"
+           "\n"
+           OPTS_EXIT_HELP,
            tool_name(), d->stem, d->stacks, d->cells, d->enas_filters, d->epochs, d->batch, d->tc.lr, d->tc.momentum,
            d->tc.weight_decay, d->tc.clip, d->bn_momentum, d->tc.seed, d->train_eval);
 }
@@ -120,20 +123,6 @@ enum {
     OPT_WD, OPT_CLIP, OPT_BNMOM, OPT_SEED, OPT_TRAIN, OPT_TEST, OPT_TRAIN_N, OPT_TEST_N, OPT_CKPT,
     OPT_RESUME, OPT_MAXMIN, OPT_NOTIMING, OPT_TRAIN_EVAL, OPT_ENAS_F, OPT_ENAS_MODE, OPT_ENAS_SEP, OPT_THREADS
 };
-
-static int opt_int(const char *name, const char *s, int lo, int hi) {
-    uint64_t u;
-    if (parse_u64(s, &u) || u < (uint64_t)lo || u > (uint64_t)hi)
-        die_usage("%s: '%s' is not an integer in %d..%d", name, s, lo, hi);
-    return (int)u;
-}
-
-static double opt_double(const char *name, const char *s, double lo, double hi) {
-    double v;
-    if (parse_double(s, &v) || !isfinite(v) || v < lo || v > hi)
-        die_usage("%s: '%s' is not a number in %g..%g", name, s, lo, hi);
-    return v;
-}
 
 static void parse_args(int argc, char **argv, options *o) {
     static const struct option longopts[] = {
@@ -162,63 +151,54 @@ static void parse_args(int argc, char **argv, options *o) {
         {"resume", no_argument, NULL, OPT_RESUME},
         {"max-minutes", required_argument, NULL, OPT_MAXMIN},
         {"no-timing", no_argument, NULL, OPT_NOTIMING},
-        {"quiet", no_argument, NULL, 'q'},
+        OPTS_QV_LONG,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     *o = DEFAULTS;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":hq", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":hqv", longopts, NULL)) != -1) {
         switch (c) {
-        case OPT_EPOCHS: o->epochs = opt_int("--epochs", optarg, 1, 100000); break;
-        case OPT_STEM: o->stem = opt_int("--stem-channels", optarg, 1, 4096); break;
-        case OPT_STACKS: o->stacks = opt_int("--stacks", optarg, 1, 6); break;
-        case OPT_CELLS: o->cells = opt_int("--cells-per-stack", optarg, 1, 64); break;
-        case OPT_BATCH: o->batch = opt_int("--batch", optarg, 1, 4096); break;
+        case OPT_EPOCHS: o->epochs = (int)opt_uint("--epochs", optarg, 1, 100000); break;
+        case OPT_STEM: o->stem = (int)opt_uint("--stem-channels", optarg, 1, 4096); break;
+        case OPT_STACKS: o->stacks = (int)opt_uint("--stacks", optarg, 1, 6); break;
+        case OPT_CELLS: o->cells = (int)opt_uint("--cells-per-stack", optarg, 1, 64); break;
+        case OPT_BATCH: o->batch = (int)opt_uint("--batch", optarg, 1, 4096); break;
         case OPT_ENAS_F:
-            o->enas_filters = opt_int("--enas-filters", optarg, 2, 4096);
+            o->enas_filters = (int)opt_uint("--enas-filters", optarg, 2, 4096);
             if (o->enas_filters % 2) die_usage("--enas-filters: '%s' is odd (ENAS's reductions halve it)", optarg);
             break;
         case OPT_ENAS_MODE:
-            if (strcmp(optarg, "fixed") == 0) o->enas_shared = 0;
-            else if (strcmp(optarg, "shared") == 0) o->enas_shared = 1;
-            else die_usage("--enas-mode: '%s' is not fixed or shared", optarg);
+            o->enas_shared = opt_word("--enas-mode", optarg, (const char *const[]){"fixed", "shared", NULL});
             break;
         case OPT_ENAS_SEP: o->enas_separable = 1; break;
         case OPT_THREADS: o->threads = blas_threads_arg("--threads", optarg); break;
-        case OPT_LR: o->tc.lr = opt_double("--lr", optarg, 0, 100); break;
+        case OPT_LR: o->tc.lr = opt_number("--lr", optarg, 0, 100, 0, 0); break;
         case OPT_OPTIMIZER:
-            if (strcmp(optarg, "rmsprop") == 0) o->tc.opt = CT_RMSPROP;
-            else if (strcmp(optarg, "sgd") == 0) o->tc.opt = CT_SGD;
-            else die_usage("--optimizer: '%s' is not rmsprop or sgd", optarg);
+            o->tc.opt = opt_word("--optimizer", optarg, (const char *const[]){"rmsprop", "sgd", NULL}) ? CT_SGD : CT_RMSPROP;
             break;
-        case OPT_MOMENTUM: o->tc.momentum = opt_double("--momentum", optarg, 0, 0.999999); break;
-        case OPT_WD: o->tc.weight_decay = opt_double("--weight-decay", optarg, 0, 1); break;
-        case OPT_CLIP: o->tc.clip = opt_double("--clip", optarg, 0, 1e30); break;
-        case OPT_BNMOM: o->bn_momentum = opt_double("--bn-momentum", optarg, 0, 1); break;
-        case OPT_SEED: o->tc.seed = (uint32_t)opt_int("--seed", optarg, 0, 2147483647); break;
+        case OPT_MOMENTUM: o->tc.momentum = opt_number("--momentum", optarg, 0, 0.999999, 0, 0); break;
+        case OPT_WD: o->tc.weight_decay = opt_number("--weight-decay", optarg, 0, 1, 0, 0); break;
+        case OPT_CLIP: o->tc.clip = opt_number("--clip", optarg, 0, 1e30, 0, 0); break;
+        case OPT_BNMOM: o->bn_momentum = opt_number("--bn-momentum", optarg, 0, 1, 0, 0); break;
+        case OPT_SEED: o->tc.seed = (uint32_t)(int)opt_uint("--seed", optarg, 0, 2147483647); break;
         case OPT_TRAIN: o->train = optarg; break;
         case OPT_TEST: o->test = optarg; break;
-        case OPT_TRAIN_N: o->train_images = opt_int("--train-images", optarg, 1, 100000000); break;
-        case OPT_TEST_N: o->test_images = opt_int("--test-images", optarg, 1, 100000000); break;
-        case OPT_TRAIN_EVAL: o->train_eval = opt_int("--train-eval-images", optarg, 0, 100000000); break;
+        case OPT_TRAIN_N: o->train_images = (int)opt_uint("--train-images", optarg, 1, 100000000); break;
+        case OPT_TEST_N: o->test_images = (int)opt_uint("--test-images", optarg, 1, 100000000); break;
+        case OPT_TRAIN_EVAL: o->train_eval = (int)opt_uint("--train-eval-images", optarg, 0, 100000000); break;
         case OPT_CKPT: o->checkpoint = optarg; break;
         case OPT_RESUME: o->resume = 1; break;
-        case OPT_MAXMIN: o->max_minutes = opt_double("--max-minutes", optarg, 0, 1e9); break;
+        case OPT_MAXMIN: o->max_minutes = opt_number("--max-minutes", optarg, 0, 1e9, 0, 0); break;
         case OPT_NOTIMING: o->timing = 0; break;
-        case 'q': o->quiet = 1; break;
         case 'h': usage(); exit(EXIT_OK);
-        case ':': die_usage("option '%s' needs an argument", argv[optind - 1]);
-        default:
-            if (optopt && optopt < 256) die_usage("unknown option '-%c'", optopt);
-            die_usage("unknown option '%s'", argv[optind - 1]);
+        default: opt_common(c, argv);
         }
     }
     if (o->resume && !o->checkpoint) die_usage("--resume needs --checkpoint FILE");
     if (o->max_minutes > 0 && !o->checkpoint) die_usage("--max-minutes needs --checkpoint FILE");
-    if (argc - optind > 1) die_usage("too many arguments (at most one FILE)");
-    o->input = optind < argc ? argv[optind] : NULL;
+    o->input = opt_one_input(argc, argv);
     o->tc.epochs = o->epochs;
     o->tc.batch = o->batch;
 }
@@ -231,138 +211,17 @@ static double now_s(void) {
 
 /* ---- results and checkpoints ---- */
 
-/* What a finished record gets (and what a checkpoint keeps of it). */
-typedef struct {
-    graph g;
-    double train_acc, test_acc, train_loss, seconds;
-    int64_t params;
-} result;
-
-/* The options a checkpoint must agree with, as config values. */
-static size_t ckpt_config(const options *o, int n_train, int n_test, mf_value *v) {
-    size_t k = 0;
-    v[k++] = mf_str("kind", CKPT_KIND);
-    v[k++] = mf_int("version", CKPT_VERSION);
-    v[k++] = mf_int("stem_channels", o->stem);
-    v[k++] = mf_int("stacks", o->stacks);
-    v[k++] = mf_int("cells_per_stack", o->cells);
-    v[k++] = mf_int("enas_filters", o->enas_filters);
-    v[k++] = mf_int("enas_shared", o->enas_shared);
-    v[k++] = mf_int("enas_separable", o->enas_separable);
-    v[k++] = mf_int("epochs", o->epochs);
-    v[k++] = mf_int("batch", o->batch);
-    v[k++] = mf_int("optimizer", o->tc.opt);
-    v[k++] = mf_float("lr", o->tc.lr);
-    v[k++] = mf_float("momentum", o->tc.momentum);
-    v[k++] = mf_float("weight_decay", o->tc.weight_decay);
-    v[k++] = mf_float("clip", o->tc.clip);
-    v[k++] = mf_float("bn_momentum", o->bn_momentum);
-    v[k++] = mf_int("seed", o->tc.seed);
-    v[k++] = mf_int("train_images", n_train);
-    v[k++] = mf_int("test_images", n_test);
-    v[k++] = mf_int("train_eval_images", o->train_eval);
-    return k;
-}
-
-/* Training in progress, as a checkpoint holds it. */
-typedef struct {
-    int has_current;     /* a record is partly trained */
-    graph g;             /* its graph */
-    double seconds;      /* its training seconds so far */
-} progress_info;
-
-static void ckpt_write(const char *path, const options *o, int n_train, int n_test, const result *done,
-                       int n_done, const progress_info *pi, const cellnet *net, const celltrain_state *st) {
-    mf_value cfg[32], state[16];
-    size_t nc = ckpt_config(o, n_train, n_test, cfg), ns = 0;
-    state[ns++] = mf_int("done", n_done);
-    state[ns++] = mf_bin("results", done, (size_t)n_done * sizeof *done);
-    state[ns++] = mf_int("has_current", pi->has_current);
-    mf_tensor t[4];
-    size_t nt = 0;
-    if (pi->has_current) {
-        state[ns++] = mf_bin("graph", &pi->g, sizeof pi->g);
-        state[ns++] = mf_float("seconds", pi->seconds);
-        state[ns++] = mf_int("epoch", st->epoch);
-        state[ns++] = mf_int("step", st->step);
-        state[ns++] = mf_bin("rng", &st->rng, sizeof st->rng);
-        t[nt++] = (mf_tensor){"params", 1, {net->n_params}, net->params};
-        t[nt++] = (mf_tensor){"buffers", 1, {net->n_buffers}, net->buffers};
-        t[nt++] = (mf_tensor){"opt.m1", 1, {st->n}, st->m1};
-        t[nt++] = (mf_tensor){"opt.m2", 1, {st->n}, st->m2};
-    }
-    mf_contents c = {.sec = {cfg, NULL, state}, .nsec = {nc, 0, ns}, .tensors = t, .ntensors = nt};
-    mf_write(path, &c, NULL);
-}
-
-/* A resumed run: the finished results and the model file holding the current record's state. */
-typedef struct {
-    model_file *f;
-    const result *done;
-    int n_done;
-    int has_current;
-    graph g;
-} resume_info;
-
-static const mf_value *need(const model_file *f, mf_section s, const char *key, mf_kind kind) {
-    const mf_value *v = mf_find(f, s, key);
-    if (!v || v->kind != kind) die(EXIT_DATA, "%s: not a cell-train checkpoint (no \"%s\")", mf_name(f), key);
-    return v;
-}
-
-static void ckpt_read(resume_info *ri, const char *path, const options *o, int n_train, int n_test) {
-    model_file *f = mf_read(path);
-    const mf_value *kind = mf_find(f, MF_CONFIG, "kind");
-    if (!kind || kind->kind != MF_STR || strcmp(kind->p, CKPT_KIND) != 0)
-        die(EXIT_DATA, "%s: not a cell-train checkpoint", path);
-    mf_value want[32];
-    size_t n = ckpt_config(o, n_train, n_test, want);
-    for (size_t k = 1; k < n; k++) {
-        const mf_value *v = mf_find(f, MF_CONFIG, want[k].key);
-        int same = v && v->kind == want[k].kind &&
-                   (v->kind == MF_INT ? v->i == want[k].i : v->kind == MF_FLOAT ? v->f == want[k].f : 1);
-        if (!same) {
-            if (v && v->kind == MF_INT && want[k].kind == MF_INT)
-                die_usage("--resume: the checkpoint %s has %s %lld, this run %lld", path, want[k].key,
-                          (long long)v->i, (long long)want[k].i);
-            if (v && v->kind == MF_FLOAT && want[k].kind == MF_FLOAT)
-                die_usage("--resume: the checkpoint %s has %s %g, this run %g", path, want[k].key, v->f, want[k].f);
-            die_usage("--resume: the checkpoint %s was made with other options (%s)", path, want[k].key);
-        }
-    }
-    ri->f = f;
-    const mf_value *d = need(f, MF_STATE, "done", MF_INT), *res = need(f, MF_STATE, "results", MF_BIN);
-    if (d->i < 0 || (size_t)d->i * sizeof(result) != res->len) die(EXIT_DATA, "%s: corrupt results", path);
-    ri->n_done = (int)d->i;
-    ri->done = res->p;
-    ri->has_current = (int)need(f, MF_STATE, "has_current", MF_INT)->i;
-    if (ri->has_current) {
-        const mf_value *g = need(f, MF_STATE, "graph", MF_BIN);
-        if (g->len != sizeof ri->g) die(EXIT_DATA, "%s: corrupt graph", path);
-        memcpy(&ri->g, g->p, sizeof ri->g);
-    }
-}
-
-/* Restore the current record's training state from the checkpoint. */
-static void ckpt_restore(const resume_info *ri, cellnet *net, celltrain_state *st, double *seconds) {
-    const model_file *f = ri->f;
-    uint64_t np = net->n_params, nb = net->n_buffers;
-    memcpy(net->params, mf_get_tensor(f, "params", 1, &np), np * sizeof(float));
-    memcpy(net->buffers, mf_get_tensor(f, "buffers", 1, &nb), nb * sizeof(float));
-    memcpy(st->m1, mf_get_tensor(f, "opt.m1", 1, &np), np * sizeof(float));
-    memcpy(st->m2, mf_get_tensor(f, "opt.m2", 1, &np), np * sizeof(float));
-    const mf_value *r = need(f, MF_STATE, "rng", MF_BIN);
-    if (r->len != sizeof st->rng) die(EXIT_DATA, "%s: corrupt RNG state", mf_name(f));
-    memcpy(&st->rng, r->p, sizeof st->rng);
-    if (st->rng.pos < 0 || st->rng.pos > 624) die(EXIT_DATA, "%s: corrupt RNG state", mf_name(f));
-    st->epoch = (int)mf_get_int(f, MF_STATE, "epoch");
-    st->step = mf_get_int(f, MF_STATE, "step");
-    *seconds = mf_get_float(f, MF_STATE, "seconds");
+/* The settings a checkpoint must agree with. */
+static ctck_settings settings_of(const options *o, int n_train, int n_test) {
+    return (ctck_settings){.stem = o->stem, .stacks = o->stacks, .cells = o->cells, .enas_filters = o->enas_filters,
+                           .enas_shared = o->enas_shared, .enas_separable = o->enas_separable, .epochs = o->epochs,
+                           .batch = o->batch, .bn_momentum = o->bn_momentum, .tc = o->tc, .train_images = n_train,
+                           .test_images = n_test, .train_eval = o->train_eval};
 }
 
 /* ---- progress ---- */
 typedef struct {
-    int tty, quiet;
+    int tty;
     uint64_t record;
     int epoch, epochs;
     double last;
@@ -370,7 +229,7 @@ typedef struct {
 
 static void batch_progress(void *arg, int done, int total) {
     progress_state *p = arg;
-    if (!p->tty || p->quiet) return;
+    if (!p->tty) return;
     double t = now_s();
     if (t - p->last < 0.25 && done < total) return;
     p->last = t;
@@ -380,7 +239,7 @@ static void batch_progress(void *arg, int done, int total) {
 
 /* ---- main ---- */
 
-static void write_result(rec_writer *w, const msgpack_object *rec, const result *res, const options *o) {
+static void write_result(rec_writer *w, const msgpack_object *rec, const celltrain_result *res, const options *o) {
     static const char *const drop[] = {"train_accuracy", "test_accuracy", "train_loss", "parameters",
                                        "train_epochs", "train_seconds", NULL};
     msgpack_packer *pk = rw_packer(w);
@@ -413,9 +272,10 @@ int main(int argc, char **argv) {
     if (o.test_images && test.n < o.test_images)
         die(EXIT_DATA, "%s: --test-images %d, the file has %d", test_path, o.test_images, test.n);
 
-    resume_info ri = {0};
-    if (o.resume) ckpt_read(&ri, o.checkpoint, &o, train.n, test.n);
-    result *done = xcalloc((size_t)ri.n_done + 1, sizeof *done);
+    const ctck_settings cks = settings_of(&o, train.n, test.n);
+    ctck_resume ri = {0};
+    if (o.resume) ctck_read(&ri, o.checkpoint, &cks);
+    celltrain_result *done = xcalloc((size_t)ri.n_done + 1, sizeof *done);
     int n_done = ri.n_done, cap_done = ri.n_done + 1;
     if (ri.n_done) memcpy(done, ri.done, (size_t)ri.n_done * sizeof *done);
 
@@ -427,7 +287,8 @@ int main(int argc, char **argv) {
     ecfg.classes = CIFAR_CLASSES;
     ecfg.side = CIFAR_SIDE;
     const int max_batch = o.batch < train.n ? o.batch : train.n;
-    progress_state ps = {.tty = !o.quiet && isatty(2), .quiet = o.quiet, .epochs = o.epochs};
+    const int quiet = verbosity() == VERB_QUIET;
+    progress_state ps = {.tty = !quiet && isatty(2), .epochs = o.epochs};
     const double run_start = now_s();
     int stopped = 0;
 
@@ -465,14 +326,14 @@ int main(int argc, char **argv) {
         net->bn_momentum = (float)o.bn_momentum; // (--bn-momentum for ENAS too: its TF decay 0.9 is 0.1)
         celltrain_state st;
         celltrain_start(&st, net, &o.tc);
-        progress_info pi = {.has_current = 1, .g = g};
+        ctck_progress pi = {.has_current = 1, .g = g};
         if (ri.has_current && k == (uint64_t)ri.n_done + 1) {
             if (!graph_equal(&g, &ri.g))
                 rr_fail(r, "not the cell the checkpoint %s was training (other input?)", o.checkpoint);
-            ckpt_restore(&ri, net, &st, &pi.seconds);
+            ctck_restore(&ri, net, &st, &pi.seconds);
         }
         ps.record = k;
-        if (!o.quiet)
+        if (!quiet)
             say("record %llu: %zu parameters, %d training images, %d epochs of %d batches of %d",
                 (unsigned long long)k, net->n_params, train.n, o.epochs, celltrain_batches(train.n, o.batch),
                 max_batch);
@@ -485,12 +346,12 @@ int main(int argc, char **argv) {
                 rr_fail(r, "training diverged in epoch %d (the loss or a parameter is not finite); try a "
                            "lower --lr", st.epoch);
             pi.seconds = now_s() - t0;
-            if (!o.quiet)
+            if (!quiet)
                 fprintf(stderr, "%s%s: record %llu epoch %d/%d: loss %.4f, train accuracy %.4f (augmented), lr %.4g, %.1f s\n",
                         ps.tty ? "\r\033[K" : "", tool_name(), (unsigned long long)k, st.epoch, o.epochs, es.loss,
                         es.accuracy, es.lr, pi.seconds);
             if (o.checkpoint && st.epoch < o.epochs) {
-                ckpt_write(o.checkpoint, &o, train.n, test.n, done, n_done, &pi, net, &st);
+                ctck_write(o.checkpoint, &cks, done, n_done, &pi, net, &st);
                 if (o.max_minutes > 0 && now_s() - run_start >= o.max_minutes * 60) {
                     stopped = 1;
                     break;
@@ -498,7 +359,7 @@ int main(int argc, char **argv) {
             }
         }
         if (!stopped) {
-            result res;
+            celltrain_result res;
             memset(&res, 0, sizeof res); // the checkpoint stores its bytes: no stray padding
             res.g = g;
             res.train_loss = es.loss;
@@ -506,15 +367,15 @@ int main(int argc, char **argv) {
             res.test_acc = celltrain_evaluate(net, &test, 0);
             res.train_acc = celltrain_evaluate(net, &train, o.train_eval);
             res.seconds = now_s() - t0;
-            if (!o.quiet)
+            if (!quiet)
                 say("record %llu: test accuracy %.4f, train accuracy %.4f, %.1f s", (unsigned long long)k,
                     res.test_acc, res.train_acc, res.seconds);
             if (n_done == cap_done) done = xrealloc(done, (size_t)(cap_done *= 2) * sizeof *done);
             done[n_done++] = res;
             write_result(w, rec, &res, &o);
             if (o.checkpoint) {
-                progress_info none = {0};
-                ckpt_write(o.checkpoint, &o, train.n, test.n, done, n_done, &none, net, &st);
+                ctck_progress none = {0};
+                ctck_write(o.checkpoint, &cks, done, n_done, &none, net, &st);
             }
         }
         celltrain_free(&st);
@@ -525,7 +386,7 @@ int main(int argc, char **argv) {
             (now_s() - run_start) / 60, o.max_minutes, o.checkpoint);
     rr_close(r);
     rw_close(w);
-    if (ri.f) mf_free(ri.f);
+    ctck_free(&ri);
     free(done);
     free(def_train), free(def_test);
     cifar_free(&train);

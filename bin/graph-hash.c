@@ -13,6 +13,7 @@
 
 #include "graph_hash.h"
 #include "md5.h"
+#include "opts.h"
 #include "record.h"
 #include "stream.h"
 #include "util.h"
@@ -33,9 +34,11 @@ static void usage(void) {
            "                  different hash is an error; records are written unchanged\n"
            "  --skip-invalid  drop records whose graph is unreadable or invalid, and report how many on\n"
            "                  stderr at the end (default: stop with an error)\n"
+           "  -q, --quiet     only errors and warnings on stderr (no progress)\n"
+           "  -v, --verbose   also a summary on stderr (records read and written)\n"
            "  -h, --help      show this help and exit\n"
            "\n"
-           "Exit status: 0 ok, 1 bad input, 2 usage error, 3 I/O or system error.\n",
+           OPTS_EXIT_HELP,
            tool_name());
 }
 
@@ -50,24 +53,22 @@ static void parse_args(int argc, char **argv, options *o) {
     static const struct option longopts[] = {
         {"verify", no_argument, NULL, OPT_VERIFY},
         {"skip-invalid", no_argument, NULL, OPT_SKIP_INVALID},
+        OPTS_QV_LONG,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     *o = (options){0};
     opterr = 0; /* our own messages, through die_usage */
     int c;
-    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":hqv", longopts, NULL)) != -1) {
         switch (c) {
         case OPT_VERIFY: o->verify = 1; break;
         case OPT_SKIP_INVALID: o->skip_invalid = 1; break;
         case 'h': usage(); exit(EXIT_OK);
-        default:
-            if (optopt && optopt < 256) die_usage("unknown option '-%c'", optopt);
-            die_usage("unknown option '%s'", argv[optind - 1]);
+        default: opt_common(c, argv);
         }
     }
-    if (argc - optind > 1) die_usage("too many arguments (at most one FILE)");
-    o->input = optind < argc ? argv[optind] : NULL;
+    o->input = opt_one_input(argc, argv);
 }
 
 /* The graph of rec as it is to be hashed: read, valid in its space, and for nb101 pruned.

@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "bench_parse.h"
+#include "opts.h"
 #include "stream.h"
 #include "util.h"
 
@@ -31,10 +32,14 @@ static void usage(void) {
            "  --accuracies FILE  nb101: CSV hash,<columns...> joined by hash\n"
            "                     (default data/nb101/val_accuracies.csv.zst)\n"
            "  --no-accuracies    nb101: structure only\n"
-           "  -h, --help         this help\n"
+           "  -q, --quiet        only errors and warnings on stderr (no progress)\n"
+           "  -v, --verbose      also a summary on stderr (records read and written)\n"
+           "  -h, --help         show this help and exit\n"
            "\n"
            "Accuracies are fractions in [0,1] (NB201's percentages are divided by 100). A cell without a\n"
-           "known accuracy has no accuracy field. Exit: 0 ok, 1 bad data, 2 usage, 3 I/O.\n");
+           "known accuracy has no accuracy field.\n"
+           "\n"
+           OPTS_EXIT_HELP);
 }
 
 static void write_record(void *ctx, const char *rec, size_t len) { rw_write_raw(ctx, rec, len); }
@@ -46,20 +51,22 @@ int main(int argc, char **argv) {
     static const struct option opts[] = {
         {"accuracies", required_argument, 0, 'a'},
         {"no-accuracies", no_argument, 0, 'n'},
+        OPTS_QV_LONG,
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
+    opterr = 0; /* our own messages, through die_usage */
     int c;
-    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":hqv", opts, NULL)) != -1) {
         switch (c) {
         case 'a': accpath = optarg; break;
         case 'n': no_acc = 1; break;
         case 'h': usage(); return EXIT_OK;
-        default: die_usage("unknown option");
+        default: opt_common(c, argv);
         }
     }
     if (optind >= argc) die_usage("missing SPACE (one of %s)", space_list());
-    if (argc - optind > 2) die_usage("too many arguments");
+    opt_operands(argc, argv, 2, "SPACE and one FILE at most");
     const char *name = argv[optind];
     const space_info *sp = space_by_name(name, strlen(name));
     if (!sp) die_usage("unknown space \"%s\" (known: %s)", name, space_list());

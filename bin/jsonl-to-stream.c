@@ -1,25 +1,23 @@
 /* jsonl-to-stream: JSON lines (one object per line) -> a record stream; the reverse of
  * stream-to-jsonl. A strict RFC 8259 parser (lib/json_read.c); every line must be an object with "v": 1. */
-#include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "json_read.h"
+#include "opts.h"
 #include "stream.h"
+#include "textin.h"
 #include "util.h"
 
 #define MAX_LINE (16u << 20) /* bytes in one line, newline excluded */
-#define READ_CHUNK (1u << 20)
 #define DEFAULT_LEVEL 3
 
 static void usage(void) {
     printf("Usage: %s [OPTION]... [FILE]\n"
-           "Read JSON lines (FILE, or stdin if absent or '-') and write them as a record stream on\n"
-           "stdout. Each non-blank line must be one JSON object (RFC 8259) with \"v\": 1.\n"
+           "Read JSON lines (FILE, or stdin if absent or '-'; plain or zstd-compressed) and write them as\n"
+           "a record stream on stdout. Each non-blank line must be one JSON object (RFC 8259) with \"v\": 1.\n"
            "\n"
            "  integers without fraction or exponent become msgpack integers (beyond the\n"
            "  int64/uint64 range: float64); other numbers float64; {\"$base64\": \"...\"} alone\n"
@@ -29,71 +27,19 @@ static void usage(void) {
            "  values in a line. Records before a bad line are still written as a valid stream.\n"
            "\n"
            "  -l, --level N   zstd compression level, 1..19 (default %d)\n"
+           "  -q, --quiet     only errors and warnings on stderr (no progress)\n"
+           "  -v, --verbose   also a summary on stderr (records read and written)\n"
            "  -h, --help      show this help and exit\n"
            "\n"
-           "Exit status: 0 ok, 1 bad input, 2 usage error, 3 I/O or system error.\n",
+           OPTS_EXIT_HELP,
            tool_name(), JSON_MAX_DEPTH, MAX_LINE >> 20, STREAM_MAX_RECORD_ITEMS, DEFAULT_LEVEL);
 }
 
-/* ---------------------------------------------------------------- line reader */
-
-typedef struct {
-    int fd;
-    const char *name;        /* for messages: NULL for stdin */
-    char *buf;
-    size_t cap, start, end, scan; /* unread bytes [start, end); no newline in [start, scan) */
-    int eof;
-    unsigned long long lineno;
-} line_reader;
-
-static const char *where(const line_reader *lr) {
+/* Where a line is, for messages: "FILE: line N" ("stdin: line N"). */
+static const char *where(const text_reader *t) {
     static char buf[4096];
-    if (lr->name) snprintf(buf, sizeof buf, "%s: line %llu", lr->name, lr->lineno);
-    else snprintf(buf, sizeof buf, "line %llu", lr->lineno);
+    snprintf(buf, sizeof buf, "%s: line %llu", tr_name(t), (unsigned long long)tr_lineno(t));
     return buf;
-}
-
-/* Next line (without its newline) or 0 at end of input. */
-static int next_line(line_reader *lr, char **line, size_t *len) {
-    for (;;) {
-        char *nl = memchr(lr->buf + lr->scan, '\n', lr->end - lr->scan);
-        if (nl) {
-            lr->lineno++;
-            *line = lr->buf + lr->start;
-            *len = (size_t)(nl - *line);
-            if (*len > MAX_LINE) die(EXIT_DATA, "%s: longer than %u MiB", where(lr), MAX_LINE >> 20);
-            lr->start = lr->scan = (size_t)(nl - lr->buf) + 1;
-            return 1;
-        }
-        lr->scan = lr->end;
-        if (lr->end - lr->start > MAX_LINE) {
-            lr->lineno++;
-            die(EXIT_DATA, "%s: longer than %u MiB", where(lr), MAX_LINE >> 20);
-        }
-        if (lr->eof) {
-            if (lr->start == lr->end) return 0;
-            lr->lineno++; /* a last line without a newline */
-            *line = lr->buf + lr->start;
-            *len = lr->end - lr->start;
-            lr->start = lr->scan = lr->end;
-            return 1;
-        }
-        if (lr->start > 0) { /* keep only the partial line */
-            memmove(lr->buf, lr->buf + lr->start, lr->end - lr->start);
-            lr->end -= lr->start;
-            lr->scan -= lr->start;
-            lr->start = 0;
-        }
-        if (lr->cap - lr->end < READ_CHUNK) {
-            lr->cap *= 2;
-            lr->buf = xrealloc(lr->buf, lr->cap);
-        }
-        ssize_t n;
-        do n = read(lr->fd, lr->buf + lr->end, lr->cap - lr->end); while (n < 0 && errno == EINTR);
-        if (n < 0) die(EXIT_IO, "%s: read error: %s", lr->name ? lr->name : "stdin", strerror(errno));
-        if (n == 0) lr->eof = 1;
-        lr->end += (size_t)n;
-    }
 }
 
 /* ---------------------------------------------------------------- records */
@@ -115,7 +61,7 @@ static const char *type_word(const json_node *nd) {
 }
 
 /* The parsed line must be an object with "v": 1. */
-static void check_record(const line_reader *lr, const json_doc *d) {
+static void check_record(const text_reader *lr, const json_doc *d) {
     const json_node *root = &d->nodes[0];
     if (root->type != JSON_OBJECT)
         die(EXIT_DATA, "%s: a record must be a JSON object, not %s", where(lr), type_word(root));
@@ -149,35 +95,24 @@ int main(int argc, char **argv) {
     tool_init(argv[0]);
     static const struct option longopts[] = {
         {"level", required_argument, NULL, 'l'},
+        OPTS_QV_LONG,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int level = DEFAULT_LEVEL;
-    uint64_t u;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":l:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":l:hqv", longopts, NULL)) != -1) {
         switch (c) {
         case 'l':
-            if (parse_u64(optarg, &u) || u < 1 || u > 19) die_usage("--level '%s': want an integer in 1..19", optarg);
-            level = (int)u;
+            level = (int)opt_uint("--level", optarg, 1, 19);
             break;
         case 'h': usage(); return EXIT_OK;
-        case ':': die_usage("option '%s' needs a value", argv[optind - 1]);
-        default:
-            if (optopt) die_usage("unknown option '-%c'", optopt);
-            die_usage("unknown option '%s'", argv[optind - 1]);
+        default: opt_common(c, argv);
         }
     }
-    const char *path = optind < argc ? argv[optind++] : NULL;
-    if (optind < argc) die_usage("unexpected argument '%s' (one input at most)", argv[optind]);
-    line_reader lr = {.fd = STDIN_FILENO, .cap = 2 * READ_CHUNK};
-    if (path && strcmp(path, "-") != 0) {
-        lr.fd = open(path, O_RDONLY | O_CLOEXEC);
-        if (lr.fd < 0) die(EXIT_IO, "%s: cannot open: %s", path, strerror(errno));
-        lr.name = path;
-    }
-    lr.buf = xmalloc(lr.cap);
+    const char *path = opt_one_input(argc, argv);
+    text_reader *lr = tr_open_max(path, MAX_LINE);
 
     rec_writer *w = rw_open(NULL, level);
     json_doc doc;
@@ -185,11 +120,11 @@ int main(int argc, char **argv) {
     doc.max_nodes = STREAM_MAX_RECORD_ITEMS; /* what a reader accepts, the root map included */
     char *line, *enc = NULL;
     size_t len, enc_cap = 0;
-    while (next_line(&lr, &line, &len)) {
+    while ((line = tr_line(lr, &len))) {
         if (blank(line, len)) continue;
         if (json_parse(&doc, line, len) < 0)
-            die(EXIT_DATA, "%s: column %zu: %s", where(&lr), doc.err_pos + 1, doc.err);
-        check_record(&lr, &doc);
+            die(EXIT_DATA, "%s: column %zu: %s", where(lr), doc.err_pos + 1, doc.err);
+        check_record(lr, &doc);
         /* Encoding into our own buffer then handing the record over whole is several times faster
          * than msgpack-c's packer callback per value; the bytes are the same (tests/unit/test_json). */
         if (JSON_ENCODE_BOUND(&doc) > enc_cap) {
@@ -199,13 +134,12 @@ int main(int argc, char **argv) {
         size_t n = json_encode(&doc, 0, enc);
         if (n > STREAM_MAX_RECORD_BYTES)
             die(EXIT_DATA, "%s: the record would take %zu bytes of msgpack, more than the %u MiB a record may hold",
-                where(&lr), n, STREAM_MAX_RECORD_BYTES >> 20);
+                where(lr), n, STREAM_MAX_RECORD_BYTES >> 20);
         rw_write_raw(w, enc, n);
     }
     rw_close(w);
     json_doc_free(&doc);
     free(enc);
-    free(lr.buf);
-    if (lr.name) close(lr.fd);
+    tr_close(lr);
     return EXIT_OK;
 }

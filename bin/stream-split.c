@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "opts.h"
 #include "rng.h"
 #include "stream.h"
 #include "util.h"
@@ -32,10 +33,11 @@ static void usage(void) {
            "Shard mode (constant memory):\n"
            "      --shard K/N    write record i (0-based) iff i mod N == K; 0 <= K < N\n"
            "\n"
-           "  -v, --verbose      report record counts on stderr\n"
+           "  -q, --quiet        only errors and warnings on stderr (no progress)\n"
+           "  -v, --verbose      also a summary on stderr (records read and written)\n"
            "  -h, --help         show this help and exit\n"
            "\n"
-           "Exit status: 0 ok, 1 bad input, 2 usage error, 3 I/O or system error.\n",
+           OPTS_EXIT_HELP,
            tool_name(), DEFAULT_RATIO, DEFAULT_SEED);
 }
 
@@ -44,7 +46,7 @@ enum { OPT_REST = 256, OPT_KEEP_ORDER, OPT_SHARD };
 typedef struct {
     double ratio;
     uint32_t seed;
-    int complement, keep_order, verbose, ratio_opts;
+    int complement, keep_order, ratio_opts;
     const char *rest, *input;
     int shard_mode;
     uint64_t shard_k, shard_n;
@@ -71,25 +73,21 @@ static void parse_args(int argc, char **argv, options *o) {
         {"rest", required_argument, NULL, OPT_REST},
         {"keep-order", no_argument, NULL, OPT_KEEP_ORDER},
         {"shard", required_argument, NULL, OPT_SHARD},
-        {"verbose", no_argument, NULL, 'v'},
+        OPTS_QV_LONG,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     *o = (options){.ratio = DEFAULT_RATIO, .seed = DEFAULT_SEED};
     opterr = 0;   /* our own messages, through die_usage */
     int c;
-    uint64_t u;
-    while ((c = getopt_long(argc, argv, ":r:s:cvh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":r:s:chqv", longopts, NULL)) != -1) {
         switch (c) {
         case 'r':
-            if (parse_double(optarg, &o->ratio) || !(o->ratio > 0.0 && o->ratio <= 1.0))
-                die_usage("--ratio '%s': want a number in (0,1]", optarg);
+            o->ratio = opt_number("--ratio", optarg, 0, 1, 1, 0);
             o->ratio_opts = 1;
             break;
         case 's':
-            if (parse_u64(optarg, &u) || u > UINT32_MAX)
-                die_usage("--seed '%s': want an integer in 0..4294967295", optarg);
-            o->seed = (uint32_t)u;
+            o->seed = (uint32_t)opt_uint("--seed", optarg, 0, UINT32_MAX);
             o->ratio_opts = 1;
             break;
         case 'c': o->complement = 1; o->ratio_opts = 1; break;
@@ -101,21 +99,16 @@ static void parse_args(int argc, char **argv, options *o) {
         case OPT_KEEP_ORDER: o->keep_order = 1; o->ratio_opts = 1; break;
         case OPT_SHARD:
             if (parse_shard(optarg, &o->shard_k, &o->shard_n))
-                die_usage("--shard '%s': want K/N with 0 <= K < N, e.g. 0/4", optarg);
+                die_usage("--shard: '%s' is not K/N with 0 <= K < N, e.g. 0/4", optarg);
             o->shard_mode = 1;
             break;
-        case 'v': o->verbose = 1; break;
         case 'h': usage(); exit(EXIT_OK);
-        case ':': die_usage("option '%s' needs a value", argv[optind - 1]);
-        default:
-            if (optopt) die_usage("unknown option '-%c'", optopt);
-            die_usage("unknown option '%s'", argv[optind - 1]);
+        default: opt_common(c, argv);
         }
     }
     if (o->shard_mode && o->ratio_opts)
         die_usage("--shard cannot be combined with --ratio, --seed, --complement, --rest or --keep-order");
-    if (optind < argc) o->input = argv[optind++];
-    if (optind < argc) die_usage("unexpected argument '%s' (one input at most)", argv[optind]);
+    o->input = opt_one_input(argc, argv);
 }
 
 static void run_shard(const options *o) {
@@ -127,8 +120,7 @@ static void run_shard(const options *o) {
         const char *raw = rr_raw(r, &len);
         rw_write_raw(w, raw, len);
     }
-    if (o->verbose)
-        say("%llu records in, %llu in shard %llu/%llu", (unsigned long long)rr_count(r),
+    note(VERB_VERBOSE, "%llu records in, %llu in shard %llu/%llu", (unsigned long long)rr_count(r),
             (unsigned long long)rw_count(w), (unsigned long long)o->shard_k, (unsigned long long)o->shard_n);
     rw_close(w);
     rr_close(r);
@@ -198,8 +190,7 @@ static void run_ratio(const options *o) {
     unsigned char *mark = o->keep_order ? xmalloc(n ? n : 1) : NULL;
     write_part(out, &a, perm, o->complement ? k : 0, o->complement ? n : k, o->keep_order, mark);
     if (rest) write_part(rest, &a, perm, o->complement ? 0 : k, o->complement ? k : n, o->keep_order, mark);
-    if (o->verbose)
-        say("%u records in: %llu train, %llu test (seed %u, ratio %g)", n, (unsigned long long)k,
+    note(VERB_VERBOSE, "%u records in: %llu train, %llu test (seed %u, ratio %g)", n, (unsigned long long)k,
             (unsigned long long)(n - k), o->seed, o->ratio);
     if (rest) rw_close(rest);
     rw_close(out);

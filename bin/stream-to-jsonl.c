@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "json_write.h"
+#include "opts.h"
 #include "stream.h"
 #include "util.h"
 
@@ -27,9 +28,11 @@ static void usage(void) {
            "  a bad one are still written. jsonl-to-stream reads the output back into the same\n"
            "  records (float32 values come back as float64 of the same value).\n"
            "\n"
+           "  -q, --quiet   only errors and warnings on stderr (no progress)\n"
+           "  -v, --verbose also a summary on stderr (records read and written)\n"
            "  -h, --help    show this help and exit\n"
            "\n"
-           "Exit status: 0 ok, 1 bad input, 2 usage error, 3 I/O or system error.\n",
+           OPTS_EXIT_HELP,
            tool_name());
 }
 
@@ -55,21 +58,19 @@ static void flush_on_die(void *arg) {
 int main(int argc, char **argv) {
     tool_init(argv[0]);
     static const struct option longopts[] = {
+        OPTS_QV_LONG,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":hqv", longopts, NULL)) != -1) {
         switch (c) {
         case 'h': usage(); return EXIT_OK;
-        default:
-            if (optopt) die_usage("unknown option '-%c'", optopt);
-            die_usage("unknown option '%s'", argv[optind - 1]);
+        default: opt_common(c, argv);
         }
     }
-    const char *input = optind < argc ? argv[optind++] : NULL;
-    if (optind < argc) die_usage("unexpected argument '%s' (one input at most)", argv[optind]);
+    const char *input = opt_one_input(argc, argv);
 
     int tty = isatty(STDOUT_FILENO);
     rec_reader *r = rr_open(input);

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "opts.h"
 #include "record.h"
 #include "stream.h"
 #include "util.h"
@@ -26,10 +27,13 @@ static void usage(void) {
            "  -n, --count K       records to keep, 1..%d (default 10)\n"
            "  -a, --ascending     keep the smallest values instead (e.g. a loss or a rank)\n"
            "      --skip-missing  pass over records without FIELD (default: such a record is an error)\n"
+           "  -q, --quiet         only errors and warnings on stderr (no progress)\n"
+           "  -v, --verbose       also a summary on stderr (records read and written)\n"
            "  -h, --help          show this help and exit\n"
            "\n"
-           "Exit status: 0 ok, 1 bad input (a record without FIELD, or FIELD not a number),\n"
-           "2 usage error, 3 I/O or system error.\n",
+           "A record without FIELD, or FIELD not a number, is bad input (exit 1).\n"
+           "\n"
+           OPTS_EXIT_HELP,
            tool_name(), MAX_K);
 }
 
@@ -45,34 +49,30 @@ static void parse_args(int argc, char **argv, options *o) {
         {"count", required_argument, NULL, 'n'},
         {"ascending", no_argument, NULL, 'a'},
         {"skip-missing", no_argument, NULL, 's'},
+        OPTS_QV_LONG,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     *o = (options){.k = 10};
     opterr = 0; /* our own messages, through die_usage */
     int c;
-    while ((c = getopt_long(argc, argv, ":b:n:ah", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":b:n:ahqv", longopts, NULL)) != -1) {
         switch (c) {
         case 'b':
             if (!*optarg) die_usage("--by: an empty field name");
             o->field = optarg;
             break;
         case 'n':
-            if (parse_u64(optarg, &o->k) || o->k < 1 || o->k > MAX_K)
-                die_usage("--count '%s': want an integer in 1..%d", optarg, MAX_K);
+            o->k = opt_uint("--count", optarg, 1, MAX_K);
             break;
         case 'a': o->ascending = 1; break;
         case 's': o->skip_missing = 1; break;
         case 'h': usage(); exit(EXIT_OK);
-        case ':': die_usage("option '%s' needs a value", argv[optind - 1]);
-        default:
-            if (optopt && optopt < 256) die_usage("unknown option '-%c'", optopt);
-            die_usage("unknown option '%s'", argv[optind - 1]);
+        default: opt_common(c, argv);
         }
     }
     if (!o->field) die_usage("--by FIELD is required");
-    if (optind < argc) o->input = argv[optind++];
-    if (optind < argc) die_usage("one input file at most, got also '%s'", argv[optind]);
+    o->input = opt_one_input(argc, argv);
 }
 
 /* One kept record: its ranking value (negated for --ascending: larger is always better), input

@@ -19,7 +19,9 @@
 #include "decode.h"
 #include "decode_ref.h"
 #include "graph.h"
+#include "latent.h"
 #include "modelfile.h"
+#include "opts.h"
 #include "record.h"
 #include "stream.h"
 #include "util.h"
@@ -72,9 +74,11 @@ static void usage(void) {
            "      --pick P       with --tries: mode, the most common valid decoding (default); first,\n"
            "                     the first valid one, which is what the reference returns (§8 bug 4)\n"
            BLAS_THREADS_HELP
+           "  -q, --quiet        only errors and warnings on stderr (no progress)\n"
+           "  -v, --verbose      also a summary on stderr (records read and written)\n"
            "  -h, --help         show this help and exit\n"
            "\n"
-           "Exit status: 0 ok, 1 bad input or model, 2 usage error, 3 I/O or system error.\n",
+           OPTS_EXIT_HELP,
            tool_name(), DGMG_GEN_MAX_NODES, GRAPH_MAX_NODES, MAX_SAMPLES, MAX_TRIES);
 }
 
@@ -88,14 +92,6 @@ typedef struct {
 
 enum { OPT_MODE = 256, OPT_SAMPLES, OPT_TRIES, OPT_SEED, OPT_FORWARD_ONLY, OPT_ANY_MODEL, OPT_MERGE, OPT_PICK, OPT_THREADS };
 
-static uint64_t num_arg(const char *opt, const char *s, uint64_t lo, uint64_t hi) {
-    uint64_t u;
-    if (parse_u64(s, &u) || u < lo || u > hi)
-        die_usage("%s: '%s' is not an integer in %llu..%llu", opt, s, (unsigned long long)lo,
-                  (unsigned long long)hi);
-    return u;
-}
-
 static void parse_args(int argc, char **argv, options *o) {
     static const struct option longopts[] = {
         {"model", required_argument, NULL, 'm'},
@@ -108,49 +104,40 @@ static void parse_args(int argc, char **argv, options *o) {
         {"merge", required_argument, NULL, OPT_MERGE},
         {"pick", required_argument, NULL, OPT_PICK},
         {"threads", required_argument, NULL, OPT_THREADS},
+        OPTS_QV_LONG,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     *o = (options){.mode = DECODE_SAMPLE, .samples = 1, .tries = 1, .seed = 1};
     opterr = 0; /* our own messages, through die_usage */
     int c;
-    while ((c = getopt_long(argc, argv, ":hm:", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":hm:qv", longopts, NULL)) != -1) {
         switch (c) {
         case 'm': o->model = optarg; break;
         case OPT_MODE:
-            if (strcmp(optarg, "sample") == 0) o->mode = DECODE_SAMPLE;
-            else if (strcmp(optarg, "argmax") == 0) o->mode = DECODE_ARGMAX;
-            else die_usage("--mode: '%s' is neither 'sample' nor 'argmax'", optarg);
+            o->mode = opt_word("--mode", optarg, (const char *const[]){"sample", "argmax", NULL}) ? DECODE_ARGMAX : DECODE_SAMPLE;
             break;
-        case OPT_SAMPLES: o->samples = (int)num_arg("--samples", optarg, 1, MAX_SAMPLES); break;
+        case OPT_SAMPLES: o->samples = (int)opt_uint("--samples", optarg, 1, MAX_SAMPLES); break;
         case OPT_TRIES:
-            o->tries = (int)num_arg("--tries", optarg, 1, MAX_TRIES);
+            o->tries = (int)opt_uint("--tries", optarg, 1, MAX_TRIES);
             o->tries_given = 1;
             break;
-        case OPT_SEED: o->seed = (uint32_t)num_arg("--seed", optarg, 0, UINT32_MAX); break;
+        case OPT_SEED: o->seed = (uint32_t)opt_uint("--seed", optarg, 0, UINT32_MAX); break;
         case OPT_FORWARD_ONLY: o->forward_only = 1; break;
         case OPT_ANY_MODEL: o->any_model = 1; break;
         case OPT_MERGE:
-            if (!strcmp(optarg, "union")) o->reference_merge = 0;
-            else if (!strcmp(optarg, "reference")) o->reference_merge = 1;
-            else die_usage("--merge '%s': want union or reference", optarg);
+            o->reference_merge = opt_word("--merge", optarg, (const char *const[]){"union", "reference", NULL});
             break;
         case OPT_PICK:
-            if (!strcmp(optarg, "mode")) o->pick_first = 0;
-            else if (!strcmp(optarg, "first")) o->pick_first = 1;
-            else die_usage("--pick '%s': want mode or first", optarg);
+            o->pick_first = opt_word("--pick", optarg, (const char *const[]){"mode", "first", NULL});
             break;
         case OPT_THREADS: g_threads = blas_threads_arg("--threads", optarg); break;
         case 'h': usage(); exit(EXIT_OK);
-        case ':': die_usage("option '%s' needs an argument", argv[optind - 1]);
-        default:
-            if (optopt && optopt < 256) die_usage("unknown option '-%c'", optopt);
-            die_usage("unknown option '%s'", argv[optind - 1]);
+        default: opt_common(c, argv);
         }
     }
     if (!o->model) die_usage("no model given (-m MODEL)");
-    if (argc - optind > 1) die_usage("too many arguments (at most one FILE)");
-    o->input = optind < argc ? argv[optind] : NULL;
+    o->input = opt_one_input(argc, argv);
 }
 
 /* Units waiting to be decoded: unit u has K rows (its tries) u*K .. u*K+K-1. */
@@ -174,11 +161,6 @@ typedef struct {
     const char *id;
     uint64_t out_id;
 } decoder;
-
-static void pack_floats(msgpack_packer *pk, const float *v, int n) {
-    msgpack_pack_array(pk, (size_t)n);
-    for (int i = 0; i < n; i++) msgpack_pack_float(pk, v[i]);
-}
 
 /* The index of the first valid graph of gs (K), or -1 (the reference's "most common", bug 4). */
 static int first_valid(const space_info *sp, const graph *gs, int K) {
@@ -221,33 +203,22 @@ static void flush(units *u, decoder *d, rec_writer *w) {
         pack_kv_bool(pk, "merged", merged);
         pack_kv_str(pk, "merge", d->dopts.reference_merge ? "reference" : "union");
         pack_kv_str(pk, "pick", d->o->pick_first ? "first" : "mode");
-        pack_cstr(pk, "z");
-        pack_floats(pk, u->c + (size_t)i * K * D, D);
-        pack_kv_str(pk, "model", d->id);
+        latent_pack(pk, LATENT_KEY, u->c + (size_t)i * K * D, D);
+        pack_kv_str(pk, LATENT_MODEL_KEY, d->id);
         rw_end_record(w);
     }
     u->count = 0;
 }
 
-/* The record's latent point into z (D), or a message naming the problem (rr_fail). The caller
- * flushes first, so the graphs of earlier records are written. Returns 0 or -1 with why. */
-static int read_z(const msgpack_object *rec, int D, float *z, char *why, size_t whylen) {
-    const msgpack_object *o = rec_get(rec, "z");
-    if (!o) return snprintf(why, whylen, "no \"z\" field"), -1;
-    if (o->type != MSGPACK_OBJECT_ARRAY)
-        return snprintf(why, whylen, "field \"z\" is %s, not an array of numbers", obj_type_name(o)), -1;
-    if ((int64_t)o->via.array.size != D)
-        return snprintf(why, whylen, "field \"z\" has %u numbers, this model's latent has %d",
-                        o->via.array.size, D), -1;
-    for (int d = 0; d < D; d++) {
-        const msgpack_object *e = &o->via.array.ptr[d];
-        if (!obj_is_number(e))
-            return snprintf(why, whylen, "field \"z\": element %d is %s, not a number", d, obj_type_name(e)), -1;
-        const double x = obj_double(e);
-        if (!(x >= -3.4028234663852886e38 && x <= 3.4028234663852886e38))
-            return snprintf(why, whylen, "field \"z\": element %d (%g) is out of float32 range", d, x), -1;
-        z[d] = (float)x;
-    }
+/* The record's latent point into z (D floats), from model id (or none with any_model), and its
+ * "id" (*ido, NULL if absent). 0, or -1 with why. */
+static int read_point(const msgpack_object *rec, const char *id, int any_model, int D, float *z,
+                      const msgpack_object **ido, char *why, size_t len) {
+    if (latent_check_model(rec, id, any_model, why, len) != 0 || latent_read(rec, LATENT_KEY, D, z, why, len) != 0)
+        return -1;
+    *ido = rec_get(rec, "id");
+    if (*ido && (*ido)->type != MSGPACK_OBJECT_POSITIVE_INTEGER)
+        return snprintf(why, len, "field \"id\" is %s, not an unsigned integer", obj_type_name(*ido)), -1;
     return 0;
 }
 
@@ -288,31 +259,12 @@ int main(int argc, char **argv) {
     while ((rec = rr_next(r))) {
         const uint64_t p = rr_count(r) - 1; /* the point's 0-based index */
         char why[256];
-        const char *mid;
-        uint32_t mlen;
-        int got = rec_get_str(rec, "model", &mid, &mlen);
-        if (got < 0) {
-            flush(&u, &d, w);
-            rr_fail(r, "field \"model\" is %s, not a string", obj_type_name(rec_get(rec, "model")));
-        }
-        if (got == 0 && !o.any_model) {
-            flush(&u, &d, w);
-            rr_fail(r, "no \"model\" field: a latent of unknown origin (--any-model accepts it)");
-        }
-        if (got == 1 && (mlen != MF_ID_LEN || memcmp(mid, id, MF_ID_LEN) != 0)) {
-            flush(&u, &d, w);
-            rr_fail(r, "latent from model %.*s, this is model %s", mlen > 64 ? 64 : (int)mlen, mid, id);
-        }
-        if (read_z(rec, D, z, why, sizeof why)) {
-            flush(&u, &d, w);
+        const msgpack_object *ido;
+        if (read_point(rec, id, o.any_model, D, z, &ido, why, sizeof why) != 0) {
+            flush(&u, &d, w); /* the graphs of the records before this one are written first */
             rr_fail(r, "%s", why);
         }
         int64_t src = 0;
-        const msgpack_object *ido = rec_get(rec, "id");
-        if (ido && ido->type != MSGPACK_OBJECT_POSITIVE_INTEGER) {
-            flush(&u, &d, w);
-            rr_fail(r, "field \"id\" is %s, not an unsigned integer", obj_type_name(ido));
-        }
         if (ido) src = (int64_t)ido->via.u64;
         for (int s = 0; s < o.samples; s++) {
             const int i = u.count;

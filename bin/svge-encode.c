@@ -11,7 +11,9 @@
 #include <string.h>
 
 #include "graph.h"
+#include "latent.h"
 #include "modelfile.h"
+#include "opts.h"
 #include "record.h"
 #include "stream.h"
 #include "util.h"
@@ -41,9 +43,11 @@ static void usage(void) {
            "      --batch N      graphs encoded together, 1..%d (default %d); it changes speed only\n"
            "                     (and at most the last float bits, from BLAS rounding)\n"
            BLAS_THREADS_HELP
+           "  -q, --quiet        only errors and warnings on stderr (no progress)\n"
+           "  -v, --verbose      also a summary on stderr (records read and written)\n"
            "  -h, --help         show this help and exit\n"
            "\n"
-           "Exit status: 0 ok, 1 bad input or model, 2 usage error, 3 I/O or system error.\n",
+           OPTS_EXIT_HELP,
            tool_name(), MAX_BATCH, DEFAULT_BATCH);
 }
 
@@ -61,33 +65,27 @@ static void parse_args(int argc, char **argv, options *o) {
         {"logvar", no_argument, NULL, OPT_LOGVAR},
         {"batch", required_argument, NULL, OPT_BATCH},
         {"threads", required_argument, NULL, OPT_THREADS},
+        OPTS_QV_LONG,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     *o = (options){.batch = DEFAULT_BATCH};
     opterr = 0; /* our own messages, through die_usage */
     int c;
-    uint64_t u;
-    while ((c = getopt_long(argc, argv, ":hm:", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":hm:qv", longopts, NULL)) != -1) {
         switch (c) {
         case 'm': o->model = optarg; break;
         case OPT_LOGVAR: o->logvar = 1; break;
         case OPT_BATCH:
-            if (parse_u64(optarg, &u) || u < 1 || u > MAX_BATCH)
-                die_usage("--batch: '%s' is not an integer in 1..%d", optarg, MAX_BATCH);
-            o->batch = (int)u;
+            o->batch = (int)opt_uint("--batch", optarg, 1, MAX_BATCH);
             break;
         case OPT_THREADS: g_threads = blas_threads_arg("--threads", optarg); break;
         case 'h': usage(); exit(EXIT_OK);
-        case ':': die_usage("option '%s' needs an argument", argv[optind - 1]);
-        default:
-            if (optopt && optopt < 256) die_usage("unknown option '-%c'", optopt);
-            die_usage("unknown option '%s'", argv[optind - 1]);
+        default: opt_common(c, argv);
         }
     }
     if (!o->model) die_usage("no model given (-m MODEL)");
-    if (argc - optind > 1) die_usage("too many arguments (at most one FILE)");
-    o->input = optind < argc ? argv[optind] : NULL;
+    o->input = opt_one_input(argc, argv);
 }
 
 /* Records read but not yet written. Output bytes of record i are out[off[i], off[i+1]); its z
@@ -100,30 +98,29 @@ typedef struct {
     msgpack_sbuffer out;
 } batch;
 
-/* Overwrite n packed float32 placeholders at p with v (msgpack float32: 0xca, big-endian bits). */
-static void patch_floats(char *p, const float *v, int n) {
-    for (int d = 0; d < n; d++, p += 5) {
-        uint32_t bits;
-        memcpy(&bits, &v[d], 4);
-        p[0] = (char)0xca;
-        p[1] = (char)(bits >> 24);
-        p[2] = (char)(bits >> 16);
-        p[3] = (char)(bits >> 8);
-        p[4] = (char)bits;
-    }
-}
-
 static void flush(batch *b, vae_model *m, rec_writer *w) {
     if (b->count == 0) return;
     if (vae_encode(m, b->g, b->count, b->mu, b->logvar))
         die(EXIT_DATA, "internal error: a checked graph does not fit the model");
     for (int i = 0; i < b->count; i++) {
-        patch_floats(b->out.data + b->zoff[i], b->mu + (size_t)i * b->D, b->D);
-        if (b->logvar) patch_floats(b->out.data + b->lvoff[i], b->logvar + (size_t)i * b->D, b->D);
+        latent_fill(b->out.data + b->zoff[i], b->mu + (size_t)i * b->D, b->D);
+        if (b->logvar) latent_fill(b->out.data + b->lvoff[i], b->logvar + (size_t)i * b->D, b->D);
         rw_write_raw(w, b->out.data + b->off[i], b->off[i + 1] - b->off[i]);
     }
     b->count = 0;
     b->out.size = 0;
+}
+
+/* The record's graph: readable, of the model's space msp, at most max_n nodes, valid. 0, or -1
+ * with why. */
+static int read_graph(const msgpack_object *rec, const space_info *msp, int max_n, graph *g, char *why, size_t len) {
+    const space_info *sp;
+    if (graph_read(rec, &sp, g, why, len) != 0) return -1;
+    if (sp != msp) return snprintf(why, len, "graph of space %s, this model is for %s", sp->name, msp->name), -1;
+    if (g->n > max_n) return snprintf(why, len, "%d nodes, this model takes at most %d", g->n, max_n), -1;
+    char inv[400];
+    if (graph_check(sp, g, inv, sizeof inv) != 0) return snprintf(why, len, "invalid %s graph: %s", sp->name, inv), -1;
+    return 0;
 }
 
 int main(int argc, char **argv) {
@@ -154,43 +151,22 @@ int main(int argc, char **argv) {
     msgpack_sbuffer_init(&b.out);
     msgpack_packer pk;
     msgpack_packer_init(&pk, &b.out, msgpack_sbuffer_write);
-    static const char *const drop[] = {"z", "z_logvar", "model", NULL};
+    static const char *const drop[] = {LATENT_KEY, LATENT_LOGVAR_KEY, LATENT_MODEL_KEY, NULL};
 
     const msgpack_object *rec;
     while ((rec = rr_next(r))) {
         char why[512];
-        const space_info *sp;
         graph *g = &b.g[b.count];
-        if (graph_read(rec, &sp, g, why, sizeof why) != 0) {
-            flush(&b, &m, w);
+        if (read_graph(rec, msp, max_n, g, why, sizeof why) != 0) {
+            flush(&b, &m, w); /* the records before this one are written first */
             rr_fail(r, "%s", why);
-        }
-        if (sp != msp) {
-            flush(&b, &m, w);
-            rr_fail(r, "graph of space %s, this model is for %s", sp->name, msp->name);
-        }
-        if (g->n > max_n) {
-            flush(&b, &m, w);
-            rr_fail(r, "%d nodes, this model takes at most %d", g->n, max_n);
-        }
-        if (graph_check(sp, g, why, sizeof why) != 0) {
-            flush(&b, &m, w);
-            rr_fail(r, "invalid %s graph: %s", sp->name, why);
         }
         int i = b.count;
         b.off[i] = b.out.size;
         pack_enriched_begin(&pk, rec, drop, o.logvar ? 3 : 2);
-        pack_cstr(&pk, "z");
-        msgpack_pack_array(&pk, (size_t)D);
-        b.zoff[i] = b.out.size;
-        for (int d = 0; d < D; d++) msgpack_pack_float(&pk, 0.0f);
-        if (o.logvar) {
-            pack_cstr(&pk, "z_logvar");
-            msgpack_pack_array(&pk, (size_t)D);
-            b.lvoff[i] = b.out.size;
-            for (int d = 0; d < D; d++) msgpack_pack_float(&pk, 0.0f);
-        }
-        pack_kv_str(&pk, "model", id);
+        b.zoff[i] = latent_pack_slots(&pk, &b.out, LATENT_KEY, D);
+        if (o.logvar) b.lvoff[i] = latent_pack_slots(&pk, &b.out, LATENT_LOGVAR_KEY, D);
+        pack_kv_str(&pk, LATENT_MODEL_KEY, id);
         b.off[i + 1] = b.out.size;
         if (++b.count == b.cap) flush(&b, &m, w);
     }

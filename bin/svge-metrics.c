@@ -20,10 +20,11 @@
 
 #include "decode.h"
 #include "graph.h"
-#include "graph_hash.h"
+#include "graph_list.h"
+#include "metrics.h"
 #include "modelfile.h"
+#include "opts.h"
 #include "record.h"
-#include "rng.h"
 #include "space.h"
 #include "stream.h"
 #include "util.h"
@@ -79,6 +80,8 @@ static void usage(void) {
            "                         implementation does (svge-reference.md §8 bug 2; see svge-decode)\n"
            "      --table            also print the metrics as a table on stderr\n"
            BLAS_THREADS_HELP
+           "  -q, --quiet            only errors and warnings on stderr (no progress)\n"
+           "  -v, --verbose          also a summary on stderr (records read and written)\n"
            "  -h, --help             show this help and exit\n"
            "\n"
            "Output fields: v, kind, model, space, seed, encode_times, decode_times, prior_samples,\n"
@@ -88,7 +91,7 @@ static void usage(void) {
            "recon_acc_iso, validity, uniqueness, uniqueness_iso, novelty, novelty_iso.\n"
            "Deterministic: the same inputs and options give the same bytes.\n"
            "\n"
-           "Exit status: 0 ok, 1 bad input, 2 usage error, 3 I/O or system error.\n",
+           OPTS_EXIT_HELP,
            tool_name(), DGMG_GEN_MAX_NODES);
 }
 
@@ -100,14 +103,6 @@ typedef struct {
 } options;
 
 enum { OPT_TRAIN = 256, OPT_ENC, OPT_DEC, OPT_PS, OPT_PD, OPT_SEED, OPT_LIMIT, OPT_FWD, OPT_TABLE, OPT_MERGE, OPT_THREADS };
-
-static uint64_t opt_count(const char *name, const char *arg, uint64_t lo, uint64_t hi) {
-    uint64_t v;
-    if (parse_u64(arg, &v) != 0 || v < lo || v > hi)
-        die_usage("option '--%s': '%s' is not an integer in [%llu, %llu]", name, arg, (unsigned long long)lo,
-                  (unsigned long long)hi);
-    return v;
-}
 
 static void parse_args(int argc, char **argv, options *o) {
     static const struct option longopts[] = {
@@ -123,144 +118,40 @@ static void parse_args(int argc, char **argv, options *o) {
         {"merge", required_argument, NULL, OPT_MERGE},
         {"table", no_argument, NULL, OPT_TABLE},
         {"threads", required_argument, NULL, OPT_THREADS},
+        OPTS_QV_LONG,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     *o = (options){.encode_times = 10, .decode_times = 10, .prior_samples = 1000, .prior_decodes = 10, .seed = 1};
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":m:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":m:hqv", longopts, NULL)) != -1) {
         switch (c) {
         case 'm': o->model = optarg; break;
         case OPT_TRAIN: o->train = optarg; break;
-        case OPT_ENC: o->encode_times = opt_count("encode-times", optarg, 1, MAX_TIMES); break;
-        case OPT_DEC: o->decode_times = opt_count("decode-times", optarg, 1, MAX_TIMES); break;
-        case OPT_PS: o->prior_samples = opt_count("prior-samples", optarg, 0, 100000000); break;
-        case OPT_PD: o->prior_decodes = opt_count("prior-decodes", optarg, 1, MAX_TIMES); break;
-        case OPT_SEED: o->seed = (uint32_t)opt_count("seed", optarg, 0, UINT32_MAX); break;
-        case OPT_LIMIT: o->limit = opt_count("limit", optarg, 0, UINT64_MAX); o->has_limit = 1; break;
+        case OPT_ENC: o->encode_times = opt_uint("--encode-times", optarg, 1, MAX_TIMES); break;
+        case OPT_DEC: o->decode_times = opt_uint("--decode-times", optarg, 1, MAX_TIMES); break;
+        case OPT_PS: o->prior_samples = opt_uint("--prior-samples", optarg, 0, 100000000); break;
+        case OPT_PD: o->prior_decodes = opt_uint("--prior-decodes", optarg, 1, MAX_TIMES); break;
+        case OPT_SEED: o->seed = (uint32_t)opt_uint("--seed", optarg, 0, UINT32_MAX); break;
+        case OPT_LIMIT: o->limit = opt_uint("--limit", optarg, 0, UINT64_MAX); o->has_limit = 1; break;
         case OPT_FWD: o->forward_only = 1; break;
         case OPT_MERGE:
-            if (!strcmp(optarg, "union")) o->reference_merge = 0;
-            else if (!strcmp(optarg, "reference")) o->reference_merge = 1;
-            else die_usage("--merge '%s': want union or reference", optarg);
+            o->reference_merge = opt_word("--merge", optarg, (const char *const[]){"union", "reference", NULL});
             break;
         case OPT_TABLE: o->table = 1; break;
         case OPT_THREADS: g_threads = blas_threads_arg("--threads", optarg); break;
         case 'h': usage(); exit(EXIT_OK);
-        case ':': die_usage("option '%s' needs a value", argv[optind - 1]);
-        default:
-            if (optopt && optopt < 256) die_usage("unknown option '-%c'", optopt);
-            die_usage("unknown option '%s'", argv[optind - 1]);
+        default: opt_common(c, argv);
         }
     }
-    if (argc - optind > 1) die_usage("too many arguments (at most one TEST file)");
-    o->test = optind < argc ? argv[optind] : NULL;
+    o->test = opt_one_input(argc, argv);
     if (!o->model) die_usage("no model: give -m MODEL");
     if (!o->train) die_usage("no training stream: give --train FILE");
     int test_stdin = !o->test || strcmp(o->test, "-") == 0;
     if (test_stdin && strcmp(o->train, "-") == 0) die_usage("TRAIN and TEST cannot both be stdin");
     if (o->encode_times * o->decode_times > MAX_TIMES)
         die_usage("--encode-times x --decode-times must be at most %u", MAX_TIMES);
-}
-
-/* ---- a set of fixed-size byte keys (open addressing, linear probing) ---- */
-typedef struct {
-    size_t ksize, cap, count; /* cap a power of 2, kept at most half full */
-    uint8_t *keys;            /* cap * ksize */
-    uint8_t *used;            /* cap */
-} keyset;
-
-static uint64_t key_hash(const uint8_t *k, size_t n) {
-    uint64_t h = UINT64_C(0xcbf29ce484222325); /* FNV-1a, then a final mix */
-    for (size_t i = 0; i < n; i++) h = (h ^ k[i]) * UINT64_C(0x100000001b3);
-    h ^= h >> 33;
-    h *= UINT64_C(0xff51afd7ed558ccd);
-    return h ^ (h >> 33);
-}
-
-static void ks_init(keyset *s, size_t ksize) {
-    *s = (keyset){.ksize = ksize, .cap = 64};
-    s->keys = xmalloc(s->cap * ksize);
-    s->used = xcalloc(s->cap, 1);
-}
-
-static void ks_free(keyset *s) {
-    free(s->keys);
-    free(s->used);
-}
-
-/* The slot of k: where it is, or the empty slot where it would go. */
-static size_t ks_slot(const keyset *s, const uint8_t *k) {
-    size_t i = key_hash(k, s->ksize) & (s->cap - 1);
-    while (s->used[i] && memcmp(s->keys + i * s->ksize, k, s->ksize) != 0) i = (i + 1) & (s->cap - 1);
-    return i;
-}
-
-static int ks_has(const keyset *s, const uint8_t *k) { return s->used[ks_slot(s, k)]; }
-
-/* Insert k; 1 if it was new. */
-static int ks_add(keyset *s, const uint8_t *k) {
-    if (2 * (s->count + 1) > s->cap) {
-        keyset t = {.ksize = s->ksize, .cap = s->cap * 2};
-        t.keys = xmalloc(t.cap * t.ksize);
-        t.used = xcalloc(t.cap, 1);
-        for (size_t i = 0; i < s->cap; i++)
-            if (s->used[i]) {
-                size_t j = ks_slot(&t, s->keys + i * s->ksize);
-                t.used[j] = 1;
-                memcpy(t.keys + j * t.ksize, s->keys + i * s->ksize, t.ksize);
-            }
-        t.count = s->count;
-        ks_free(s);
-        *s = t;
-    }
-    size_t i = ks_slot(s, k);
-    if (s->used[i]) return 0;
-    s->used[i] = 1;
-    memcpy(s->keys + i * s->ksize, k, s->ksize);
-    s->count++;
-    return 1;
-}
-
-/* The exact index-wise form of a graph (node count, types, successor sets; nothing past n), i.e.
- * the reference's "node types + edge_index" string as bytes. */
-#define FORM_BYTES (1 + GRAPH_MAX_NODES + 2 * GRAPH_MAX_NODES)
-static void graph_form(const graph *g, uint8_t f[FORM_BYTES]) {
-    memset(f, 0, FORM_BYTES);
-    f[0] = (uint8_t)g->n;
-    for (int i = 0; i < g->n; i++) {
-        f[1 + i] = g->type[i];
-        f[1 + GRAPH_MAX_NODES + 2 * i] = (uint8_t)(g->succ[i] & 0xff);
-        f[2 + GRAPH_MAX_NODES + 2 * i] = (uint8_t)(g->succ[i] >> 8);
-    }
-}
-
-/* ---- reading graph streams ---- */
-typedef struct {
-    graph *g;
-    size_t n, cap;
-} graph_list;
-
-/* Append the graphs of path (at most limit if has_limit) to l; every one must be of space sp.
- * Dies naming the record on an unreadable graph or one of another space. */
-static void read_graphs(const char *path, const space_info *sp, int has_limit, uint64_t limit, graph_list *l) {
-    rec_reader *r = rr_open(path);
-    const msgpack_object *rec;
-    while ((!has_limit || l->n < limit) && (rec = rr_next(r))) {
-        const space_info *gsp;
-        graph g;
-        char why[512];
-        if (graph_read(rec, &gsp, &g, why, sizeof why) != 0) rr_fail(r, "%s", why);
-        if (gsp != sp) rr_fail(r, "graph of space %s, the model is for %s", gsp->name, sp->name);
-        if (g.n < 1) rr_fail(r, "graph has no node");
-        if (l->n == l->cap) {
-            l->cap = l->cap ? 2 * l->cap : 1024;
-            l->g = xrealloc(l->g, l->cap * sizeof *l->g);
-        }
-        l->g[l->n++] = g;
-    }
-    rr_close(r);
 }
 
 /* Encoder means (n,D) of the graphs. */
@@ -291,128 +182,40 @@ static void decode_rows_of(decoder_run *d, const float *points, uint64_t per, ui
         d->ids[r] = base + k;
     }
     if (vae_decode_batch(&d->ws, d->m, d->c, B, d->ids, &d->opts, d->out, d->flags) != 0)
-        die(EXIT_IO, "decoding failed (bad options)");
+        die(EXIT_DATA, "internal error: decode_batch refused its options");
     for (int r = 0; r < B; r++) d->nmismatch += (d->flags[r] & DECODE_NMISMATCH) != 0;
 }
 
-typedef struct {
-    uint64_t n_test, n_train, n_recon, hits, hits_iso;
-    uint64_t n_prior, n_valid, n_unique, n_unique_iso, n_in_train, n_in_train_iso, nmismatch;
-} results;
-
 static void reconstruction(decoder_run *d, const space_info *sp, const graph_list *test, const float *mu,
-                           uint64_t per, results *res) {
-    uint8_t(*tkey)[16] = xmalloc((test->n ? test->n : 1) * sizeof *tkey);
-    uint8_t *tkey_ok = xmalloc(test->n ? test->n : 1);
-    for (size_t i = 0; i < test->n; i++) tkey_ok[i] = graph_key(sp, &test->g[i], tkey[i]) == 0;
+                           uint64_t per, metrics_counts *res) {
+    metrics_recon mr;
+    metrics_recon_init(&mr, sp, test->g, test->n);
     const uint64_t total = (uint64_t)test->n * per;
     for (uint64_t k0 = 0; k0 < total; k0 += CHUNK_ROWS) {
         int B = total - k0 < CHUNK_ROWS ? (int)(total - k0) : CHUNK_ROWS;
         decode_rows_of(d, mu, per, 0, k0, B);
-        for (int r = 0; r < B; r++) {
-            size_t i = (size_t)((k0 + (uint64_t)r) / per);
-            const graph *g = &d->out[r];
-            res->hits += graph_equal(g, &test->g[i]);
-            uint8_t key[16];
-            if (tkey_ok[i] && graph_key(sp, g, key) == 0 && memcmp(key, tkey[i], 16) == 0) res->hits_iso++;
-        }
+        for (int r = 0; r < B; r++) metrics_recon_score(&mr, (size_t)((k0 + (uint64_t)r) / per), &d->out[r], res);
     }
-    res->n_recon = total;
-    free(tkey);
-    free(tkey_ok);
-}
-
-/* Z ~ N(mean(mu), diag std(mu)) (population std), (samples, D), drawn row-major from one rng. */
-static float *prior_points(const float *mu, size_t n, int D, uint64_t samples, uint32_t seed) {
-    double *mean = xcalloc((size_t)D, sizeof(double)), *sd = xcalloc((size_t)D, sizeof(double));
-    for (size_t i = 0; i < n; i++)
-        for (int j = 0; j < D; j++) mean[j] += mu[i * D + j];
-    for (int j = 0; j < D; j++) mean[j] /= (double)n;
-    for (size_t i = 0; i < n; i++)
-        for (int j = 0; j < D; j++) {
-            double e = mu[i * D + j] - mean[j];
-            sd[j] += e * e;
-        }
-    for (int j = 0; j < D; j++) sd[j] = sqrt(sd[j] / (double)n);
-    float *z = xmalloc((samples ? samples : 1) * (size_t)D * sizeof(float));
-    rng_mt rng;
-    rng_seed(&rng, seed);
-    for (uint64_t s = 0; s < samples; s++)
-        for (int j = 0; j < D; j++) z[s * D + j] = (float)(mean[j] + sd[j] * rng_gauss(&rng));
-    free(mean);
-    free(sd);
-    return z;
+    metrics_recon_free(&mr);
 }
 
 static void prior(decoder_run *d, const space_info *sp, const graph_list *train, const float *z, uint64_t samples,
-                  uint64_t per, results *res) {
-    keyset train_form, train_iso, form, iso;
-    ks_init(&train_form, FORM_BYTES);
-    ks_init(&train_iso, 16);
-    ks_init(&form, FORM_BYTES);
-    ks_init(&iso, 16);
-    uint8_t f[FORM_BYTES], key[16];
-    for (size_t i = 0; i < train->n; i++) {
-        graph_form(&train->g[i], f);
-        ks_add(&train_form, f);
-        if (graph_key(sp, &train->g[i], key) == 0) ks_add(&train_iso, key);
-    }
+                  uint64_t per, metrics_counts *res) {
+    metrics_prior mp;
+    metrics_prior_init(&mp, sp, train->g, train->n);
     const uint64_t total = samples * per;
     for (uint64_t k0 = 0; k0 < total; k0 += CHUNK_ROWS) {
         int B = total - k0 < CHUNK_ROWS ? (int)(total - k0) : CHUNK_ROWS;
         decode_rows_of(d, z, per, PRIOR_ID_BASE, k0, B);
-        for (int r = 0; r < B; r++) {
-            const graph *g = &d->out[r];
-            char why[256];
-            if (graph_check(sp, g, why, sizeof why) != 0) continue;
-            res->n_valid++;
-            graph_form(g, f);
-            res->n_unique += (uint64_t)ks_add(&form, f);
-            res->n_in_train += (uint64_t)ks_has(&train_form, f);
-            if (graph_key(sp, g, key) == 0) { /* always so for a valid graph */
-                res->n_unique_iso += (uint64_t)ks_add(&iso, key);
-                res->n_in_train_iso += (uint64_t)ks_has(&train_iso, key);
-            }
-        }
+        for (int r = 0; r < B; r++) metrics_prior_score(&mp, &d->out[r], res);
     }
-    res->n_prior = total;
-    ks_free(&train_form);
-    ks_free(&train_iso);
-    ks_free(&form);
-    ks_free(&iso);
+    metrics_prior_free(&mp);
 }
 
-static void print_table(const options *o, const char *id, const space_info *sp, const results *r) {
-    FILE *e = stderr;
-    fprintf(e, "svge-metrics: model %s, space %s, seed %u%s\n", id, sp->name, o->seed,
+static void print_table(const options *o, const char *id, const space_info *sp, const metrics_counts *r) {
+    fprintf(stderr, "svge-metrics: model %s, space %s, seed %u%s\n", id, sp->name, o->seed,
             o->forward_only ? ", forward only" : o->reference_merge ? ", the reference's merge" : "");
-    fprintf(e, "  %-16s %12s %12s %12s\n", "metric", "index-wise", "isomorphism", "count/of");
-#define ROW(name, num, den, numi)                                                                         \
-    do {                                                                                                  \
-        if (den)                                                                                          \
-            fprintf(e, "  %-16s %12.4f %12.4f %5llu/%llu\n", name, (double)(num) / (double)(den),          \
-                    (double)(numi) / (double)(den), (unsigned long long)(num), (unsigned long long)(den)); \
-        else                                                                                              \
-            fprintf(e, "  %-16s %12s %12s %5s/0\n", name, "-", "-", "-");                                 \
-    } while (0)
-    ROW("recon_acc", r->hits, r->n_recon, r->hits_iso);
-    if (r->n_prior) {
-        fprintf(e, "  %-16s %12.4f %12s %5llu/%llu\n", "validity", (double)r->n_valid / (double)r->n_prior, "",
-                (unsigned long long)r->n_valid, (unsigned long long)r->n_prior);
-    } else {
-        fprintf(e, "  %-16s %12s %12s %5s/0\n", "validity", "-", "-", "-");
-    }
-    ROW("uniqueness", r->n_unique, r->n_valid, r->n_unique_iso);
-    if (r->n_valid)
-        fprintf(e, "  %-16s %12.4f %12.4f %5llu/%llu\n", "novelty",
-                1.0 - (double)r->n_in_train / (double)r->n_valid, 1.0 - (double)r->n_in_train_iso / (double)r->n_valid,
-                (unsigned long long)(r->n_valid - r->n_in_train), (unsigned long long)r->n_valid);
-    else
-        fprintf(e, "  %-16s %12s %12s %5s/0\n", "novelty", "-", "-", "-");
-#undef ROW
-    fprintf(e, "  test graphs %llu, training graphs %llu, decodings %llu + %llu, node-count mismatches %llu\n",
-            (unsigned long long)r->n_test, (unsigned long long)r->n_train, (unsigned long long)r->n_recon,
-            (unsigned long long)r->n_prior, (unsigned long long)r->nmismatch);
+    metrics_print_table(stderr, r);
 }
 
 int main(int argc, char **argv) {
@@ -431,12 +234,12 @@ int main(int argc, char **argv) {
     o.forward_only |= m.dcfg.forward_only;
 
     graph_list train = {0}, test = {0};
-    read_graphs(o.train, sp, 0, 0, &train);
+    graph_list_read(&train, o.train, sp, 0, UINT64_MAX);
     if (train.n == 0) die(EXIT_DATA, "%s: no training graphs", input_name(o.train));
-    read_graphs(o.test, sp, o.has_limit, o.limit, &test);
+    graph_list_read(&test, o.test, sp, 0, o.has_limit ? o.limit : UINT64_MAX);
     rec_writer *w = rw_open(NULL, 0);
 
-    results res = {.n_test = test.n, .n_train = train.n};
+    metrics_counts res = {.n_test = test.n, .n_train = train.n};
     decoder_run d = {.m = &m, .D = cfg.D};
     d.opts = (decode_opts){.max_n = m.gen_max_n, .mode = DECODE_SAMPLE, .forward_only = o.forward_only, .seed = o.seed,
                            .reference_merge = o.reference_merge != 0};
@@ -451,7 +254,7 @@ int main(int argc, char **argv) {
     free(mu_test);
     if (o.prior_samples) {
         float *mu_train = encode_all(&m, &train, input_name(o.train));
-        float *z = prior_points(mu_train, train.n, cfg.D, o.prior_samples, o.seed);
+        float *z = metrics_prior_points(mu_train, train.n, cfg.D, o.prior_samples, o.seed);
         free(mu_train);
         prior(&d, sp, &train, z, o.prior_samples, o.prior_decodes, &res);
         free(z);
@@ -459,8 +262,7 @@ int main(int argc, char **argv) {
     res.nmismatch = d.nmismatch;
 
     msgpack_packer *pk = rw_packer(w);
-    uint32_t nf = 23 + (res.n_recon ? 2 : 0) + (res.n_prior ? 1 : 0) + (res.n_valid ? 4 : 0);
-    msgpack_pack_map(pk, nf);
+    msgpack_pack_map(pk, 11 + metrics_field_count(&res));
     pack_kv_i64(pk, "v", 1);
     pack_kv_str(pk, "kind", "svge-metrics");
     pack_kv_str(pk, "model", id);
@@ -472,30 +274,7 @@ int main(int argc, char **argv) {
     pack_kv_i64(pk, "prior_decodes", (int64_t)o.prior_decodes);
     pack_kv_bool(pk, "forward_only", o.forward_only);
     pack_kv_str(pk, "merge", o.reference_merge ? "reference" : "union");
-    pack_kv_i64(pk, "n_test", (int64_t)res.n_test);
-    pack_kv_i64(pk, "n_train", (int64_t)res.n_train);
-    pack_kv_i64(pk, "n_recon_decodings", (int64_t)res.n_recon);
-    pack_kv_i64(pk, "recon_hits", (int64_t)res.hits);
-    pack_kv_i64(pk, "recon_hits_iso", (int64_t)res.hits_iso);
-    pack_kv_i64(pk, "n_prior_decodings", (int64_t)res.n_prior);
-    pack_kv_i64(pk, "n_valid", (int64_t)res.n_valid);
-    pack_kv_i64(pk, "n_unique", (int64_t)res.n_unique);
-    pack_kv_i64(pk, "n_unique_iso", (int64_t)res.n_unique_iso);
-    pack_kv_i64(pk, "n_in_train", (int64_t)res.n_in_train);
-    pack_kv_i64(pk, "n_in_train_iso", (int64_t)res.n_in_train_iso);
-    pack_kv_i64(pk, "n_nmismatch", (int64_t)res.nmismatch);
-    if (res.n_recon) {
-        pack_kv_double(pk, "recon_acc", (double)res.hits / (double)res.n_recon);
-        pack_kv_double(pk, "recon_acc_iso", (double)res.hits_iso / (double)res.n_recon);
-    }
-    if (res.n_prior) pack_kv_double(pk, "validity", (double)res.n_valid / (double)res.n_prior);
-    if (res.n_valid) {
-        double v = (double)res.n_valid;
-        pack_kv_double(pk, "uniqueness", (double)res.n_unique / v);
-        pack_kv_double(pk, "uniqueness_iso", (double)res.n_unique_iso / v);
-        pack_kv_double(pk, "novelty", 1.0 - (double)res.n_in_train / v);
-        pack_kv_double(pk, "novelty_iso", 1.0 - (double)res.n_in_train_iso / v);
-    }
+    metrics_pack(pk, &res);
     rw_end_record(w);
     rw_close(w);
     if (o.table) print_table(&o, id, sp, &res);
@@ -505,8 +284,8 @@ int main(int argc, char **argv) {
     free(d.ids);
     free(d.out);
     free(d.flags);
-    free(train.g);
-    free(test.g);
+    graph_list_free(&train);
+    graph_list_free(&test);
     vae_free(&m);
     return EXIT_OK;
 }

@@ -21,7 +21,9 @@
 #include <unistd.h>
 
 #include "graph.h"
+#include "graph_list.h"
 #include "modelfile.h"
+#include "opts.h"
 #include "stream.h"
 #include "svge.h"
 #include "util.h"
@@ -77,11 +79,13 @@ static void usage(void) {
            "      --metrics FILE        write one TSV line per epoch: epoch, loss, recon, kl, lr,\n"
            "                            graphs_per_s, seconds (with a header; appended to on --resume)\n"
            BLAS_THREADS_HELP
-           "  -q, --quiet               no progress messages\n"
+           "  -q, --quiet               only errors and warnings on stderr (no progress)\n"
+           "  -v, --verbose             also a summary on stderr (records read and written)\n"
            "  -h, --help                show this help and exit\n"
            "\n"
            "Progress goes to stderr: a redrawn progress line on a terminal, else one line per epoch.\n"
-           "Exit status: 0 ok, 1 bad input, 2 usage error, 3 I/O or system error.\n",
+           "\n"
+           OPTS_EXIT_HELP,
            tool_name(), DEFAULT_EPOCHS, d.lr, d.beta, d.eps_scale, d.C2, d.D, ENC_MAX_LAYERS, d.layers, (unsigned)d.seed,
            d.alpha, d.plateau_factor, d.plateau_patience, DEFAULT_CKPT_EVERY);
 }
@@ -99,24 +103,9 @@ typedef struct {
     double lr, beta, eps_scale, max_minutes, alpha, plateau_factor;
     int ndim, gdim, plateau_patience, layers;
     uint32_t seed;
-    int quiet;
     /* which model options were given (they must agree with a checkpoint's) */
     int set_lr, set_beta, set_eps, set_ndim, set_gdim, set_seed, set_kind, set_alpha, set_plateau, set_layers;
 } options;
-
-static int64_t opt_int(const char *name, const char *s, uint64_t lo, uint64_t hi) {
-    uint64_t u;
-    if (parse_u64(s, &u) || u < lo || u > hi)
-        die_usage("%s '%s': want an integer in %llu..%llu", name, s, (unsigned long long)lo,
-                  (unsigned long long)hi);
-    return (int64_t)u;
-}
-
-static double opt_double(const char *name, const char *s) {
-    double x;
-    if (parse_double(s, &x) || !isfinite(x) || x < 0) die_usage("%s '%s': want a finite number >= 0", name, s);
-    return x;
-}
 
 static const char *opt_path(const char *name, const char *s) {
     if (!*s) die_usage("%s: empty file name", name);
@@ -145,7 +134,7 @@ static void parse_args(int argc, char **argv, options *o) {
         {"plateau-patience", required_argument, NULL, OPT_PPATIENCE},
         {"layers", required_argument, NULL, OPT_LAYERS},
         {"threads", required_argument, NULL, OPT_THREADS},
-        {"quiet", no_argument, NULL, 'q'},
+        OPTS_QV_LONG,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -156,64 +145,53 @@ static void parse_args(int argc, char **argv, options *o) {
                    .plateau_patience = d.plateau_patience, .layers = d.layers};
     opterr = 0; /* our own messages, through die_usage */
     int c;
-    while ((c = getopt_long(argc, argv, ":o:qh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":o:hqv", longopts, NULL)) != -1) {
         switch (c) {
         case 'o': o->output = opt_path("--output", optarg); break;
-        case OPT_EPOCHS: o->epochs = opt_int("--epochs", optarg, 1, 100000000); break;
-        case OPT_BATCH: o->batch = opt_int("--batch", optarg, 1, MAX_BATCH); break;
-        case OPT_LR: o->lr = opt_double("--lr", optarg); o->set_lr = 1; break;
-        case OPT_BETA: o->beta = opt_double("--beta", optarg); o->set_beta = 1; break;
-        case OPT_EPS: o->eps_scale = opt_double("--eps-scale", optarg); o->set_eps = 1; break;
+        case OPT_EPOCHS: o->epochs = (int64_t)opt_uint("--epochs", optarg, 1, 100000000); break;
+        case OPT_BATCH: o->batch = (int64_t)opt_uint("--batch", optarg, 1, MAX_BATCH); break;
+        case OPT_LR: o->lr = opt_number("--lr", optarg, 0, INFINITY, 0, 0); o->set_lr = 1; break;
+        case OPT_BETA: o->beta = opt_number("--beta", optarg, 0, INFINITY, 0, 0); o->set_beta = 1; break;
+        case OPT_EPS: o->eps_scale = opt_number("--eps-scale", optarg, 0, INFINITY, 0, 0); o->set_eps = 1; break;
         case OPT_NDIM:
-            o->ndim = (int)opt_int("--ndim", optarg, 2, SVGE_MAX_NDIM);
-            if (o->ndim % 2) die_usage("--ndim '%s': want an even number", optarg);
+            o->ndim = (int)(int64_t)opt_uint("--ndim", optarg, 2, SVGE_MAX_NDIM);
+            if (o->ndim % 2) die_usage("--ndim: '%s' is not an even number", optarg);
             o->set_ndim = 1;
             break;
-        case OPT_GDIM: o->gdim = (int)opt_int("--gdim", optarg, 1, SVGE_MAX_GDIM); o->set_gdim = 1; break;
-        case OPT_SEED: o->seed = (uint32_t)opt_int("--seed", optarg, 0, UINT32_MAX); o->set_seed = 1; break;
-        case OPT_MAXMIN: o->max_minutes = opt_double("--max-minutes", optarg); break;
+        case OPT_GDIM: o->gdim = (int)(int64_t)opt_uint("--gdim", optarg, 1, SVGE_MAX_GDIM); o->set_gdim = 1; break;
+        case OPT_SEED: o->seed = (uint32_t)(int64_t)opt_uint("--seed", optarg, 0, UINT32_MAX); o->set_seed = 1; break;
+        case OPT_MAXMIN: o->max_minutes = opt_number("--max-minutes", optarg, 0, INFINITY, 0, 0); break;
         case OPT_CKPT: o->checkpoint = opt_path("--checkpoint", optarg); break;
-        case OPT_CKPT_EVERY: o->ckpt_every = opt_int("--checkpoint-every", optarg, 1, 100000000); break;
+        case OPT_CKPT_EVERY: o->ckpt_every = (int64_t)opt_uint("--checkpoint-every", optarg, 1, 100000000); break;
         case OPT_RESUME: o->resume = opt_path("--resume", optarg); break;
         case OPT_METRICS: o->metrics = opt_path("--metrics", optarg); break;
-        case OPT_MODEL: {
-            vae_kind k;
-            if (vae_kind_by_name(optarg, &k)) die_usage("--model '%s': want svge or dgmg", optarg);
-            o->kind = vae_kind_name(k);
+        case OPT_MODEL:
+            o->kind = vae_kind_name((vae_kind)opt_word("--model", optarg, (const char *const[]){"svge", DGMG_KIND, NULL}));
             o->set_kind = 1;
             break;
-        }
         case OPT_ALPHA:
-            o->alpha = opt_double("--alpha", optarg);
-            if (o->alpha > 1) die_usage("--alpha '%s': want a number in [0, 1]", optarg);
+            o->alpha = opt_number("--alpha", optarg, 0, 1, 0, 0);
             o->set_alpha = 1;
             break;
         case OPT_PFACTOR:
-            o->plateau_factor = opt_double("--plateau-factor", optarg);
-            if (!(o->plateau_factor > 0 && o->plateau_factor < 1))
-                die_usage("--plateau-factor '%s': want a number in (0, 1)", optarg);
+            o->plateau_factor = opt_number("--plateau-factor", optarg, 0, 1, 1, 1);
             o->set_plateau = 1;
             break;
         case OPT_PPATIENCE:
-            o->plateau_patience = (int)opt_int("--plateau-patience", optarg, 0, 1000000);
+            o->plateau_patience = (int)(int64_t)opt_uint("--plateau-patience", optarg, 0, 1000000);
             o->set_plateau = 1;
             break;
         case OPT_LAYERS:
-            o->layers = (int)opt_int("--layers", optarg, 1, ENC_MAX_LAYERS);
+            o->layers = (int)(int64_t)opt_uint("--layers", optarg, 1, ENC_MAX_LAYERS);
             o->set_layers = 1;
             break;
         case OPT_THREADS: g_threads = blas_threads_arg("--threads", optarg); break;
-        case 'q': o->quiet = 1; break;
         case 'h': usage(); exit(EXIT_OK);
-        case ':': die_usage("option '%s' needs a value", argv[optind - 1]);
-        default:
-            if (optopt && optopt < 256) die_usage("unknown option '-%c'", optopt);
-            die_usage("unknown option '%s'", argv[optind - 1]);
+        default: opt_common(c, argv);
         }
     }
     if (!o->output) die_usage("no output: give the model file with -o MODEL");
-    if (optind < argc) o->input = argv[optind++];
-    if (optind < argc) die_usage("unexpected argument '%s' (one input at most)", argv[optind]);
+    o->input = opt_one_input(argc, argv);
 }
 
 /* Fail early (exit 3) if the file cannot be created in its directory, rather than after training. */
@@ -225,35 +203,11 @@ static void check_writable_dir(const char *path) {
 }
 
 /* ------------------------------------------------------------------ data */
-typedef struct {
-    graph *g;
-    size_t n, cap;
-    const space_info *sp;
-} dataset;
-
 /* Every record of the input: a readable, valid graph, all of one space. */
-static void read_graphs(const char *input, dataset *ds) {
-    rec_reader *r = rr_open(input);
-    const msgpack_object *rec;
-    *ds = (dataset){0};
-    while ((rec = rr_next(r))) {
-        const space_info *sp;
-        graph g;
-        char why[512];
-        if (graph_read(rec, &sp, &g, why, sizeof why) != 0) rr_fail(r, "%s", why);
-        if (ds->sp && sp != ds->sp)
-            rr_fail(r, "space %s, but the training set so far is %s (one space per model)", sp->name, ds->sp->name);
-        if (graph_check(sp, &g, why, sizeof why) != 0) rr_fail(r, "invalid %s graph: %s", sp->name, why);
-        ds->sp = sp;
-        if (ds->n == ds->cap) {
-            ds->cap = ds->cap ? 2 * ds->cap : 1024;
-            ds->g = xrealloc(ds->g, ds->cap * sizeof *ds->g);
-        }
-        ds->g[ds->n++] = g;
-    }
-    if (ds->n == 0) die(EXIT_DATA, "%s: no graph records: nothing to train on", rr_name(r));
-    if (ds->n > UINT32_MAX) die(EXIT_DATA, "%s: too many records", rr_name(r));
-    rr_close(r);
+static void read_graphs(const char *input, graph_list *ds) {
+    graph_list_read(ds, input, NULL, GL_CHECK, UINT64_MAX);
+    if (ds->n == 0) die(EXIT_DATA, "%s: no graph records: nothing to train on", input_name(input));
+    if (ds->n > UINT32_MAX) die(EXIT_DATA, "%s: too many records", input_name(input));
 }
 
 /* ------------------------------------------------------------------ progress */
@@ -305,7 +259,7 @@ int main(int argc, char **argv) {
 
     model_file *ck = o.resume ? mf_read(o.resume) : NULL;
     double last_loss = NAN; /* the last epoch's mean loss (meta "train_loss") */
-    dataset ds;
+    graph_list ds = {0};
     read_graphs(o.input, &ds);
 
     /* The model's configuration: the options (or the checkpoint's, which they must not contradict). */
@@ -386,7 +340,8 @@ int main(int argc, char **argv) {
         if (fflush(mfp)) die(EXIT_IO, "%s: write error: %s", o.metrics, strerror(errno));
     }
 
-    const int tty = !o.quiet && isatty(2);
+    const int quiet = verbosity() == VERB_QUIET;
+    const int tty = !quiet && isatty(2);
     const int64_t nb = (int64_t)((ds.n + (size_t)batch - 1) / (size_t)batch); /* batches per epoch */
     uint32_t *perm = xmalloc(ds.n * sizeof *perm);
     graph *bg = xmalloc((size_t)max_g * sizeof *bg);
@@ -395,7 +350,7 @@ int main(int argc, char **argv) {
     double last_draw = 0;
     int stopped_early = 0;
     char b1[32], b2[32];
-    if (!o.quiet)
+    if (!quiet)
         say("%s: %zu graphs, %lld batches of %lld, %zu parameters, epochs %lld..%lld", ds.sp->name, ds.n,
             (long long)nb, (long long)batch, m.num_params, (long long)t.epoch + 1, (long long)o.epochs);
 
@@ -439,7 +394,7 @@ int main(int argc, char **argv) {
         last_loss = loss;
         int reduced = svge_epoch_end(&t, loss);
         if (tty) fprintf(stderr, "\r\033[K");
-        if (!o.quiet)
+        if (!quiet)
             say("epoch %lld/%lld loss %.4f recon %.4f kl %.4g lr %.3g %.0f graphs/s %.1f s%s", (long long)es.epoch,
                 (long long)o.epochs, loss, recon, kl, es.lr, gps, secs, reduced ? " (lr reduced)" : "");
         if (mfp) {
@@ -463,15 +418,15 @@ int main(int argc, char **argv) {
     char id[MF_ID_LEN + 1];
     vae_save(o.output, &m, NULL, meta, nm, id);
     if (mfp && fclose(mfp)) die(EXIT_IO, "%s: write error: %s", o.metrics, strerror(errno));
-    if (!o.quiet) {
-        if (stopped_early)
-            say("stopped after epoch %lld of %lld: --max-minutes %g reached", (long long)t.epoch, (long long)o.epochs,
-                o.max_minutes);
+    if (stopped_early) /* a warning: shown with -q too */
+        say("stopped after epoch %lld of %lld: --max-minutes %g reached", (long long)t.epoch, (long long)o.epochs,
+            o.max_minutes);
+    if (!quiet) {
         say("wrote %s (model %s, %lld epochs, %s)", o.output, id, (long long)t.epoch, fmt_dur(now_s() - start, b2, sizeof b2));
     }
     free(perm);
     free(bg);
-    free(ds.g);
+    graph_list_free(&ds);
     svge_train_free(&t);
     vae_free(&m);
     return EXIT_OK;

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "digest_map.h"
 #include "graph.h"
 #include "graph_hash.h"
 #include "md5.h"
@@ -101,21 +102,15 @@ typedef struct {
     uint8_t key[16];
     uint32_t nfields;   /* key/value pairs packed in bytes[off..off+len) */
     size_t off, len;
-    uint8_t used, present;
+    uint8_t used;
 } acc_entry;
 
 typedef struct {
-    acc_entry *slots;
-    size_t mask, count;
+    digest_map index;   /* hash -> entry number */
+    acc_entry *e;       /* in file order */
+    size_t count, cap;
     msgpack_sbuffer bytes;
 } acc_table;
-
-static acc_entry *acc_slot(acc_table *a, const uint8_t key[16]) {
-    uint64_t h;
-    memcpy(&h, key, 8);
-    for (size_t i = (size_t)h & a->mask;; i = (i + 1) & a->mask)
-        if (!a->slots[i].present || memcmp(a->slots[i].key, key, 16) == 0) return &a->slots[i];
-}
 
 static void acc_load(acc_table *a, const char *path) {
     text_reader *t = tr_open(path);
@@ -123,8 +118,7 @@ static void acc_load(acc_table *a, const char *path) {
     read_header(t, &h);
     int hcol = find_col(h.names, h.n, "hash");
     if (hcol < 0) die(EXIT_DATA, "%s: no \"hash\" column", path);
-    a->mask = (1u << 16) - 1;
-    a->slots = xcalloc(a->mask + 1, sizeof *a->slots);
+    dmap_init(&a->index);
     msgpack_sbuffer_init(&a->bytes);
     msgpack_packer pk;
     msgpack_packer_init(&pk, &a->bytes, msgpack_sbuffer_write);
@@ -136,11 +130,11 @@ static void acc_load(acc_table *a, const char *path) {
         split_row(t, line, &h, f);
         uint8_t key[16];
         if (hash_from_hex(f[hcol], strlen(f[hcol]), key) != 0) tr_fail(t, "column hash: \"%.40s\" is not 32 hex digits", f[hcol]);
-        if (a->count * 2 > a->mask) tr_fail(t, "more than %zu rows", a->mask / 2);
-        acc_entry *e = acc_slot(a, key);
-        if (e->present) tr_fail(t, "hash %s appears twice", f[hcol]);
+        if (!dmap_put(&a->index, key, a->count)) tr_fail(t, "hash %s appears twice", f[hcol]);
+        if (a->count == a->cap) a->e = xrealloc(a->e, (a->cap = a->cap ? 2 * a->cap : 1024) * sizeof *a->e);
+        acc_entry *e = &a->e[a->count];
+        *e = (acc_entry){0};
         memcpy(e->key, key, 16);
-        e->present = 1;
         e->off = a->bytes.size;
         for (int c = 0; c < h.n; c++) {
             if (c == hcol || strcmp(h.names[c], "num_vertices") == 0 || strcmp(h.names[c], "adjacency") == 0 ||
@@ -161,6 +155,7 @@ static void parse_nb101(const char *path, const char *accpath, record_sink *out)
     const space_info *sp = space_get(SPACE_NB101);
     acc_table acc = {0};
     if (accpath) acc_load(&acc, accpath);
+    const int have_acc = accpath != NULL;
     text_reader *t = tr_open(path);
     csv_header h;
     read_header(t, &h);
@@ -187,8 +182,8 @@ static void parse_nb101(const char *path, const char *accpath, record_sink *out)
         } else {
             graph_hash(sp, &g, key);
         }
-        acc_entry *e = acc.slots ? acc_slot(&acc, key) : NULL;
-        if (e && !e->present) e = NULL;
+        const uint64_t *ei = have_acc ? dmap_get(&acc.index, key) : NULL;
+        acc_entry *e = ei ? &acc.e[*ei] : NULL;
         msgpack_pack_map(pk, 6 + (e ? e->nfields : 0));
         pack_kv_i64(pk, "v", STREAM_FORMAT_VERSION);
         pack_kv_i64(pk, "id", (int64_t)id++);
@@ -202,14 +197,15 @@ static void parse_nb101(const char *path, const char *accpath, record_sink *out)
         sink_emit(out);
     }
     if (id == 0) die(EXIT_DATA, "%s: no cells (only a header)", tr_name(t));
-    if (acc.slots) {
+    if (have_acc) {
         size_t unused = 0;
         char first[33] = "";
-        for (size_t i = 0; i <= acc.mask; i++)
-            if (acc.slots[i].present && !acc.slots[i].used && unused++ == 0) md5_hex(acc.slots[i].key, first);
+        for (size_t i = 0; i < acc.count; i++)
+            if (!acc.e[i].used && unused++ == 0) md5_hex(acc.e[i].key, first);
         if (unused)
             die(EXIT_DATA, "%s: %zu accuracy rows match no cell of %s (first: %s)", accpath, unused, tr_name(t), first);
-        free(acc.slots);
+        dmap_free(&acc.index);
+        free(acc.e);
         msgpack_sbuffer_destroy(&acc.bytes);
     }
     free(h.line);

@@ -1,6 +1,6 @@
 /* bench_parse.h: reading the benchmarks' native files into graph records (formats/records.md).
  * Used by graph-parse and, for its built-in tables, by bench-lookup. Errors die with
- * "tool: FILE: line N: problem" (exit 1). */
+ * "tool: FILE: line N: problem" (exit 1), or exit 3 on I/O; no function here returns an error. */
 #ifndef SVGE_BENCH_PARSE_H
 #define SVGE_BENCH_PARSE_H
 #include <msgpack.h>

@@ -2,7 +2,8 @@
  *
  * Node indices are meant to be a topological order (node 0 the input, node n-1 the output), but the
  * type can hold any directed graph without parallel edges, so that invalid input (cycles,
- * self-loops, backward edges) can be represented and reported by graph_check. */
+ * self-loops, backward edges) can be represented and reported by graph_check.
+ * Nothing here exits: graph_read and graph_check return -1 with the reason in why. */
 #ifndef SVGE_GRAPH_H
 #define SVGE_GRAPH_H
 

@@ -1,7 +1,7 @@
 /* record.h: reading fields of a record (a msgpack map with string keys) and packing new ones.
  *
  * Getters return 1 if the field is present with the right type, 0 if absent, and -1 if it is
- * present with the wrong type (the caller reports it, usually via rr_fail). Numbers: any msgpack
+ * present with the wrong type (the caller reports it, usually via rr_fail). Nothing here exits. Numbers: any msgpack
  * int or float is accepted where a double is wanted; ints must fit where an integer is wanted. */
 #ifndef SVGE_RECORD_H
 #define SVGE_RECORD_H

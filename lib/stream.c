@@ -49,6 +49,7 @@ rec_reader *rr_open(const char *path) {
 
 void rr_close(rec_reader *r) {
     if (!r) return;
+    note(VERB_VERBOSE, "%s: %llu records read", r->name, (unsigned long long)r->count);
     if (r->fd > 0) close(r->fd);
     msgpack_unpacked_destroy(&r->unp);
     ZSTD_freeDCtx(r->dctx);
@@ -337,6 +338,7 @@ void rw_close(rec_writer *w) {
                 die(EXIT_IO, "%s: cannot rename into place: %s", w->path, strerror(e));
             }
         }
+        note(VERB_VERBOSE, "%s: %llu records written", w->path ? w->path : "stdout", (unsigned long long)w->count);
     }
     on_die_remove(writer_on_die, w);
     ZSTD_freeCCtx(w->cctx);

@@ -33,6 +33,7 @@ const char *rr_raw(const rec_reader *r, size_t *len);
 uint64_t rr_count(const rec_reader *r);
 /* Name used in messages ("stdin" or the path). */
 const char *rr_name(const rec_reader *r);
+/* Close; at VERB_VERBOSE (-v) says "<input>: N records read". */
 void rr_close(rec_reader *r);
 
 /* Die with "tool: <input>: record N: <message>" (exit 1): for problems found in a record by a tool. */
@@ -46,7 +47,8 @@ msgpack_packer *rw_packer(rec_writer *w);
 void rw_end_record(rec_writer *w);
 /* Append a record that is already msgpack bytes (e.g. rr_raw of an input record). */
 void rw_write_raw(rec_writer *w, const char *buf, size_t len);
-/* Finish the frame, flush, close (rename into place for files). Dies (exit 3) on I/O errors. */
+/* Finish the frame, flush, close (rename into place for files). Dies (exit 3) on I/O errors. At
+ * VERB_VERBOSE (-v) says "<output>: N records written". */
 void rw_close(rec_writer *w);
 uint64_t rw_count(const rec_writer *w);
 

@@ -25,17 +25,21 @@ struct text_reader {
     ZSTD_inBuffer zin;
     char *buf;         /* text: unread lines in [start, end) */
     size_t cap, start, end;
+    size_t max_line;
     uint64_t line;
 };
 
-text_reader *tr_open(const char *path) {
+text_reader *tr_open(const char *path) { return tr_open_max(path, TEXT_MAX_LINE); }
+
+text_reader *tr_open_max(const char *path, size_t max_line) {
     int fd = open_input(path);
     text_reader *t = xcalloc(1, sizeof *t);
     t->fd = fd;
     t->name = xstrdup(input_name(path));
     t->raw = xmalloc(RAW_CHUNK);
     t->zin.src = t->raw;
-    t->cap = TEXT_MAX_LINE + 2 * RAW_CHUNK;
+    t->max_line = max_line;
+    t->cap = max_line + 2 * RAW_CHUNK;
     t->buf = xmalloc(t->cap);
     return t;
 }
@@ -124,7 +128,7 @@ char *tr_line(text_reader *t, size_t *len) {
         if (nl || (t->eof && t->zin.pos == t->zin.size && t->end > t->start)) {
             size_t n = nl ? (size_t)(nl - s) : t->end - t->start;
             t->line++;
-            if (n > TEXT_MAX_LINE) tr_fail(t, "longer than %u bytes", TEXT_MAX_LINE);
+            if (n > t->max_line) tr_fail(t, "longer than %zu MiB", t->max_line >> 20);
             if (memchr(s, 0, n)) tr_fail(t, "contains a NUL byte (binary input?)");
             t->start += nl ? n + 1 : n;
             if (n > 0 && s[n - 1] == '\r') n--;
@@ -133,9 +137,9 @@ char *tr_line(text_reader *t, size_t *len) {
             return s;
         }
         scanned = t->end - t->start;
-        if (scanned > TEXT_MAX_LINE) {
+        if (scanned > t->max_line) {
             t->line++;
-            tr_fail(t, "longer than %u bytes", TEXT_MAX_LINE);
+            tr_fail(t, "longer than %zu MiB", t->max_line >> 20);
         }
         if (!fill(t) && t->end == t->start) return NULL;
     }

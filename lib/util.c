@@ -1,6 +1,8 @@
 /* util.c: tool name, messages, fatal errors with exit hooks, checked allocation, data paths. */
 #include "util.h"
 
+#include "opts.h"
+
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -31,6 +33,18 @@ static void vsay(const char *fmt, va_list ap) {
 }
 
 void say(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsay(fmt, ap);
+    va_end(ap);
+}
+
+static int g_verbosity = VERB_NORMAL;
+void set_verbosity(int level) { g_verbosity = level; }
+int verbosity(void) { return g_verbosity; }
+
+void note(int level, const char *fmt, ...) {
+    if (g_verbosity < level) return;
     va_list ap;
     va_start(ap, fmt);
     vsay(fmt, ap);
@@ -176,9 +190,7 @@ size_t read_some(int fd, void *buf, size_t n, const char *name) {
 void openblas_set_num_threads(int num_threads);
 
 int blas_threads_arg(const char *opt, const char *s) {
-    uint64_t u;
-    if (parse_u64(s, &u) || u > 256) die_usage("%s: '%s' is not an integer in 0..256", opt, s);
-    return (int)u;
+    return (int)opt_uint(opt, s, 0, 256);
 }
 
 void blas_use_threads(int n) {

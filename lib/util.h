@@ -18,6 +18,15 @@ const char *tool_name(void);
 /* Print "tool: message" on stderr. */
 void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+/* How much a tool says besides errors and warnings (which it always says), set by -q and -v
+ * (lib/opts.h): VERB_QUIET nothing more, VERB_NORMAL (the default) its progress and reports,
+ * VERB_VERBOSE also a summary (counts of records read and written: lib/stream.h). */
+enum { VERB_QUIET = 0, VERB_NORMAL = 1, VERB_VERBOSE = 2 };
+void set_verbosity(int level);
+int verbosity(void);
+/* say() if the verbosity is at least level. */
+void note(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
 /* Print "tool: message", run the exit hooks (which finish output streams so that what was written
  * stays a valid stream of whole records), exit with code. */
 _Noreturn void die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -73,9 +73,9 @@ rec() { echo "$1" | jsonl-to-stream; }
 
 @test "bench-lookup: usage errors exit 2" {
     run_quiet bench-lookup --missing maybe
-    assert_status 2; assert_output_has '--missing takes keep, drop or fail, not "maybe"'
+    assert_status 2; assert_output_has "--missing: 'maybe' is not one of keep, drop, fail"
     run_quiet bench-lookup extra
-    assert_status 2; assert_output_has 'unexpected argument "extra"'
+    assert_status 2; assert_output_has "unexpected argument 'extra'"
     run_quiet bench-lookup --frobnicate
     assert_status 2
 }

@@ -203,18 +203,18 @@ setup() {
 
 @test "impossible budgets and bad options are usage errors (exit 2)" {
     local c
-    for c in "--epochs 0|--epochs: '0' is not an integer in 1..100000" \
-             "--batch 0|--batch: '0' is not an integer in 1..4096" \
-             "--stem-channels 0|--stem-channels: '0' is not an integer in 1..4096" \
-             "--stacks 7|--stacks: '7' is not an integer in 1..6" \
+    for c in "--epochs 0|--epochs: '0' is not an integer in [1, 100000]" \
+             "--batch 0|--batch: '0' is not an integer in [1, 4096]" \
+             "--stem-channels 0|--stem-channels: '0' is not an integer in [1, 4096]" \
+             "--stacks 7|--stacks: '7' is not an integer in [1, 6]" \
              "--cells-per-stack 0|--cells-per-stack: '0'" \
              "--train-images 0|--train-images: '0'" \
              "--lr nan|--lr: 'nan' is not a number" \
              "--lr -1|--lr: '-1' is not a number" \
-             "--optimizer adam|--optimizer: 'adam' is not rmsprop or sgd" \
+             "--optimizer adam|--optimizer: 'adam' is not one of rmsprop, sgd" \
              "--resume|--resume needs --checkpoint FILE" \
              "--max-minutes 5|--max-minutes needs --checkpoint FILE" \
-             "--threads 257|--threads: '257' is not an integer in 0..256" \
+             "--threads 257|--threads: '257' is not an integer in [0, 256]" \
              "--bogus|unknown option '--bogus'"; do
         # shellcheck disable=SC2086
         run_quiet cell-train ${c%%|*} < "$T/small.zst"

@@ -117,7 +117,7 @@ ntensors() { LC_ALL=C grep -a -o '\(Encoder\|Decoder\)\.[A-Za-z0-9_.]*' "$1" | w
 @test "--model: an unknown kind or no value is a usage error (exit 2)" {
     run svge-train --model bogus -o "$T/m" < "$D"
     assert_status 2
-    assert_output_has "--model 'bogus': want svge or dgmg"
+    assert_output_has "--model: 'bogus' is not one of svge, dgmg"
     run svge-train -o "$T/m" --model
     assert_status 2
     [ ! -e "$T/m" ]

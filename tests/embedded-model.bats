@@ -38,6 +38,6 @@ load helpers
         # shellcheck disable=SC2086
         run_quiet $tool --threads 257 < /dev/null
         assert_status 2
-        assert_output_has "--threads: '257' is not an integer in 0..256"
+        assert_output_has "--threads: '257' is not an integer in [0, 256]"
     done
 }

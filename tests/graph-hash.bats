@@ -239,7 +239,7 @@ CELL_HASH=1901ab361a558c8036df8ffe4d123f65
     assert_output_has "Try 'graph-hash --help'."
     run graph-hash a b
     assert_status 2
-    assert_output_has 'too many arguments'
+    assert_output_has 'unexpected argument'
 }
 
 @test "an unreadable input file is an I/O error" {

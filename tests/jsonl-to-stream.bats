@@ -30,7 +30,7 @@ hex() { zstd -dc < "$T/out" | od -An -v -tx1 | tr -d ' \n'; }
     assert_output_has "Try 'jsonl-to-stream --help'"
     run jsonl-to-stream --level 20
     assert_status 2
-    assert_output_has "--level '20'"
+    assert_output_has "--level: '20' is not an integer in [1, 19]"
     run jsonl-to-stream --level
     assert_status 2
     run jsonl-to-stream a b
@@ -104,7 +104,7 @@ hex() { zstd -dc < "$T/out" | od -An -v -tx1 | tr -d ' \n'; }
 @test "jsonl-to-stream: records before a bad line are written as a valid stream" {
     js '{"v":1,"id":0}\n{"v":1,"id":1}\n{"v":1,"id":2,\n{"v":1,"id":3}\n'
     assert_status 1
-    assert_output_has "jsonl-to-stream: line 3: column 15: expected a key (a string), found end of line"
+    assert_output_has "jsonl-to-stream: stdin: line 3: column 15: expected a key (a string), found end of line"
     run back
     assert_status 0
     [ "$output" = $'{"v":1,"id":0}\n{"v":1,"id":1}' ]
@@ -219,7 +219,7 @@ zeros_line() { printf '{"v":1,"x":['; yes 0, | head -n $(( $1 - 1 )) | tr -d '\n
 @test "jsonl-to-stream: missing v, another version, or an ill-typed v" {
     js '{"v":1}\n\n{"id":3}\n'
     assert_status 1
-    assert_output_has 'jsonl-to-stream: line 3: no "v" field (records need "v": 1; see formats/records.md)'
+    assert_output_has 'jsonl-to-stream: stdin: line 3: no "v" field (records need "v": 1; see formats/records.md)'
     js '{"v":1}\n{"v":1}\n{"v":2}\n'
     assert_status 1
     assert_output_has "line 3: format version 2 is not supported"

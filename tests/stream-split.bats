@@ -200,7 +200,7 @@ need_nb201() {
     for r in 0 -0.5 1.5 1.0001 abc 0.5x nan inf ""; do
         run stream-split --ratio "$r" < /dev/null
         assert_status 2
-        assert_output_has "--ratio '$r': want a number in (0,1]"
+        assert_output_has "--ratio: '$r' is not a number in (0, 1]"
         assert_output_has "Try 'stream-split --help'."
     done
 }
@@ -209,7 +209,7 @@ need_nb201() {
     for s in -1 4294967296 1.5 x 1x ""; do
         run stream-split --seed "$s" < /dev/null
         assert_status 2
-        assert_output_has "--seed '$s': want an integer in 0..4294967295"
+        assert_output_has "--seed: '$s' is not an integer in [0, 4294967295]"
     done
 }
 
@@ -217,7 +217,7 @@ need_nb201() {
     for s in 3/3 0/0 1 /3 3/ a/b -1/3 1/-3 0/3/1 ""; do
         run stream-split --shard "$s" < /dev/null
         assert_status 2
-        assert_output_has "--shard '$s': want K/N with 0 <= K < N"
+        assert_output_has "--shard: '$s' is not K/N with 0 <= K < N"
     done
     run stream-split --shard 0/3 --ratio 0.5 < /dev/null
     assert_status 2

@@ -177,6 +177,9 @@ metrics() { svge-metrics -m "$D/tiny.mdl" --train "$D/g16.zst" "$@" < "$D/g16.zs
     assert_output_has "no training graphs"
     run_quiet svge-metrics -m "$T/nope.mdl" --train "$D/g16.zst" "$D/g16.zst"
     assert_status 3
+    echo junk > "$T/junk.mdl"   # a model file that cannot be loaded is bad input, as in svge-encode and svge-decode
+    run_quiet svge-metrics -m "$T/junk.mdl" --train "$D/g16.zst" "$D/g16.zst"
+    assert_status 1
     echo '{"v":1,"space":"nb201","ops":["input","bogus","output"],"edges":[[0,1],[1,2]]}' | jsonl-to-stream > "$T/bad.zst"
     run_quiet svge-metrics -m "$D/tiny.mdl" --train "$D/g16.zst" "$T/bad.zst"
     assert_status 1

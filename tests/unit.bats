@@ -22,8 +22,20 @@ load helpers
     assert_output_has " 0 failed"
 }
 
+@test "unit: metrics (digest map, form keys, reconstruction, validity, uniqueness, novelty, prior points)" {
+    run "$SVGE_UNIT/test_metrics"
+    assert_status 0
+    assert_output_has " 0 failed"
+}
+
 @test "unit: rankmetrics (hand-worked values with ties; Kendall tau-b against the O(N^2) definition)" {
     run "$SVGE_UNIT/test_rankmetrics"
+    assert_status 0
+    assert_output_has " 0 failed"
+}
+
+@test "unit: latent (z packed, filled in place and read back; malformed z refused)" {
+    run "$SVGE_UNIT/test_latent"
     assert_status 0
     assert_output_has " 0 failed"
 }
@@ -34,8 +46,20 @@ load helpers
     assert_output_has " 0 failed"
 }
 
+@test "unit: graph_list (a stream of graphs read whole, limited, appended; wrong space or invalid graph dies)" {
+    TMPDIR="$BATS_TEST_TMPDIR" run "$SVGE_UNIT/test_graph_list"
+    assert_status 0
+    assert_output_has " 0 failed"
+}
+
 @test "unit: gp (closed form, gradients by finite differences, jitter, sparse = exact, EI, model files)" {
     run "$SVGE_UNIT/test_gp" "$BATS_TEST_TMPDIR"
+    assert_status 0
+    assert_output_has " 0 failed"
+}
+
+@test "unit: celltrain_ckpt (cell-train's checkpoints: round trip, other settings, junk, missing)" {
+    TMPDIR="$BATS_TEST_TMPDIR" run "$SVGE_UNIT/test_celltrain_ckpt"
     assert_status 0
     assert_output_has " 0 failed"
 }

@@ -1,0 +1,27 @@
+/* graph_list.h: a whole stream of graph records read into an array, with the checks the tools
+ * that hold a data set need (svge-train's training set, svge-metrics' train and test sets). */
+#ifndef SVGE_GRAPH_LIST_H
+#define SVGE_GRAPH_LIST_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "graph.h"
+#include "space.h"
+
+typedef struct {
+    graph *g;
+    size_t n, cap;
+    const space_info *sp; /* the space of every graph (NULL while empty) */
+} graph_list;
+
+enum { GL_CHECK = 1 }; /* graph_list_read flags: every graph must be valid in its space (graph_check) */
+
+/* Append the graph records of path (NULL or "-": stdin) to l, reading at most limit records (the
+ * rest of the input is not read). Every record must be a readable graph with at least one node of
+ * space sp, or, if sp is NULL, of the space of the list's first graph; with GL_CHECK, valid.
+ * Never returns an error: dies naming the input and record (exit 1), or exit 3 on I/O. */
+void graph_list_read(graph_list *l, const char *path, const space_info *sp, int flags, uint64_t limit);
+void graph_list_free(graph_list *l);
+
+#endif

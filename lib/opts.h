@@ -1,0 +1,40 @@
+/* opts.h: what every tool's option parsing shares: numbers with one wording for a bad value, -q and
+ * -v, a missing value or an unknown option, and the "Exit status:" section that ends every --help.
+ *
+ * A bad value is a usage error (exit 2) worded the same in every tool:
+ *   tool: --epochs: 'abc' is not an integer in [1, 1000000]
+ *   tool: --lr: 'x' is not a number in [0, inf)
+ * Every function here either returns the value or exits (die_usage); none returns an error. */
+#ifndef SVGE_OPTS_H
+#define SVGE_OPTS_H
+
+#include <getopt.h>
+#include <stdint.h>
+
+/* The last lines of every tool's --help (after a blank line). */
+#define OPTS_EXIT_HELP \
+    "Exit status: 0 ok, 1 bad input or data (a bad model or checkpoint file included), 2 usage\n" \
+    "error, 3 I/O or system error (a file that cannot be opened, read or written; no memory).\n"
+
+/* -q and -v for getopt_long's short options and long option table. */
+#define OPTS_QV "qv"
+#define OPTS_QV_LONG {"quiet", no_argument, NULL, 'q'}, {"verbose", no_argument, NULL, 'v'}
+
+/* An integer option in [lo, hi]. */
+uint64_t opt_uint(const char *opt, const char *s, uint64_t lo, uint64_t hi);
+/* A finite number in lo..hi; open_lo/open_hi exclude the bound ("(0, 1)"); hi may be INFINITY. */
+double opt_number(const char *opt, const char *s, double lo, double hi, int open_lo, int open_hi);
+/* One of the words of a NULL-terminated list: its index. "tool: --mode: 'x' is not one of sample, argmax". */
+int opt_word(const char *opt, const char *s, const char *const *words);
+
+/* After the options: the one optional input FILE (NULL if none: stdin), or at most max_args operands
+ * (opt_operands: their count). More is a usage error "unexpected argument 'x' (...)". */
+const char *opt_one_input(int argc, char **argv);
+int opt_operands(int argc, char **argv, int max_args, const char *what);
+
+/* The cases of a getopt_long loop (opterr = 0, optstring starting with ':') that are not the
+ * tool's own: 'q' and 'v' set the verbosity (util.h) and return; ':' (a missing value) and
+ * anything else (an unknown option) exit with a usage error. */
+void opt_common(int c, char **argv);
+
+#endif

@@ -1,0 +1,65 @@
+#!/usr/bin/env bats
+# The conventions every tool shares (lib/opts.h): -q and -v in --help and accepted, the same
+# "Exit status:" section at the end of --help, one wording for a bad number, exit 2 for an unknown
+# option or a missing value, and -v's summary of the records read and written (lib/stream.h).
+
+load helpers
+
+TOOLS=(graph-parse graph-hash bench-lookup stream-split stream-top stream-to-jsonl jsonl-to-stream
+       svge-train svge-encode svge-decode svge-metrics cell-train)
+
+@test "every tool: --help lists -q and -v and ends with the same Exit status section (after a blank line)" {
+    local t want
+    want=$(printf '%s\n' "Exit status: 0 ok, 1 bad input or data (a bad model or checkpoint file included), 2 usage" \
+                         "error, 3 I/O or system error (a file that cannot be opened, read or written; no memory).")
+    for t in "${TOOLS[@]}"; do
+        run "$t" --help
+        assert_status 0
+        assert_output_has "-q, --quiet"
+        assert_output_has "-v, --verbose"
+        [ "$(printf '%s\n' "$output" | tail -2)" = "$want" ] || { echo "$t: $(printf '%s\n' "$output" | tail -2)"; false; }
+        [ -z "$(printf '%s\n' "$output" | tail -3 | head -1)" ] || { echo "$t: no blank line before Exit status"; false; }
+    done
+}
+
+@test "every tool: an unknown option and a missing value are usage errors (exit 2)" {
+    local t
+    for t in "${TOOLS[@]}"; do
+        run "$t" --no-such-option < /dev/null
+        assert_status 2
+        assert_output_has "$t: unknown option '--no-such-option'"
+        assert_output_has "Try '$t --help'."
+    done
+    for t in svge-encode svge-decode svge-metrics; do
+        run "$t" -m < /dev/null
+        assert_status 2
+        assert_output_has "option '-m' needs a value"
+    done
+}
+
+@test "bad numbers: one wording in every tool" {
+    run stream-top --by x -n abc < /dev/null
+    assert_status 2; assert_output_has "stream-top: --count: 'abc' is not an integer in [1, 1000000]"
+    run svge-train -o "$BATS_TEST_TMPDIR/m" --epochs 0 < /dev/null
+    assert_status 2; assert_output_has "svge-train: --epochs: '0' is not an integer in [1, 100000000]"
+    run svge-train -o "$BATS_TEST_TMPDIR/m" --lr -1 < /dev/null
+    assert_status 2; assert_output_has "svge-train: --lr: '-1' is not a number in [0, inf)"
+    run svge-train -o "$BATS_TEST_TMPDIR/m" --plateau-factor 1 < /dev/null
+    assert_status 2; assert_output_has "svge-train: --plateau-factor: '1' is not a number in (0, 1)"
+    run svge-decode -m x --tries 0 < /dev/null
+    assert_status 2; assert_output_has "svge-decode: --tries: '0' is not an integer in [1, 4096]"
+    run svge-decode -m x --mode best < /dev/null
+    assert_status 2; assert_output_has "svge-decode: --mode: 'best' is not one of sample, argmax"
+    run svge-metrics -m x --train y --seed -1 < /dev/null
+    assert_status 2; assert_output_has "svge-metrics: --seed: '-1' is not an integer in [0, 4294967295]"
+}
+
+@test "-v: a summary of the records read and written; -q: nothing but errors" {
+    run bash -c 'graph-parse nb201 2>/dev/null | stream-top --by c10valid_val_200ep_mean -n 3 -v 2>&1 >/dev/null'
+    assert_status 0
+    assert_output_has "stream-top: stdin: 15625 records read"
+    assert_output_has "stream-top: stdout: 3 records written"
+    run bash -c 'graph-parse nb201 | stream-split --shard 0/5000 | bench-lookup -q 2>&1 >/dev/null'
+    assert_status 0
+    [ -z "$output" ]
+}
