@@ -10,7 +10,7 @@
  *   train   svge_train_step + adam_step over shuffled batches of --batch (128) graphs, batch
  *           gathering included ("end to end" with the data already in memory);
  *   encode  svge_encode (eval mode, z = mu) over batches of --batch graphs;
- *   decode  decode_batch of --batch latent points z ~ N(0,1) per call: DECODE_SAMPLE, both
+ *   decode  generate_batch of --batch latent points z ~ N(0,1) per call: GENERATE_SAMPLE, both
  *           directions, union merge (the reference's stochastic decoding), max_n of the space.
  * Prints per task "TASK: N graphs in S s = R graphs/s (reference ...; target ...)", the peak RSS
  * after the phase (getrusage ru_maxrss: a process-wide maximum, so with --what all the later
@@ -32,7 +32,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "decode.h"
+#include "generate.h"
 #include "graph.h"
 #include "record.h"
 #include "rng.h"
@@ -190,7 +190,7 @@ int main(int argc, char **argv) {
     mean_n /= (double)ds.n;
 
     blas_use_threads(threads);
-    svge_config cfg = svge_default_config(ds.sp->id);
+    vae_config cfg = vae_default_config(ds.sp->id);
     char err[256];
     svge_model m;
     model_file *mf = model_path ? mf_read(model_path) : NULL;
@@ -212,8 +212,8 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < ds.n; i++) perm[i] = i;
 
     if (do_train) {
-        svge_train t;
-        svge_train_setup(&t, m.num_params, &m.cfg);
+        vae_train t;
+        vae_train_setup(&t, m.num_params, &m.cfg);
         size_t pos = ds.n; /* forces a shuffle first */
         long long graphs = 0;
         double f0 = 0, t0 = 0;
@@ -235,14 +235,14 @@ int main(int argc, char **argv) {
                 }
                 bg[B++] = ds.g[perm[pos++]];
             }
-            svge_terms terms;
+            vae_terms terms;
             if (svge_train_step(&m, bg, B, &t.rng, &terms)) die(EXIT_DATA, "a batch does not fit the model");
             adam_step(&t.opt, m.params, m.grads);
             if (!isfinite(terms.total)) die(EXIT_DATA, "training loss is not finite");
             graphs += B;
         }
         report("train", graphs, now() - t0, "reference ~245 end to end / ~340 without data loading; target >= 500", g_flops - f0);
-        svge_train_free(&t);
+        vae_train_free(&t);
     }
 
     if (do_enc) {
@@ -267,9 +267,9 @@ int main(int argc, char **argv) {
     }
 
     if (do_dec) {
-        decode_ws w;
-        if (decode_ws_init(&w, m.dcfg, batch, ds.sp->max_nodes)) die(EXIT_IO, "cannot allocate the decoder's workspace");
-        decode_opts o = {.max_n = ds.sp->max_nodes, .mode = DECODE_SAMPLE, .forward_only = false, .seed = cfg.seed};
+        generate_ws w;
+        if (generate_ws_init(&w, m.dcfg, batch, ds.sp->max_nodes)) die(EXIT_IO, "cannot allocate the decoder's workspace");
+        generate_opts o = {.max_n = ds.sp->max_nodes, .mode = GENERATE_SAMPLE, .forward_only = false, .seed = cfg.seed};
         float *z = xmalloc((size_t)batch * cfg.D * sizeof(float));
         uint64_t *ids = xmalloc((size_t)batch * sizeof *ids);
         graph *out = xmalloc((size_t)batch * sizeof *out);
@@ -287,12 +287,12 @@ int main(int argc, char **argv) {
             if (timing && tn - t0 >= seconds) break;
             for (int i = 0; i < batch * cfg.D; i++) z[i] = (float)rng_gauss(&zr);
             for (int i = 0; i < batch; i++) ids[i] = next_id++;
-            if (decode_batch(&w, &m.dec, z, batch, ids, &o, out, flags)) die(EXIT_IO, "decode_batch failed");
+            if (generate_batch(&w, &m.dec, z, batch, ids, &o, out, flags)) die(EXIT_IO, "generate_batch failed");
             if (timing) { /* bookkeeping outside the decoder, but cheap */
                 char why[256];
                 for (int r = 0; r < batch; r++) {
                     nodes += out[r].n;
-                    mismatch += flags[r] & DECODE_NMISMATCH;
+                    mismatch += flags[r] & GENERATE_NMISMATCH;
                     valid += graph_check(ds.sp, &out[r], why, sizeof why) == 0;
                 }
             }
@@ -305,7 +305,7 @@ int main(int argc, char **argv) {
                graphs ? 100.0 * (double)valid / (double)graphs : 0,
                model_path ? model_path : "untrained weights");
         free(z), free(ids), free(out), free(flags);
-        decode_ws_free(&w);
+        generate_ws_free(&w);
     }
 
     free(bg), free(perm), free(ds.g);

@@ -1,14 +1,14 @@
 /* svge-decode: decode latent points ("z" of records written by svge-encode or bo-propose) into
  * graph records with the SVGe decoder, or a DGMG model's (forward only, no forced END, at most
- * DGMG_GEN_MAX_NODES nodes) (lib/decode.h, lib/vae.h).
+ * DGMG_GEN_MAX_NODES nodes) (lib/generate.h, lib/vae.h).
  *
  * Every output graph is one "unit" (input point p, sample s). A unit is decoded K times (K = --tries,
- * 1 without it) and the most common valid decoding is kept (decode_mode_index; the first try if none
+ * 1 without it) and the most common valid decoding is kept (generate_mode_index; the first try if none
  * is valid). Decoding r of unit (p, s), r = 0..K-1, draws from its own random stream, seeded with
- * decode_stream_seed(seed, p | s << 32 | r << 48, 0): p is the point's 0-based index in the input,
+ * generate_stream_seed(seed, p | s << 32 | r << 48, 0): p is the point's 0-based index in the input,
  * so a graph does not depend on the batching, on --samples beyond s or on --tries beyond r (try 0 of
  * sample s is what decoding without --tries gives). Units are collected until about ROWS decodings
- * are pending, then decoded in one decode_batch call (one GEMM over all of them per step) and
+ * are pending, then decoded in one generate_batch call (one GEMM over all of them per step) and
  * written, so memory does not grow with the stream. An error in record N first writes the graphs of
  * the records before N. */
 #include <getopt.h>
@@ -16,8 +16,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "decode.h"
-#include "decode_ref.h"
+#include "generate.h"
+#include "reference_merge.h"
 #include "graph.h"
 #include "latent.h"
 #include "modelfile.h"
@@ -29,7 +29,7 @@
 
 static int g_threads = 1; /* --threads */
 
-#define ROWS 512          /* decodings per decode_batch call (at least K) */
+#define ROWS 512          /* decodings per generate_batch call (at least K) */
 #define DGMG_ROWS 256     /* rows per DGMG decoder step (graphs of up to 14 nodes: larger steps) */
 #define MAX_SAMPLES 65536
 #define MAX_TRIES 4096
@@ -84,7 +84,7 @@ static void usage(void) {
 
 typedef struct {
     const char *model, *input;
-    decode_mode mode;
+    generate_mode mode;
     int samples, tries, tries_given;
     uint32_t seed;
     int forward_only, any_model, reference_merge, pick_first;
@@ -108,14 +108,14 @@ static void parse_args(int argc, char **argv, options *o) {
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    *o = (options){.mode = DECODE_SAMPLE, .samples = 1, .tries = 1, .seed = 1};
+    *o = (options){.mode = GENERATE_SAMPLE, .samples = 1, .tries = 1, .seed = 1};
     opterr = 0; /* our own messages, through die_usage */
     int c;
     while ((c = getopt_long(argc, argv, ":hm:qv", longopts, NULL)) != -1) {
         switch (c) {
         case 'm': o->model = optarg; break;
         case OPT_MODE:
-            o->mode = opt_word("--mode", optarg, (const char *const[]){"sample", "argmax", NULL}) ? DECODE_ARGMAX : DECODE_SAMPLE;
+            o->mode = opt_word("--mode", optarg, (const char *const[]){"sample", "argmax", NULL}) ? GENERATE_ARGMAX : GENERATE_SAMPLE;
             break;
         case OPT_SAMPLES: o->samples = (int)opt_uint("--samples", optarg, 1, MAX_SAMPLES); break;
         case OPT_TRIES:
@@ -155,8 +155,8 @@ typedef struct {
 typedef struct {
     const options *o;
     vae_model *m;
-    decode_ws ws;
-    decode_opts dopts;
+    generate_ws ws;
+    generate_opts dopts;
     const space_info *sp;
     const char *id;
     uint64_t out_id;
@@ -167,24 +167,24 @@ static int first_valid(const space_info *sp, const graph *gs, int K) {
     bool valid[MAX_TRIES];
     char why[256];
     for (int k = 0; k < K; k++) valid[k] = graph_check(sp, &gs[k], why, sizeof why) == 0;
-    return decode_pick_first(valid, K);
+    return reference_pick_first(valid, K);
 }
 
 static void flush(units *u, decoder *d, rec_writer *w) {
     if (u->count == 0) return;
     const int K = u->K, D = u->D;
-    if (vae_decode_batch(&d->ws, d->m, u->c, u->count * K, u->ids, &d->dopts, u->g, u->flags))
-        die(EXIT_DATA, "internal error: decode_batch refused its options");
+    if (vae_generate_batch(&d->ws, d->m, u->c, u->count * K, u->ids, &d->dopts, u->g, u->flags))
+        die(EXIT_DATA, "internal error: generate_batch refused its options");
     msgpack_packer *pk = rw_packer(w);
     for (int i = 0; i < u->count; i++) {
         int best = K == 1 ? 0 : d->o->pick_first ? first_valid(d->sp, u->g + (size_t)i * K, K)
-                                                 : decode_mode_index(d->sp, u->g + (size_t)i * K, K, NULL);
+                                                 : generate_mode_index(d->sp, u->g + (size_t)i * K, K, NULL);
         if (best < 0) best = 0; /* no valid try: the first */
         const size_t row = (size_t)i * K + best;
         const graph *g = &u->g[row];
         char why[256];
         const bool valid = graph_check(d->sp, g, why, sizeof why) == 0;
-        const bool merged = !d->dopts.forward_only && !(u->flags[row] & DECODE_NMISMATCH);
+        const bool merged = !d->dopts.forward_only && !(u->flags[row] & GENERATE_NMISMATCH);
         msgpack_pack_map(pk, 8 + (u->has_src[i] ? 1 : 0));
         pack_kv_i64(pk, "v", STREAM_FORMAT_VERSION);
         pack_kv_i64(pk, "id", (int64_t)d->out_id++);
@@ -195,7 +195,7 @@ static void flush(units *u, decoder *d, rec_writer *w) {
         }
         pack_cstr(pk, "decode");
         msgpack_pack_map(pk, 8);
-        pack_kv_str(pk, "mode", d->o->mode == DECODE_ARGMAX ? "argmax" : "sample");
+        pack_kv_str(pk, "mode", d->o->mode == GENERATE_ARGMAX ? "argmax" : "sample");
         pack_kv_i64(pk, "seed", d->o->seed);
         pack_kv_i64(pk, "sample", u->sample[i]);
         pack_kv_i64(pk, "tries", K);
@@ -235,10 +235,10 @@ int main(int argc, char **argv) {
     const char *id = m.id;
 
     decoder d = {.o = &o, .m = &m, .sp = space_get(m.cfg.space), .id = id};
-    d.dopts = (decode_opts){.max_n = m.gen_max_n, .mode = o.mode, .forward_only = o.forward_only || m.dcfg.forward_only,
+    d.dopts = (generate_opts){.max_n = m.gen_max_n, .mode = o.mode, .forward_only = o.forward_only || m.dcfg.forward_only,
                             .reference_merge = o.reference_merge != 0,
                             .seed = o.seed};
-    if (vae_decode_ws_init(&d.ws, &m, m.kind == VAE_DGMG ? DGMG_ROWS : ROWS))
+    if (vae_generate_ws_init(&d.ws, &m, m.kind == VAE_DGMG ? DGMG_ROWS : ROWS))
         die(EXIT_IO, "cannot allocate the decoder's workspace");
 
     const int K = o.tries, D = m.cfg.D;
@@ -283,7 +283,7 @@ int main(int argc, char **argv) {
     rr_close(r);
     rw_close(w);
     free(z), free(u.c), free(u.ids), free(u.g), free(u.flags), free(u.sample), free(u.has_src), free(u.src);
-    decode_ws_free(&d.ws);
+    generate_ws_free(&d.ws);
     vae_free(&m);
     return EXIT_OK;
 }

@@ -7,8 +7,8 @@
  * hash, NB101 cells pruned first). Novelty looks decodings up in hash sets of the training graphs'
  * forms and keys (O(valid + train), not the reference's O(valid x train)).
  *
- * Randomness: decoding k of the run (a global row index) uses the stream decode_stream_seed(seed, k,
- * 0) (lib/decode.h): reconstruction row k = test graph k / R, try k % R (R = encode x decode times);
+ * Randomness: decoding k of the run (a global row index) uses the stream generate_stream_seed(seed, k,
+ * 0) (lib/generate.h): reconstruction row k = test graph k / R, try k % R (R = encode x decode times);
  * prior row k = sample k / P, try k % P, with id PRIOR_ID_BASE + k. The prior samples z are drawn
  * from one MT19937 seeded with the seed, row-major (sample s, then dimension d). Rows are decoded
  * in fixed chunks, so the output is a function of the inputs and options alone. */
@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "decode.h"
+#include "generate.h"
 #include "graph.h"
 #include "graph_list.h"
 #include "metrics.h"
@@ -32,7 +32,7 @@
 
 static int g_threads = 1; /* --threads */
 
-#define CHUNK_ROWS 4096                 /* decodings generated and scored per decode_batch call */
+#define CHUNK_ROWS 4096                 /* decodings generated and scored per generate_batch call */
 #define DECODE_MAX_B 512                /* rows per decoder step */
 #define DGMG_DECODE_MAX_B 256           /* rows per DGMG decoder step (graphs of up to 14 nodes) */
 #define ENCODE_MAX_G 256                /* graphs per encoder batch */
@@ -164,8 +164,8 @@ static float *encode_all(vae_model *m, const graph_list *l, const char *what) {
 
 /* Decoding: rows [k0, k0+B) of a run; row k decodes point c[k / per] with stream id base + k. */
 typedef struct {
-    decode_ws ws;
-    decode_opts opts;
+    generate_ws ws;
+    generate_opts opts;
     const vae_model *m;
     int D;
     float *c;        /* (CHUNK_ROWS, D) */
@@ -181,9 +181,9 @@ static void decode_rows_of(decoder_run *d, const float *points, uint64_t per, ui
         memcpy(d->c + (size_t)r * d->D, points + (size_t)(k / per) * d->D, (size_t)d->D * sizeof(float));
         d->ids[r] = base + k;
     }
-    if (vae_decode_batch(&d->ws, d->m, d->c, B, d->ids, &d->opts, d->out, d->flags) != 0)
-        die(EXIT_DATA, "internal error: decode_batch refused its options");
-    for (int r = 0; r < B; r++) d->nmismatch += (d->flags[r] & DECODE_NMISMATCH) != 0;
+    if (vae_generate_batch(&d->ws, d->m, d->c, B, d->ids, &d->opts, d->out, d->flags) != 0)
+        die(EXIT_DATA, "internal error: generate_batch refused its options");
+    for (int r = 0; r < B; r++) d->nmismatch += (d->flags[r] & GENERATE_NMISMATCH) != 0;
 }
 
 static void reconstruction(decoder_run *d, const space_info *sp, const graph_list *test, const float *mu,
@@ -229,7 +229,7 @@ int main(int argc, char **argv) {
     vae_load(&m, f, ENCODE_MAX_G);
     mf_free(f);
     const char *id = m.id;
-    const svge_config cfg = m.cfg;
+    const vae_config cfg = m.cfg;
     const space_info *sp = space_get(cfg.space);
     o.forward_only |= m.dcfg.forward_only;
 
@@ -241,9 +241,9 @@ int main(int argc, char **argv) {
 
     metrics_counts res = {.n_test = test.n, .n_train = train.n};
     decoder_run d = {.m = &m, .D = cfg.D};
-    d.opts = (decode_opts){.max_n = m.gen_max_n, .mode = DECODE_SAMPLE, .forward_only = o.forward_only, .seed = o.seed,
+    d.opts = (generate_opts){.max_n = m.gen_max_n, .mode = GENERATE_SAMPLE, .forward_only = o.forward_only, .seed = o.seed,
                            .reference_merge = o.reference_merge != 0};
-    if (vae_decode_ws_init(&d.ws, &m, m.kind == VAE_DGMG ? DGMG_DECODE_MAX_B : DECODE_MAX_B) != 0) die(EXIT_IO, "out of memory");
+    if (vae_generate_ws_init(&d.ws, &m, m.kind == VAE_DGMG ? DGMG_DECODE_MAX_B : DECODE_MAX_B) != 0) die(EXIT_IO, "out of memory");
     d.c = xmalloc((size_t)CHUNK_ROWS * cfg.D * sizeof(float));
     d.ids = xmalloc(CHUNK_ROWS * sizeof *d.ids);
     d.out = xmalloc(CHUNK_ROWS * sizeof *d.out);
@@ -279,7 +279,7 @@ int main(int argc, char **argv) {
     rw_close(w);
     if (o.table) print_table(&o, id, sp, &res);
 
-    decode_ws_free(&d.ws);
+    generate_ws_free(&d.ws);
     free(d.c);
     free(d.ids);
     free(d.out);

@@ -36,7 +36,7 @@ static int g_threads = 1; /* --threads */
 #define MAX_BATCH 65536
 
 static void usage(void) {
-    svge_config d = svge_default_config(SPACE_NB201);
+    vae_config d = vae_default_config(SPACE_NB201);
     printf("Usage: %s -o MODEL [OPTION]... [FILE]\n"
            "Train the SVGe variational autoencoder (or the DGMG baseline, --model dgmg) on graph records\n"
            "(FILE, or stdin if absent or '-'), all of one search space (it sets the node types and the\n"
@@ -138,7 +138,7 @@ static void parse_args(int argc, char **argv, options *o) {
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    svge_config d = svge_default_config(SPACE_NB201);
+    vae_config d = vae_default_config(SPACE_NB201);
     *o = (options){.epochs = DEFAULT_EPOCHS, .ckpt_every = DEFAULT_CKPT_EVERY, .lr = d.lr, .beta = d.beta,
                    .eps_scale = d.eps_scale, .ndim = d.C2, .gdim = d.D, .seed = d.seed, .kind = "svge",
                    .alpha = d.alpha, .plateau_factor = d.plateau_factor,
@@ -154,11 +154,11 @@ static void parse_args(int argc, char **argv, options *o) {
         case OPT_BETA: o->beta = opt_number("--beta", optarg, 0, INFINITY, 0, 0); o->set_beta = 1; break;
         case OPT_EPS: o->eps_scale = opt_number("--eps-scale", optarg, 0, INFINITY, 0, 0); o->set_eps = 1; break;
         case OPT_NDIM:
-            o->ndim = (int)(int64_t)opt_uint("--ndim", optarg, 2, SVGE_MAX_NDIM);
+            o->ndim = (int)(int64_t)opt_uint("--ndim", optarg, 2, VAE_MAX_NDIM);
             if (o->ndim % 2) die_usage("--ndim: '%s' is not an even number", optarg);
             o->set_ndim = 1;
             break;
-        case OPT_GDIM: o->gdim = (int)(int64_t)opt_uint("--gdim", optarg, 1, SVGE_MAX_GDIM); o->set_gdim = 1; break;
+        case OPT_GDIM: o->gdim = (int)(int64_t)opt_uint("--gdim", optarg, 1, VAE_MAX_GDIM); o->set_gdim = 1; break;
         case OPT_SEED: o->seed = (uint32_t)(int64_t)opt_uint("--seed", optarg, 0, UINT32_MAX); o->set_seed = 1; break;
         case OPT_MAXMIN: o->max_minutes = opt_number("--max-minutes", optarg, 0, INFINITY, 0, 0); break;
         case OPT_CKPT: o->checkpoint = opt_path("--checkpoint", optarg); break;
@@ -240,7 +240,7 @@ typedef struct {
     int64_t batch, ngraphs;
 } meta_info;
 
-static size_t make_meta(mf_value meta[4], const svge_train *t, const meta_info *mi, double last_loss) {
+static size_t make_meta(mf_value meta[4], const vae_train *t, const meta_info *mi, double last_loss) {
     size_t k = 0;
     meta[k++] = mf_int("epochs", t->epoch);
     meta[k++] = mf_int("batch_size", mi->batch);
@@ -263,7 +263,7 @@ int main(int argc, char **argv) {
     read_graphs(o.input, &ds);
 
     /* The model's configuration: the options (or the checkpoint's, which they must not contradict). */
-    svge_config cfg = svge_default_config(ds.sp->id);
+    vae_config cfg = vae_default_config(ds.sp->id);
     cfg.C2 = o.ndim;
     cfg.D = o.gdim;
     cfg.beta = o.beta;
@@ -283,7 +283,7 @@ int main(int argc, char **argv) {
         die_usage("--alpha: the dgmg model's step loss is CE + BCE (alpha 0.5); --alpha is for svge");
     if (ck) {
         vae_kind ck_kind;
-        svge_config c2;
+        vae_config c2;
         vae_config_read(ck, &ck_kind, &c2);
         if (o.set_kind && ck_kind != kind)
             die_usage("--resume: --model %s differs from the checkpoint's %s", o.kind, vae_kind_name(ck_kind));
@@ -315,12 +315,12 @@ int main(int argc, char **argv) {
             die(EXIT_DATA, "%s: checkpoint was trained on %lld graphs, the input has %zu", o.resume, (long long)ng->i, ds.n);
     }
     char err[400];
-    if (svge_config_check(&cfg, err, sizeof err)) die_usage("%s", err);
+    if (vae_config_check(&cfg, err, sizeof err)) die_usage("%s", err);
 
     vae_model m;
     int max_g = (int)((size_t)batch < ds.n ? (size_t)batch : ds.n);
     if (vae_build(&m, kind, &cfg, max_g, err, sizeof err)) die(EXIT_IO, "%s", err);
-    svge_train t;
+    vae_train t;
     vae_train_init(&t, &m);
     vae_init(&m, &t.rng);
     if (ck) {
@@ -360,7 +360,7 @@ int main(int argc, char **argv) {
         for (size_t s = 0; s < ds.n; s += (size_t)batch) {
             int B = (int)(ds.n - s < (size_t)batch ? ds.n - s : (size_t)batch);
             for (int b = 0; b < B; b++) bg[b] = ds.g[perm[s + (size_t)b]];
-            svge_terms tm;
+            vae_terms tm;
             if (vae_train_step(&m, bg, B, &t.rng, &tm))
                 die(EXIT_DATA, "epoch %lld: a batch does not fit the model", (long long)es.epoch); /* cannot happen */
             if (!isfinite(tm.total))
@@ -392,7 +392,7 @@ int main(int argc, char **argv) {
         double secs = now_s() - es.t0, eb = (double)es.batches;
         double loss = es.loss / eb, recon = es.recon / eb, kl = es.kl / eb, gps = (double)es.graphs / (secs + 1e-9);
         last_loss = loss;
-        int reduced = svge_epoch_end(&t, loss);
+        int reduced = vae_epoch_end(&t, loss);
         if (tty) fprintf(stderr, "\r\033[K");
         if (!quiet)
             say("epoch %lld/%lld loss %.4f recon %.4f kl %.4g lr %.3g %.0f graphs/s %.1f s%s", (long long)es.epoch,
@@ -427,7 +427,7 @@ int main(int argc, char **argv) {
     free(perm);
     free(bg);
     graph_list_free(&ds);
-    svge_train_free(&t);
+    vae_train_free(&t);
     vae_free(&m);
     return EXIT_OK;
 }

@@ -312,7 +312,7 @@ static void zero(float *x, size_t n) { memset(x, 0, n * sizeof(float)); }
 
 /* ---------------------------------------------------------------- forward */
 /* The generator step in pieces, shared by the teacher-forced path (step_forward below) and by
- * inference (lib/decode.c, through the decoder_step_* wrappers): the same operations in the same
+ * inference (lib/generate.c, through the decoder_step_* wrappers): the same operations in the same
  * order, so that a generated graph replayed under teacher forcing gives the same logits. */
 
 /* (1) propagation of s->hin over the A graphs' induced subgraphs (pred/succ masks, offsets) into

@@ -1,7 +1,7 @@
 /* decoder.h: the decoder model (svge-reference.md §3.3, `GNNDecoder`, `Generator`): its
  * parameters, the generator step, and the teacher-forced loss with its backward, llm.c style
  * (parameters in one contiguous float array viewed through a struct of named pointers, backward
- * accumulates). Generation from latent points (inference) is lib/decode.h; it runs the same step
+ * accumulates). Generation from latent points (inference) is lib/generate.h; it runs the same step
  * through the building blocks at the end of this header.
  *
  * The decoder is generic over its propagation (decoder_config.prop), the one thing in which SVGe's
@@ -162,7 +162,7 @@ size_t decoder_scratch_size(decoder_config cfg, int max_g, int max_n);
 void decoder_backward(const decoder_params *grad, float *dc, float *scratch, const decoder_acts *a,
                       const decoder_params *p);
 
-/* ---- generation building blocks (inference, lib/decode.c) ----
+/* ---- generation building blocks (inference, lib/generate.c) ----
  * The same generator step as decoder_forward, in pieces, so that inference chooses each new node's
  * type between computing the logits and the new node (shared code: a generated graph replayed
  * under teacher forcing gives the same step logits). One dec_step with A graphs of n nodes each:

@@ -115,9 +115,9 @@ static size_t enc_scratch_size(int C, int D, int N) {
 }
 
 /* =================================================================== build */
-int dgmg_build(dgmg_model *m, const svge_config *cfg, int max_g, char *err, size_t errlen) {
+int dgmg_build(dgmg_model *m, const vae_config *cfg, int max_g, char *err, size_t errlen) {
     memset(m, 0, sizeof *m);
-    if (svge_config_check(cfg, err, errlen)) return -1;
+    if (vae_config_check(cfg, err, errlen)) return -1;
     if (max_g < 1 || max_g > 1 << 20) { snprintf(err, errlen, "batch capacity %d out of range", max_g); return -1; }
     m->cfg = *cfg;
     const int K = cfg->K, C = cfg->C2, D = cfg->D;
@@ -216,7 +216,7 @@ static void bidir_encoder_backward(dgmg_model *m) {
 }
 
 /* =================================================================== model */
-int dgmg_forward(dgmg_model *m, const graph *gs, int B, rng_mt *rng, svge_terms *t) {
+int dgmg_forward(dgmg_model *m, const graph *gs, int B, rng_mt *rng, vae_terms *t) {
     if (B < 0 || B > m->max_g) return -1;
     for (int b = 0; b < B; b++)
         if (gs[b].n < 0 || gs[b].n > m->max_n) return -1;
@@ -231,11 +231,11 @@ int dgmg_forward(dgmg_model *m, const graph *gs, int B, rng_mt *rng, svge_terms 
     if (decoder_forward(&m->da, &m->p.dec, gs, m->z, B, &recon)) return -1; // checked above: cannot happen
     m->B = B;
     double kl = gaussian_kl_forward(m->mu, m->logvar, n);
-    if (t) *t = (svge_terms){recon + m->cfg.beta * kl, recon, kl};
+    if (t) *t = (vae_terms){recon + m->cfg.beta * kl, recon, kl};
     return 0;
 }
 
-int dgmg_train_step(dgmg_model *m, const graph *gs, int B, rng_mt *rng, svge_terms *t) {
+int dgmg_train_step(dgmg_model *m, const graph *gs, int B, rng_mt *rng, vae_terms *t) {
     memset(m->grads, 0, m->num_params * sizeof(float));
     if (dgmg_forward(m, gs, B, rng, t)) return -1;
     const size_t n = (size_t)m->B * m->cfg.D;
@@ -267,28 +267,28 @@ static const char *tensor_name(int i, int layers) {
     return dgmg_param_name(i);
 }
 
-svge_tensors dgmg_tensor_table(const dgmg_model *m) {
-    return (svge_tensors){DGMG_NUM_TENSORS, DGMG_LAYERS, tensor_name, m->ndim, &m->shape[0][0], m->offset,
+vae_tensors dgmg_tensor_table(const dgmg_model *m) {
+    return (vae_tensors){DGMG_NUM_TENSORS, DGMG_LAYERS, tensor_name, m->ndim, &m->shape[0][0], m->offset,
                           m->params};
 }
 
-void dgmg_save(const char *path, const dgmg_model *m, const svge_train *t, const mf_value *meta, size_t nmeta,
+void dgmg_save(const char *path, const dgmg_model *m, const vae_train *t, const mf_value *meta, size_t nmeta,
                char id[MF_ID_LEN + 1]) {
-    svge_tensors ts = dgmg_tensor_table(m);
-    svge_write_model(path, DGMG_KIND, &m->cfg, DGMG_LAYERS, &ts, t, meta, nmeta, id);
+    vae_tensors ts = dgmg_tensor_table(m);
+    vae_write_model(path, DGMG_KIND, &m->cfg, DGMG_LAYERS, &ts, t, meta, nmeta, id);
 }
 
-void dgmg_config_read(const model_file *f, svge_config *cfg) {
-    svge_config_read_kind(f, DGMG_KIND, DGMG_LAYERS, cfg);
+void dgmg_config_read(const model_file *f, vae_config *cfg) {
+    vae_config_read_kind(f, DGMG_KIND, DGMG_LAYERS, cfg);
 }
 
 int dgmg_check_file(const dgmg_model *m, const model_file *f, char *err, size_t errlen) {
-    return svge_check_kind(DGMG_KIND, &m->cfg, DGMG_LAYERS, f, err, errlen);
+    return vae_check_kind(DGMG_KIND, &m->cfg, DGMG_LAYERS, f, err, errlen);
 }
 
 void dgmg_load(dgmg_model *m, const model_file *f) {
     char err[400];
     if (dgmg_check_file(m, f, err, sizeof err)) die(EXIT_DATA, "%s: %s", mf_name(f), err);
-    svge_tensors ts = dgmg_tensor_table(m);
-    svge_load_tensors(&ts, f);
+    vae_tensors ts = dgmg_tensor_table(m);
+    vae_load_tensors(&ts, f);
 }

@@ -1,6 +1,6 @@
 /* dgmg.h: the DGMG baseline of the SVGe paper (= the authors' VS-GAE; svge-reference.md §3.5,
- * `models/DGMG.py`): training path and generation steps (inference itself: lib/decode.h,
- * lib/decode.h with the model's decoder_config), llm.c style: ONE contiguous parameter array in state_dict order, one
+ * `models/DGMG.py`): training path and generation steps (inference itself: lib/generate.h,
+ * lib/generate.h with the model's decoder_config), llm.c style: ONE contiguous parameter array in state_dict order, one
  * gradient array of the same layout, backward accumulates.
  *
  * Its propagation is the bidirectional single-stream layer of lib/mpass.h (mpass_bidir), node
@@ -18,8 +18,8 @@
  *   total = recon + beta * KL.
  *
  * Parameter counts at C = 250, D = 56: 4,872,746 (K=5), 4,873,860 (K=7), 4,874,417 (K=8).
- * The config is lib/svge.h's svge_config (C2 = node_embedding_dim = C here: there are no
- * half-width streams in DGMG; svge_config_check's evenness rule still applies).
+ * The config is lib/svge.h's vae_config (C2 = node_embedding_dim = C here: there are no
+ * half-width streams in DGMG; vae_config_check's evenness rule still applies).
  * Randomness exactly as lib/svge.h: dgmg_init draws tensors in state_dict order (encoder then
  * decoder, elements row-major, one rng_double or rng_gauss each); a training forward draws eps
  * (B*D rng_gauss, row-major) after validating the batch. */
@@ -57,7 +57,7 @@ const char *dgmg_param_name(int i); /* NULL if out of range */
 
 /* ---- the model ---- */
 typedef struct {
-    svge_config cfg;
+    vae_config cfg;
     decoder_config dcfg;            /* dgmg_decoder_config(K, C, D) */
     size_t num_params, num_enc;     /* all, the encoder's (the decoder's start at params + num_enc) */
     float *params, *grads;
@@ -77,30 +77,30 @@ typedef struct {
 } dgmg_model;
 
 /* As svge_build / svge_free / svge_init / svge_forward / svge_train_step. */
-int dgmg_build(dgmg_model *m, const svge_config *cfg, int max_g, char *err, size_t errlen);
+int dgmg_build(dgmg_model *m, const vae_config *cfg, int max_g, char *err, size_t errlen);
 void dgmg_free(dgmg_model *m);
 void dgmg_init(dgmg_model *m, rng_mt *r);
-int dgmg_forward(dgmg_model *m, const graph *gs, int B, rng_mt *rng, svge_terms *t);
-int dgmg_train_step(dgmg_model *m, const graph *gs, int B, rng_mt *rng, svge_terms *t);
+int dgmg_forward(dgmg_model *m, const graph *gs, int B, rng_mt *rng, vae_terms *t);
+int dgmg_train_step(dgmg_model *m, const graph *gs, int B, rng_mt *rng, vae_terms *t);
 /* As svge_encode: eval-mode mu (B,D) and logvar (B,D, unless NULL) of B graphs (any B: chunks of
  * max_g). Returns 0, or -1 if a graph does not fit. */
 int dgmg_encode(dgmg_model *m, const graph *gs, int B, float *mu, float *logvar);
 
-/* Generation (lib/decode.h) uses m->p.dec with m->dcfg: forward only, and, as the reference's DGMG,
- * no forced END (decode_opts.open_end): a graph ends at its first END or at its node cap. The
+/* Generation (lib/generate.h) uses m->p.dec with m->dcfg: forward only, and, as the reference's DGMG,
+ * no forced END (generate_opts.open_end): a graph ends at its first END or at its node cap. The
  * reference stops at 20 nodes; our graphs hold at most GRAPH_MAX_NODES, hence DGMG_GEN_MAX_NODES. */
 #define DGMG_GEN_MAX_NODES (GRAPH_MAX_NODES < 20 ? GRAPH_MAX_NODES : 20)
 
 /* ---- training state and model files: as lib/svge.h's, with config kind "dgmg" (the same config
  * keys; gnn_iteration_layers = DGMG_LAYERS) and the DGMG_NUM_TENSORS tensors by dgmg_param_name. ---- */
 /* m's parameters as named tensors (lib/vae_file.h). */
-svge_tensors dgmg_tensor_table(const dgmg_model *m);
+vae_tensors dgmg_tensor_table(const dgmg_model *m);
 #define DGMG_KIND "dgmg"
 /* m, and t's training state if t is non-NULL (a checkpoint). */
-void dgmg_save(const char *path, const dgmg_model *m, const svge_train *t, const mf_value *meta, size_t nmeta,
+void dgmg_save(const char *path, const dgmg_model *m, const vae_train *t, const mf_value *meta, size_t nmeta,
                char id[MF_ID_LEN + 1]);
 /* Dies (exit 1) "<path>: ..." unless f is a dgmg model with a valid config. */
-void dgmg_config_read(const model_file *f, svge_config *cfg);
+void dgmg_config_read(const model_file *f, vae_config *cfg);
 int dgmg_check_file(const dgmg_model *m, const model_file *f, char *err, size_t errlen);
 void dgmg_load(dgmg_model *m, const model_file *f);
 

@@ -15,7 +15,7 @@ static decoder_config dec_config(int K, int C2, int D, int layers) {
     return (decoder_config){K, C2, D, layers, DEC_PROP_TWO_STREAM, 0};
 }
 
-size_t svge_param_count(const svge_config *cfg) {
+size_t svge_param_count(const vae_config *cfg) {
     return encoder_param_count(cfg->K, cfg->C2 / 2, cfg->D, cfg->layers) +
            decoder_param_count(dec_config(cfg->K, cfg->C2, cfg->D, cfg->layers));
 }
@@ -33,7 +33,7 @@ const char *svge_param_name(int i, int layers) {
 /* PyTorch shapes of every tensor, in order: the encoder's here, the decoder's from lib/decoder.h
  * (the element counts come from encoder/decoder and are checked against these in svge_build). */
 static void tensor_shapes(int ndim[SVGE_MAX_TENSORS], uint64_t shape[SVGE_MAX_TENSORS][2],
-                          const svge_config *cfg) {
+                          const vae_config *cfg) {
     const uint64_t K = (uint64_t)cfg->K, C = (uint64_t)cfg->C2 / 2, D = (uint64_t)cfg->D;
     int i = 0;
 #define S2(a, b) (ndim[i] = 2, shape[i][0] = (a), shape[i][1] = (b), i++)
@@ -52,9 +52,9 @@ static void tensor_shapes(int ndim[SVGE_MAX_TENSORS], uint64_t shape[SVGE_MAX_TE
 }
 
 /* ------------------------------------------------------------------- build */
-int svge_build(svge_model *m, const svge_config *cfg, int max_g, char *err, size_t errlen) {
+int svge_build(svge_model *m, const vae_config *cfg, int max_g, char *err, size_t errlen) {
     memset(m, 0, sizeof *m);
-    if (svge_config_check(cfg, err, errlen)) return -1;
+    if (vae_config_check(cfg, err, errlen)) return -1;
     if (max_g < 1 || max_g > 1 << 20) { snprintf(err, errlen, "batch capacity %d out of range", max_g); return -1; }
     m->cfg = *cfg;
     m->ecfg = (encoder_config){cfg->K, cfg->C2 / 2, cfg->D, cfg->layers};
@@ -135,7 +135,7 @@ static int pack(svge_model *m, const graph *gs, int B) {
     return encoder_batch_pack(&m->batch, gs, B, m->cfg.K);
 }
 
-int svge_forward(svge_model *m, const graph *gs, int B, rng_mt *rng, svge_terms *t) {
+int svge_forward(svge_model *m, const graph *gs, int B, rng_mt *rng, vae_terms *t) {
     if (pack(m, gs, B)) return -1;
     const int D = m->cfg.D;
     const size_t n = (size_t)B * D;
@@ -149,7 +149,7 @@ int svge_forward(svge_model *m, const graph *gs, int B, rng_mt *rng, svge_terms 
     if (decoder_forward(&m->da, &m->dec, gs, m->z, B, &recon)) return -1; // checked above: cannot happen
     m->B = B;
     double kl = gaussian_kl_forward(mu, logvar, n);
-    if (t) *t = (svge_terms){recon + m->cfg.beta * kl, recon, kl};
+    if (t) *t = (vae_terms){recon + m->cfg.beta * kl, recon, kl};
     return 0;
 }
 
@@ -166,7 +166,7 @@ static void backward(svge_model *m) {
     encoder_backward(&m->genc, m->enc_scratch, m->dmu, m->dlogvar, &m->ea, &m->enc, &m->batch, m->ecfg);
 }
 
-int svge_train_step(svge_model *m, const graph *gs, int B, rng_mt *rng, svge_terms *t) {
+int svge_train_step(svge_model *m, const graph *gs, int B, rng_mt *rng, vae_terms *t) {
     memset(m->grads, 0, m->num_params * sizeof(float));
     if (svge_forward(m, gs, B, rng, t)) return -1;
     backward(m);
@@ -186,28 +186,28 @@ int svge_encode(svge_model *m, const graph *gs, int B, float *mu, float *logvar)
 }
 
 /* ------------------------------------------------------------- model files */
-svge_tensors svge_tensor_table(const svge_model *m) {
-    return (svge_tensors){m->num_tensors, m->cfg.layers, svge_param_name, m->ndim, &m->shape[0][0],
+vae_tensors svge_tensor_table(const svge_model *m) {
+    return (vae_tensors){m->num_tensors, m->cfg.layers, svge_param_name, m->ndim, &m->shape[0][0],
                           m->offset, m->params};
 }
 
-void svge_save(const char *path, const svge_model *m, const svge_train *t, const mf_value *meta, size_t nmeta,
+void svge_save(const char *path, const svge_model *m, const vae_train *t, const mf_value *meta, size_t nmeta,
                char id[MF_ID_LEN + 1]) {
-    svge_tensors ts = svge_tensor_table(m);
-    svge_write_model(path, "svge", &m->cfg, m->cfg.layers, &ts, t, meta, nmeta, id);
+    vae_tensors ts = svge_tensor_table(m);
+    vae_write_model(path, "svge", &m->cfg, m->cfg.layers, &ts, t, meta, nmeta, id);
 }
 
-void svge_config_read(const model_file *f, svge_config *cfg) { svge_config_read_kind(f, "svge", 0, cfg); }
+void svge_config_read(const model_file *f, vae_config *cfg) { vae_config_read_kind(f, "svge", 0, cfg); }
 
 
 int svge_check_file(const svge_model *m, const model_file *f, char *err, size_t errlen) {
-    return svge_check_kind("svge", &m->cfg, m->cfg.layers, f, err, errlen);
+    return vae_check_kind("svge", &m->cfg, m->cfg.layers, f, err, errlen);
 }
 
 
 void svge_load(svge_model *m, const model_file *f) {
     char err[400];
     if (svge_check_file(m, f, err, sizeof err)) die(EXIT_DATA, "%s: %s", mf_name(f), err);
-    svge_tensors ts = svge_tensor_table(m);
-    svge_load_tensors(&ts, f);
+    vae_tensors ts = svge_tensor_table(m);
+    vae_load_tensors(&ts, f);
 }

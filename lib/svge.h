@@ -36,13 +36,13 @@
 #define SVGE_MAX_TENSORS (ENC_MAX_TENSORS + DEC_MAX_TENSORS)
 int svge_num_tensors(int layers); /* 82 at the reference's 2 layers per direction */
 /* 2,245,121 / 2,245,985 / 2,246,417 for K = 5 / 7 / 8 at the default dims. */
-size_t svge_param_count(const svge_config *cfg);
+size_t svge_param_count(const vae_config *cfg);
 /* The state_dict name of tensor i (0 <= i < svge_num_tensors(layers)) of a model with that many
  * layers per direction: encoder names, then decoder names; NULL if out of range. */
 const char *svge_param_name(int i, int layers);
 
 typedef struct {
-    svge_config cfg;
+    vae_config cfg;
     encoder_config ecfg;         /* K, C2/2, D, layers */
     decoder_config dcfg;         /* K, C2, D, layers */
     int num_tensors;             /* svge_num_tensors(cfg.layers) */
@@ -67,7 +67,7 @@ typedef struct {
 
 /* Allocate a model for batches of up to max_g graphs (parameters zero: call svge_init or load).
  * Returns 0, or -1 with the reason in err if cfg is invalid or memory runs out. */
-int svge_build(svge_model *m, const svge_config *cfg, int max_g, char *err, size_t errlen);
+int svge_build(svge_model *m, const vae_config *cfg, int max_g, char *err, size_t errlen);
 void svge_free(svge_model *m);
 /* PyTorch-default initialisation: encoder_init, then decoder_init, from r. */
 void svge_init(svge_model *m, rng_mt *r);
@@ -75,27 +75,27 @@ void svge_init(svge_model *m, rng_mt *r);
 /* Forward only. rng non-NULL: training mode (draws eps, see the top); NULL: eval mode (z = mu).
  * Every graph needs 0..max_n nodes and types in [0,K); B in [0,max_g]. Returns 0 and fills *t
  * (may be NULL), or -1 (nothing drawn) if the batch does not fit. */
-int svge_forward(svge_model *m, const graph *gs, int B, rng_mt *rng, svge_terms *t);
+int svge_forward(svge_model *m, const graph *gs, int B, rng_mt *rng, vae_terms *t);
 /* Zero the gradients, forward in training mode, backward: m->grads = d total / d params.
  * Returns as svge_forward. The optimiser step is separate (lib/vae.h vae_update, or adam_step on params and grads). */
-int svge_train_step(svge_model *m, const graph *gs, int B, rng_mt *rng, svge_terms *t);
+int svge_train_step(svge_model *m, const graph *gs, int B, rng_mt *rng, vae_terms *t);
 /* Eval-mode encoding of B graphs (any B: processed in chunks of max_g): mu (B,D), and logvar
  * (B,D) unless NULL. Returns 0, or -1 if a graph does not fit (outputs then unspecified). */
 int svge_encode(svge_model *m, const graph *gs, int B, float *mu, float *logvar);
 
 /* m's parameters as named tensors (lib/vae_file.h). */
-svge_tensors svge_tensor_table(const svge_model *m);
+vae_tensors svge_tensor_table(const svge_model *m);
 /* ---- model files (formats/model.md) ----
  * config kind "svge" (lib/vae_config.h); tensors: the svge_num_tensors(layers) parameters by
  * state_dict name with PyTorch's shapes; a checkpoint adds the training state (lib/vae_train.h).
  * Through lib/vae_file.h; meta (nmeta values, may be 0) is written as given, id (may be NULL)
  * receives the model id, write errors die (lib/modelfile.h). */
 /* m, and t's training state if t is non-NULL (a checkpoint). */
-void svge_save(const char *path, const svge_model *m, const svge_train *t, const mf_value *meta, size_t nmeta,
+void svge_save(const char *path, const svge_model *m, const vae_train *t, const mf_value *meta, size_t nmeta,
                char id[MF_ID_LEN + 1]);
 /* The config of a model file (to build a model for it). Dies (exit 1) with "<path>: ..." if it is
  * not an svge model or its config is missing, ill-typed or invalid. */
-void svge_config_read(const model_file *f, svge_config *cfg);
+void svge_config_read(const model_file *f, vae_config *cfg);
 /* 0 if f holds an svge model of m's space and shape (kind, space, K, C2, D, layers); else -1 with
  * e.g. "model is for nb201 (num_node_atts 7, ndim 250, gdim 56), this one is nb101
  * (num_node_atts 5, ndim 250, gdim 56)" in err. */

@@ -50,7 +50,7 @@ static void expose(vae_model *m) {
     }
 }
 
-int vae_build(vae_model *m, vae_kind k, const svge_config *cfg, int max_g, char *err, size_t errlen) {
+int vae_build(vae_model *m, vae_kind k, const vae_config *cfg, int max_g, char *err, size_t errlen) {
     memset(m, 0, sizeof *m);
     m->kind = k;
     m->cfg = *cfg;
@@ -71,26 +71,26 @@ void vae_init(vae_model *m, rng_mt *r) {
     else svge_init(&m->s, r);
 }
 
-int vae_forward(vae_model *m, const graph *gs, int B, rng_mt *rng, svge_terms *t) {
+int vae_forward(vae_model *m, const graph *gs, int B, rng_mt *rng, vae_terms *t) {
     return m->kind == VAE_DGMG ? dgmg_forward(&m->d, gs, B, rng, t) : svge_forward(&m->s, gs, B, rng, t);
 }
 
-int vae_train_step(vae_model *m, const graph *gs, int B, rng_mt *rng, svge_terms *t) {
+int vae_train_step(vae_model *m, const graph *gs, int B, rng_mt *rng, vae_terms *t) {
     return m->kind == VAE_DGMG ? dgmg_train_step(&m->d, gs, B, rng, t) : svge_train_step(&m->s, gs, B, rng, t);
 }
 
-void vae_train_init(svge_train *t, const vae_model *m) { svge_train_setup(t, m->num_params, &m->cfg); }
+void vae_train_init(vae_train *t, const vae_model *m) { vae_train_setup(t, m->num_params, &m->cfg); }
 
-void vae_update(vae_model *m, svge_train *t) { adam_step(&t->opt, m->params, m->grads); }
+void vae_update(vae_model *m, vae_train *t) { adam_step(&t->opt, m->params, m->grads); }
 
-void vae_save(const char *path, const vae_model *m, const svge_train *t, const mf_value *meta, size_t nmeta,
+void vae_save(const char *path, const vae_model *m, const vae_train *t, const mf_value *meta, size_t nmeta,
               char id[MF_ID_LEN + 1]) {
     if (m->kind == VAE_DGMG) dgmg_save(path, &m->d, t, meta, nmeta, id);
     else svge_save(path, &m->s, t, meta, nmeta, id);
 }
 
-void vae_config_read(const model_file *f, vae_kind *k, svge_config *cfg) {
-    const char *name = svge_model_kind(f);
+void vae_config_read(const model_file *f, vae_kind *k, vae_config *cfg) {
+    const char *name = vae_model_kind(f);
     if (vae_kind_by_name(name, k))
         die(EXIT_DATA, "%s: a \"%s\" model: known kinds are svge and dgmg", mf_name(f), name);
     if (*k == VAE_DGMG) dgmg_config_read(f, cfg);
@@ -99,7 +99,7 @@ void vae_config_read(const model_file *f, vae_kind *k, svge_config *cfg) {
 
 void vae_load(vae_model *m, const model_file *f, int max_g) {
     vae_kind k;
-    svge_config cfg;
+    vae_config cfg;
     char err[400];
     vae_config_read(f, &k, &cfg);
     if (vae_build(m, k, &cfg, max_g, err, sizeof err))
@@ -113,22 +113,22 @@ void vae_load_params(vae_model *m, const model_file *f) {
     else svge_load(&m->s, f);
 }
 
-void vae_load_checkpoint(vae_model *m, svge_train *t, const model_file *f) {
+void vae_load_checkpoint(vae_model *m, vae_train *t, const model_file *f) {
     vae_load_params(m, f);
-    svge_load_train_state(t, f);
+    vae_load_train_state(t, f);
 }
 
 int vae_encode(vae_model *m, const graph *gs, int B, float *mu, float *logvar) {
     return m->kind == VAE_DGMG ? dgmg_encode(&m->d, gs, B, mu, logvar) : svge_encode(&m->s, gs, B, mu, logvar);
 }
 
-int vae_decode_ws_init(decode_ws *w, const vae_model *m, int max_b) {
-    return decode_ws_init(w, m->dcfg, max_b, m->gen_max_n);
+int vae_generate_ws_init(generate_ws *w, const vae_model *m, int max_b) {
+    return generate_ws_init(w, m->dcfg, max_b, m->gen_max_n);
 }
 
-int vae_decode_batch(decode_ws *w, const vae_model *m, const float *c, int B, const uint64_t *ids,
-                     const decode_opts *o, graph *out, uint8_t *flags) {
-    decode_opts ko = *o;
+int vae_generate_batch(generate_ws *w, const vae_model *m, const float *c, int B, const uint64_t *ids,
+                     const generate_opts *o, graph *out, uint8_t *flags) {
+    generate_opts ko = *o;
     ko.open_end = ko.open_end || m->open_end;
-    return decode_batch(w, m->dec, c, B, ids, &ko, out, flags);
+    return generate_batch(w, m->dec, c, B, ids, &ko, out, flags);
 }

@@ -1,16 +1,16 @@
 /* vae.h: the one home of the model kinds: a model file's kind (config "kind") picks SVGe
  * (lib/svge.h) or the DGMG baseline (lib/dgmg.h), and every tool goes through this interface to
  * build, initialise, train, save, load, encode and decode either, with no branches of its own.
- * Both kinds share the config (svge_config), the training state (svge_train), the model-file
+ * Both kinds share the config (vae_config), the training state (vae_train), the model-file
  * layout (lib/modelfile.h) and the decoder (lib/decoder.h, with the kind's propagation); decoding is
- * lib/decode.h's generation with the kind's decoder and its options (DGMG: forward only, no forced
+ * lib/generate.h's generation with the kind's decoder and its options (DGMG: forward only, no forced
  * END, at most DGMG_GEN_MAX_NODES nodes). A new kind or head (the surrogate) slots in here. */
 #ifndef SVGE_VAE_H
 #define SVGE_VAE_H
 
 #include <stdbool.h>
 
-#include "decode.h"
+#include "generate.h"
 #include "dgmg.h"
 #include "modelfile.h"
 #include "svge.h"
@@ -19,7 +19,7 @@ typedef enum { VAE_SVGE = 0, VAE_DGMG = 1 } vae_kind;
 
 typedef struct {
     vae_kind kind;
-    svge_config cfg;
+    vae_config cfg;
     svge_model s;            /* kind VAE_SVGE */
     dgmg_model d;            /* kind VAE_DGMG */
     size_t num_params;
@@ -31,7 +31,7 @@ typedef struct {
     bool open_end;           /* generation has no forced END (DGMG) */
     const float *mu, *logvar; /* (max_g,D) the encoder's outputs of the last forward */
     const decoder_acts *da;  /* the teacher-forced decoder's activations of the last forward */
-    svge_tensors tensors;    /* the parameters as named tensors (lib/vae_file.h) */
+    vae_tensors tensors;    /* the parameters as named tensors (lib/vae_file.h) */
     char id[MF_ID_LEN + 1];  /* the model file's id (vae_load) */
 } vae_model;
 
@@ -42,28 +42,28 @@ int vae_kind_by_name(const char *name, vae_kind *k);
 
 /* Build a model of kind k for batches of up to max_g graphs (parameters zero: vae_init or load).
  * Returns 0, or -1 with the reason in err (invalid cfg, no memory). */
-int vae_build(vae_model *m, vae_kind k, const svge_config *cfg, int max_g, char *err, size_t errlen);
+int vae_build(vae_model *m, vae_kind k, const vae_config *cfg, int max_g, char *err, size_t errlen);
 void vae_free(vae_model *m);
 /* PyTorch-default initialisation from r (the kind's own draw order). */
 void vae_init(vae_model *m, rng_mt *r);
 
 /* Forward only: training mode (rng non-NULL draws eps) or eval mode (z = mu); *t may be NULL.
  * Returns 0, or -1 if the batch does not fit. */
-int vae_forward(vae_model *m, const graph *gs, int B, rng_mt *rng, svge_terms *t);
+int vae_forward(vae_model *m, const graph *gs, int B, rng_mt *rng, vae_terms *t);
 /* Zero the gradients, forward in training mode (rng non-NULL draws eps) or eval mode, backward.
  * Returns 0, or -1 if the batch does not fit. */
-int vae_train_step(vae_model *m, const graph *gs, int B, rng_mt *rng, svge_terms *t);
+int vae_train_step(vae_model *m, const graph *gs, int B, rng_mt *rng, vae_terms *t);
 /* Adam over all parameters with cfg.lr, a fresh scheduler, epoch 0, rng seeded with cfg.seed. */
-void vae_train_init(svge_train *t, const vae_model *m);
+void vae_train_init(vae_train *t, const vae_model *m);
 /* One Adam step on the parameters with the gradients. */
-void vae_update(vae_model *m, svge_train *t);
+void vae_update(vae_model *m, vae_train *t);
 
 /* Write the model file (formats/model.md), with t's training state if t is non-NULL (a
  * checkpoint). Write errors die (lib/modelfile.h). */
-void vae_save(const char *path, const vae_model *m, const svge_train *t, const mf_value *meta, size_t nmeta,
+void vae_save(const char *path, const vae_model *m, const vae_train *t, const mf_value *meta, size_t nmeta,
               char id[MF_ID_LEN + 1]);
 /* The kind and config of a model file; dies (exit 1) "<file>: ..." on an unknown kind or a bad config. */
-void vae_config_read(const model_file *f, vae_kind *k, svge_config *cfg);
+void vae_config_read(const model_file *f, vae_kind *k, vae_config *cfg);
 /* Build m from f (kind and config from the file) with batches of up to max_g graphs and load its
  * tensors. Dies "<file>: ..." if it cannot: exit 1 on a bad kind, config or tensor, 3 if memory
  * runs out. */
@@ -73,16 +73,16 @@ void vae_load(vae_model *m, const model_file *f, int max_g);
 void vae_load_params(vae_model *m, const model_file *f);
 /* f's tensors and training state into m (built for f's kind and config) and t (vae_train_init'ed).
  * Dies (exit 1) "<file>: ..." if any of it is missing or malformed. */
-void vae_load_checkpoint(vae_model *m, svge_train *t, const model_file *f);
+void vae_load_checkpoint(vae_model *m, vae_train *t, const model_file *f);
 
 /* Eval-mode mu (B,D) and logvar (B,D, unless NULL) of B graphs (any B). 0, or -1 if a graph does
  * not fit. */
 int vae_encode(vae_model *m, const graph *gs, int B, float *mu, float *logvar);
-/* A generation workspace for up to max_b rows of up to m->gen_max_n nodes (lib/decode.h). */
-int vae_decode_ws_init(decode_ws *w, const vae_model *m, int max_b);
-/* decode_batch with m's decoder and the kind's options added to o (forward only and open end for
+/* A generation workspace for up to max_b rows of up to m->gen_max_n nodes (lib/generate.h). */
+int vae_generate_ws_init(generate_ws *w, const vae_model *m, int max_b);
+/* generate_batch with m's decoder and the kind's options added to o (forward only and open end for
  * DGMG). */
-int vae_decode_batch(decode_ws *w, const vae_model *m, const float *c, int B, const uint64_t *ids,
-                     const decode_opts *o, graph *out, uint8_t *flags);
+int vae_generate_batch(generate_ws *w, const vae_model *m, const float *c, int B, const uint64_t *ids,
+                     const generate_opts *o, graph *out, uint8_t *flags);
 
 #endif

@@ -8,13 +8,13 @@
 #include "encoder.h"
 #include "util.h"
 
-svge_config svge_default_config(space_id space) {
+vae_config vae_default_config(space_id space) {
     const space_info *sp = space_get(space);
-    svge_config c = {space, sp ? sp->n_types : 0, 250, 56, 0.005, 0.01, 1e-4, 1, 0.5, 0.1, 10, 2};
+    vae_config c = {space, sp ? sp->n_types : 0, 250, 56, 0.005, 0.01, 1e-4, 1, 0.5, 0.1, 10, 2};
     return c;
 }
 
-int svge_config_check(const svge_config *cfg, char *err, size_t errlen) {
+int vae_config_check(const vae_config *cfg, char *err, size_t errlen) {
     const space_info *sp = space_get(cfg->space);
     if (!sp) { snprintf(err, errlen, "unknown search space %d", (int)cfg->space); return -1; }
     if (cfg->K != sp->n_types) {
@@ -22,12 +22,12 @@ int svge_config_check(const svge_config *cfg, char *err, size_t errlen) {
                  sp->n_types);
         return -1;
     }
-    if (cfg->C2 < 2 || cfg->C2 > SVGE_MAX_NDIM || cfg->C2 % 2) {
-        snprintf(err, errlen, "node_embedding_dim %d must be even and in [2, %d]", cfg->C2, SVGE_MAX_NDIM);
+    if (cfg->C2 < 2 || cfg->C2 > VAE_MAX_NDIM || cfg->C2 % 2) {
+        snprintf(err, errlen, "node_embedding_dim %d must be even and in [2, %d]", cfg->C2, VAE_MAX_NDIM);
         return -1;
     }
-    if (cfg->D < 1 || cfg->D > SVGE_MAX_GDIM) {
-        snprintf(err, errlen, "graph_embedding_dim %d must be in [1, %d]", cfg->D, SVGE_MAX_GDIM);
+    if (cfg->D < 1 || cfg->D > VAE_MAX_GDIM) {
+        snprintf(err, errlen, "graph_embedding_dim %d must be in [1, %d]", cfg->D, VAE_MAX_GDIM);
         return -1;
     }
     if (!(isfinite(cfg->beta) && cfg->beta >= 0) || !(isfinite(cfg->eps_scale) && cfg->eps_scale >= 0) ||
@@ -52,7 +52,7 @@ int svge_config_check(const svge_config *cfg, char *err, size_t errlen) {
     return 0;
 }
 
-void svge_config_values(mf_value v[SVGE_CONFIG_N], const char *kind, const svge_config *c, int layers) {
+void vae_config_values(mf_value v[VAE_CONFIG_N], const char *kind, const vae_config *c, int layers) {
     int k = 0;
     v[k++] = mf_str("kind", kind);
     v[k++] = mf_str("space", space_get(c->space)->name);
@@ -80,13 +80,13 @@ static int cfg_int(const model_file *f, const char *key, int64_t lo, int64_t hi)
 }
 
 
-const char *svge_model_kind(const model_file *f) { return mf_get_str(f, MF_CONFIG, "kind"); }
+const char *vae_model_kind(const model_file *f) { return mf_get_str(f, MF_CONFIG, "kind"); }
 
 /* "an svge", "a dgmg" */
 static const char *article(const char *kind) { return strchr("aeiosx", kind[0]) && kind[0] ? "an" : "a"; }
 
 
-void svge_config_read_kind(const model_file *f, const char *want, int nlayers, svge_config *cfg) {
+void vae_config_read_kind(const model_file *f, const char *want, int nlayers, vae_config *cfg) {
     const char *kind = mf_get_str(f, MF_CONFIG, "kind");
     if (strcmp(kind, want) != 0)
         die(EXIT_DATA, "%s: this is a \"%s\" model, not %s %s model", mf_name(f), kind, article(want), want);
@@ -101,8 +101,8 @@ void svge_config_read_kind(const model_file *f, const char *want, int nlayers, s
     cfg->layers = layers;
     cfg->space = sp->id;
     cfg->K = cfg_int(f, "num_node_atts", 0, 1000);
-    cfg->C2 = cfg_int(f, "node_embedding_dim", 0, SVGE_MAX_NDIM);
-    cfg->D = cfg_int(f, "graph_embedding_dim", 0, SVGE_MAX_GDIM);
+    cfg->C2 = cfg_int(f, "node_embedding_dim", 0, VAE_MAX_NDIM);
+    cfg->D = cfg_int(f, "graph_embedding_dim", 0, VAE_MAX_GDIM);
     cfg->beta = mf_get_float(f, MF_CONFIG, "beta");
     cfg->eps_scale = mf_get_float(f, MF_CONFIG, "eps_scale");
     cfg->lr = mf_get_float(f, MF_CONFIG, "learning_rate");
@@ -116,7 +116,7 @@ void svge_config_read_kind(const model_file *f, const char *want, int nlayers, s
     cfg->plateau_factor = pf ? mf_get_float(f, MF_CONFIG, "plateau_factor") : 0.1;
     cfg->plateau_patience = mf_find(f, MF_CONFIG, "plateau_patience") ? cfg_int(f, "plateau_patience", 0, 1000000) : 10;
     char err[200];
-    if (svge_config_check(cfg, err, sizeof err)) die(EXIT_DATA, "%s: %s", mf_name(f), err);
+    if (vae_config_check(cfg, err, sizeof err)) die(EXIT_DATA, "%s: %s", mf_name(f), err);
 }
 
 
@@ -127,7 +127,7 @@ static int64_t peek_int(const model_file *f, const char *key) {
 }
 
 
-int svge_check_kind(const char *want, const svge_config *c, int layers, const model_file *f, char *err,
+int vae_check_kind(const char *want, const vae_config *c, int layers, const model_file *f, char *err,
                     size_t errlen) {
     const mf_value *kind = mf_find(f, MF_CONFIG, "kind"), *space = mf_find(f, MF_CONFIG, "space");
     if (!kind || kind->kind != MF_STR || strcmp((const char *)kind->p, want) != 0) {

@@ -13,8 +13,8 @@
 #include "modelfile.h"
 #include "space.h"
 
-#define SVGE_MAX_NDIM 4096 /* sanity bounds on dims read from a file */
-#define SVGE_MAX_GDIM 1024
+#define VAE_MAX_NDIM 4096 /* sanity bounds on dims read from a file */
+#define VAE_MAX_GDIM 1024
 
 typedef struct {
     space_id space;   /* search space; K must be its vocabulary size */
@@ -29,33 +29,33 @@ typedef struct {
     double plateau_factor; /* ReduceLROnPlateau factor (0.1) */
     int plateau_patience;  /* ReduceLROnPlateau patience in epochs (10) */
     int layers;       /* message-passing layers per direction, encoder and decoder (2), 1..8 */
-} svge_config;
+} vae_config;
 
 /* The reference's defaults for a space: C2 250, D 56, beta 0.005, eps_scale 0.01, lr 1e-4, seed 1,
  * alpha 0.5, plateau factor 0.1 and patience 10, 2 layers. */
-svge_config svge_default_config(space_id space);
-/* 0 if cfg is usable (known space, K = its vocabulary, C2 even in [2, SVGE_MAX_NDIM],
- * D in [1, SVGE_MAX_GDIM], finite beta, eps_scale, lr >= 0, alpha in [0,1], plateau factor in (0,1),
+vae_config vae_default_config(space_id space);
+/* 0 if cfg is usable (known space, K = its vocabulary, C2 even in [2, VAE_MAX_NDIM],
+ * D in [1, VAE_MAX_GDIM], finite beta, eps_scale, lr >= 0, alpha in [0,1], plateau factor in (0,1),
  * patience in [0, 1000000], layers in [1, ENC_MAX_LAYERS]); else -1 with the reason in err. */
-int svge_config_check(const svge_config *cfg, char *err, size_t errlen);
+int vae_config_check(const vae_config *cfg, char *err, size_t errlen);
 /* Loss terms of one forward. */
 typedef struct {
     double total, recon, kl; /* total = recon + beta * kl; recon a batch mean, kl a batch sum */
-} svge_terms;
+} vae_terms;
 
-#define SVGE_CONFIG_N 13 /* values of the config section */
+#define VAE_CONFIG_N 13 /* values of the config section */
 /* The config section's values for a model of this kind with cfg and layer count. */
-void svge_config_values(mf_value v[SVGE_CONFIG_N], const char *kind, const svge_config *cfg, int layers);
+void vae_config_values(mf_value v[VAE_CONFIG_N], const char *kind, const vae_config *cfg, int layers);
 /* The config "kind" of f; dies (exit 1) if it is missing or not a string. */
-const char *svge_model_kind(const model_file *f);
+const char *vae_model_kind(const model_file *f);
 /* The config of a model file of the given kind and layer count (layers 0: any count from 1 to
  * ENC_MAX_LAYERS, as the file says; cfg->layers is set either way). Dies (exit 1) with
  * "<path>: ..." if f is of another kind or its config is missing, ill-typed or invalid. */
-void svge_config_read_kind(const model_file *f, const char *kind, int layers, svge_config *cfg);
+void vae_config_read_kind(const model_file *f, const char *kind, int layers, vae_config *cfg);
 /* 0 if f holds a model of the given kind, space and shape (K, C2, D, layers) of c; else -1 with
  * e.g. "model is for nb201 (num_node_atts 7, ndim 250, gdim 56, 2 layers), this one is nb101 (...)"
  * in err. */
-int svge_check_kind(const char *kind, const svge_config *c, int layers, const model_file *f, char *err,
+int vae_check_kind(const char *kind, const vae_config *c, int layers, const model_file *f, char *err,
                     size_t errlen);
 
 #endif

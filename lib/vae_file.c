@@ -6,11 +6,11 @@
 
 #include "util.h"
 
-void svge_write_model(const char *path, const char *kind, const svge_config *cfgp, int layers,
-                      const svge_tensors *ts, const svge_train *t, const mf_value *meta, size_t nmeta,
+void vae_write_model(const char *path, const char *kind, const vae_config *cfgp, int layers,
+                      const vae_tensors *ts, const vae_train *t, const mf_value *meta, size_t nmeta,
                       char id[MF_ID_LEN + 1]) {
-    mf_value cfg[SVGE_CONFIG_N];
-    svge_config_values(cfg, kind, cfgp, layers);
+    mf_value cfg[VAE_CONFIG_N];
+    vae_config_values(cfg, kind, cfgp, layers);
     mf_tensor *tens = xcalloc((size_t)ts->n + ADAM_NTENSORS, sizeof *tens);
     for (int i = 0; i < ts->n; i++) {
         tens[i].name = ts->name(i, ts->layers);
@@ -19,20 +19,20 @@ void svge_write_model(const char *path, const char *kind, const svge_config *cfg
         tens[i].shape[1] = ts->shape[2 * i + 1];
         tens[i].data = ts->params + ts->offset[i];
     }
-    mf_value st[SVGE_TRAIN_NSTATE];
-    uint8_t rb[SVGE_RNG_BYTES];
+    mf_value st[VAE_TRAIN_NSTATE];
+    uint8_t rb[VAE_RNG_BYTES];
     size_t nst = 0, nt = (size_t)ts->n;
     if (t) {
-        nst = svge_train_save(t, st, tens + ts->n, rb);
+        nst = vae_train_save(t, st, tens + ts->n, rb);
         nt += ADAM_NTENSORS;
     }
-    mf_contents c = {{cfg, meta, st}, {SVGE_CONFIG_N, meta ? nmeta : 0, nst}, tens, nt};
+    mf_contents c = {{cfg, meta, st}, {VAE_CONFIG_N, meta ? nmeta : 0, nst}, tens, nt};
     mf_write(path, &c, id);
     free(tens);
 }
 
 
-void svge_load_tensors(const svge_tensors *ts, const model_file *f) {
+void vae_load_tensors(const vae_tensors *ts, const model_file *f) {
     for (int i = 0; i < ts->n; i++) {
         const uint64_t *sh = ts->shape + 2 * i;
         const float *d = mf_get_tensor(f, ts->name(i, ts->layers), ts->ndim[i], sh);

@@ -20,16 +20,16 @@ typedef struct {
     const uint64_t *shape;
     const size_t *offset;
     float *params;
-} svge_tensors;
+} vae_tensors;
 
 /* Write a model file: config kind, cfg, gnn_iteration_layers = layers, the tensors, and t's
  * training state if t is non-NULL (a checkpoint). meta (nmeta values, may be 0) is written as
  * given; id (may be NULL) receives the model id. Write errors die (lib/modelfile.h). */
-void svge_write_model(const char *path, const char *kind, const svge_config *cfg, int layers,
-                      const svge_tensors *ts, const svge_train *t, const mf_value *meta, size_t nmeta,
+void vae_write_model(const char *path, const char *kind, const vae_config *cfg, int layers,
+                      const vae_tensors *ts, const vae_train *t, const mf_value *meta, size_t nmeta,
                       char id[MF_ID_LEN + 1]);
 /* Copy f's tensors (by name and shape) into ts->params; dies (exit 1) if one is missing or of
  * another shape. */
-void svge_load_tensors(const svge_tensors *ts, const model_file *f);
+void vae_load_tensors(const vae_tensors *ts, const model_file *f);
 
 #endif

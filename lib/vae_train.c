@@ -6,7 +6,7 @@
 
 #include "util.h"
 
-void svge_train_setup(svge_train *t, size_t num_params, const svge_config *cfg) {
+void vae_train_setup(vae_train *t, size_t num_params, const vae_config *cfg) {
     memset(t, 0, sizeof *t);
     adam_init(&t->opt, num_params, cfg->lr);
     plateau_init(&t->sched, cfg->lr, cfg->plateau_factor, cfg->plateau_patience);
@@ -14,12 +14,12 @@ void svge_train_setup(svge_train *t, size_t num_params, const svge_config *cfg) 
     rng_seed(&t->rng, cfg->seed);
 }
 
-void svge_train_free(svge_train *t) {
+void vae_train_free(vae_train *t) {
     adam_free(&t->opt);
     memset(t, 0, sizeof *t);
 }
 
-int svge_epoch_end(svge_train *t, double loss) {
+int vae_epoch_end(vae_train *t, double loss) {
     int r = plateau_step(&t->sched, loss);
     t->opt.lr = t->sched.lr;
     t->epoch++;
@@ -34,7 +34,7 @@ static uint32_t get_u32(const uint8_t *p) {
 }
 
 
-static void rng_pack(uint8_t out[SVGE_RNG_BYTES], const rng_mt *r) {
+static void rng_pack(uint8_t out[VAE_RNG_BYTES], const rng_mt *r) {
     for (int k = 0; k < 624; k++) put_u32(out + 4 * k, r->mt[k]);
     put_u32(out + 2496, (uint32_t)r->pos);
     put_u32(out + 2500, (uint32_t)r->has_gauss);
@@ -57,25 +57,25 @@ static int rng_unpack(rng_mt *r, const uint8_t *in) {
 }
 
 
-size_t svge_train_save(const svge_train *t, mf_value st[SVGE_TRAIN_NSTATE], mf_tensor tens[ADAM_NTENSORS],
-                       uint8_t rng_bytes[SVGE_RNG_BYTES]) {
+size_t vae_train_save(const vae_train *t, mf_value st[VAE_TRAIN_NSTATE], mf_tensor tens[ADAM_NTENSORS],
+                       uint8_t rng_bytes[VAE_RNG_BYTES]) {
     size_t nst = ADAM_NSTATE;
     adam_save(&t->opt, st, tens);
     nst += plateau_save(&t->sched, st + nst);
     st[nst++] = mf_int("epoch", t->epoch);
     rng_pack(rng_bytes, &t->rng);
-    st[nst++] = mf_bin("rng", rng_bytes, SVGE_RNG_BYTES);
+    st[nst++] = mf_bin("rng", rng_bytes, VAE_RNG_BYTES);
     return nst;
 }
 
-void svge_load_train_state(svge_train *t, const model_file *f) {
+void vae_load_train_state(vae_train *t, const model_file *f) {
     adam_load(&t->opt, f);
     plateau_load(&t->sched, f);
     int64_t e = mf_get_int(f, MF_STATE, "epoch");
     if (e < 0) die(EXIT_DATA, "%s: state \"epoch\" is negative", mf_name(f));
     t->epoch = e;
     const mf_value *r = mf_find(f, MF_STATE, "rng");
-    if (!r || r->kind != MF_BIN || r->len != SVGE_RNG_BYTES)
-        die(EXIT_DATA, "%s: state \"rng\" is missing or not a %d-byte bin", mf_name(f), SVGE_RNG_BYTES);
+    if (!r || r->kind != MF_BIN || r->len != VAE_RNG_BYTES)
+        die(EXIT_DATA, "%s: state \"rng\" is missing or not a %d-byte bin", mf_name(f), VAE_RNG_BYTES);
     if (rng_unpack(&t->rng, r->p)) die(EXIT_DATA, "%s: state \"rng\" is malformed", mf_name(f));
 }

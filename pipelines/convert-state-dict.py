@@ -37,7 +37,7 @@ tensors in our order as little-endian float32, the FNV-1a 64 checksum -- so `svg
 CAVEAT -- reference bug 1 (svge-reference.md §8): the reference's edge scorer (Nodes.forward) tiles
 h_G and c with `repeat(idx, 1)` over batch-major rows, so during ITS training and decoding the edge
 scores of graph b were conditioned on the latent/summary of graph (b*idx+k) mod B. Our decoder
-(lib/decoder.h, lib/decode.h) uses each graph's own h_G and c. The encoder is unaffected (z from a
+(lib/decoder.h, lib/generate.h) uses each graph's own h_G and c. The encoder is unaffected (z from a
 converted checkpoint matches the reference's mu), but a checkpoint trained by the reference with
 B > 1 learnt its edge scorer under the misaligned conditioning, so decoding it with our fixed
 decoder gives different (generally worse) reconstructions than the reference reports, and the
@@ -61,7 +61,7 @@ FORMAT_VERSION = 1
 EXIT_DATA, EXIT_USAGE, EXIT_IO = 1, 2, 3
 SPACES = {"nb101": 5, "nb201": 7, "enas6": 8, "enas12": 8}  # lib/space.c: node types
 MAX_LAYERS = 8  # ENC_MAX_LAYERS: gnn_iteration_layers, the reference's 2
-MAX_NDIM, MAX_GDIM = 4096, 1024  # SVGE_MAX_NDIM, SVGE_MAX_GDIM
+MAX_NDIM, MAX_GDIM = 4096, 1024  # VAE_MAX_NDIM, VAE_MAX_GDIM
 
 
 class Fail(Exception):

@@ -134,7 +134,7 @@ n() { stream-to-jsonl | wc -l; }
           for (i = 1; i <= n; i++) { gsub(/[][]/, "", e[i]); if (e[i] != "" && index($2, "[" e[i] "]") == 0) { print "edge " e[i] " missing: " NR; bad = 1 } } }
         END { exit bad }'
     # it is not the union (on 64 decodings of a tiny model, some differ; which backward edges it
-    # adds is checked edge by edge in tests/unit/test_decode_ref.c), and forward-only ignores it
+    # adds is checked edge by edge in tests/unit/test_reference_merge.c), and forward-only ignores it
     ! cmp -s "$T/r.zst" "$T/u.zst"
     [ "$(svge-decode -m "$M" --samples 4 --forward-only --merge reference < "$Z" | graphs)" = "$(graphs < "$T/f.zst")" ]
 }

@@ -35,8 +35,8 @@ static graph G101[3]; /* 4, 2 and 5 nodes, K = 5 */
 
 static void make_graphs(void) { test_graphs_nb101(G101); }
 
-static svge_config tiny101(void) {
-    svge_config c = svge_default_config(SPACE_NB101);
+static vae_config tiny101(void) {
+    vae_config c = vae_default_config(SPACE_NB101);
     c.C2 = 6;
     c.D = 2;
     c.beta = 0.5;
@@ -45,7 +45,7 @@ static svge_config tiny101(void) {
     return c;
 }
 
-static void build(dgmg_model *m, const svge_config *c, int max_g) {
+static void build(dgmg_model *m, const vae_config *c, int max_g) {
     char err[200];
     if (dgmg_build(m, c, max_g, err, sizeof err)) {
         fprintf(stderr, "dgmg_build: %s\n", err);
@@ -83,7 +83,7 @@ static void test_counts(void) {
     CHECK(strcmp(dgmg_param_name(41), "Decoder.generator.prop.GraphEmb.f_m.weight") == 0);
     CHECK(strcmp(dgmg_param_name(DGMG_NUM_TENSORS - 1), "Decoder.generator.nodes.f_s_2.bias") == 0);
 
-    svge_config c = svge_default_config(SPACE_NB101);
+    vae_config c = vae_default_config(SPACE_NB101);
     dgmg_model m;
     build(&m, &c, 1);
     CHECK(m.num_params == 4872746);
@@ -193,14 +193,14 @@ static double gloss(void *v) {
     gctx *x = v;
     rng_mt r;
     rng_seed(&r, GSEED);
-    svge_terms t;
+    vae_terms t;
     if (dgmg_forward(&x->m, x->gs, x->B, &r, &t)) return NAN;
     return t.total;
 }
 
 
 static void test_grad(double beta) {
-    svge_config c = tiny101();
+    vae_config c = tiny101();
     c.beta = beta;
     gctx x = {.gs = G101, .B = 3};
     build(&x.m, &c, 3);
@@ -215,7 +215,7 @@ static void test_grad(double beta) {
         for (size_t k = 0; k < tensor_numel(&x.m, t); k++) x.m.params[x.m.offset[t] + k] *= 2.0f;
     }
     rng_seed(&r, GSEED);
-    svge_terms t;
+    vae_terms t;
     CHECK(dgmg_train_step(&x.m, x.gs, x.B, &r, &t) == 0);
     CHECK(fabs(t.total - gloss(&x)) == 0);
     CHECK(fabs(t.total - (t.recon + beta * t.kl)) < 1e-12);
@@ -248,7 +248,7 @@ static void test_grad(double beta) {
 static double rel(double a, double b) { return fabs(a - b) / fmax(1e-6, fmax(fabs(a), fabs(b))); }
 
 static void test_batch(void) {
-    svge_config c = tiny101();
+    vae_config c = tiny101();
     c.beta = 0;
     dgmg_model m;
     build(&m, &c, 3);
@@ -259,7 +259,7 @@ static void test_batch(void) {
     float *gsum = calloc(np, sizeof(float)), *gb = malloc(np * sizeof(float));
     float mus[3][2];
     double recon = 0, kl = 0;
-    svge_terms t;
+    vae_terms t;
     for (int b = 0; b < 3; b++) {
         CHECK(dgmg_train_step(&m, &G101[b], 1, NULL, &t) == 0);
         recon += t.recon;
@@ -283,7 +283,7 @@ static void test_batch(void) {
     CHECK(gmax > 0 && md < 1e-5 * gmax + 1e-6);
     // another order of the same graphs: the same loss and gradients
     graph perm[3] = {G101[2], G101[0], G101[1]};
-    svge_terms t2;
+    vae_terms t2;
     CHECK(dgmg_train_step(&m, perm, 3, NULL, &t2) == 0);
     CHECK(rel(t2.total, t.total) < 1e-6);
     md = 0;
@@ -304,7 +304,7 @@ static void test_batch(void) {
 
 /* ============================================================ (e), (f) */
 static float *train(int nsteps, double *first, double *last) {
-    svge_config c = tiny101();
+    vae_config c = tiny101();
     c.C2 = 8;
     c.D = 4;
     c.beta = 0.005;
@@ -316,7 +316,7 @@ static float *train(int nsteps, double *first, double *last) {
     dgmg_init(&m, &r);
     adam opt;
     adam_init(&opt, m.num_params, 1e-2);
-    svge_terms t;
+    vae_terms t;
     for (int s = 0; s < nsteps; s++) {
         CHECK(dgmg_train_step(&m, G101, 3, &r, &t) == 0);
         if (s == 0 && first) *first = t.recon;
@@ -334,7 +334,7 @@ static float *train(int nsteps, double *first, double *last) {
 }
 
 static void test_determinism_and_training(void) {
-    svge_config c = tiny101();
+    vae_config c = tiny101();
     c.C2 = 8;
     c.D = 4;
     const size_t np = dgmg_param_count(c.K, c.C2, c.D);

@@ -66,7 +66,7 @@ static void make_graphs(void) {
     }
 }
 
-static void build(svge_model *m, const svge_config *c, int max_g) {
+static void build(svge_model *m, const vae_config *c, int max_g) {
     char err[200];
     if (svge_build(m, c, max_g, err, sizeof err)) {
         fprintf(stderr, "svge_build: %s\n", err);
@@ -76,12 +76,12 @@ static void build(svge_model *m, const svge_config *c, int max_g) {
 
 /* ============================================================ (a) */
 static void test_counts(void) {
-    svge_config c = svge_default_config(SPACE_NB101);
+    vae_config c = vae_default_config(SPACE_NB101);
     CHECK(c.K == 5 && c.C2 == 250 && c.D == 56 && c.beta == 0.005 && c.eps_scale == 0.01 && c.lr == 1e-4);
     CHECK(svge_param_count(&c) == 2245121);
-    c = svge_default_config(SPACE_NB201);
+    c = vae_default_config(SPACE_NB201);
     CHECK(svge_param_count(&c) == 2245985);
-    c = svge_default_config(SPACE_ENAS6);
+    c = vae_default_config(SPACE_ENAS6);
     CHECK(svge_param_count(&c) == 2246417);
     CHECK(svge_num_tensors(2) == 82 && svge_num_tensors(3) == 106);
     CHECK(strcmp(svge_param_name(0, 2), "Encoder.NodeEmb.NodeInit.weight") == 0);
@@ -95,7 +95,7 @@ static void test_counts(void) {
     CHECK(distinct);
     // a full-size model builds, its views tile the one array: the decoder starts after the encoder
     svge_model m;
-    c = svge_default_config(SPACE_NB101);
+    c = vae_default_config(SPACE_NB101);
     build(&m, &c, 2);
     CHECK(m.num_params == 2245121 && m.num_enc == 845739);
     CHECK(m.enc.node_init == m.params && m.dec.fwd[0].msg_w == m.params + m.num_enc);
@@ -106,14 +106,14 @@ static void test_counts(void) {
     char err[200];
     c.K = 7;
     CHECK(svge_build(&m, &c, 2, err, sizeof err) == -1 && strstr(err, "nb101"));
-    c = svge_default_config(SPACE_NB101);
+    c = vae_default_config(SPACE_NB101);
     c.C2 = 7;
     CHECK(svge_build(&m, &c, 2, err, sizeof err) == -1);
 }
 
 /* ============================================================ (b) */
-static svge_config tiny101(void) {
-    svge_config c = svge_default_config(SPACE_NB101);
+static vae_config tiny101(void) {
+    vae_config c = vae_default_config(SPACE_NB101);
     c.C2 = 6;
     c.D = 2;
     c.beta = 0.5;
@@ -123,13 +123,13 @@ static svge_config tiny101(void) {
 }
 
 static void test_terms(void) {
-    svge_config c = tiny101();
+    vae_config c = tiny101();
     svge_model m;
     build(&m, &c, 3);
     rng_mt r;
     rng_seed(&r, 7);
     svge_init(&m, &r);
-    svge_terms t;
+    vae_terms t;
     rng_seed(&r, 11);
     CHECK(svge_forward(&m, G101, 3, &r, &t) == 0);
     // eps: exactly B*D gauss draws, row-major
@@ -153,7 +153,7 @@ static void test_terms(void) {
     CHECK(m.z[1] == zz);
 
     // eval mode (z = mu, nothing drawn) = training mode with eps_scale 0
-    svge_terms te, t0;
+    vae_terms te, t0;
     rng_mt r3;
     rng_seed(&r3, 11);
     rng_seed(&r, 11);
@@ -201,14 +201,14 @@ static double gloss(void *v) {
     gctx *x = v;
     rng_mt r;
     rng_seed(&r, GSEED);
-    svge_terms t;
+    vae_terms t;
     if (svge_forward(&x->m, x->gs, x->B, &r, &t)) return NAN;
     return t.total;
 }
 
 
 static void test_grad(double beta, int layers) {
-    svge_config c = tiny101();
+    vae_config c = tiny101();
     c.beta = beta;
     c.layers = layers;
     const int NT = svge_num_tensors(layers), NE = encoder_num_tensors(layers);
@@ -225,7 +225,7 @@ static void test_grad(double beta, int layers) {
     }
     CHECK(strcmp(svge_param_name(NE + 12 * layers + 12, layers), "Decoder.generator.nodeInit.NodeInits.weight") == 0);
     rng_seed(&r, GSEED);
-    svge_terms t;
+    vae_terms t;
     CHECK(svge_train_step(&x.m, x.gs, x.B, &r, &t) == 0);
     CHECK(fabs(t.total - gloss(&x)) == 0); // the reseeded evaluation reproduces the step's loss
     const size_t np = x.m.num_params;
@@ -258,8 +258,8 @@ static void test_grad(double beta, int layers) {
 }
 
 /* ============================================================ (d), (f) helpers */
-static svge_config small201(void) {
-    svge_config c = svge_default_config(SPACE_NB201);
+static vae_config small201(void) {
+    vae_config c = vae_default_config(SPACE_NB201);
     c.C2 = 16;
     c.D = 4;
     c.lr = 1e-2;
@@ -268,31 +268,31 @@ static svge_config small201(void) {
 }
 
 /* Steps 2 graphs at a time (cycling over the 4 cells), each step an "epoch" for the scheduler. */
-static void run_steps(svge_model *m, svge_train *t, int from, int nsteps) {
+static void run_steps(svge_model *m, vae_train *t, int from, int nsteps) {
     for (int s = from; s < from + nsteps; s++) {
-        svge_terms tt;
+        vae_terms tt;
         CHECK(svge_train_step(m, G201 + 2 * (s % 2), 2, &t->rng, &tt) == 0);
         adam_step(&t->opt, m->params, m->grads);
-        svge_epoch_end(t, tt.total);
+        vae_epoch_end(t, tt.total);
     }
 }
 
-static float *train_fresh(int nsteps, svge_config c) {
+static float *train_fresh(int nsteps, vae_config c) {
     svge_model m;
-    svge_train t;
+    vae_train t;
     build(&m, &c, 2);
-    svge_train_setup(&t, m.num_params, &m.cfg);
+    vae_train_setup(&t, m.num_params, &m.cfg);
     svge_init(&m, &t.rng);
     run_steps(&m, &t, 0, nsteps);
     float *p = malloc(m.num_params * sizeof(float));
     memcpy(p, m.params, m.num_params * sizeof(float));
-    svge_train_free(&t);
+    vae_train_free(&t);
     svge_free(&m);
     return p;
 }
 
 static void test_determinism(void) {
-    svge_config c = small201();
+    vae_config c = small201();
     const size_t np = svge_param_count(&c);
     float *a = train_fresh(5, c), *b = train_fresh(5, c);
     CHECK(memcmp(a, b, np * sizeof(float)) == 0);
@@ -308,7 +308,7 @@ static void test_save_load(void) {
     snprintf(path, sizeof path, "%s/svge-model.svge", TMP);
     snprintf(path2, sizeof path2, "%s/svge-model2.svge", TMP);
     snprintf(path3, sizeof path3, "%s/svge-other.svge", TMP);
-    svge_config c = small201();
+    vae_config c = small201();
     c.seed = 4000000000u; // the whole uint32 range survives the file
     svge_model m;
     build(&m, &c, 2);
@@ -321,7 +321,7 @@ static void test_save_load(void) {
 
     model_file *f = mf_read(path);
     CHECK(strcmp(mf_id(f), id) == 0);
-    svge_config c2;
+    vae_config c2;
     svge_config_read(f, &c2);
     CHECK(c2.space == c.space && c2.K == c.K && c2.C2 == c.C2 && c2.D == c.D && c2.beta == c.beta &&
           c2.eps_scale == c.eps_scale && c2.lr == c.lr && c2.seed == c.seed);
@@ -339,13 +339,13 @@ static void test_save_load(void) {
     CHECK(strcmp(id, id2) == 0); // the same contents give the same id
 
     // another space, another shape: refused, with a message naming both
-    svge_config o = tiny101();
+    vae_config o = tiny101();
     svge_model mo;
     build(&mo, &o, 2);
     f = mf_read(path);
     CHECK(svge_check_file(&mo, f, err, sizeof err) == -1 && strstr(err, "nb201") && strstr(err, "nb101"));
     mf_free(f);
-    svge_config c3 = small201();
+    vae_config c3 = small201();
     c3.D = 5;
     svge_model m3;
     build(&m3, &c3, 2);
@@ -370,36 +370,36 @@ static void test_save_load(void) {
 static void test_resume(void) {
     char path[1024];
     snprintf(path, sizeof path, "%s/svge-ckpt.svge", TMP);
-    svge_config c = small201();
+    vae_config c = small201();
     // straight: 6 steps
     svge_model a;
-    svge_train ta;
+    vae_train ta;
     build(&a, &c, 2);
-    svge_train_setup(&ta, a.num_params, &a.cfg);
+    vae_train_setup(&ta, a.num_params, &a.cfg);
     svge_init(&a, &ta.rng);
     run_steps(&a, &ta, 0, 6);
     // 3 steps, checkpoint, everything freed
     {
         svge_model b;
-        svge_train tb;
+        vae_train tb;
         build(&b, &c, 2);
-        svge_train_setup(&tb, b.num_params, &b.cfg);
+        vae_train_setup(&tb, b.num_params, &b.cfg);
         svge_init(&b, &tb.rng);
         run_steps(&b, &tb, 0, 3);
         svge_save(path, &b, &tb, NULL, 0, NULL);
-        svge_train_free(&tb);
+        vae_train_free(&tb);
         svge_free(&b);
     }
     // load into a fresh model built from the checkpoint's config, 3 more steps
     model_file *f = mf_read(path);
-    svge_config cc;
+    vae_config cc;
     svge_config_read(f, &cc);
     svge_model b;
-    svge_train tb;
+    vae_train tb;
     build(&b, &cc, 2);
-    svge_train_setup(&tb, b.num_params, &b.cfg);
+    vae_train_setup(&tb, b.num_params, &b.cfg);
     svge_load(&b, f);
-    svge_load_train_state(&tb, f);
+    vae_load_train_state(&tb, f);
     CHECK(tb.epoch == 3 && tb.opt.step == 3);
     run_steps(&b, &tb, 3, 3);
     CHECK(memcmp(a.params, b.params, a.num_params * sizeof(float)) == 0);
@@ -409,27 +409,27 @@ static void test_resume(void) {
     CHECK(ta.epoch == 6 && tb.epoch == 6 && ta.sched.best == tb.sched.best);
     // not vacuous: resuming with the rng not restored gives other parameters
     svge_load(&b, f);
-    svge_load_train_state(&tb, f);
+    vae_load_train_state(&tb, f);
     rng_seed(&tb.rng, c.seed);
     run_steps(&b, &tb, 3, 3);
     CHECK(memcmp(a.params, b.params, a.num_params * sizeof(float)) != 0);
     mf_free(f);
-    svge_train_free(&tb);
+    vae_train_free(&tb);
     svge_free(&b);
-    svge_train_free(&ta);
+    vae_train_free(&ta);
     svge_free(&a);
 }
 
 /* ============================================================ (g) */
 static void test_overfit(void) {
-    svge_config c = small201();
+    vae_config c = small201();
     c.seed = 1;
     svge_model m;
-    svge_train t;
+    vae_train t;
     build(&m, &c, 4);
-    svge_train_setup(&t, m.num_params, &m.cfg);
+    vae_train_setup(&t, m.num_params, &m.cfg);
     svge_init(&m, &t.rng);
-    svge_terms t0, tt;
+    vae_terms t0, tt;
     svge_forward(&m, G201, 4, NULL, &t0);
     const int steps = 300;
     int fails = 0;
@@ -438,13 +438,13 @@ static void test_overfit(void) {
         adam_step(&t.opt, m.params, m.grads);
     }
     CHECK(fails == 0);
-    svge_terms te;
+    vae_terms te;
     svge_forward(&m, G201, 4, NULL, &te);
     printf("overfit: 4 NB201 cells, C2=16 D=4 lr=%g, %d steps: recon %.4f -> %.4f (train %.4f), kl %.3f\n",
            c.lr, steps, t0.recon, te.recon, tt.recon, te.kl);
     CHECK(te.recon < 0.05 * t0.recon);
     CHECK(tt.recon < 0.05 * t0.recon);
-    svge_train_free(&t);
+    vae_train_free(&t);
     svge_free(&m);
 }
 

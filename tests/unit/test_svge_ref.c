@@ -52,7 +52,7 @@
 /* Every use of the model goes through lib/vae.h, the one interface of both kinds. */
 typedef struct {
     vae_model m;
-    svge_train t;
+    vae_train t;
     rng_mt rng;
     const graph *g; /* the graph of the last forward */
 } ref_model;
@@ -61,7 +61,7 @@ typedef struct {
 static void ref_load(ref_model *r, const char *path, double lr) {
     model_file *f = mf_read(path);
     vae_kind kind;
-    svge_config cfg;
+    vae_config cfg;
     vae_config_read(f, &kind, &cfg);
     cfg.eps_scale = 0.0;
     cfg.lr = lr;
@@ -76,13 +76,13 @@ static void ref_load(ref_model *r, const char *path, double lr) {
     rng_seed(&r->rng, 1);
 }
 static void ref_free(ref_model *r) {
-    svge_train_free(&r->t);
+    vae_train_free(&r->t);
     vae_free(&r->m);
 }
-static const svge_config *ref_cfg(const ref_model *r) { return &r->m.cfg; }
+static const vae_config *ref_cfg(const ref_model *r) { return &r->m.cfg; }
 static int ref_layers(const ref_model *r) { return r->m.tensors.layers; }
 /* Training step on one graph (forward in training mode + backward into the gradients). */
-static void ref_train_step(ref_model *r, const graph *g, svge_terms *t) {
+static void ref_train_step(ref_model *r, const graph *g, vae_terms *t) {
     r->g = g;
     if (vae_train_step(&r->m, g, 1, &r->rng, t)) {
         fprintf(stderr, "train step refused the graph\n");
@@ -90,7 +90,7 @@ static void ref_train_step(ref_model *r, const graph *g, svge_terms *t) {
     }
 }
 /* Eval-mode forward (z = mu, no rng). */
-static void ref_eval_forward(ref_model *r, const graph *g, svge_terms *t) {
+static void ref_eval_forward(ref_model *r, const graph *g, vae_terms *t) {
     r->g = g;
     if (vae_forward(&r->m, g, 1, NULL, t)) exit(2);
 }
@@ -128,7 +128,7 @@ static void ref_update(ref_model *r) { vae_update(&r->m, &r->t); }
 static int ref_num_tensors(const ref_model *r) { return r->m.tensors.n; }
 static const char *ref_tensor_name(const ref_model *r, int i) { return r->m.tensors.name(i, r->m.tensors.layers); }
 static size_t ref_tensor_size(const ref_model *r, int i) {
-    const svge_tensors *ts = &r->m.tensors;
+    const vae_tensors *ts = &r->m.tensors;
     return (size_t)ts->shape[2 * i] * (ts->ndim[i] == 2 ? (size_t)ts->shape[2 * i + 1] : 1);
 }
 static const float *ref_param(const ref_model *r, int i) { return r->m.params + r->m.tensors.offset[i]; }
@@ -270,7 +270,7 @@ static void run_space(const char *dir, const char *space) {
     float *ours = malloc(sizeof(float) * 2 * S);
     for (int g = 0; g < G; g++) {
         char what[96];
-        svge_terms t, te;
+        vae_terms t, te;
         ref_train_step(&r, &gs[g], &t);
         double a, rel;
         snprintf(what, sizeof what, "graph %d (n %d) mu", g, gs[g].n);
@@ -317,7 +317,7 @@ static void run_space(const char *dir, const char *space) {
     /* gradients of every tensor */
     const int32_t *gg = fx_i(&fx, "grad_graphs", (size_t)ngrad);
     for (int k = 0; k < ngrad; k++) {
-        svge_terms t;
+        vae_terms t;
         ref_train_step(&r, &gs[gg[k]], &t);
         double worst = 0, worst_abs = 0;
         int worst_i = 0, bad = 0;
@@ -343,7 +343,7 @@ static void run_space(const char *dir, const char *space) {
     const float *al = fx_f(&fx, "adam_loss", (size_t)nadam);
     double worst_l = 0;
     for (int s = 0; s < nadam; s++) {
-        svge_terms t;
+        vae_terms t;
         ref_train_step(&r, &gs[seq[s]], &t);
         ref_update(&r);
         char what[96];

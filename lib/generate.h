@@ -1,5 +1,8 @@
-/* decode.h: the SVGe decoder's inference (svge-reference.md §3.3 "Inference", `GNNDecoder.inference`,
- * and `decode_from_latent_space`), with the reference's bugs 1, 2 and 4 of §8 fixed.
+/* generate.h: generation, i.e. the decoder's inference: latent points -> graphs (svge-reference.md
+ * §3.3 "Inference", `GNNDecoder.inference`, and `decode_from_latent_space`), with the reference's
+ * bugs 1, 2 and 4 of §8 fixed. The decoder model itself (parameters, the step, the teacher-forced
+ * loss) is lib/decoder.h; the reference's own merge and pick, kept behind options, are
+ * lib/reference_merge.h.
  *
  * Generation of one latent point c (D), one direction (the generator of lib/decoder.h, step by step):
  *   H = [start state of type s]   (s = 1 input going forward, 0 output going backward)
@@ -17,13 +20,13 @@
  *   to higher index). The backward pass starts from an output node and yields graph Bk in reversed
  *   order (node i of Bk is node N-1-i of the cell).
  *
- * Choices: DECODE_SAMPLE draws types from Categorical(softmax(logits)) and every edge from
- * Bernoulli(sigmoid(logit)) (the reference); DECODE_ARGMAX takes the argmax type (first on ties)
+ * Choices: GENERATE_SAMPLE draws types from Categorical(softmax(logits)) and every edge from
+ * Bernoulli(sigmoid(logit)) (the reference); GENERATE_ARGMAX takes the argmax type (first on ties)
  * and an edge iff sigmoid(logit) > 0.5 (logit > 0).
  *
- * Randomness: every decoding has its own MT19937 stream, seeded with decode_stream_seed(seed, id,
+ * Randomness: every decoding has its own MT19937 stream, seeded with generate_stream_seed(seed, id,
  * attempt), where id is the caller's index of the latent point (by default its index in the
- * batch) and attempt the try number (0 for decode_batch). The stream is consumed forward pass
+ * batch) and attempt the try number (0 for generate_batch). The stream is consumed forward pass
  * first (a type draw per unforced step, then one draw per scored candidate edge), then the
  * backward pass, so the forward graph does not depend on forward_only. A point therefore decodes
  * to the same graph alone or in any batch, given its id: nothing of another point enters its
@@ -33,7 +36,7 @@
  *
  * Merge (bug 2 fixed: a real set union): types from F; edges = edges of F ∪ { (N-1-v) -> (N-1-u) :
  * u -> v in Bk } when both passes produced the same node count N. When they did not, node indices
- * cannot be aligned: the output is F unchanged and the decoding is flagged DECODE_NMISMATCH.
+ * cannot be aligned: the output is F unchanged and the decoding is flagged GENERATE_NMISMATCH.
  * forward_only skips the backward pass (output = F, never flagged).
  *
  * The generation is generic over the decoder's propagation (lib/decoder.h, decoder_config.prop):
@@ -42,8 +45,8 @@
  * reference's DGMG has no forced END: a graph ends at its first END type or when it has max_n
  * nodes (callers pass its cap, DGMG_GEN_MAX_NODES); a graph that reaches the cap without END is
  * returned as generated (its last node is not an output: invalid in every space). */
-#ifndef SVGE_DECODE_H
-#define SVGE_DECODE_H
+#ifndef SVGE_GENERATE_H
+#define SVGE_GENERATE_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -54,18 +57,18 @@
 #include "rng.h"
 #include "space.h"
 
-typedef enum { DECODE_SAMPLE = 0, DECODE_ARGMAX = 1 } decode_mode;
+typedef enum { GENERATE_SAMPLE = 0, GENERATE_ARGMAX = 1 } generate_mode;
 
 typedef struct {
     int max_n;         /* node limit, 2 .. the workspace's max_n: 7 (NB101) or 8 (NB201, ENAS6) */
-    decode_mode mode;
+    generate_mode mode;
     bool forward_only; /* no backward pass, no merge (implied by a forward_only decoder config) */
-    uint32_t seed;     /* DECODE_SAMPLE: the base of every decoding's stream */
-    bool reference_merge; /* merge as the reference does (bug 2 kept; lib/decode_ref.h), not by union */
+    uint32_t seed;     /* GENERATE_SAMPLE: the base of every decoding's stream */
+    bool reference_merge; /* merge as the reference does (bug 2 kept; lib/reference_merge.h), not by union */
     bool open_end;     /* no forced stop type at max_n-1 nodes: a graph also ends at max_n (DGMG) */
-} decode_opts;
+} generate_opts;
 
-#define DECODE_NMISMATCH 1u /* flag: forward and backward node counts differ; output = forward graph */
+#define GENERATE_NMISMATCH 1u /* flag: forward and backward node counts differ; output = forward graph */
 
 /* Workspace for up to max_b simultaneous decodings of up to max_n nodes (buffers in decode.c). */
 typedef struct {
@@ -79,7 +82,7 @@ typedef struct {
     uint16_t *pred, *succ;   /* (max_b*max_n) */
     uint32_t *seeds;         /* (max_b) */
     rng_mt *rng;             /* (max_b) */
-    /* Results and trace of the last batch of rows (decode_batch: row r = point r when B <= max_b):
+    /* Results and trace of the last batch of rows (generate_batch: row r = point r when B <= max_b):
      * gen[d*max_b + r] = the graph generated in direction d (0 forward, 1 backward, as generated,
      * i.e. reversed); logits of step t: trace_types + ((d*max_b + r)*(max_n-1) + t)*K (K floats),
      * edge logits u -> t+1 of step t >= 1: trace_edges + ((d*max_b + r)*(max_n-1) + t)*max_n + u. */
@@ -87,39 +90,39 @@ typedef struct {
     float *trace_types, *trace_edges;
     mpass_foldset fold;     /* folded propagation weights of the last p decoded with */
     float *fold_mem;
-} decode_ws;
+} generate_ws;
 
 /* 0, or -1 (bad sizes: max_b >= 1, 2 <= max_n <= GRAPH_MAX_NODES, K >= 2, C2 even; or no memory). */
-int decode_ws_init(decode_ws *w, decoder_config cfg, int max_b, int max_n);
-void decode_ws_free(decode_ws *w);
+int generate_ws_init(generate_ws *w, decoder_config cfg, int max_b, int max_n);
+void generate_ws_free(generate_ws *w);
 
 /* The seed of the stream of decoding `attempt` of latent point `id` (splitmix64 mixing). */
-uint32_t decode_stream_seed(uint32_t seed, uint64_t id, uint32_t attempt);
+uint32_t generate_stream_seed(uint32_t seed, uint64_t id, uint32_t attempt);
 
 /* Decode B latent points c (B,D) (any B: processed max_b at a time) into out (B); flags (B) or NULL
- * receives DECODE_NMISMATCH bits; ids (B) are the points' stream ids, NULL for 0..B-1.
+ * receives GENERATE_NMISMATCH bits; ids (B) are the points' stream ids, NULL for 0..B-1.
  * Returns 0, or -1 on bad options (max_n out of range). */
-int decode_batch(decode_ws *w, const decoder_params *p, const float *c, int B, const uint64_t *ids,
-                 const decode_opts *o, graph *out, uint8_t *flags);
+int generate_batch(generate_ws *w, const decoder_params *p, const float *c, int B, const uint64_t *ids,
+                 const generate_opts *o, graph *out, uint8_t *flags);
 
 /* The merge above: out = fwd with the edges of bwd mapped back by i -> N-1-i added, and 0; or
- * out = fwd and DECODE_NMISMATCH if the node counts differ. */
-unsigned decode_merge(graph *out, const graph *fwd, const graph *bwd);
+ * out = fwd and GENERATE_NMISMATCH if the node counts differ. */
+unsigned generate_merge(graph *out, const graph *fwd, const graph *bwd);
 
 /* Index in gs (count) of the most common valid graph (graph_check in sp), graphs compared by
  * graph_key (isomorphism-aware; NB101 pruned first), ties broken by first occurrence; its number of
  * occurrences in *mode_count (may be NULL). -1 if none is valid (bug 4 fixed: the true mode, not
  * the first valid decoding). */
-int decode_mode_index(const space_info *sp, const graph *gs, int count, int *mode_count);
+int generate_mode_index(const space_info *sp, const graph *gs, int count, int *mode_count);
 
 /* "Most common valid decoding out of K tries" (decode_from_latent_space): decode each of the B
- * points K times (attempts 0..K-1 of its stream; DECODE_SAMPLE makes sense, DECODE_ARGMAX gives
- * K equal tries) and keep the mode of the valid ones (decode_mode_index) in
+ * points K times (attempts 0..K-1 of its stream; GENERATE_SAMPLE makes sense, GENERATE_ARGMAX gives
+ * K equal tries) and keep the mode of the valid ones (generate_mode_index) in
  * out[b], found[b] = 1.
  * If no try is valid, out[b] = the first try and found[b] = 0. found (B) may be NULL.
  * Returns 0, or -1 on bad options or no memory. */
-int decode_most_common(decode_ws *w, const decoder_params *p, const float *c, int B,
-                       const uint64_t *ids, int K, const decode_opts *o, const space_info *sp,
+int generate_most_common(generate_ws *w, const decoder_params *p, const float *c, int B,
+                       const uint64_t *ids, int K, const generate_opts *o, const space_info *sp,
                        graph *out, uint8_t *found);
 
 #endif

@@ -1,6 +1,6 @@
-/* test_dgmg_decode.c: DGMG inference (lib/decode.c's generation with the DGMG decoder config:
- * bidirectional propagation, forward only, open end) at tiny dims with random parameters (ENAS-12 vocabulary: the model takes 14 nodes, so
- * graphs at the cap can be replayed).
+/* test_dgmg_generate.c: DGMG inference (lib/generate.c's generation with the DGMG decoder config:
+ * bidirectional propagation, forward only, open end) at tiny dims with random parameters (ENAS-12
+ * vocabulary: the model takes 14 nodes, so graphs at the cap can be replayed).
  *
  *   (a) structure: every generated graph has node 0 input and the edge 0 -> 1, edges from lower to
  *       higher index only, 2 <= n <= max_n; it either ends at its first output (END) node or has
@@ -14,7 +14,7 @@
  *       inference recorded; in argmax mode every type is the teacher-forced argmax and every edge
  *       is present iff its teacher-forced logit is > 0 (and sampling departs from that somewhere).
  * Deterministic (lib/rng.h, fixed seeds, one BLAS thread). Prints "N passed, M failed". */
-#include "decode.h"
+#include "generate.h"
 #include "dgmg.h"
 #include "rng.h"
 
@@ -56,19 +56,19 @@ static int sane(const graph *g, int max_n, int *capped) {
 
 /* ---------------------------------------------------------------- (a) */
 static void test_structure(void) {
-    decode_ws w, ws;
-    CHECK(decode_ws_init(&w, M.dcfg, 16, DGMG_GEN_MAX_NODES) == 0);
+    generate_ws w, ws;
+    CHECK(generate_ws_init(&w, M.dcfg, 16, DGMG_GEN_MAX_NODES) == 0);
     graph *out = alloc_graphs(NPTS), *fo = alloc_graphs(NPTS);
     uint8_t flags[NPTS];
     const int limits[] = {DGMG_GEN_MAX_NODES, 5, 2};
     int ok = 1, same = 1, zero = 1, capped_n = 0, ended = 0;
     for (int li = 0; li < 3; li++)
         for (int mode = 0; mode < 2; mode++) {
-            decode_opts o = {limits[li], (decode_mode)mode, false, 7u, false, true};
+            generate_opts o = {limits[li], (generate_mode)mode, false, 7u, false, true};
             memset(flags, 0xff, sizeof flags);
-            CHECK(decode_batch(&w, &M.p.dec, C, NPTS, NULL, &o, out, flags) == 0);
+            CHECK(generate_batch(&w, &M.p.dec, C, NPTS, NULL, &o, out, flags) == 0);
             o.forward_only = true;
-            CHECK(decode_batch(&w, &M.p.dec, C, NPTS, NULL, &o, fo, NULL) == 0);
+            CHECK(generate_batch(&w, &M.p.dec, C, NPTS, NULL, &o, fo, NULL) == 0);
             for (int i = 0; i < NPTS; i++) {
                 int capped = 0;
                 ok &= sane(&out[i], o.max_n, &capped);
@@ -84,18 +84,18 @@ static void test_structure(void) {
     CHECK(capped_n > 0); // graphs that reach the cap without END
     CHECK(ended > 0);    // and graphs that end at END
     // the START -> node graph at max_n = 2: two nodes, the edge 0 -> 1
-    decode_opts o2 = {2, DECODE_SAMPLE, false, 1u, false, true};
-    CHECK(decode_batch(&w, &M.p.dec, C, 4, NULL, &o2, out, NULL) == 0);
+    generate_opts o2 = {2, GENERATE_SAMPLE, false, 1u, false, true};
+    CHECK(generate_batch(&w, &M.p.dec, C, 4, NULL, &o2, out, NULL) == 0);
     CHECK(out[0].n == 2 && out[0].succ[0] == 2u && out[3].n == 2);
     // bad options
-    decode_opts bad = {DGMG_GEN_MAX_NODES + 1, DECODE_SAMPLE, false, 1u, false, true};
-    CHECK(decode_batch(&w, &M.p.dec, C, 4, NULL, &bad, out, NULL) == -1);
+    generate_opts bad = {DGMG_GEN_MAX_NODES + 1, GENERATE_SAMPLE, false, 1u, false, true};
+    CHECK(generate_batch(&w, &M.p.dec, C, 4, NULL, &bad, out, NULL) == -1);
     bad.max_n = 1;
-    CHECK(decode_batch(&w, &M.p.dec, C, 4, NULL, &bad, out, NULL) == -1);
-    CHECK(decode_ws_init(&ws, M.dcfg, 4, GRAPH_MAX_NODES + 1) == -1);
+    CHECK(generate_batch(&w, &M.p.dec, C, 4, NULL, &bad, out, NULL) == -1);
+    CHECK(generate_ws_init(&ws, M.dcfg, 4, GRAPH_MAX_NODES + 1) == -1);
     free(out);
     free(fo);
-    decode_ws_free(&w);
+    generate_ws_free(&w);
 }
 
 /* ---------------------------------------------------------------- (b) */
@@ -107,19 +107,19 @@ static int count_differ(const graph *a, const graph *b, int n, int reversed) {
 }
 
 static void test_determinism(void) {
-    decode_ws wb, w1;
-    CHECK(decode_ws_init(&wb, M.dcfg, 5, DGMG_GEN_MAX_NODES) == 0); // chunks of 5
-    CHECK(decode_ws_init(&w1, M.dcfg, 1, DGMG_GEN_MAX_NODES) == 0);
+    generate_ws wb, w1;
+    CHECK(generate_ws_init(&wb, M.dcfg, 5, DGMG_GEN_MAX_NODES) == 0); // chunks of 5
+    CHECK(generate_ws_init(&w1, M.dcfg, 1, DGMG_GEN_MAX_NODES) == 0);
     graph *a = alloc_graphs(NPTS), *b = alloc_graphs(NPTS);
     for (int mode = 0; mode < 2; mode++) {
-        decode_opts o = {DGMG_GEN_MAX_NODES, (decode_mode)mode, false, 12345u, false, true};
-        CHECK(decode_batch(&wb, &M.p.dec, C, NPTS, NULL, &o, a, NULL) == 0);
-        CHECK(decode_batch(&wb, &M.p.dec, C, NPTS, NULL, &o, b, NULL) == 0);
+        generate_opts o = {DGMG_GEN_MAX_NODES, (generate_mode)mode, false, 12345u, false, true};
+        CHECK(generate_batch(&wb, &M.p.dec, C, NPTS, NULL, &o, a, NULL) == 0);
+        CHECK(generate_batch(&wb, &M.p.dec, C, NPTS, NULL, &o, b, NULL) == 0);
         CHECK(count_differ(a, b, NPTS, 0) == 0);
         // each point alone, with its id
         for (int i = 0; i < NPTS; i++) {
             const uint64_t id = (uint64_t)i;
-            CHECK(decode_batch(&w1, &M.p.dec, C + i * DIM, 1, &id, &o, &b[i], NULL) == 0);
+            CHECK(generate_batch(&w1, &M.p.dec, C + i * DIM, 1, &id, &o, &b[i], NULL) == 0);
         }
         CHECK(count_differ(a, b, NPTS, 0) == 0);
         // the batch reversed, the ids following the points
@@ -129,24 +129,24 @@ static void test_determinism(void) {
             ids[i] = (uint64_t)(NPTS - 1 - i);
             memcpy(cp + i * DIM, C + (NPTS - 1 - i) * DIM, DIM * sizeof(float));
         }
-        CHECK(decode_batch(&wb, &M.p.dec, cp, NPTS, ids, &o, b, NULL) == 0);
+        CHECK(generate_batch(&wb, &M.p.dec, cp, NPTS, ids, &o, b, NULL) == 0);
         CHECK(count_differ(a, b, NPTS, 1) == 0);
         // another seed: other sampled graphs, the same argmax ones
         o.seed = 54321u;
-        CHECK(decode_batch(&wb, &M.p.dec, C, NPTS, NULL, &o, b, NULL) == 0);
+        CHECK(generate_batch(&wb, &M.p.dec, C, NPTS, NULL, &o, b, NULL) == 0);
         const int differ = count_differ(a, b, NPTS, 0);
-        CHECK(mode == DECODE_SAMPLE ? differ > 0 : differ == 0);
+        CHECK(mode == GENERATE_SAMPLE ? differ > 0 : differ == 0);
     }
     free(a);
     free(b);
-    decode_ws_free(&wb);
-    decode_ws_free(&w1);
+    generate_ws_free(&wb);
+    generate_ws_free(&w1);
 }
 
 /* ---------------------------------------------------------------- (c) */
 /* Replay row r's generated graph with latent c under dgmg teacher forcing; the largest absolute
- * difference of the step logits from the trace; *argmax_ok as in test_decode.c. */
-static double replay(const decode_ws *w, int r, const float *c, int *argmax_ok) {
+ * difference of the step logits from the trace; *argmax_ok as in test_generate.c. */
+static double replay(const generate_ws *w, int r, const float *c, int *argmax_ok) {
     const graph *gen = &w->gen[r];
     double loss, diff = 0.0;
     if (decoder_forward(&M.da, &M.p.dec, gen, c, 1, &loss) != 0) return INFINITY;
@@ -171,13 +171,13 @@ static double replay(const decode_ws *w, int r, const float *c, int *argmax_ok) 
 }
 
 static void test_consistency(void) {
-    decode_ws w;
+    generate_ws w;
     const int B = 48;
-    CHECK(decode_ws_init(&w, M.dcfg, B, DGMG_GEN_MAX_NODES) == 0);
+    CHECK(generate_ws_init(&w, M.dcfg, B, DGMG_GEN_MAX_NODES) == 0);
     graph out[48];
     for (int mode = 0; mode < 2; mode++) {
-        decode_opts o = {DGMG_GEN_MAX_NODES, (decode_mode)mode, true, 99u, false, true};
-        CHECK(decode_batch(&w, &M.p.dec, C, B, NULL, &o, out, NULL) == 0);
+        generate_opts o = {DGMG_GEN_MAX_NODES, (generate_mode)mode, true, 99u, false, true};
+        CHECK(generate_batch(&w, &M.p.dec, C, B, NULL, &o, out, NULL) == 0);
         double dmax = 0.0;
         int amax = 1, longest = 0;
         for (int r = 0; r < B; r++) {
@@ -187,15 +187,15 @@ static void test_consistency(void) {
         printf("mode %d: largest |teacher-forced - inference| logit difference %.3g, longest graph %d\n",
                mode, dmax, longest);
         CHECK(dmax < 1e-5);
-        if (mode == DECODE_ARGMAX) CHECK(amax);
+        if (mode == GENERATE_ARGMAX) CHECK(amax);
         else CHECK(!amax);
     }
-    decode_ws_free(&w);
+    generate_ws_free(&w);
 }
 
 int main(void) {
     openblas_set_num_threads(1);
-    svge_config cfg = svge_default_config(SPACE_ENAS12);
+    vae_config cfg = vae_default_config(SPACE_ENAS12);
     cfg.C2 = 6;
     cfg.D = DIM;
     char err[200];

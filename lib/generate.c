@@ -1,14 +1,14 @@
-/* decode.c: the SVGe decoder's inference; see decode.h. */
-#include "decode.h"
+/* generate.c: generation from latent points (the decoder's inference); see generate.h. */
+#include "generate.h"
 
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "decode_ref.h"
+#include "reference_merge.h"
 #include "graph_hash.h"
 
-int decode_ws_init(decode_ws *w, decoder_config cfg, int max_b, int max_n) {
+int generate_ws_init(generate_ws *w, decoder_config cfg, int max_b, int max_n) {
     memset(w, 0, sizeof *w);
     if (max_b < 1 || max_n < 2 || max_n > GRAPH_MAX_NODES || cfg.K < 2 || cfg.C2 < 2 || cfg.C2 % 2 ||
         cfg.D < 1 || cfg.L < 1 || cfg.L > DEC_MAX_LAYERS ||
@@ -38,7 +38,7 @@ int decode_ws_init(decode_ws *w, decoder_config cfg, int max_b, int max_n) {
     w->fold_mem = malloc((decoder_fold_floats(cfg) + 1) * sizeof(float));
     if (!w->mem || !w->H || !w->cs || !w->xs || !w->act || !w->pred || !w->seeds || !w->rng ||
         !w->gen || !w->trace_types || !w->trace_edges || !w->fold_mem) {
-        decode_ws_free(w);
+        generate_ws_free(w);
         return -1;
     }
     w->crow = w->cs + Bz * D;
@@ -50,7 +50,7 @@ int decode_ws_init(decode_ws *w, decoder_config cfg, int max_b, int max_n) {
     return 0;
 }
 
-void decode_ws_free(decode_ws *w) {
+void generate_ws_free(generate_ws *w) {
     free(w->mem);
     free(w->H);
     free(w->cs);
@@ -73,7 +73,7 @@ static uint64_t splitmix64(uint64_t x) {
     return x ^ (x >> 31);
 }
 
-uint32_t decode_stream_seed(uint32_t seed, uint64_t id, uint32_t attempt) {
+uint32_t generate_stream_seed(uint32_t seed, uint64_t id, uint32_t attempt) {
     uint64_t h = splitmix64(seed);
     h = splitmix64(h ^ id);
     h = splitmix64(h ^ attempt);
@@ -81,11 +81,11 @@ uint32_t decode_stream_seed(uint32_t seed, uint64_t id, uint32_t attempt) {
 }
 
 /* The chosen type from logits (K): the argmax (first on ties), or a draw from softmax. */
-static int choose_type(const float *logits, int K, decode_mode mode, rng_mt *r) {
+static int choose_type(const float *logits, int K, generate_mode mode, rng_mt *r) {
     int best = 0;
     for (int k = 1; k < K; k++)
         if (logits[k] > logits[best]) best = k;
-    if (mode == DECODE_ARGMAX) return best;
+    if (mode == GENERATE_ARGMAX) return best;
     double e[64], *pe = e, sum = 0.0;
     double *heap = K > 64 ? malloc((size_t)K * sizeof(double)) : NULL;
     if (heap) pe = heap;
@@ -104,15 +104,15 @@ static int choose_type(const float *logits, int K, decode_mode mode, rng_mt *r) 
 }
 
 /* Whether to add a candidate edge of logit x. */
-static bool choose_edge(float x, decode_mode mode, rng_mt *r) {
-    if (mode == DECODE_ARGMAX) return x > 0.0f;
+static bool choose_edge(float x, generate_mode mode, rng_mt *r) {
+    if (mode == GENERATE_ARGMAX) return x > 0.0f;
     const double p = 1.0 / (1.0 + exp(-(double)x));
     return rng_double(r) < p;
 }
 
 /* One direction d for rows 0..R-1 of the workspace (c of row r at w->crow + r*D, stream w->rng[r]):
  * fills w->gen[d*max_b + r] and the trace. */
-static void generate(decode_ws *w, const decoder_params *p, int R, int d, const decode_opts *o) {
+static void generate(generate_ws *w, const decoder_params *p, int R, int d, const generate_opts *o) {
     const decoder_config cfg = w->cfg;
     const int C2 = cfg.C2, D = cfg.D, K = cfg.K, MB = w->max_b, WN = w->max_n, max_n = o->max_n;
     const int st = d == 0 ? DEC_START_FWD : DEC_START_BWD, stop = d == 0 ? DEC_START_BWD : DEC_START_FWD;
@@ -183,11 +183,11 @@ static void generate(decode_ws *w, const decoder_params *p, int R, int d, const 
     }
 }
 
-unsigned decode_merge(graph *out, const graph *fwd, const graph *bwd) {
+unsigned generate_merge(graph *out, const graph *fwd, const graph *bwd) {
     graph m = *fwd;
     if (bwd->n != fwd->n) {
         *out = m;
-        return DECODE_NMISMATCH;
+        return GENERATE_NMISMATCH;
     }
     const int N = fwd->n;
     for (int u = 0; u < N; u++)
@@ -198,10 +198,10 @@ unsigned decode_merge(graph *out, const graph *fwd, const graph *bwd) {
 }
 
 /* Decode R rows (c in w->crow, seeds in w->seeds) into out (R), flags (R) or NULL. */
-static void decode_rows(decode_ws *w, const decoder_params *p, int R, const decode_opts *o, graph *out,
+static void decode_rows(generate_ws *w, const decoder_params *p, int R, const generate_opts *o, graph *out,
                         uint8_t *flags) {
     const bool fwd_only = o->forward_only || w->cfg.forward_only;
-    if (o->mode == DECODE_SAMPLE)
+    if (o->mode == GENERATE_SAMPLE)
         for (int r = 0; r < R; r++) rng_seed(&w->rng[r], w->seeds[r]);
     decoder_fold_update(&w->fold, p);
     generate(w, p, R, 0, o);
@@ -209,31 +209,31 @@ static void decode_rows(decode_ws *w, const decoder_params *p, int R, const deco
     for (int r = 0; r < R; r++) {
         unsigned f = 0;
         if (fwd_only) out[r] = w->gen[r];
-        else if (o->reference_merge) decode_merge_reference(&out[r], &w->gen[r], &w->gen[w->max_b + r]);
-        else f = decode_merge(&out[r], &w->gen[r], &w->gen[w->max_b + r]);
+        else if (o->reference_merge) reference_merge(&out[r], &w->gen[r], &w->gen[w->max_b + r]);
+        else f = generate_merge(&out[r], &w->gen[r], &w->gen[w->max_b + r]);
         if (flags) flags[r] = (uint8_t)f;
     }
 }
 
-static int opts_ok(const decode_ws *w, const decode_opts *o) {
-    return o && o->max_n >= 2 && o->max_n <= w->max_n && (o->mode == DECODE_SAMPLE || o->mode == DECODE_ARGMAX);
+static int opts_ok(const generate_ws *w, const generate_opts *o) {
+    return o && o->max_n >= 2 && o->max_n <= w->max_n && (o->mode == GENERATE_SAMPLE || o->mode == GENERATE_ARGMAX);
 }
 
-int decode_batch(decode_ws *w, const decoder_params *p, const float *c, int B, const uint64_t *ids,
-                 const decode_opts *o, graph *out, uint8_t *flags) {
+int generate_batch(generate_ws *w, const decoder_params *p, const float *c, int B, const uint64_t *ids,
+                 const generate_opts *o, graph *out, uint8_t *flags) {
     if (!opts_ok(w, o) || B < 0) return -1;
     const int D = w->cfg.D;
     for (int b0 = 0; b0 < B; b0 += w->max_b) {
         const int R = B - b0 < w->max_b ? B - b0 : w->max_b;
         memcpy(w->crow, c + (size_t)b0 * D, (size_t)R * D * sizeof(float));
         for (int r = 0; r < R; r++)
-            w->seeds[r] = decode_stream_seed(o->seed, ids ? ids[b0 + r] : (uint64_t)(b0 + r), 0);
+            w->seeds[r] = generate_stream_seed(o->seed, ids ? ids[b0 + r] : (uint64_t)(b0 + r), 0);
         decode_rows(w, p, R, o, out + b0, flags ? flags + b0 : NULL);
     }
     return 0;
 }
 
-int decode_mode_index(const space_info *sp, const graph *gs, int count, int *mode_count) {
+int generate_mode_index(const space_info *sp, const graph *gs, int count, int *mode_count) {
     uint8_t(*key)[16] = malloc(((size_t)count + 1) * sizeof *key);
     bool *ok = malloc(((size_t)count + 1) * sizeof *ok);
     int best = -1, best_count = 0;
@@ -260,8 +260,8 @@ done:
     return best;
 }
 
-int decode_most_common(decode_ws *w, const decoder_params *p, const float *c, int B,
-                       const uint64_t *ids, int K, const decode_opts *o, const space_info *sp,
+int generate_most_common(generate_ws *w, const decoder_params *p, const float *c, int B,
+                       const uint64_t *ids, int K, const generate_opts *o, const space_info *sp,
                        graph *out, uint8_t *found) {
     if (!opts_ok(w, o) || B < 0 || K < 1 || !sp) return -1;
     graph *tries = malloc((size_t)K * sizeof(graph));
@@ -273,11 +273,11 @@ int decode_most_common(decode_ws *w, const decoder_params *p, const float *c, in
             const int R = K - k0 < w->max_b ? K - k0 : w->max_b;
             for (int r = 0; r < R; r++) {
                 memcpy(w->crow + (size_t)r * D, c + (size_t)b * D, (size_t)D * sizeof(float));
-                w->seeds[r] = decode_stream_seed(o->seed, id, (uint32_t)(k0 + r));
+                w->seeds[r] = generate_stream_seed(o->seed, id, (uint32_t)(k0 + r));
             }
             decode_rows(w, p, R, o, tries + k0, NULL);
         }
-        const int m = decode_mode_index(sp, tries, K, NULL);
+        const int m = generate_mode_index(sp, tries, K, NULL);
         out[b] = tries[m >= 0 ? m : 0];
         if (found) found[b] = m >= 0;
     }

@@ -1,7 +1,7 @@
-/* decode_ref.c: the reference's merge and pick (bugs 2 and 4 kept on purpose); see decode_ref.h. */
-#include "decode_ref.h"
+/* reference_merge.c: the reference's merge and pick (bugs 2 and 4 kept on purpose); see reference_merge.h. */
+#include "reference_merge.h"
 
-void decode_merge_reference(graph *out, const graph *fwd, const graph *bwd) {
+void reference_merge(graph *out, const graph *fwd, const graph *bwd) {
     *out = *fwd;
     uint16_t has_out = 0, has_in = 0; // nodes of F (as grown) with an outgoing / incoming edge
     int N = 0;                          // 1 + the largest target of F's edges
@@ -24,7 +24,7 @@ void decode_merge_reference(graph *out, const graph *fwd, const graph *bwd) {
         }
 }
 
-int decode_pick_first(const bool *valid, int K) {
+int reference_pick_first(const bool *valid, int K) {
     for (int k = 0; k < K; k++)
         if (valid[k]) return k;
     return -1;

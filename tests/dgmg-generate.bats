@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# Decoding with the DGMG / VS-GAE baseline (lib/decode.h decode_batch_dgmg, lib/vae.h): the unit
+# Decoding with the DGMG / VS-GAE baseline (lib/generate.h with the DGMG decoder config, lib/vae.h): the unit
 # test (structure, determinism, batch independence, teacher-forcing agreement), then svge-decode
 # and svge-metrics on DGMG model files made here by svge-train --model dgmg on real NB201 cells, at
 # tiny sizes: a 2-epoch model (--ndim 8 --gdim 4) of 8 cells, and a model overfit to 4 cells
@@ -32,7 +32,7 @@ noid() { stream-to-jsonl | sed 's/"id":[0-9]*,//'; }
 bare() { stream-to-jsonl | sed 's/,"hash".*//; s/,"source_id".*//; s/"id":[0-9]*,//'; }
 
 @test "unit: dgmg decode (structure, no forced END, determinism, batch independence, teacher forcing)" {
-    run "$SVGE_UNIT/test_dgmg_decode"
+    run "$SVGE_UNIT/test_dgmg_generate"
     assert_status 0
     assert_output_has " 0 failed"
 }

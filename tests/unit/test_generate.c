@@ -1,4 +1,4 @@
-/* test_decode.c: lib/decode.c, the SVGe decoder's inference, at tiny dims with random parameters.
+/* test_generate.c: lib/generate.c, generation (the decoder's inference), at tiny dims with random parameters.
  *
  *   (a) structure: every generated graph (both modes, forward-only and merged, max_n 7, 8 and 2)
  *       has node 0 input, the last node output and no other output, the edge 0 -> 1, edges from
@@ -14,9 +14,9 @@
  *       its teacher-forced logit is > 0;
  *   (d) the union merge on a hand-made case, the node-count mismatch fallback, forward_only;
  *   (e) the mode (isomorphism-aware, ties by first occurrence, invalid graphs ignored) on
- *       constructed lists, and decode_most_common end to end.
+ *       constructed lists, and generate_most_common end to end.
  * Deterministic (lib/rng.h, fixed seeds, one BLAS thread). Prints "N passed, M failed". */
-#include "decode.h"
+#include "generate.h"
 #include "decoder.h"
 #include "graph_hash.h"
 #include "rng.h"
@@ -82,8 +82,8 @@ static void reverse_graph(graph *r, const graph *g) {
 
 /* ---------------------------------------------------------------- (a) */
 static void test_structure(void) {
-    decode_ws w;
-    CHECK(decode_ws_init(&w, CFG, 16, 8) == 0);
+    generate_ws w;
+    CHECK(generate_ws_init(&w, CFG, 16, 8) == 0);
     graph *out = xmalloc(NPTS * sizeof(graph));
     uint8_t flags[NPTS];
     const int limits[] = {7, 8, 2};
@@ -91,9 +91,9 @@ static void test_structure(void) {
     for (int li = 0; li < 3; li++)
         for (int mode = 0; mode < 2; mode++)
             for (int fo = 0; fo < 2; fo++) {
-                decode_opts o = {limits[li], (decode_mode)mode, fo != 0, 7u, false, false};
+                generate_opts o = {limits[li], (generate_mode)mode, fo != 0, 7u, false, false};
                 for (int b0 = 0; b0 < NPTS; b0 += 16) { // batches of 16 to inspect w.gen per batch
-                    CHECK(decode_batch(&w, &P, C + b0 * CFG.D, 16, NULL, &o, out + b0, flags + b0) == 0);
+                    CHECK(generate_batch(&w, &P, C + b0 * CFG.D, 16, NULL, &o, out + b0, flags + b0) == 0);
                     for (int r = 0; r < 16; r++) {
                         const graph *g = &out[b0 + r];
                         ok &= sane(g, o.max_n);
@@ -104,7 +104,7 @@ static void test_structure(void) {
                             ok &= graph_equal(g, &w.gen[r]) && flags[b0 + r] == 0;
                         } else {
                             okb &= sane_bwd(&w.gen[w.max_b + r], o.max_n);
-                            mismatched += flags[b0 + r] == DECODE_NMISMATCH;
+                            mismatched += flags[b0 + r] == GENERATE_NMISMATCH;
                             merged_more += graph_edge_count(g) > graph_edge_count(&w.gen[r]);
                         }
                     }
@@ -117,32 +117,32 @@ static void test_structure(void) {
     CHECK(mismatched > 0);  // both branches of the merge are exercised on random parameters
     CHECK(merged_more > 0);
     // max_n = 2: the START -> END graph only
-    decode_opts o2 = {2, DECODE_SAMPLE, false, 1u, false, false};
-    CHECK(decode_batch(&w, &P, C, 4, NULL, &o2, out, flags) == 0);
+    generate_opts o2 = {2, GENERATE_SAMPLE, false, 1u, false, false};
+    CHECK(generate_batch(&w, &P, C, 4, NULL, &o2, out, flags) == 0);
     CHECK(out[0].n == 2 && out[0].succ[0] == 2u && out[3].n == 2);
     // bad options
-    decode_opts bad = {9, DECODE_SAMPLE, false, 1u, false, false};
-    CHECK(decode_batch(&w, &P, C, 4, NULL, &bad, out, flags) == -1);
+    generate_opts bad = {9, GENERATE_SAMPLE, false, 1u, false, false};
+    CHECK(generate_batch(&w, &P, C, 4, NULL, &bad, out, flags) == -1);
     bad.max_n = 1;
-    CHECK(decode_batch(&w, &P, C, 4, NULL, &bad, out, flags) == -1);
-    decode_ws w2;
-    CHECK(decode_ws_init(&w2, CFG, 0, 8) == -1);
-    CHECK(decode_ws_init(&w2, CFG, 4, GRAPH_MAX_NODES + 1) == -1);
+    CHECK(generate_batch(&w, &P, C, 4, NULL, &bad, out, flags) == -1);
+    generate_ws w2;
+    CHECK(generate_ws_init(&w2, CFG, 0, 8) == -1);
+    CHECK(generate_ws_init(&w2, CFG, 4, GRAPH_MAX_NODES + 1) == -1);
     free(out);
-    decode_ws_free(&w);
+    generate_ws_free(&w);
 }
 
 /* ---------------------------------------------------------------- (b) */
 static void test_determinism(void) {
-    decode_ws wb, w1;
-    CHECK(decode_ws_init(&wb, CFG, 5, 8) == 0); // the batch of NPTS runs in chunks of 5
-    CHECK(decode_ws_init(&w1, CFG, 1, 7) == 0);
+    generate_ws wb, w1;
+    CHECK(generate_ws_init(&wb, CFG, 5, 8) == 0); // the batch of NPTS runs in chunks of 5
+    CHECK(generate_ws_init(&w1, CFG, 1, 7) == 0);
     graph *a = xmalloc(NPTS * sizeof(graph)), *b = xmalloc(NPTS * sizeof(graph));
     uint8_t fa[NPTS], fb[NPTS];
     for (int mode = 0; mode < 2; mode++) {
-        decode_opts o = {7, (decode_mode)mode, false, 12345u, false, false};
-        CHECK(decode_batch(&wb, &P, C, NPTS, NULL, &o, a, fa) == 0);
-        CHECK(decode_batch(&wb, &P, C, NPTS, NULL, &o, b, fb) == 0);
+        generate_opts o = {7, (generate_mode)mode, false, 12345u, false, false};
+        CHECK(generate_batch(&wb, &P, C, NPTS, NULL, &o, a, fa) == 0);
+        CHECK(generate_batch(&wb, &P, C, NPTS, NULL, &o, b, fb) == 0);
         int same = 1;
         for (int i = 0; i < NPTS; i++) same &= graph_equal(&a[i], &b[i]) && fa[i] == fb[i];
         CHECK(same);
@@ -152,7 +152,7 @@ static void test_determinism(void) {
             const uint64_t id = (uint64_t)i;
             graph g;
             uint8_t f;
-            CHECK(decode_batch(&w1, &P, C + i * CFG.D, 1, &id, &o, &g, &f) == 0);
+            CHECK(generate_batch(&w1, &P, C + i * CFG.D, 1, &id, &o, &g, &f) == 0);
             alone &= graph_equal(&g, &a[i]) && f == fa[i];
         }
         CHECK(alone);
@@ -163,29 +163,29 @@ static void test_determinism(void) {
             ids[i] = (uint64_t)(NPTS - 1 - i);
             memcpy(cp + i * CFG.D, C + (NPTS - 1 - i) * CFG.D, CFG.D * sizeof(float));
         }
-        CHECK(decode_batch(&wb, &P, cp, NPTS, ids, &o, b, fb) == 0);
+        CHECK(generate_batch(&wb, &P, cp, NPTS, ids, &o, b, fb) == 0);
         int perm = 1;
         for (int i = 0; i < NPTS; i++) perm &= graph_equal(&b[i], &a[NPTS - 1 - i]);
         CHECK(perm);
         free(cp);
         // another seed changes sampled graphs, not argmax ones
         o.seed = 54321u;
-        CHECK(decode_batch(&wb, &P, C, NPTS, NULL, &o, b, fb) == 0);
+        CHECK(generate_batch(&wb, &P, C, NPTS, NULL, &o, b, fb) == 0);
         int differ = 0;
         for (int i = 0; i < NPTS; i++) differ += !graph_equal(&a[i], &b[i]);
-        CHECK(mode == DECODE_SAMPLE ? differ > 0 : differ == 0);
+        CHECK(mode == GENERATE_SAMPLE ? differ > 0 : differ == 0);
     }
     free(a);
     free(b);
-    decode_ws_free(&wb);
-    decode_ws_free(&w1);
+    generate_ws_free(&wb);
+    generate_ws_free(&w1);
 }
 
 /* ---------------------------------------------------------------- (c) */
 /* Replay graph g with latent c under teacher forcing; compare direction d's step logits with the
  * trace of row r. Returns the largest absolute difference; *argmax_ok: every unforced type is the
  * argmax and every edge present iff its logit > 0 (argmax mode). */
-static double replay(decoder_acts *acts, const decode_ws *w, int r, int d, const graph *g,
+static double replay(decoder_acts *acts, const generate_ws *w, int r, int d, const graph *g,
                      const float *c, int max_n, int *argmax_ok) {
     double loss, diff = 0.0;
     const graph *gen = &w->gen[(size_t)d * w->max_b + r];
@@ -215,15 +215,15 @@ static double replay(decoder_acts *acts, const decode_ws *w, int r, int d, const
 }
 
 static void test_consistency(void) {
-    decode_ws w;
+    generate_ws w;
     decoder_acts acts;
     const int B = 40;
-    CHECK(decode_ws_init(&w, CFG, B, 7) == 0);
+    CHECK(generate_ws_init(&w, CFG, B, 7) == 0);
     CHECK(decoder_acts_init(&acts, CFG, 1, 7) == 0);
     graph out[40];
     for (int mode = 0; mode < 2; mode++) {
-        decode_opts o = {7, (decode_mode)mode, false, 99u, false, false};
-        CHECK(decode_batch(&w, &P, C, B, NULL, &o, out, NULL) == 0);
+        generate_opts o = {7, (generate_mode)mode, false, 99u, false, false};
+        CHECK(generate_batch(&w, &P, C, B, NULL, &o, out, NULL) == 0);
         double dmax = 0.0;
         int amax = 1, bwd_checked = 0;
         for (int r = 0; r < B; r++) {
@@ -237,11 +237,11 @@ static void test_consistency(void) {
         printf("mode %d: largest |teacher-forced - inference| logit difference %.3g\n", mode, dmax);
         CHECK(dmax < 1e-5);
         CHECK(bwd_checked == B);
-        if (mode == DECODE_ARGMAX) CHECK(amax);
+        if (mode == GENERATE_ARGMAX) CHECK(amax);
         else CHECK(!amax); // sampling departs from the argmax somewhere (the checker can fail)
     }
     decoder_acts_free(&acts);
-    decode_ws_free(&w);
+    generate_ws_free(&w);
 }
 
 /* ---------------------------------------------------------------- (d) */
@@ -262,31 +262,31 @@ static void test_merge(void) {
     graph_add_edge(&want, 1, 3);
     graph_add_edge(&want, 0, 4);
     graph_add_edge(&want, 0, 2);
-    CHECK(decode_merge(&got, &f, &bk) == 0);
+    CHECK(generate_merge(&got, &f, &bk) == 0);
     CHECK(graph_equal(&got, &want));
     CHECK(graph_edge_count(&got) == 7);
     // node counts differ: the forward graph, flagged
     bk.n = 4;
-    CHECK(decode_merge(&got, &f, &bk) == DECODE_NMISMATCH);
+    CHECK(generate_merge(&got, &f, &bk) == GENERATE_NMISMATCH);
     CHECK(graph_equal(&got, &f));
 
     // on the decoder: forward_only gives the merged run's forward graph; merged = merge(fwd, bwd)
-    decode_ws w;
-    CHECK(decode_ws_init(&w, CFG, 30, 7) == 0);
+    generate_ws w;
+    CHECK(generate_ws_init(&w, CFG, 30, 7) == 0);
     graph merged[30], fwd[30], fo[30];
     uint8_t fl[30];
     int ok = 1;
     for (int mode = 0; mode < 2; mode++) {
-        decode_opts o = {7, (decode_mode)mode, false, 3u, false, false};
-        CHECK(decode_batch(&w, &P, C, 30, NULL, &o, merged, fl) == 0);
+        generate_opts o = {7, (generate_mode)mode, false, 3u, false, false};
+        CHECK(generate_batch(&w, &P, C, 30, NULL, &o, merged, fl) == 0);
         for (int r = 0; r < 30; r++) {
             fwd[r] = w.gen[r];
             graph m;
-            const unsigned f2 = decode_merge(&m, &w.gen[r], &w.gen[w.max_b + r]);
+            const unsigned f2 = generate_merge(&m, &w.gen[r], &w.gen[w.max_b + r]);
             ok &= graph_equal(&m, &merged[r]) && f2 == fl[r];
         }
         o.forward_only = true;
-        CHECK(decode_batch(&w, &P, C, 30, NULL, &o, fo, fl) == 0);
+        CHECK(generate_batch(&w, &P, C, 30, NULL, &o, fo, fl) == 0);
         for (int r = 0; r < 30; r++) {
             ok &= graph_equal(&fo[r], &fwd[r]) && fl[r] == 0;
             ok &= fo[r].n == merged[r].n && !memcmp(fo[r].type, merged[r].type, sizeof fo[r].type);
@@ -294,7 +294,7 @@ static void test_merge(void) {
         }
     }
     CHECK(ok);
-    decode_ws_free(&w);
+    generate_ws_free(&w);
 }
 
 /* ---------------------------------------------------------------- (e) */
@@ -321,25 +321,25 @@ static void test_mode(void) {
     int cnt = -1;
     // a:2, b:2 (b, b2 isomorphic), tie -> a (first occurrence at 1)
     const graph l1[] = {x, a, b, b2, a, x};
-    CHECK(decode_mode_index(sp, l1, 6, &cnt) == 1 && cnt == 2);
+    CHECK(generate_mode_index(sp, l1, 6, &cnt) == 1 && cnt == 2);
     // b:3 by isomorphism (index-wise it would be 2 for b, 1 for b2): the mode is b at 2
     const graph l2[] = {x, a, b, b2, x, b};
-    CHECK(decode_mode_index(sp, l2, 6, &cnt) == 2 && cnt == 3);
+    CHECK(generate_mode_index(sp, l2, 6, &cnt) == 2 && cnt == 3);
     // the invalid graph is the most frequent but is ignored
     const graph l3[] = {x, x, x, b2, a, b};
-    CHECK(decode_mode_index(sp, l3, 6, &cnt) == 3 && cnt == 2);
+    CHECK(generate_mode_index(sp, l3, 6, &cnt) == 3 && cnt == 2);
     const graph l4[] = {x, x};
-    CHECK(decode_mode_index(sp, l4, 2, &cnt) == -1 && cnt == 0);
-    CHECK(decode_mode_index(sp, l4, 0, &cnt) == -1);
+    CHECK(generate_mode_index(sp, l4, 2, &cnt) == -1 && cnt == 0);
+    CHECK(generate_mode_index(sp, l4, 0, &cnt) == -1);
 
     // end to end: K = 1 returns the plain decoding (attempt 0), found iff valid
-    decode_ws w;
-    CHECK(decode_ws_init(&w, CFG, 8, 7) == 0);
-    decode_opts o = {7, DECODE_SAMPLE, false, 77u, false, false};
+    generate_ws w;
+    CHECK(generate_ws_init(&w, CFG, 8, 7) == 0);
+    generate_opts o = {7, GENERATE_SAMPLE, false, 77u, false, false};
     graph plain[NPTS], best[NPTS], again[NPTS];
     uint8_t found[NPTS], found2[NPTS];
-    CHECK(decode_batch(&w, &P, C, NPTS, NULL, &o, plain, NULL) == 0);
-    CHECK(decode_most_common(&w, &P, C, NPTS, NULL, 1, &o, sp, best, found) == 0);
+    CHECK(generate_batch(&w, &P, C, NPTS, NULL, &o, plain, NULL) == 0);
+    CHECK(generate_most_common(&w, &P, C, NPTS, NULL, 1, &o, sp, best, found) == 0);
     int ok = 1, nvalid = 0;
     for (int i = 0; i < NPTS; i++) {
         const int valid = graph_check(sp, &plain[i], why, sizeof why) == 0;
@@ -351,8 +351,8 @@ static void test_mode(void) {
     // K = 20 (tries in chunks of 8): the result is valid when found, deterministic, and found at
     // least as often as with one try
     const int npt = 30;
-    CHECK(decode_most_common(&w, &P, C, npt, NULL, 20, &o, sp, best, found) == 0);
-    CHECK(decode_most_common(&w, &P, C, npt, NULL, 20, &o, sp, again, found2) == 0);
+    CHECK(generate_most_common(&w, &P, C, npt, NULL, 20, &o, sp, best, found) == 0);
+    CHECK(generate_most_common(&w, &P, C, npt, NULL, 20, &o, sp, again, found2) == 0);
     int nf = 0, n1 = 0;
     ok = 1;
     for (int i = 0; i < npt; i++) {
@@ -363,7 +363,7 @@ static void test_mode(void) {
     }
     CHECK(ok);
     CHECK(nf >= n1 && nf > 0);
-    decode_ws_free(&w);
+    generate_ws_free(&w);
 }
 
 int main(void) {

@@ -1,4 +1,4 @@
-/* decode_ref.h: the reference implementation's behaviour where our decoding fixes its bugs, for
+/* reference_merge.h: the reference implementation's behaviour where our decoding fixes its bugs, for
  * runs that must reproduce the reference (svge-reference.md §8; svge-decode --merge reference,
  * --pick first).
  *
@@ -9,13 +9,13 @@
  * by target, then source; `torch.flip(..., [0,1])`); an edge (a,b) is added unless F, as grown so
  * far, has an edge leaving a or an edge entering b: the test `j in ef.T` is an element-wise `any`,
  * not edge membership. The node counts need not agree (the reference aligns on F's N).
- * Our decode_merge (lib/decode.h) takes the true union of equal-sized graphs instead.
+ * Our generate_merge (lib/generate.h) takes the true union of equal-sized graphs instead.
  *
  * Bug 4, "the most common valid decoding" (`decode_from_latent_space` of utils/util.py):
  * `np.argmax(aux.values())` is always 0, so the reference returns the FIRST valid decoding of its
- * attempts (in attempt order). decode_pick_first chooses it. */
-#ifndef SVGE_DECODE_REF_H
-#define SVGE_DECODE_REF_H
+ * attempts (in attempt order). reference_pick_first chooses it. */
+#ifndef SVGE_REFERENCE_MERGE_H
+#define SVGE_REFERENCE_MERGE_H
 
 #include <stdbool.h>
 
@@ -23,9 +23,9 @@
 
 /* out = the reference's merge of the forward graph fwd and the backward graph bwd (in its own
  * node order: node 0 is the output node it started from). out may alias neither input. */
-void decode_merge_reference(graph *out, const graph *fwd, const graph *bwd);
+void reference_merge(graph *out, const graph *fwd, const graph *bwd);
 
 /* The index of the first k < K with valid[k], or -1 if none. */
-int decode_pick_first(const bool *valid, int K);
+int reference_pick_first(const bool *valid, int K);
 
 #endif
