@@ -43,6 +43,8 @@ static void usage(void) {
            "      --field NAME   write the prediction as NAME and its std as NAME_std (default \"predicted\")\n"
            "      --any-model    accept records without the provenance field (\"model\", or F_kind); a\n"
            "                     provenance that differs is still refused\n"
+           "      --no-std       write only NAME, not NAME_std: a GP's mean costs O(P d) per record, its\n"
+           "                     std O(P^2) (P: training or inducing points), most of the time for P ~ 1000\n"
            "      --batch N      records predicted together, 1..%d (default %d); it changes speed only\n"
            BLAS_THREADS_HELP
            "  -h, --help         show this help and exit\n"
@@ -58,15 +60,16 @@ static void usage(void) {
 
 typedef struct {
     const char *model, *input, *field;
-    int any_model, batch, threads;
+    int any_model, no_std, batch, threads;
 } options;
 
 static void parse_args(int argc, char **argv, options *o) {
-    enum { OPT_FIELD = 256, OPT_ANY_MODEL, OPT_BATCH, OPT_THREADS };
+    enum { OPT_FIELD = 256, OPT_ANY_MODEL, OPT_NO_STD, OPT_BATCH, OPT_THREADS };
     static const struct option longopts[] = {
         {"model", required_argument, NULL, 'm'},
         {"field", required_argument, NULL, OPT_FIELD},
         {"any-model", no_argument, NULL, OPT_ANY_MODEL},
+        {"no-std", no_argument, NULL, OPT_NO_STD},
         {"batch", required_argument, NULL, OPT_BATCH},
         {"threads", required_argument, NULL, OPT_THREADS},
         {"help", no_argument, NULL, 'h'},
@@ -84,6 +87,7 @@ static void parse_args(int argc, char **argv, options *o) {
             o->field = optarg;
             break;
         case OPT_ANY_MODEL: o->any_model = 1; break;
+        case OPT_NO_STD: o->no_std = 1; break;
         case OPT_BATCH:
             if (parse_u64(optarg, &u) || u < 1 || u > MAX_BATCH)
                 die_usage("--batch: '%s' is not an integer in 1..%d", optarg, MAX_BATCH);
@@ -152,6 +156,7 @@ int main(int argc, char **argv) {
         die(EXIT_DATA, "%s: %s", name, err);
     }
     mf_free(f);
+    if (o.no_std) p.has_std = 0;
 
     char std_field[MAX_FIELD + 8];
     snprintf(std_field, sizeof std_field, "%s_std", o.field);

@@ -52,6 +52,13 @@ strip() { stream-to-jsonl | sed -E 's/,"predicted(_std)?":[^,}]*//g'; }
         | awk '{ d = $1 - $2; if (d < 0) d = -d; if (d > 1e-12) bad++ } END { exit bad > 0 || NR != 1531 }'
 }
 
+@test "--no-std writes only predicted, the same numbers" {
+    predict -m "$GP" < "$TEST" | stream-to-jsonl | num predicted > "$T/a"
+    predict -m "$GP" --no-std < "$TEST" | stream-to-jsonl > "$T/b.jsonl"
+    ! grep -q predicted_std "$T/b.jsonl"
+    num predicted < "$T/b.jsonl" | cmp - "$T/a"
+}
+
 @test "adj-onehot features: the GP on features predicts too (Spearman > 0.3)" {
     predict -m "$D/gpf" < "$D/ftest.zst" | pred-metrics -t $Y -p predicted | stream-to-jsonl > "$T/m.json"
     rho=$(num spearman < "$T/m.json")
@@ -140,7 +147,7 @@ strip() { stream-to-jsonl | sed -E 's/,"predicted(_std)?":[^,}]*//g'; }
 @test "--help lists every option with its default" {
     run predict --help
     assert_status 0
-    for s in "Usage: predict -m MODEL" "--model MODEL" "--field NAME" '(default "predicted")' "--any-model" "--batch N" \
+    for s in "Usage: predict -m MODEL" "--model MODEL" "--field NAME" '(default "predicted")' "--any-model" "--no-std" "--batch N" \
         "(default 256)" "--threads N" "noise EXCLUDED" "--help" "Exit status:"; do
         assert_output_has "$s"
     done
