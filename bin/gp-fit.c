@@ -34,8 +34,8 @@ static void usage(void) {
            "      --skip-missing    pass over records without the target (e.g. NB101 cells without an\n"
            "                        accuracy; default: such a record is an error)\n"
            "      --exact-max N     largest number of points fitted by an exact GP; more are fitted by a\n"
-           "                        sparse (FITC) GP (default %d)\n"
-           "      --inducing M      inducing points of a sparse GP (default 1000)\n"
+           "                        sparse (FITC) GP, 2..20000 (default %d)\n"
+           "      --inducing M      inducing points of a sparse GP, 1..20000 (default 1000)\n"
            "      --seed S          seed of the hyperparameter restarts, subsets and inducing points\n"
            "                        (default 1)\n"
            "      --shared-lengthscale  one length-scale for all dimensions (default: one per dimension)\n"
@@ -103,8 +103,8 @@ static void parse_args(int argc, char **argv, options *o, int *threads) {
             break;
         case 'o': o->out = optarg; break;
         case OPT_SKIP: o->skip_missing = 1; break;
-        case OPT_EXACT_MAX: o->gp.exact_max = int_arg("--exact-max", optarg, 2, 100000); break;
-        case OPT_INDUCING: o->gp.inducing = int_arg("--inducing", optarg, 1, 100000); break;
+        case OPT_EXACT_MAX: o->gp.exact_max = int_arg("--exact-max", optarg, 2, 20000); break;
+        case OPT_INDUCING: o->gp.inducing = int_arg("--inducing", optarg, 1, 20000); break;
         case OPT_SEED: o->gp.seed = (uint32_t)int_arg("--seed", optarg, 0, UINT32_MAX >> 1); break;
         case OPT_SHARED: o->gp.ard = 0; break;
         case OPT_ITERS: o->gp.iters = int_arg("--iters", optarg, 0, 100000); break;

@@ -143,3 +143,12 @@ R3='{"v":1,"z":[0.9,0.4],"model":"00000000000000aa","acc":0.6}'
         assert_output_has "Try 'gp-fit --help'."
     done
 }
+
+@test "fewer points than dimensions (10 latents of 56): fits, and predict uses it (lib/gp once overran a buffer here)" {
+    stream-to-jsonl < "$Z" | head -10 | jsonl-to-stream > "$T/ten.zst"
+    run gp-fit --y $Y -o "$T/gp" < "$T/ten.zst"
+    assert_status 0
+    assert_output_has "10 points"
+    predict -m "$T/gp" < "$Z" | stream-to-jsonl | grep -c '"predicted_std"' > "$T/n"
+    [ "$(cat "$T/n")" -eq 312 ]
+}
