@@ -134,7 +134,8 @@ gp_status gp_lml(const double *X, const double *ys, int N, int d, int nls, const
     const size_t NN = (size_t)N * N;
     double *Xs = xmalloc((size_t)N * d * sizeof *Xs);   /* (N,d) scaled inputs */
     double *nx = xmalloc((size_t)N * sizeof *nx);       /* (N) */
-    double *Kf = xmalloc(NN * sizeof *Kf);              /* (N,N) noise-free kernel */
+    /* (N,N) noise-free kernel, later (N,d) AX: room for the larger (d > N with few points) */
+    double *Kf = xmalloc((NN > (size_t)N * d ? NN : (size_t)N * d) * sizeof *Kf);
     double *L = xmalloc(NN * sizeof *L);                /* (N,N) Cholesky, then inverse */
     double *al = xmalloc((size_t)N * sizeof *al);       /* (N) alpha */
     double *diag = xmalloc((size_t)N * sizeof *diag);   /* (N) */

@@ -1,0 +1,247 @@
+/* gp-fit: fit a Gaussian process (lib/gp.h) from records' input vectors (the latent mean "z" of
+ * svge-encode, or graph-features' "features") to a numeric target, and write it as a model file of
+ * config kind "gp" (lib/predictor.h) for `predict`. Holds the N points (4 bytes per dimension and
+ * 8 per target each); the GP itself is lib/gp's. */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "gp.h"
+#include "predictor.h"
+#include "record.h"
+#include "stream.h"
+#include "util.h"
+
+static void usage(void) {
+    printf("Usage: %s --y FIELD -o MODEL [OPTION]... [FILE]\n"
+           "Read records (FILE, or stdin if absent or '-') holding an input vector and a numeric target,\n"
+           "fit a Gaussian process to them (squared-exponential kernel with ARD length-scales, targets\n"
+           "standardised, hyperparameters by maximising the log marginal likelihood; lib/gp.h) and write\n"
+           "it to MODEL, a model file of config kind \"gp\" that `predict -m MODEL` reads.\n"
+           "\n"
+           "The inputs must all come from the same encoder, and the model file records which: for --x z,\n"
+           "the \"model\" id that svge-encode wrote (every record must carry it, the same in all); for any\n"
+           "other field F, F_kind (graph-features writes \"features_kind\", e.g. \"adj-onehot\"). predict\n"
+           "refuses inputs of another provenance.\n"
+           "\n"
+           "  -x, --x FIELD         the input vector, an array of numbers (default \"z\")\n"
+           "  -y, --y FIELD         the target, a number (required), e.g. c10valid_val_200ep_mean (NB201)\n"
+           "                        or val_acc_108ep (NB101)\n"
+           "  -o, --output MODEL    the model file to write (required; written atomically)\n"
+           "      --skip-missing    pass over records without the target (e.g. NB101 cells without an\n"
+           "                        accuracy; default: such a record is an error)\n"
+           "      --exact-max N     largest number of points fitted by an exact GP; more are fitted by a\n"
+           "                        sparse (FITC) GP, 2..20000 (default %d)\n"
+           "      --inducing M      inducing points of a sparse GP, 1..20000 (default 1000)\n"
+           "      --seed S          seed of the hyperparameter restarts, subsets and inducing points\n"
+           "                        (default 1)\n"
+           "      --shared-lengthscale  one length-scale for all dimensions (default: one per dimension)\n"
+           "      --iters N         L-BFGS iterations of the hyperparameter fit; 0 keeps the initial\n"
+           "                        values (default 50)\n"
+           "  -q, --quiet           no report on stderr\n"
+           BLAS_THREADS_HELP
+           "  -h, --help            show this help and exit\n"
+           "\n"
+           "Report (stderr, unless -q): points, dimension, exact or sparse, the jitter added to the kernel\n"
+           "diagonal if any (near-duplicate inputs), the fitted hyperparameters (length-scales, signal and\n"
+           "noise standard deviations in the target's units), the log marginal likelihood and the seconds.\n"
+           "The model file is deterministic: the same records and options give the same bytes and id.\n"
+           "\n"
+           "Exit status: 0 ok, 1 bad input (a record without the input vector or, without --skip-missing,\n"
+           "the target; a vector of another length than the first; a value that is not a finite number;\n"
+           "inputs of differing provenance; fewer than 2 points; a constant target; a GP that cannot be\n"
+           "factored), 2 usage error, 3 I/O or system error.\n",
+           tool_name(), GP_EXACT_MAX);
+}
+
+typedef struct {
+    const char *x, *y, *out, *input;
+    int skip_missing, quiet;
+    gp_opts gp;
+} options;
+
+static int int_arg(const char *opt, const char *s, uint64_t lo, uint64_t hi) {
+    uint64_t u;
+    if (parse_u64(s, &u) || u < lo || u > hi)
+        die_usage("%s: '%s' is not an integer in %llu..%llu", opt, s, (unsigned long long)lo, (unsigned long long)hi);
+    return (int)u;
+}
+
+static void parse_args(int argc, char **argv, options *o, int *threads) {
+    enum { OPT_SKIP = 256, OPT_EXACT_MAX, OPT_INDUCING, OPT_SEED, OPT_SHARED, OPT_ITERS, OPT_THREADS };
+    static const struct option longopts[] = {
+        {"x", required_argument, NULL, 'x'},
+        {"y", required_argument, NULL, 'y'},
+        {"output", required_argument, NULL, 'o'},
+        {"skip-missing", no_argument, NULL, OPT_SKIP},
+        {"exact-max", required_argument, NULL, OPT_EXACT_MAX},
+        {"inducing", required_argument, NULL, OPT_INDUCING},
+        {"seed", required_argument, NULL, OPT_SEED},
+        {"shared-lengthscale", no_argument, NULL, OPT_SHARED},
+        {"iters", required_argument, NULL, OPT_ITERS},
+        {"quiet", no_argument, NULL, 'q'},
+        {"threads", required_argument, NULL, OPT_THREADS},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    *o = (options){.x = "z"};
+    gp_opts_default(&o->gp);
+    opterr = 0; /* our own messages, through die_usage */
+    int c;
+    while ((c = getopt_long(argc, argv, ":x:y:o:qh", longopts, NULL)) != -1) {
+        switch (c) {
+        case 'x':
+            if (!*optarg || strlen(optarg) > PRED_MAX_FIELD) die_usage("--x: want a field name of 1..%d bytes", PRED_MAX_FIELD);
+            o->x = optarg;
+            break;
+        case 'y':
+            if (!*optarg || strlen(optarg) > PRED_MAX_FIELD) die_usage("--y: want a field name of 1..%d bytes", PRED_MAX_FIELD);
+            o->y = optarg;
+            break;
+        case 'o': o->out = optarg; break;
+        case OPT_SKIP: o->skip_missing = 1; break;
+        case OPT_EXACT_MAX: o->gp.exact_max = int_arg("--exact-max", optarg, 2, 20000); break;
+        case OPT_INDUCING: o->gp.inducing = int_arg("--inducing", optarg, 1, 20000); break;
+        case OPT_SEED: o->gp.seed = (uint32_t)int_arg("--seed", optarg, 0, UINT32_MAX >> 1); break;
+        case OPT_SHARED: o->gp.ard = 0; break;
+        case OPT_ITERS: o->gp.iters = int_arg("--iters", optarg, 0, 100000); break;
+        case 'q': o->quiet = 1; break;
+        case OPT_THREADS: *threads = blas_threads_arg("--threads", optarg); break;
+        case 'h': usage(); exit(EXIT_OK);
+        case ':': die_usage("option '%s' needs a value", argv[optind - 1]);
+        default:
+            if (optopt && optopt < 256) die_usage("unknown option '-%c'", optopt);
+            die_usage("unknown option '%s'", argv[optind - 1]);
+        }
+    }
+    if (!o->y) die_usage("--y FIELD is required (the target)");
+    if (!o->out) die_usage("-o MODEL is required (the model file to write)");
+    if (optind < argc) o->input = argv[optind++];
+    if (optind < argc) die_usage("one input file at most, got also '%s'", argv[optind]);
+}
+
+static double now(void) {
+    struct timespec t;
+    clock_gettime(CLOCK_MONOTONIC, &t);
+    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
+}
+
+static int cmp_double(const void *a, const void *b) {
+    const double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+static void report(const options *o, const gp_model *g, size_t n, uint64_t skipped, const char *pfield,
+                   const char *prov, const char *id, double secs) {
+    say("%zu points (%llu skipped without \"%s\"), %d dimensions of \"%s\" (%s %s) -> \"%s\"", n,
+        (unsigned long long)skipped, o->y, g->d, o->x, pfield, prov, o->y);
+    if (g->sparse) say("sparse GP (%s), %d inducing points", g->sparse_kind == GP_VFE ? "VFE" : "FITC", g->P);
+    else say("exact GP");
+    if (g->jitter > 0)
+        say("JITTER: %.3g was added to the kernel diagonal to factor it (near-duplicate inputs); predictions "
+            "near those points are smoothed accordingly",
+            g->jitter);
+    else say("jitter: none (0)");
+    const int nls = g->nls;
+    double *ls = xmalloc((size_t)nls * sizeof *ls);
+    for (int k = 0; k < nls; k++) ls[k] = exp(g->theta[k]);
+    qsort(ls, (size_t)nls, sizeof *ls, cmp_double);
+    if (nls == 1) say("length-scale (shared): %.4g", ls[0]);
+    else say("length-scales (ARD, %d): min %.4g, median %.4g, max %.4g", nls, ls[0], ls[nls / 2], ls[nls - 1]);
+    free(ls);
+    say("signal std %.4g, noise std %.4g (in \"%s\" units; target mean %.6g, std %.4g); log marginal "
+        "likelihood %.6g",
+        g->y_std * exp(0.5 * g->theta[nls]), g->y_std * exp(0.5 * g->theta[nls + 1]), o->y, g->y_mean, g->y_std,
+        g->lml);
+    say("wrote %s (model %s) in %.2f s", o->out, id, secs);
+}
+
+int main(int argc, char **argv) {
+    tool_init(argv[0]);
+    options o;
+    int threads = 1;
+    parse_args(argc, argv, &o, &threads);
+    blas_use_threads(threads);
+    const double t0 = now();
+
+    char pfield[PRED_MAX_FIELD + 8];
+    pred_provenance_field(o.x, pfield);
+    char prov[PRED_MAX_PROV + 1] = {0};
+    uint64_t prov_rec = 0; /* the record that set prov */
+
+    rec_reader *r = rr_open(o.input);
+    float *X = NULL;
+    double *y = NULL;
+    size_t n = 0, cap = 0, d = 0;
+    uint64_t skipped = 0;
+    const msgpack_object *rec;
+    while ((rec = rr_next(r))) {
+        char why[512];
+        double t;
+        const msgpack_object *yo = rec_get(rec, o.y);
+        if (!yo) {
+            if (o.skip_missing) {
+                skipped++;
+                continue;
+            }
+            rr_fail(r, "no field \"%s\" (the target; --skip-missing passes over such records)", o.y);
+        }
+        if (!obj_is_number(yo)) rr_fail(r, "field \"%s\" is %s, not a number", o.y, obj_type_name(yo));
+        t = obj_double(yo);
+        if (!isfinite(t)) rr_fail(r, "field \"%s\" is not a finite number", o.y);
+        /* provenance */
+        const char *ps;
+        size_t plen;
+        int got = pred_prov_get(rec, pfield, &ps, &plen, why, sizeof why);
+        if (got < 0) rr_fail(r, "%s", why);
+        if (got == 0)
+            rr_fail(r, "no field \"%s\": inputs \"%s\" of unknown provenance (%s)", pfield, o.x,
+                    strcmp(o.x, "z") == 0 ? "svge-encode writes the model id beside z"
+                                          : "graph-features writes FIELD_kind beside FIELD");
+        if (plen == 0 || plen > PRED_MAX_PROV) rr_fail(r, "field \"%s\" has %zu bytes, want 1..%d", pfield, plen, PRED_MAX_PROV);
+        if (n == 0) {
+            memcpy(prov, ps, plen);
+            prov[plen] = 0;
+            prov_rec = rr_count(r);
+        } else if (plen != strlen(prov) || memcmp(ps, prov, plen) != 0) {
+            rr_fail(r, "\"%s\" is \"%.*s\", record %llu's was \"%s\": all inputs must come from the same %s", pfield,
+                    (int)(plen > 64 ? 64 : plen), ps, (unsigned long long)prov_rec, prov,
+                    strcmp(o.x, "z") == 0 ? "model" : "encoding");
+        }
+        /* the vector */
+        size_t len;
+        if (pred_vec_len(rec, o.x, &len, why, sizeof why)) rr_fail(r, "%s", why);
+        if (n == 0) d = len;
+        else if (len != d)
+            rr_fail(r, "field \"%s\" has %zu numbers, the first record's had %zu", o.x, len, d);
+        if (n == cap) {
+            cap = cap ? 2 * cap : 1024;
+            X = xrealloc(X, cap * d * sizeof *X);
+            y = xrealloc(y, cap * sizeof *y);
+        }
+        if (pred_vec_read(rec, o.x, X + n * d, d, why, sizeof why)) rr_fail(r, "%s", why);
+        y[n++] = t;
+        if (n > INT32_MAX / 2) rr_fail(r, "too many points");
+    }
+    char in[256];
+    snprintf(in, sizeof in, "%s", rr_name(r));
+    rr_close(r);
+    if (n < 2)
+        die(EXIT_DATA, "%s: %zu record%s with \"%s\"%s: a GP needs at least 2 points", in, n, n == 1 ? "" : "s", o.y,
+            skipped ? " (the others had no target)" : "");
+
+    gp_model g;
+    char err[512];
+    gp_status st = gp_fit(&g, X, y, (int)n, (int)d, &o.gp, err, sizeof err);
+    free(X);
+    free(y);
+    if (st != GP_OK) die(EXIT_DATA, "%s: %s", in, err);
+    char id[MF_ID_LEN + 1];
+    pred_gp_write(o.out, &g, o.x, o.y, pfield, prov, (long long)n, (long long)skipped, id);
+    if (!o.quiet) report(&o, &g, n, skipped, pfield, prov, id, now() - t0);
+    gp_free(&g);
+    return EXIT_OK;
+}
