@@ -7,7 +7,7 @@
 load helpers
 
 @test "unit: decoder (naive loss, batch invariance, finite-difference gradients, parameter counts)" {
-    run "$SVGE_UNIT/test_generater"
+    run "$SVGE_UNIT/test_decoder"
     assert_status 0
     assert_output_has " 0 failed"
 }

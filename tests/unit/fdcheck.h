@@ -1,5 +1,5 @@
 /* fdcheck.h: the central-difference gradient checker of the unit tests (test_encoder,
- * test_generater, test_svge, test_dgmg, and the layer tests test_nn and test_cnn). Header-only; the
+ * test_decoder, test_svge, test_dgmg, and the layer tests test_nn and test_cnn). Header-only; the
  * includer defines EPS (float), RTOL and ATOL first.
  *
  * Element i of x passes if the analytic gradient g[i] agrees with a central difference of the loss

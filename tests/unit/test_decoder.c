@@ -1,4 +1,4 @@
-/* test_generater.c: lib/decoder.c, the SVGe decoder's teacher-forced training path.
+/* test_decoder.c: lib/decoder.c, the SVGe decoder's teacher-forced training path.
  *
  *   (a) parameter counts (1,399,382 / 1,399,996 / 1,400,303), state_dict names, layout and
  *       PyTorch-default init ranges;

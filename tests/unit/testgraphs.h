@@ -1,5 +1,5 @@
 /* testgraphs.h: the three small NB101-like graphs (K = 5; node 0 the input, type 1; the last node
- * the output, type 0) of the model's unit tests (test_generater, test_svge, test_dgmg). Header-only. */
+ * the output, type 0) of the model's unit tests (test_decoder, test_svge, test_dgmg). Header-only. */
 #ifndef SVGE_TEST_TESTGRAPHS_H
 #define SVGE_TEST_TESTGRAPHS_H
 
