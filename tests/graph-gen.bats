@@ -156,6 +156,15 @@ EOF
     assert_output_has "record 1: graph of space enas12, this model is for nb101"
 }
 
+@test "svge-encode: an enas6 model encodes enas12 architectures (the same vocabulary, 14 nodes)" {
+    graph-parse enas6 | stream-split --shard 0/100 > "$T/e6.zst"   # 201 architectures
+    svge-train -q --ndim 8 --gdim 4 --epochs 1 -o "$T/m" < "$T/e6.zst"
+    graph-gen enas12 -n 20 > "$T/e12.zst"
+    cat "$T/e6.zst" "$T/e12.zst" | svge-encode -q -m "$T/m" | stream-to-jsonl > "$T/z.jsonl"
+    [ "$(jq -c 'select((.z | length) == 4)' "$T/z.jsonl" | wc -l)" -eq 221 ]
+    [ "$(jq -c 'select(.space == "enas12" and (.ops | length) == 14)' "$T/z.jsonl" | wc -l)" -eq 20 ]
+}
+
 @test "enas12 -n N: N valid 12-layer architectures with their arch; seeded; a prefix of a longer run" {
     graph-gen enas12 -n 300 --seed 7 > "$T/e.zst"
     stream-to-jsonl < "$T/e.zst" > "$T/e.jsonl"
