@@ -28,6 +28,12 @@ static void usage(void) {
            "space; NB101 cells are pruned first, as nasbench does), and \"bench_id\": the table's id.\n"
            "A found NB101 cell may have no accuracy fields: only 20,001 of 423,624 have accuracies.\n"
            "\n"
+           "Spaces without a built-in table: enas12 (no data ships) and nb101x (NB101's operations in\n"
+           "cells of up to 8 nodes: NAS-Bench-101 holds none of more than 7 nodes or 9 edges). Their valid\n"
+           "graphs are \"not-found\" (and a note says why, once per space); an nb101x cell that would fit\n"
+           "NB101 is not looked up in NB101's table either: write it with space nb101 for that. A --table\n"
+           "stream may hold graphs of any space, these two included.\n"
+           "\n"
            "Options:\n"
            "  --table FILE     use this record stream as the table (any spaces) instead of the\n"
            "                   built-in tables of data/ (loaded on first use of each space)\n"
@@ -61,6 +67,7 @@ typedef struct {
     size_t count, cap;
     msgpack_sbuffer bytes;
     int loaded[SPACE_COUNT];
+    int no_table[SPACE_COUNT]; /* no built-in table ships for the space (only without --table) */
 } table;
 
 /* The entry of a graph hash in a space, or NULL. */
@@ -118,7 +125,10 @@ static void add_raw(void *ctx, const char *rec, size_t len) {
 static void load_builtin(table *t, const space_info *sp) {
     t->loaded[sp->id] = 1;
     const char *path = bench_default_file(sp);
-    if (!path) return; /* enas12: no table ships; every graph is not-found */
+    if (!path) { /* enas12, nb101x: no table ships; every graph is not-found */
+        t->no_table[sp->id] = 1;
+        return;
+    }
     char *p = xstrdup(path);
     char *acc = sp->id == SPACE_NB101 ? xstrdup(data_path("nb101/val_accuracies.csv.zst")) : NULL;
     record_sink sink;
@@ -152,6 +162,14 @@ static int has_key(const msgpack_object *rec, const msgpack_object *key) {
 }
 
 enum { MISSING_KEEP, MISSING_DROP, MISSING_FAIL };
+
+/* Why a space has no built-in table. */
+static const char *no_table_reason(const space_info *sp) {
+    if (sp->id == SPACE_NB101X)
+        return "no benchmark table has nb101x cells (NAS-Bench-101 holds cells of at most 7 nodes and 9 edges; "
+               "an nb101x cell that fits is looked up only as space nb101)";
+    return "no benchmark table ships for this space";
+}
 
 int main(int argc, char **argv) {
     tool_init(argv[0]);
@@ -188,6 +206,7 @@ int main(int argc, char **argv) {
     msgpack_packer *pk = rw_packer(w);
     const msgpack_object *rec;
     uint64_t n_found = 0, n_missing = 0;
+    int noted[SPACE_COUNT] = {0};
     static const char *const drop[] = {"lookup", "bench_id", NULL};
     while ((rec = rr_next(r))) {
         const space_info *sp;
@@ -197,7 +216,7 @@ int main(int argc, char **argv) {
         if (!t.loaded[sp->id]) load_builtin(&t, sp);
         /* Valid as the benchmark sees it: NB101 cells after pruning. */
         graph pruned = g;
-        int valid = !(sp->id == SPACE_NB101 && graph_prune(&pruned) != 0) &&
+        int valid = !(space_nb101_rules(sp) && graph_prune(&pruned) != 0) &&
                     graph_check(sp, &pruned, why, sizeof why) == 0;
         const entry *e = NULL;
         if (valid) {
@@ -209,10 +228,16 @@ int main(int argc, char **argv) {
         if (!e) {
             n_missing++;
             if (missing == MISSING_FAIL) {
+                if (valid && t.no_table[sp->id]) rr_fail(r, "%s graph: %s", sp->name, no_table_reason(sp));
                 if (valid) rr_fail(r, "graph not found in the %s table", sp->name);
                 rr_fail(r, "invalid %s graph: %s", sp->name, why);
             }
             if (missing == MISSING_DROP) continue;
+            if (valid && t.no_table[sp->id] && !noted[sp->id]) {
+                noted[sp->id] = 1;
+                note(VERB_NORMAL, "%s: record %llu: %s graph: %s; its graphs are not-found", rr_name(r),
+                     (unsigned long long)rr_count(r), sp->name, no_table_reason(sp));
+            }
         } else {
             n_found++;
         }

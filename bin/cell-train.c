@@ -1,6 +1,7 @@
 /* cell-train: train the network of each graph record on CIFAR-10 and add the measured accuracies.
  *
- * NAS-Bench-101 cells only (lib/nb101net.h builds the network, lib/celltrain.h trains it with the
+ * NAS-Bench-101 cells (nb101, and nb101x: the same operations in cells of up to 8 nodes) and ENAS
+ * architectures (lib/nb101net.h builds the NB101 network, lib/celltrain.h trains it with the
  * NB101 recipe). Every record is trained from the same seed, so a record's result does not depend
  * on its position in the stream (shards give the same results as the whole). With --checkpoint the
  * state is saved after every epoch (atomically) together with the results of the records already
@@ -52,7 +53,8 @@ static const options DEFAULTS = {
 static void usage(void) {
     const options *d = &DEFAULTS;
     printf("Usage: %s [OPTION]... [FILE]\n"
-           "Read NAS-Bench-101 cells or ENAS architectures (graph records of space nb101, enas6 or enas12;\n"
+           "Read NAS-Bench-101 cells or ENAS architectures (graph records of space nb101, nb101x (NB101's\n"
+           "operations in cells of up to 8 nodes: the same network), enas6 or enas12;\n"
            "FILE, or stdin if absent or '-'), train each one's network on CIFAR-10 and write the records\n"
            "to stdout with these fields added (or replaced):\n"
            "  \"train_accuracy\"  fraction of the training images classified right (evaluation mode;\n"
@@ -303,8 +305,8 @@ int main(int argc, char **argv) {
         memset(&g, 0, sizeof g);
         if (graph_read(rec, &sp, &g, why, sizeof why) != 0) rr_fail(r, "%s", why);
         const int enas = sp->id == SPACE_ENAS6 || sp->id == SPACE_ENAS12;
-        if (sp->id != SPACE_NB101 && !enas)
-            rr_fail(r, "a graph of space %s; cell-train trains nb101 cells and enas6 / enas12 architectures",
+        if (!space_nb101_rules(sp) && !enas)
+            rr_fail(r, "a graph of space %s; cell-train trains nb101 / nb101x cells and enas6 / enas12 architectures",
                     sp->name);
         if (graph_check(sp, &g, why, sizeof why) != 0) rr_fail(r, "invalid %s %s: %s", sp->name, enas ? "architecture" : "cell", why);
         if (k <= (uint64_t)ri.n_done) { // finished before the interruption

@@ -78,10 +78,10 @@ static void parse_args(int argc, char **argv, options *o) {
 static int hashable_graph(const msgpack_object *rec, const space_info **sp, graph *g, char *why, size_t whylen) {
     if (graph_read(rec, sp, g, why, whylen) != 0) return -1;
     if (graph_check(*sp, g, why, whylen) == 0) {
-        if ((*sp)->id == SPACE_NB101) graph_prune(g); /* a valid cell has nothing to prune */
+        if (space_nb101_rules(*sp)) graph_prune(g); /* a valid cell has nothing to prune */
         return 0;
     }
-    if ((*sp)->id != SPACE_NB101) return -1;
+    if (!space_nb101_rules(*sp)) return -1; /* nb101 and nb101x: prune, then judge */
     for (int i = 0; i < g->n; i++)
         if (g->succ[i] & ((2u << i) - 1)) return -1; /* self-loop or backward edge: keep that reason */
     if (graph_prune(g) != 0) {

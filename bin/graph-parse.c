@@ -27,6 +27,7 @@ static void usage(void) {
            "  enas6   D-VAE final_structures6.txt lines \"[[op], [op, f0], ...], acc\"\n"
            "          (default data/enas6/final_structures6.txt.zst); every line is a record\n"
            "  enas12  the same with 12 layers; no data ships, FILE is required\n"
+           "  (nb101x, NB101's operations in cells of up to 8 nodes, has no native file: graph-gen)\n"
            "\n"
            "Options:\n"
            "  --accuracies FILE  nb101: CSV hash,<columns...> joined by hash\n"
@@ -71,6 +72,9 @@ int main(int argc, char **argv) {
     const space_info *sp = space_by_name(name, strlen(name));
     if (!sp) die_usage("unknown space \"%s\" (known: %s)", name, space_list());
     const char *path = argc - optind == 2 ? argv[optind + 1] : NULL;
+    if (sp->id == SPACE_NB101X)
+        die_usage("nb101x has no native file: its cells are written as graph records (graph-gen nb101-8, or "
+                  "JSON lines through jsonl-to-stream)");
     if ((accpath || no_acc) && sp->id != SPACE_NB101) die_usage("--accuracies and --no-accuracies are for nb101");
 
     char *defpath = NULL;

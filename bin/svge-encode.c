@@ -4,7 +4,12 @@
  * Records are processed in batches of --batch so that the encoder runs one GEMM over all nodes of a
  * batch. Each record's output is packed when it is read, with float32 placeholders for z (and
  * z_logvar) that are filled in once the batch is encoded, so no record is parsed twice and memory
- * does not grow with the stream. An error in record N first writes the records before N. */
+ * does not grow with the stream. An error in record N first writes the records before N.
+ *
+ * Graphs of a larger space with the model's vocabulary (nb101x for an nb101 model, enas12 for an
+ * enas6 one) are encoded too: the encoder has no node limit of its own, only buffers sized for the
+ * space's largest graph, so at the first such graph that is larger than the model's space allows,
+ * the model is built again for the larger space (sizes only) with the same parameters. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -35,7 +40,10 @@ static void usage(void) {
            "  \"model\"     the model id: 16 hex digits of the model file's checksum\n"
            "Existing fields of these names are replaced; every other field is passed through in order.\n"
            "\n"
-           "Every graph must be valid (formats/records.md) and of the model's space; anything else is an\n"
+           "Every graph must be valid in its space (formats/records.md) and of the model's space or of a\n"
+           "space with the same operations: nb101x (up to 8 nodes) for an nb101 model, enas12 for\n"
+           "an enas6 model (the encoder takes any number of nodes; whether its latent points mean\n"
+           "anything for graphs larger than its training set's is the experiment). Anything else is an\n"
            "error naming the record.\n"
            "\n"
            "  -m, --model MODEL  the model file (required)\n"
@@ -111,16 +119,39 @@ static void flush(batch *b, vae_model *m, rec_writer *w) {
     b->out.size = 0;
 }
 
-/* The record's graph: readable, of the model's space msp, at most max_n nodes, valid. 0, or -1
- * with why. */
-static int read_graph(const msgpack_object *rec, const space_info *msp, int max_n, graph *g, char *why, size_t len) {
+/* The record's graph: readable, of the model's space msp or one with its vocabulary (*spp), valid.
+ * 0, or -1 with why. */
+static int read_graph(const msgpack_object *rec, const space_info *msp, const space_info **spp, graph *g, char *why,
+                      size_t len) {
     const space_info *sp;
     if (graph_read(rec, &sp, g, why, len) != 0) return -1;
-    if (sp != msp) return snprintf(why, len, "graph of space %s, this model is for %s", sp->name, msp->name), -1;
-    if (g->n > max_n) return snprintf(why, len, "%d nodes, this model takes at most %d", g->n, max_n), -1;
+    if (sp != msp && !space_same_vocabulary(sp, msp))
+        return snprintf(why, len, "graph of space %s, this model is for %s", sp->name, msp->name), -1;
     char inv[400];
     if (graph_check(sp, g, inv, sizeof inv) != 0) return snprintf(why, len, "invalid %s graph: %s", sp->name, inv), -1;
+    *spp = sp;
     return 0;
+}
+
+/* Build m again with buffers for graphs of space sp (cfg.space = sp: only the node limit changes;
+ * the parameter shapes depend on the vocabulary alone), keeping its parameters and id. */
+static void resize_for(vae_model *m, const space_info *sp, int cap) {
+    vae_kind k = m->kind;
+    svge_config cfg = m->cfg;
+    cfg.space = sp->id;
+    size_t np = m->num_params;
+    float *p = xmalloc(np * sizeof *p);
+    memcpy(p, m->params, np * sizeof *p);
+    char id[sizeof m->id], err[400];
+    memcpy(id, m->id, sizeof id);
+    vae_free(m);
+    if (vae_build(m, k, &cfg, cap, err, sizeof err))
+        die(strcmp(err, "out of memory") == 0 ? EXIT_IO : EXIT_DATA, "cannot build the model for %s graphs: %s",
+            sp->name, err);
+    if (m->num_params != np) die(EXIT_DATA, "internal error: the %s model has another parameter count", sp->name);
+    memcpy(m->params, p, np * sizeof *p);
+    memcpy(m->id, id, sizeof id);
+    free(p);
 }
 
 int main(int argc, char **argv) {
@@ -134,7 +165,6 @@ int main(int argc, char **argv) {
     const int cap = o.batch < MODEL_MAX_G ? o.batch : MODEL_MAX_G;
     vae_load(&m, f, cap);
     mf_free(f);
-    const int max_n = m.max_n;
     const char *id = m.id;
     const space_info *msp = space_get(m.cfg.space);
     const int D = m.cfg.D;
@@ -157,9 +187,17 @@ int main(int argc, char **argv) {
     while ((rec = rr_next(r))) {
         char why[512];
         graph *g = &b.g[b.count];
-        if (read_graph(rec, msp, max_n, g, why, sizeof why) != 0) {
+        const space_info *sp;
+        if (read_graph(rec, msp, &sp, g, why, sizeof why) != 0) {
             flush(&b, &m, w); /* the records before this one are written first */
             rr_fail(r, "%s", why);
+        }
+        if (g->n > m.max_n) { /* a larger space's graph (checked valid there): bigger buffers */
+            graph keep = *g;
+            flush(&b, &m, w);
+            resize_for(&m, sp, cap);
+            b.g[0] = keep;
+            g = &b.g[0];
         }
         int i = b.count;
         b.off[i] = b.out.size;

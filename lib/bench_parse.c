@@ -332,6 +332,8 @@ void bench_parse(const space_info *sp, const char *path, const char *accpath, re
     switch (sp->id) {
     case SPACE_NB101: parse_nb101(path, accpath, out); break;
     case SPACE_NB201: parse_nb201(path, out); break;
-    default: parse_enas(path, sp, out); break;
+    case SPACE_ENAS6:
+    case SPACE_ENAS12: parse_enas(path, sp, out); break;
+    default: die(EXIT_USAGE, "%s has no native file format", sp->name);
     }
 }

@@ -17,8 +17,9 @@ void sink_init(record_sink *s, void (*fn)(void *, const char *, size_t), void *c
 void sink_emit(record_sink *s);
 void sink_destroy(record_sink *s);
 
-/* The copy in data/ for a space (a path valid until the next data_path call), or NULL (enas12). */
+/* The copy in data/ for a space (a path valid until the next data_path call), or NULL (enas12, nb101x). */
 const char *bench_default_file(const space_info *sp);
-/* Parse a native file of the space. accpath: nb101 accuracies to join by hash, or NULL. */
+/* Parse a native file of the space (nb101, nb201, enas6, enas12; nb101x has none: exit 2).
+ * accpath: nb101 accuracies to join by hash, or NULL. */
 void bench_parse(const space_info *sp, const char *path, const char *accpath, record_sink *out);
 #endif

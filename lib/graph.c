@@ -185,9 +185,10 @@ int graph_check(const space_info *sp, const graph *g, char *why, size_t whylen) 
                 return WHY("edge %d->%d goes against the node order (nodes must be in topological order)", i, j);
 
     switch (sp->id) {
-    case SPACE_NB101: {
+    case SPACE_NB101:
+    case SPACE_NB101X: { /* nb101x: the same rules without the edge limit (max_edges 0) */
         int e = graph_edge_count(g);
-        if (e > sp->max_edges) return WHY("%d edges; nb101 cells have at most %d", e, sp->max_edges);
+        if (sp->max_edges && e > sp->max_edges) return WHY("%d edges; %s cells have at most %d", e, sp->name, sp->max_edges);
         uint16_t on_path = reach(g, 0, 1) & reach(g, n - 1, 0);
         for (int v = 0; v < n; v++)
             if (!((on_path >> v) & 1)) return WHY("node %d is not on any input->output path", v);

@@ -38,6 +38,8 @@ void graph_pack(msgpack_packer *pk, const space_info *sp, const graph *g);
  *   all:   2..max nodes; node 0 is the only input, node n-1 the only output; edges go from lower to
  *          higher index (self-loops, cycles and backward edges are named);
  *   nb101: at most 7 nodes and 9 edges; every node on an input->output path;
+ *   nb101x: at most 8 nodes, any number of edges; every node on an input->output path (no pruning:
+ *          a dangling node makes the cell invalid, as in nb101);
  *   nb201: exactly the fixed 8-node, 10-edge topology, inner nodes one of the 5 operations;
  *   enas:  L+2 nodes; chain edge i -> i+1 for every layer; the output fed by the last layer only.
  * Returns 0 if valid, else -1 with the reason in why. */

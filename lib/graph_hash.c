@@ -262,7 +262,7 @@ int graph_prune(graph *g) {
 }
 
 int graph_key(const space_info *sp, const graph *g, uint8_t digest[16]) {
-    if (sp->id == SPACE_NB101) {
+    if (space_nb101_rules(sp)) {
         graph p = *g;
         if (graph_prune(&p) != 0) return -1;
         graph_hash(sp, &p, digest);

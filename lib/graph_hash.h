@@ -17,7 +17,7 @@ void graph_hash_many(const space_info *const sp[], const graph g[], size_t count
 /* NAS-Bench-101's pruning (ModelSpec._prune): remove every node not on an input->output path.
  * Returns 0, or -1 if the output is not reachable from the input (the spec is then invalid). */
 int graph_prune(graph *g);
-/* The key used to look a graph up in a benchmark table: prune for nb101, then hash. -1 if pruning
+/* The key used to look a graph up in a benchmark table: prune for nb101 and nb101x, then hash. -1 if pruning
  * fails. */
 int graph_key(const space_info *sp, const graph *g, uint8_t digest[16]);
 /* 32 hex characters to 16 bytes; 0 on success. */

@@ -1,4 +1,4 @@
-/* space.c: the four search spaces (svge-reference.md §2). */
+/* space.c: the search spaces (svge-reference.md §2), and nb101x: NB101's operations in cells of up to 8 nodes. */
 #include "space.h"
 
 #include <string.h>
@@ -23,6 +23,9 @@ static const space_info spaces[SPACE_COUNT] = {
     {SPACE_NB201, "nb201", "NAS-Bench-201", 7, nb201_types, nb201_labels, 8, 8, 0},
     {SPACE_ENAS6, "enas6", "ENAS 6-layer", 8, enas_types, enas_labels, 8, 8, 0},
     {SPACE_ENAS12, "enas12", "ENAS 12-layer", 8, enas_types, enas_labels, 14, 14, 0},
+    /* NB101 operations, larger cells: NB101's vocabulary, labels and rules without its two size limits
+     * (7 nodes, 9 edges); 8 nodes at most, as SVGe's extrapolation cells. */
+    {SPACE_NB101X, "nb101x", "NB101 operations, larger cells", 5, nb101_types, nb101_labels, 2, 8, 0},
 };
 
 const space_info *space_get(space_id id) { return (unsigned)id < SPACE_COUNT ? &spaces[id] : NULL; }
@@ -39,4 +42,11 @@ int space_type_index(const space_info *sp, const char *name, size_t len) {
     return -1;
 }
 
-const char *space_list(void) { return "nb101, nb201, enas6, enas12"; }
+const char *space_list(void) { return "nb101, nb201, enas6, enas12, nb101x"; }
+
+int space_same_vocabulary(const space_info *a, const space_info *b) {
+    if (a->n_types != b->n_types) return 0;
+    for (int i = 0; i < a->n_types; i++)
+        if (strcmp(a->type_names[i], b->type_names[i]) != 0) return 0;
+    return 1;
+}

@@ -158,7 +158,7 @@ setup() {
     graph-parse nb201 | stream-split --shard 0/15625 > "$T/nb201.zst"
     run_quiet cell-train "${TINY[@]}" < "$T/nb201.zst"
     assert_status 1
-    assert_output_has "cell-train: stdin: record 1: a graph of space nb201; cell-train trains nb101 cells and enas6 / enas12 architectures"
+    assert_output_has "cell-train: stdin: record 1: a graph of space nb201; cell-train trains nb101 / nb101x cells and enas6 / enas12 architectures"
     # vertex 2 does not reach the output
     printf '%s\n' "$SMALL" '{"v":1,"space":"nb101","ops":["input","conv3x3-bn-relu","conv3x3-bn-relu","output"],"edges":[[0,1],[0,2],[1,3]]}' \
         | jsonl-to-stream > "$T/bad.zst"

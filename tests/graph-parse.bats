@@ -96,7 +96,7 @@ enas_line='[[1], [4, 0], [5, 0, 0], [0, 1, 1, 1], [2, 1, 1, 1, 1], [3, 0, 0, 0, 
     run graph-parse
     assert_status 2; assert_output_has "missing SPACE"
     run graph-parse nb301
-    assert_status 2; assert_output_has 'unknown space "nb301" (known: nb101, nb201, enas6, enas12)'
+    assert_status 2; assert_output_has 'unknown space "nb301" (known: nb101, nb201, enas6, enas12, nb101x)'
     run graph-parse nb201 --bogus
     assert_status 2; assert_output_has "Try 'graph-parse --help'"
     run graph-parse enas12

@@ -119,7 +119,7 @@ CELL='{"v":1,"id":7,"space":"nb201","ops":["input","avg_pool_3x3","nor_conv_1x1"
     mk '{"v":1,"space":"nb201","ops":["input","none","none","none","none","none","none","none","output"],"edges":[[0,1],[1,8]]}'
     run_quiet svge-encode -m "$M" < "$T/in.zst"
     assert_status 1
-    assert_output_has "svge-encode: stdin: record 1: 9 nodes, this model takes at most 8"
+    assert_output_has "svge-encode: stdin: record 1: invalid nb201 graph: 9 nodes; nb201 graphs have exactly 8"
     mk "$CELL}" '{"v":1,"space":"nb201","ops":["input","nor_conv_3x3","output"],"edges":[[0,1],[1,2]]}'
     run_quiet svge-encode -m "$M" < "$T/in.zst"
     assert_status 1
