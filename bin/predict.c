@@ -1,6 +1,6 @@
 /* predict: add a predictor's prediction to every record: "predicted" and, for a GP, "predicted_std".
  * The predictor is loaded from a model file by its config kind (lib/predictor.h: "gp" from gp-fit;
- * the VAE's surrogate head is the next branch there). Records are processed in batches of --batch,
+ * "svge" or "dgmg" with the surrogate head of svge-train --surrogate). Records are processed in batches of --batch,
  * as in svge-encode: each record's output is packed when it is read, with float64 placeholders that
  * are filled in once the batch is predicted, so memory does not grow with the stream. An error in
  * record N first writes the records before N. */
@@ -32,12 +32,14 @@ static void usage(void) {
            "Existing fields of these names are replaced (both, even when the model gives no std); every\n"
            "other field is passed through unchanged, in order.\n"
            "\n"
-           "MODEL is a model file of config kind \"gp\" (written by gp-fit). The input vector is the field the\n"
-           "GP was fitted on (\"z\" or e.g. \"features\"), of the same length, and from the same encoder: for\n"
-           "\"z\" the record's \"model\" must be the id of the VAE the GP's inputs came from; for another\n"
-           "field F, F_kind must be the GP's features kind (e.g. \"adj-onehot\"). Anything else is an error\n"
-           "naming the record. Other model kinds hold no predictor yet (an SVGe model will, once fine-tuned\n"
-           "with a surrogate head).\n"
+           "MODEL is a model file of config kind \"gp\" (written by gp-fit) or an SVGe or DGMG model with a\n"
+           "surrogate head (svge-train --init VAE --surrogate FIELD: the SVGE_acc MLP on the latent mean,\n"
+           "which predicts FIELD; no std). The input vector is the field the predictor was fitted on (\"z\"\n"
+           "or e.g. \"features\"), of the same length, and from the same encoder: for \"z\" the record's\n"
+           "\"model\" must be the id of the VAE the inputs came from (for a surrogate head: MODEL itself,\n"
+           "so encode with svge-encode -m MODEL); for another field F, F_kind must be the GP's features kind\n"
+           "(e.g. \"adj-onehot\"). Anything else is an error naming the record. A model without a head\n"
+           "holds no predictor.\n"
            "\n"
            "  -m, --model MODEL  the model file (required)\n"
            "      --field NAME   write the prediction as NAME and its std as NAME_std (default \"predicted\")\n"

@@ -137,7 +137,7 @@ static int read_graph(const msgpack_object *rec, const space_info *msp, const sp
  * the parameter shapes depend on the vocabulary alone), keeping its parameters and id. */
 static void resize_for(vae_model *m, const space_info *sp, int cap) {
     vae_kind k = m->kind;
-    svge_config cfg = m->cfg;
+    vae_config cfg = m->cfg;
     cfg.space = sp->id;
     size_t np = m->num_params;
     float *p = xmalloc(np * sizeof *p);

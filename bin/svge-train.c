@@ -77,7 +77,22 @@ static void usage(void) {
            "                            size are the checkpoint's; --epochs is the total to reach. The\n"
            "                            result is bitwise the model of an uninterrupted run\n"
            "      --metrics FILE        write one TSV line per epoch: epoch, loss, recon, kl, lr,\n"
-           "                            graphs_per_s, seconds (with a header; appended to on --resume)\n"
+           "                            graphs_per_s, seconds (and mse with --surrogate) (with a header;\n"
+           "                            appended to on --resume)\n"
+           "The surrogate (SVGE_acc: an MLP on the encoder's mean that predicts a field of the records):\n"
+           "      --init MODEL          start from this model file's weights, kind and model options\n"
+           "                            (a trained VAE); --ndim, --gdim, --layers, --model, --beta,\n"
+           "                            --eps-scale and --alpha are then the file's\n"
+           "      --surrogate FIELD     add the surrogate head predicting the numeric FIELD and train\n"
+           "                            everything on w (recon + beta KL) + (1 - w) MSE; the model file\n"
+           "                            then predicts too (predict -m MODEL). Defaults change to the\n"
+           "                            reference's fine-tuning: --lr 0.001, --epochs 100\n"
+           "      --sample N            train on N records drawn as the reference draws them (the first N\n"
+           "                            of NumPy's permutation with --seed); 0 = all (default 1000 with\n"
+           "                            --surrogate, else 0)\n"
+           "      --skip-missing        pass over records without FIELD (default: an error)\n"
+           "      --regression-layers L the head's layers, D -> D/2 -> ... -> 1 (default 4)\n"
+           "      --regression-proportion W  the VAE loss's weight w, in [0, 1] (default 0.1)\n"
            BLAS_THREADS_HELP
            "  -q, --quiet               only errors and warnings on stderr (no progress)\n"
            "  -v, --verbose             also a summary on stderr (records read and written)\n"
@@ -93,7 +108,8 @@ static void usage(void) {
 enum {
     OPT_EPOCHS = 256, OPT_BATCH, OPT_LR, OPT_BETA, OPT_EPS, OPT_NDIM, OPT_GDIM, OPT_SEED,
     OPT_MAXMIN, OPT_CKPT, OPT_CKPT_EVERY, OPT_RESUME, OPT_METRICS, OPT_MODEL, OPT_ALPHA,
-    OPT_PFACTOR, OPT_PPATIENCE, OPT_LAYERS, OPT_THREADS
+    OPT_PFACTOR, OPT_PPATIENCE, OPT_LAYERS, OPT_THREADS, OPT_INIT, OPT_SURROGATE, OPT_SAMPLE, OPT_SKIP_MISSING,
+    OPT_REG_LAYERS, OPT_REG_PROPORTION
 };
 
 typedef struct {
@@ -103,6 +119,11 @@ typedef struct {
     double lr, beta, eps_scale, max_minutes, alpha, plateau_factor;
     int ndim, gdim, plateau_patience, layers;
     uint32_t seed;
+    const char *init, *surrogate; /* --init MODEL, --surrogate FIELD */
+    int64_t sample;               /* -1: not given */
+    int skip_missing, reg_layers;
+    double reg_proportion;
+    int set_epochs;
     /* which model options were given (they must agree with a checkpoint's) */
     int set_lr, set_beta, set_eps, set_ndim, set_gdim, set_seed, set_kind, set_alpha, set_plateau, set_layers;
 } options;
@@ -134,6 +155,12 @@ static void parse_args(int argc, char **argv, options *o) {
         {"plateau-patience", required_argument, NULL, OPT_PPATIENCE},
         {"layers", required_argument, NULL, OPT_LAYERS},
         {"threads", required_argument, NULL, OPT_THREADS},
+        {"init", required_argument, NULL, OPT_INIT},
+        {"surrogate", required_argument, NULL, OPT_SURROGATE},
+        {"sample", required_argument, NULL, OPT_SAMPLE},
+        {"skip-missing", no_argument, NULL, OPT_SKIP_MISSING},
+        {"regression-layers", required_argument, NULL, OPT_REG_LAYERS},
+        {"regression-proportion", required_argument, NULL, OPT_REG_PROPORTION},
         OPTS_QV_LONG,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -142,13 +169,14 @@ static void parse_args(int argc, char **argv, options *o) {
     *o = (options){.epochs = DEFAULT_EPOCHS, .ckpt_every = DEFAULT_CKPT_EVERY, .lr = d.lr, .beta = d.beta,
                    .eps_scale = d.eps_scale, .ndim = d.C2, .gdim = d.D, .seed = d.seed, .kind = "svge",
                    .alpha = d.alpha, .plateau_factor = d.plateau_factor,
-                   .plateau_patience = d.plateau_patience, .layers = d.layers};
+                   .plateau_patience = d.plateau_patience, .layers = d.layers, .sample = -1,
+                   .reg_layers = 4, .reg_proportion = d.head_vae_weight};
     opterr = 0; /* our own messages, through die_usage */
     int c;
     while ((c = getopt_long(argc, argv, ":o:hqv", longopts, NULL)) != -1) {
         switch (c) {
         case 'o': o->output = opt_path("--output", optarg); break;
-        case OPT_EPOCHS: o->epochs = (int64_t)opt_uint("--epochs", optarg, 1, 100000000); break;
+        case OPT_EPOCHS: o->epochs = (int64_t)opt_uint("--epochs", optarg, 1, 100000000); o->set_epochs = 1; break;
         case OPT_BATCH: o->batch = (int64_t)opt_uint("--batch", optarg, 1, MAX_BATCH); break;
         case OPT_LR: o->lr = opt_number("--lr", optarg, 0, INFINITY, 0, 0); o->set_lr = 1; break;
         case OPT_BETA: o->beta = opt_number("--beta", optarg, 0, INFINITY, 0, 0); o->set_beta = 1; break;
@@ -186,11 +214,33 @@ static void parse_args(int argc, char **argv, options *o) {
             o->set_layers = 1;
             break;
         case OPT_THREADS: g_threads = blas_threads_arg("--threads", optarg); break;
+        case OPT_INIT: o->init = opt_path("--init", optarg); break;
+        case OPT_SURROGATE:
+            if (!*optarg || strlen(optarg) >= VAE_TARGET_MAX)
+                die_usage("--surrogate: want a field name of 1 to %d bytes", VAE_TARGET_MAX - 1);
+            o->surrogate = optarg;
+            break;
+        case OPT_SAMPLE: o->sample = (int64_t)opt_uint("--sample", optarg, 0, UINT32_MAX); break;
+        case OPT_SKIP_MISSING: o->skip_missing = 1; break;
+        case OPT_REG_LAYERS: o->reg_layers = (int)(int64_t)opt_uint("--regression-layers", optarg, 1, REG_MAX_LAYERS); break;
+        case OPT_REG_PROPORTION: o->reg_proportion = opt_number("--regression-proportion", optarg, 0, 1, 0, 0); break;
         case 'h': usage(); exit(EXIT_OK);
         default: opt_common(c, argv);
         }
     }
     if (!o->output) die_usage("no output: give the model file with -o MODEL");
+    if (o->surrogate) { // the reference's fine-tuning (train_surrogate_model.py) unless told otherwise
+        if (!o->set_lr) o->lr = 1e-3;
+        if (!o->set_epochs) o->epochs = 100;
+        if (o->sample < 0) o->sample = 1000;
+    } else if (o->sample > 0 || o->skip_missing) {
+        die_usage("--sample and --skip-missing are for --surrogate");
+    }
+    if (o->sample < 0) o->sample = 0;
+    if (o->init && o->resume) die_usage("--init and --resume: give one (a checkpoint has its own weights)");
+    if (o->init && (o->set_ndim || o->set_gdim || o->set_layers || o->set_kind || o->set_beta || o->set_eps || o->set_alpha))
+        die_usage("--init: the model options are the file's; leave out --ndim, --gdim, --layers, --model, --beta, "
+                  "--eps-scale and --alpha");
     o->input = opt_one_input(argc, argv);
 }
 
@@ -203,11 +253,43 @@ static void check_writable_dir(const char *path) {
 }
 
 /* ------------------------------------------------------------------ data */
-/* Every record of the input: a readable, valid graph, all of one space. */
-static void read_graphs(const char *input, graph_list *ds) {
-    graph_list_read(ds, input, NULL, GL_CHECK, UINT64_MAX);
-    if (ds->n == 0) die(EXIT_DATA, "%s: no graph records: nothing to train on", input_name(input));
+/* Every record of the input: a readable, valid graph, all of one space; with a target field its
+ * value too (records without it an error, or passed over). */
+static void read_graphs(const char *input, graph_list *ds, const char *target, int skip_missing) {
+    ds->target = target;
+    graph_list_read(ds, input, NULL, GL_CHECK | (skip_missing ? GL_SKIP_MISSING : 0), UINT64_MAX);
+    if (ds->n == 0) die(EXIT_DATA, "%s: no graph records%s: nothing to train on", input_name(input),
+                        target ? " with the target" : "");
     if (ds->n > UINT32_MAX) die(EXIT_DATA, "%s: too many records", input_name(input));
+    if (target) {
+        size_t k = 1;
+        while (k < ds->n && ds->y[k] == ds->y[0]) k++;
+        if (k == ds->n)
+            die(EXIT_DATA, "%s: \"%s\" is %g in every record: a constant target, nothing to predict",
+                input_name(input), target, ds->y[0]);
+    }
+}
+
+/* Keep N records drawn as the reference draws its surrogate's training set (train_surrogate_model.py:
+ * np.random.seed(seed); np.random.permutation(len)[:N]), in that order. */
+static void sample_graphs(graph_list *ds, uint64_t N, uint32_t seed) {
+    if (!N || N >= ds->n) return;
+    uint32_t *perm = xmalloc(ds->n * sizeof *perm);
+    rng_mt r;
+    rng_seed(&r, seed);
+    rng_permutation(&r, (uint32_t)ds->n, perm);
+    graph *g = xmalloc(N * sizeof *g);
+    double *y = xmalloc(N * sizeof *y);
+    for (size_t i = 0; i < N; i++) {
+        g[i] = ds->g[perm[i]];
+        y[i] = ds->y[perm[i]];
+    }
+    free(ds->g);
+    free(ds->y);
+    ds->g = g;
+    ds->y = y;
+    ds->n = ds->cap = N;
+    free(perm);
 }
 
 /* ------------------------------------------------------------------ progress */
@@ -229,7 +311,7 @@ static const char *fmt_dur(double s, char *buf, size_t len) {
 
 typedef struct {
     int64_t epoch;            /* 1-based, being run */
-    double loss, recon, kl;   /* sums over the batches so far */
+    double loss, recon, kl, mse; /* sums over the batches so far */
     double lr;
     int64_t batches, graphs;  /* so far in this epoch */
     double t0;                /* epoch start */
@@ -260,7 +342,9 @@ int main(int argc, char **argv) {
     model_file *ck = o.resume ? mf_read(o.resume) : NULL;
     double last_loss = NAN; /* the last epoch's mean loss (meta "train_loss") */
     graph_list ds = {0};
-    read_graphs(o.input, &ds);
+    read_graphs(o.input, &ds, o.surrogate, o.skip_missing);
+    if (o.surrogate) sample_graphs(&ds, (uint64_t)o.sample, o.seed);
+    model_file *init = o.init ? mf_read(o.init) : NULL;
 
     /* The model's configuration: the options (or the checkpoint's, which they must not contradict). */
     vae_config cfg = vae_default_config(ds.sp->id);
@@ -281,6 +365,22 @@ int main(int argc, char **argv) {
         die_usage("--layers: the dgmg model has %d layers; --layers is for svge", DGMG_LAYERS);
     if (kind == VAE_DGMG && o.set_alpha && o.alpha != 0.5)
         die_usage("--alpha: the dgmg model's step loss is CE + BCE (alpha 0.5); --alpha is for svge");
+    if (init) { // the trained model's kind and model options; the run's own: lr, seed, scheduler
+        vae_config c2;
+        vae_config_read(init, &kind, &c2);
+        if (c2.space != cfg.space)
+            die(EXIT_DATA, "%s: a model for %s, the input is %s", o.init, space_get(c2.space)->name, ds.sp->name);
+        c2.lr = cfg.lr;
+        c2.seed = cfg.seed;
+        c2.plateau_factor = cfg.plateau_factor;
+        c2.plateau_patience = cfg.plateau_patience;
+        cfg = c2;
+    }
+    if (o.surrogate) {
+        cfg.head_layers = o.reg_layers;
+        snprintf(cfg.head_target, sizeof cfg.head_target, "%s", o.surrogate);
+        cfg.head_vae_weight = o.reg_proportion;
+    }
     if (ck) {
         vae_kind ck_kind;
         vae_config c2;
@@ -295,11 +395,15 @@ int main(int argc, char **argv) {
             (o.set_seed && c2.seed != cfg.seed) || (o.set_alpha && c2.alpha != cfg.alpha) ||
             (o.set_plateau && (c2.plateau_factor != cfg.plateau_factor ||
                                c2.plateau_patience != cfg.plateau_patience)) ||
-            (o.set_layers && c2.layers != cfg.layers))
+            (o.set_layers && c2.layers != cfg.layers) ||
+            (o.surrogate && (c2.head_layers != cfg.head_layers || strcmp(c2.head_target, cfg.head_target) != 0 ||
+                             c2.head_vae_weight != cfg.head_vae_weight)) || (!o.surrogate && c2.head_layers))
             die_usage("--resume: the model options given differ from the checkpoint's (ndim %d, gdim %d, "
                       "lr %g, beta %g, eps-scale %g, seed %u, alpha %g, plateau factor %g, patience %d, "
-                      "layers %d); leave them out", c2.C2, c2.D, c2.lr, c2.beta, c2.eps_scale,
-                      (unsigned)c2.seed, c2.alpha, c2.plateau_factor, c2.plateau_patience, c2.layers);
+                      "layers %d, surrogate \"%s\" of %d layers, proportion %g); leave them out (the surrogate's: "
+                      "give them as before)", c2.C2, c2.D, c2.lr, c2.beta, c2.eps_scale,
+                      (unsigned)c2.seed, c2.alpha, c2.plateau_factor, c2.plateau_patience, c2.layers,
+                      c2.head_target, c2.head_layers, c2.head_vae_weight);
         cfg = c2;
         const mf_value *b = mf_find(ck, MF_META, "batch_size");
         if (b && b->kind == MF_INT) {
@@ -323,6 +427,10 @@ int main(int argc, char **argv) {
     vae_train t;
     vae_train_init(&t, &m);
     vae_init(&m, &t.rng);
+    if (init) { // the trained weights; a fresh head stays as drawn
+        vae_load_params(&m, init);
+        mf_free(init);
+    }
     if (ck) {
         vae_load_checkpoint(&m, &t, ck);
         mf_free(ck);
@@ -336,7 +444,8 @@ int main(int argc, char **argv) {
         int append = o.resume != NULL;
         mfp = fopen(o.metrics, append ? "a" : "w");
         if (!mfp) die(EXIT_IO, "%s: cannot open: %s", o.metrics, strerror(errno));
-        if (!append || ftell(mfp) == 0) fprintf(mfp, "epoch\tloss\trecon\tkl\tlr\tgraphs_per_s\tseconds\n");
+        if (!append || ftell(mfp) == 0)
+            fprintf(mfp, "epoch\tloss\trecon\tkl\tlr\tgraphs_per_s\tseconds%s\n", o.surrogate ? "\tmse" : "");
         if (fflush(mfp)) die(EXIT_IO, "%s: write error: %s", o.metrics, strerror(errno));
     }
 
@@ -345,6 +454,7 @@ int main(int argc, char **argv) {
     const int64_t nb = (int64_t)((ds.n + (size_t)batch - 1) / (size_t)batch); /* batches per epoch */
     uint32_t *perm = xmalloc(ds.n * sizeof *perm);
     graph *bg = xmalloc((size_t)max_g * sizeof *bg);
+    double *by = xmalloc((size_t)max_g * sizeof *by);
     const double start = now_s();
     const int64_t first_epoch = t.epoch;
     double last_draw = 0;
@@ -360,8 +470,10 @@ int main(int argc, char **argv) {
         for (size_t s = 0; s < ds.n; s += (size_t)batch) {
             int B = (int)(ds.n - s < (size_t)batch ? ds.n - s : (size_t)batch);
             for (int b = 0; b < B; b++) bg[b] = ds.g[perm[s + (size_t)b]];
+            if (o.surrogate)
+                for (int b = 0; b < B; b++) by[b] = ds.y[perm[s + (size_t)b]];
             vae_terms tm;
-            if (vae_train_step(&m, bg, B, &t.rng, &tm))
+            if (o.surrogate ? vae_surrogate_step(&m, bg, by, B, &t.rng, &tm) : vae_train_step(&m, bg, B, &t.rng, &tm))
                 die(EXIT_DATA, "epoch %lld: a batch does not fit the model", (long long)es.epoch); /* cannot happen */
             if (!isfinite(tm.total))
                 die(EXIT_DATA, "epoch %lld, batch %lld: the loss is not finite (%g); try a lower --lr",
@@ -370,6 +482,7 @@ int main(int argc, char **argv) {
             es.loss += tm.total;
             es.recon += tm.recon;
             es.kl += tm.kl;
+            es.mse += tm.mse;
             es.batches++;
             es.graphs += B;
             if (tty) {
@@ -391,14 +504,19 @@ int main(int argc, char **argv) {
         }
         double secs = now_s() - es.t0, eb = (double)es.batches;
         double loss = es.loss / eb, recon = es.recon / eb, kl = es.kl / eb, gps = (double)es.graphs / (secs + 1e-9);
+        double mse = es.mse / eb;
+        char extra[64] = "";
+        if (o.surrogate) snprintf(extra, sizeof extra, " mse %.4g (rmse %.4g)", mse, sqrt(mse));
         last_loss = loss;
         int reduced = vae_epoch_end(&t, loss);
         if (tty) fprintf(stderr, "\r\033[K");
         if (!quiet)
-            say("epoch %lld/%lld loss %.4f recon %.4f kl %.4g lr %.3g %.0f graphs/s %.1f s%s", (long long)es.epoch,
-                (long long)o.epochs, loss, recon, kl, es.lr, gps, secs, reduced ? " (lr reduced)" : "");
+            say("epoch %lld/%lld loss %.4f recon %.4f kl %.4g%s lr %.3g %.0f graphs/s %.1f s%s", (long long)es.epoch,
+                (long long)o.epochs, loss, recon, kl, extra, es.lr, gps, secs, reduced ? " (lr reduced)" : "");
         if (mfp) {
-            fprintf(mfp, "%lld\t%.9g\t%.9g\t%.9g\t%.9g\t%.1f\t%.3f\n", (long long)es.epoch, loss, recon, kl, es.lr, gps, secs);
+            fprintf(mfp, "%lld\t%.9g\t%.9g\t%.9g\t%.9g\t%.1f\t%.3f", (long long)es.epoch, loss, recon, kl, es.lr, gps, secs);
+            if (o.surrogate) fprintf(mfp, "\t%.9g", mse);
+            fputc('\n', mfp);
             if (fflush(mfp)) die(EXIT_IO, "%s: write error: %s", o.metrics, strerror(errno));
         }
         if (o.max_minutes > 0 && t.epoch < o.epochs && now_s() - start >= o.max_minutes * 60) {
@@ -426,6 +544,7 @@ int main(int argc, char **argv) {
     }
     free(perm);
     free(bg);
+    free(by);
     graph_list_free(&ds);
     vae_train_free(&t);
     vae_free(&m);

@@ -132,9 +132,10 @@ int dgmg_build(dgmg_model *m, const vae_config *cfg, int max_g, char *err, size_
         m->offset[i] = off;
         off += numel(m->ndim[i], m->shape[i]);
     }
-    m->num_params = off;
-    m->params = xcalloc(off, sizeof(float));
-    m->grads = xcalloc(off, sizeof(float));
+    m->num_params = m->num_model = off;
+    m->num_params += vae_head_param_count(cfg); // the surrogate head's, if any, follow (lib/vae.h)
+    m->params = xcalloc(m->num_params, sizeof(float));
+    m->grads = xcalloc(m->num_params, sizeof(float));
     point_params(&m->p, m->params, m);
     point_params(&m->g, m->grads, m);
 
@@ -231,20 +232,31 @@ int dgmg_forward(dgmg_model *m, const graph *gs, int B, rng_mt *rng, vae_terms *
     if (decoder_forward(&m->da, &m->p.dec, gs, m->z, B, &recon)) return -1; // checked above: cannot happen
     m->B = B;
     double kl = gaussian_kl_forward(m->mu, m->logvar, n);
-    if (t) *t = (vae_terms){recon + m->cfg.beta * kl, recon, kl};
+    if (t) *t = (vae_terms){recon + m->cfg.beta * kl, recon, kl, 0.0};
     return 0;
 }
 
 int dgmg_train_step(dgmg_model *m, const graph *gs, int B, rng_mt *rng, vae_terms *t) {
     memset(m->grads, 0, m->num_params * sizeof(float));
     if (dgmg_forward(m, gs, B, rng, t)) return -1;
+    dgmg_backward(m);
+    return 0;
+}
+
+void dgmg_encoder_backward(dgmg_model *m, const float *dmu) {
+    const size_t n = (size_t)m->B * m->cfg.D;
+    memcpy(m->dmu, dmu, n * sizeof(float));
+    zero(m->dlogvar, n);
+    bidir_encoder_backward(m);
+}
+
+void dgmg_backward(dgmg_model *m) {
     const size_t n = (size_t)m->B * m->cfg.D;
     zero(m->dz, n);
     decoder_backward(&m->g.dec, m->dz, m->dec_scratch, &m->da, &m->p.dec);
     reparam_backward(m->dmu, m->dlogvar, m->dz, m->logvar, m->train ? m->eps : NULL, (float)m->cfg.eps_scale, n);
     gaussian_kl_backward(m->dmu, m->dlogvar, m->mu, m->logvar, (float)m->cfg.beta, n);
     bidir_encoder_backward(m);
-    return 0;
 }
 
 int dgmg_encode(dgmg_model *m, const graph *gs, int B, float *mu, float *logvar) {
@@ -262,20 +274,16 @@ int dgmg_encode(dgmg_model *m, const graph *gs, int B, float *mu, float *logvar)
 }
 
 /* ============================================== training state, model files */
-static const char *tensor_name(int i, int layers) {
-    (void)layers; // always DGMG_LAYERS
-    return dgmg_param_name(i);
-}
-
 vae_tensors dgmg_tensor_table(const dgmg_model *m) {
-    return (vae_tensors){DGMG_NUM_TENSORS, DGMG_LAYERS, tensor_name, m->ndim, &m->shape[0][0], m->offset,
-                          m->params};
-}
-
-void dgmg_save(const char *path, const dgmg_model *m, const vae_train *t, const mf_value *meta, size_t nmeta,
-               char id[MF_ID_LEN + 1]) {
-    vae_tensors ts = dgmg_tensor_table(m);
-    vae_write_model(path, DGMG_KIND, &m->cfg, DGMG_LAYERS, &ts, t, meta, nmeta, id);
+    vae_tensors ts = {.n = DGMG_NUM_TENSORS, .params = m->params};
+    for (int i = 0; i < DGMG_NUM_TENSORS; i++) {
+        ts.name[i] = dgmg_param_name(i);
+        ts.ndim[i] = m->ndim[i];
+        ts.shape[i][0] = m->shape[i][0];
+        ts.shape[i][1] = m->shape[i][1];
+        ts.offset[i] = m->offset[i];
+    }
+    return ts;
 }
 
 void dgmg_config_read(const model_file *f, vae_config *cfg) {

@@ -60,6 +60,7 @@ typedef struct {
     vae_config cfg;
     decoder_config dcfg;            /* dgmg_decoder_config(K, C, D) */
     size_t num_params, num_enc;     /* all, the encoder's (the decoder's start at params + num_enc) */
+    size_t num_model;               /* the encoder's and decoder's; a surrogate head's follow (lib/vae.h) */
     float *params, *grads;
     dgmg_params p, g;               /* views into params, grads */
     int ndim[DGMG_NUM_TENSORS];
@@ -82,6 +83,9 @@ void dgmg_free(dgmg_model *m);
 void dgmg_init(dgmg_model *m, rng_mt *r);
 int dgmg_forward(dgmg_model *m, const graph *gs, int B, rng_mt *rng, vae_terms *t);
 int dgmg_train_step(dgmg_model *m, const graph *gs, int B, rng_mt *rng, vae_terms *t);
+/* As svge_backward and svge_encoder_backward. */
+void dgmg_backward(dgmg_model *m);
+void dgmg_encoder_backward(dgmg_model *m, const float *dmu);
 /* As svge_encode: eval-mode mu (B,D) and logvar (B,D, unless NULL) of B graphs (any B: chunks of
  * max_g). Returns 0, or -1 if a graph does not fit. */
 int dgmg_encode(dgmg_model *m, const graph *gs, int B, float *mu, float *logvar);
@@ -96,9 +100,6 @@ int dgmg_encode(dgmg_model *m, const graph *gs, int B, float *mu, float *logvar)
 /* m's parameters as named tensors (lib/vae_file.h). */
 vae_tensors dgmg_tensor_table(const dgmg_model *m);
 #define DGMG_KIND "dgmg"
-/* m, and t's training state if t is non-NULL (a checkpoint). */
-void dgmg_save(const char *path, const dgmg_model *m, const vae_train *t, const mf_value *meta, size_t nmeta,
-               char id[MF_ID_LEN + 1]);
 /* Dies (exit 1) "<path>: ..." unless f is a dgmg model with a valid config. */
 void dgmg_config_read(const model_file *f, vae_config *cfg);
 int dgmg_check_file(const dgmg_model *m, const model_file *f, char *err, size_t errlen);

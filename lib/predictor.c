@@ -10,6 +10,7 @@
 
 #include "record.h"
 #include "util.h"
+#include "vae.h"
 
 static int fail(char *why, size_t whylen, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 static int fail(char *why, size_t whylen, const char *fmt, ...) {
@@ -156,6 +157,57 @@ static int gp_pred_load(predictor *p, const model_file *m, char *err, size_t err
     return 0;
 }
 
+/* ---- the surrogate head of a VAE model file (svge-train --surrogate; lib/vae.h) ---- */
+#define HEAD_ROWS 256 /* rows per forward of the head */
+
+typedef struct {
+    regressor_config c;
+    regressor_params p;
+    float *mem, *acts;
+} head_pred;
+
+static void head_pred_predict(const predictor *p, const float *X, int B, double *mean, double *std) {
+    (void)std; // a point prediction: no deviation
+    const head_pred *h = p->impl;
+    for (int s = 0; s < B; s += HEAD_ROWS) {
+        const int nb = B - s < HEAD_ROWS ? B - s : HEAD_ROWS;
+        regressor_forward(h->acts, &h->p, h->c, X + (size_t)s * h->c.D, nb);
+        const float *pr = regressor_pred(h->acts, h->c, nb);
+        for (int b = 0; b < nb; b++) mean[s + b] = pr[b];
+    }
+}
+
+static void head_pred_free(predictor *p) {
+    head_pred *h = p->impl;
+    free(h->mem);
+    free(h->acts);
+    free(h);
+}
+
+/* The head reads the latent mean "z" of the model itself (its own id as provenance) and predicts
+ * its config's regression_target. Without a head: no predictor. */
+static int head_pred_load(predictor *p, const model_file *m, char *err, size_t errlen) {
+    head_pred *h = xcalloc(1, sizeof *h);
+    vae_config cfg;
+    if (vae_head_read(m, &cfg, &h->p, &h->mem) != 0) {
+        free(h);
+        return fail(err, errlen, "a \"%s\" model without a surrogate head holds no predictor (fine-tune one with "
+                    "svge-train --init MODEL --surrogate FIELD)", p->kind);
+    }
+    h->c = (regressor_config){cfg.D, cfg.head_layers};
+    h->acts = xmalloc(regressor_acts_size(h->c, HEAD_ROWS) * sizeof(float));
+    snprintf(p->x_field, sizeof p->x_field, "z");
+    pred_provenance_field(p->x_field, p->prov_field);
+    snprintf(p->prov, sizeof p->prov, "%s", mf_id(m));
+    snprintf(p->y_field, sizeof p->y_field, "%s", cfg.head_target);
+    p->dim = cfg.D;
+    p->has_std = 0;
+    p->predict = head_pred_predict;
+    p->free = head_pred_free;
+    p->impl = h;
+    return 0;
+}
+
 /* ---- dispatch ---- */
 
 static const struct {
@@ -163,7 +215,8 @@ static const struct {
     int (*load)(predictor *p, const model_file *m, char *err, size_t errlen);
 } kinds[] = {
     {"gp", gp_pred_load},
-    /* {"svge", vae_surrogate_load}: the VAE's surrogate head, once lib/vae has it */
+    {"svge", head_pred_load}, /* the VAE's surrogate head */
+    {"dgmg", head_pred_load},
 };
 
 int predictor_load(predictor *p, const model_file *m, char *err, size_t errlen) {

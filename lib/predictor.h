@@ -3,10 +3,9 @@
  * share: reading the input vector and its provenance.
  *
  * A predictor is loaded from a model file by its config "kind" through a small dispatch table
- * (predictor.c, `kinds`): "gp" (a GP written by gp-fit, lib/gp.h) is the only one so far. A second
- * one (the VAE's own surrogate head, lib/vae) slots in as one more entry: a load function that fills
- * the struct below (input field "z", provenance "model" = the model's own id, its dim, a predict
- * function computing B predictions from B vectors, has_std 0).
+ * (predictor.c, `kinds`): "gp" (a GP written by gp-fit, lib/gp.h), and "svge" or "dgmg" with the
+ * surrogate head of svge-train --surrogate (lib/vae.h vae_head_read, lib/regressor.h: input "z",
+ * provenance "model" = the model's own id, no std). A model without a head holds no predictor.
  *
  * Provenance. Input vectors are only comparable if they come from the same encoder: a latent "z"
  * from the same VAE (records carry its id in "model"), features of the same kind (graph-features

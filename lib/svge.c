@@ -78,6 +78,8 @@ int svge_build(svge_model *m, const vae_config *cfg, int max_g, char *err, size_
         off += sizes[i];
     }
     if (off != m->num_params) die(EXIT_DATA, "internal error: parameter count mismatch");
+    m->num_model = m->num_params;
+    m->num_params += vae_head_param_count(cfg); // the surrogate head's, if any, follow (lib/vae.h)
 
     m->params = xcalloc(m->num_params, sizeof(float));
     m->grads = xcalloc(m->num_params, sizeof(float));
@@ -149,12 +151,15 @@ int svge_forward(svge_model *m, const graph *gs, int B, rng_mt *rng, vae_terms *
     if (decoder_forward(&m->da, &m->dec, gs, m->z, B, &recon)) return -1; // checked above: cannot happen
     m->B = B;
     double kl = gaussian_kl_forward(mu, logvar, n);
-    if (t) *t = (vae_terms){recon + m->cfg.beta * kl, recon, kl};
+    if (t) *t = (vae_terms){recon + m->cfg.beta * kl, recon, kl, 0.0};
     return 0;
 }
 
-/* d total / d params into m->grads (+=), for the last forward. */
-static void backward(svge_model *m) {
+void svge_encoder_backward(svge_model *m, const float *dmu) {
+    encoder_backward(&m->genc, m->enc_scratch, dmu, NULL, &m->ea, &m->enc, &m->batch, m->ecfg);
+}
+
+void svge_backward(svge_model *m) {
     const size_t n = (size_t)m->B * m->cfg.D;
     const float *mu = m->ea.mu, *logvar = m->ea.logvar;
     // decoder: dz = d recon / dz  (the decoder's loss is already the batch mean)
@@ -169,7 +174,7 @@ static void backward(svge_model *m) {
 int svge_train_step(svge_model *m, const graph *gs, int B, rng_mt *rng, vae_terms *t) {
     memset(m->grads, 0, m->num_params * sizeof(float));
     if (svge_forward(m, gs, B, rng, t)) return -1;
-    backward(m);
+    svge_backward(m);
     return 0;
 }
 
@@ -187,8 +192,15 @@ int svge_encode(svge_model *m, const graph *gs, int B, float *mu, float *logvar)
 
 /* ------------------------------------------------------------- model files */
 vae_tensors svge_tensor_table(const svge_model *m) {
-    return (vae_tensors){m->num_tensors, m->cfg.layers, svge_param_name, m->ndim, &m->shape[0][0],
-                          m->offset, m->params};
+    vae_tensors ts = {.n = m->num_tensors, .params = m->params};
+    for (int i = 0; i < m->num_tensors; i++) {
+        ts.name[i] = svge_param_name(i, m->cfg.layers);
+        ts.ndim[i] = m->ndim[i];
+        ts.shape[i][0] = m->shape[i][0];
+        ts.shape[i][1] = m->shape[i][1];
+        ts.offset[i] = m->offset[i];
+    }
+    return ts;
 }
 
 void svge_save(const char *path, const svge_model *m, const vae_train *t, const mf_value *meta, size_t nmeta,
@@ -199,11 +211,9 @@ void svge_save(const char *path, const svge_model *m, const vae_train *t, const 
 
 void svge_config_read(const model_file *f, vae_config *cfg) { vae_config_read_kind(f, "svge", 0, cfg); }
 
-
 int svge_check_file(const svge_model *m, const model_file *f, char *err, size_t errlen) {
     return vae_check_kind("svge", &m->cfg, m->cfg.layers, f, err, errlen);
 }
-
 
 void svge_load(svge_model *m, const model_file *f) {
     char err[400];

@@ -47,6 +47,7 @@ typedef struct {
     decoder_config dcfg;         /* K, C2, D, layers */
     int num_tensors;             /* svge_num_tensors(cfg.layers) */
     size_t num_params, num_enc;  /* all, the encoder's (the decoder's start at params + num_enc) */
+    size_t num_model;            /* the encoder's and decoder's; a surrogate head's follow (lib/vae.h) */
     float *params, *grads;       /* (num_params) each */
     encoder_params enc, genc;    /* views into params, grads */
     decoder_params dec, gdec;
@@ -79,6 +80,11 @@ int svge_forward(svge_model *m, const graph *gs, int B, rng_mt *rng, vae_terms *
 /* Zero the gradients, forward in training mode, backward: m->grads = d total / d params.
  * Returns as svge_forward. The optimiser step is separate (lib/vae.h vae_update, or adam_step on params and grads). */
 int svge_train_step(svge_model *m, const graph *gs, int B, rng_mt *rng, vae_terms *t);
+/* Backward of the last forward: m->grads += d total / d params (no zeroing). */
+void svge_backward(svge_model *m);
+/* The encoder's backward alone for an extra gradient dmu (B,D) of the last forward's mu
+ * (a surrogate head's): m->grads += (the encoder's share). */
+void svge_encoder_backward(svge_model *m, const float *dmu);
 /* Eval-mode encoding of B graphs (any B: processed in chunks of max_g): mu (B,D), and logvar
  * (B,D) unless NULL. Returns 0, or -1 if a graph does not fit (outputs then unspecified). */
 int svge_encode(svge_model *m, const graph *gs, int B, float *mu, float *logvar);

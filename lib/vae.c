@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "util.h"
+#include "vae_file.h"
 
 static const char *const kind_names[] = {"svge", DGMG_KIND};
 
@@ -50,17 +51,46 @@ static void expose(vae_model *m) {
     }
 }
 
+/* The head's views, activations and tensor names (after expose). */
+static void attach_head(vae_model *m) {
+    m->num_model = m->kind == VAE_DGMG ? m->d.num_model : m->s.num_model;
+    if (!m->cfg.head_layers) return;
+    m->hcfg = (regressor_config){m->cfg.D, m->cfg.head_layers};
+    regressor_point_params(&m->head, m->params + m->num_model, m->hcfg);
+    regressor_point_params(&m->ghead, m->grads + m->num_model, m->hcfg);
+    const size_t G = (size_t)m->max_g, D = (size_t)m->cfg.D;
+    m->hacts = xmalloc((regressor_acts_size(m->hcfg, m->max_g) + regressor_scratch_size(m->hcfg, m->max_g) +
+                        G + G * D) * sizeof(float));
+    m->hscratch = m->hacts + regressor_acts_size(m->hcfg, m->max_g);
+    m->dpred = m->hscratch + regressor_scratch_size(m->hcfg, m->max_g);
+    m->dmu = m->dpred + G;
+    // the head's tensors follow the model's in the table
+    vae_tensors *ts = &m->tensors;
+    const int n0 = ts->n, nh = regressor_num_tensors(m->hcfg);
+    regressor_param_shapes(ts->ndim + n0, ts->shape + n0, m->hcfg);
+    size_t off = m->num_model;
+    for (int i = 0; i < nh; i++) {
+        ts->name[n0 + i] = regressor_param_name(i);
+        ts->offset[n0 + i] = off;
+        off += (size_t)ts->shape[n0 + i][0] * (ts->ndim[n0 + i] == 2 ? (size_t)ts->shape[n0 + i][1] : 1);
+    }
+    ts->n = n0 + nh;
+}
+
 int vae_build(vae_model *m, vae_kind k, const vae_config *cfg, int max_g, char *err, size_t errlen) {
     memset(m, 0, sizeof *m);
     m->kind = k;
     m->cfg = *cfg;
+    m->max_g = max_g;
     if (k == VAE_DGMG ? dgmg_build(&m->d, cfg, max_g, err, errlen) : svge_build(&m->s, cfg, max_g, err, errlen))
         return -1;
     expose(m);
+    attach_head(m);
     return 0;
 }
 
 void vae_free(vae_model *m) {
+    free(m->hacts);
     if (m->kind == VAE_DGMG) dgmg_free(&m->d);
     else svge_free(&m->s);
     memset(m, 0, sizeof *m);
@@ -69,6 +99,7 @@ void vae_free(vae_model *m) {
 void vae_init(vae_model *m, rng_mt *r) {
     if (m->kind == VAE_DGMG) dgmg_init(&m->d, r);
     else svge_init(&m->s, r);
+    if (m->cfg.head_layers) regressor_init(&m->head, m->hcfg, r);
 }
 
 int vae_forward(vae_model *m, const graph *gs, int B, rng_mt *rng, vae_terms *t) {
@@ -85,8 +116,8 @@ void vae_update(vae_model *m, vae_train *t) { adam_step(&t->opt, m->params, m->g
 
 void vae_save(const char *path, const vae_model *m, const vae_train *t, const mf_value *meta, size_t nmeta,
               char id[MF_ID_LEN + 1]) {
-    if (m->kind == VAE_DGMG) dgmg_save(path, &m->d, t, meta, nmeta, id);
-    else svge_save(path, &m->s, t, meta, nmeta, id);
+    vae_write_model(path, vae_kind_name(m->kind), &m->cfg, m->kind == VAE_DGMG ? DGMG_LAYERS : m->cfg.layers,
+                    &m->tensors, t, meta, nmeta, id);
 }
 
 void vae_config_read(const model_file *f, vae_kind *k, vae_config *cfg) {
@@ -111,11 +142,88 @@ void vae_load(vae_model *m, const model_file *f, int max_g) {
 void vae_load_params(vae_model *m, const model_file *f) {
     if (m->kind == VAE_DGMG) dgmg_load(&m->d, f);
     else svge_load(&m->s, f);
+    if (!m->cfg.head_layers || !mf_find(f, MF_CONFIG, "regression_layers")) return;
+    vae_kind k;
+    vae_config fc;
+    vae_config_read(f, &k, &fc);
+    if (fc.head_layers != m->cfg.head_layers)
+        die(EXIT_DATA, "%s: a surrogate head of %d layers, this model's has %d", mf_name(f), fc.head_layers,
+            m->cfg.head_layers);
+    vae_tensors head = m->tensors; // the head's part of the table
+    const int nh = regressor_num_tensors(m->hcfg), n0 = head.n - nh;
+    for (int i = 0; i < nh; i++) {
+        head.name[i] = head.name[n0 + i];
+        head.ndim[i] = head.ndim[n0 + i];
+        head.shape[i][0] = head.shape[n0 + i][0];
+        head.shape[i][1] = head.shape[n0 + i][1];
+        head.offset[i] = head.offset[n0 + i];
+    }
+    head.n = nh;
+    vae_load_tensors(&head, f);
 }
 
 void vae_load_checkpoint(vae_model *m, vae_train *t, const model_file *f) {
     vae_load_params(m, f);
     vae_load_train_state(t, f);
+}
+
+int vae_surrogate_forward(vae_model *m, const graph *gs, const double *y, int B, rng_mt *rng, vae_terms *t) {
+    if (!m->cfg.head_layers || vae_forward(m, gs, B, rng, t)) return -1;
+    regressor_forward(m->hacts, &m->head, m->hcfg, m->mu, B);
+    const double mse = mse_forward_backward(NULL, regressor_pred(m->hacts, m->hcfg, B), y, 1.0f, B);
+    if (t) {
+        const double w = m->cfg.head_vae_weight;
+        t->mse = mse;
+        t->total = w * t->total + (1.0 - w) * mse;
+    }
+    return 0;
+}
+
+int vae_surrogate_step(vae_model *m, const graph *gs, const double *y, int B, rng_mt *rng, vae_terms *t) {
+    memset(m->grads, 0, m->num_params * sizeof(float));
+    if (vae_surrogate_forward(m, gs, y, B, rng, t)) return -1;
+    // the VAE's share, weighted by w: its own backward, then scaled (the head's grads are still 0)
+    if (m->kind == VAE_DGMG) dgmg_backward(&m->d);
+    else svge_backward(&m->s);
+    const float w = (float)m->cfg.head_vae_weight;
+    for (size_t i = 0; i < m->num_model; i++) m->grads[i] *= w;
+    // the head's share, weighted by 1 - w, and its gradient into mu through the encoder
+    const float *pred = regressor_pred(m->hacts, m->hcfg, B);
+    mse_forward_backward(m->dpred, pred, y, 1.0f - w, B);
+    memset(m->dmu, 0, (size_t)B * m->cfg.D * sizeof(float));
+    regressor_backward(&m->ghead, m->dmu, m->hscratch, m->dpred, m->hacts, &m->head, m->hcfg, m->mu, B);
+    if (m->kind == VAE_DGMG) dgmg_encoder_backward(&m->d, m->dmu);
+    else svge_encoder_backward(&m->s, m->dmu);
+    return 0;
+}
+
+int vae_predict(vae_model *m, const float *mu, int B, float *out) {
+    if (!m->cfg.head_layers) return -1;
+    for (int s = 0; s < B; s += m->max_g) {
+        const int nb = B - s < m->max_g ? B - s : m->max_g;
+        regressor_forward(m->hacts, &m->head, m->hcfg, mu + (size_t)s * m->cfg.D, nb);
+        memcpy(out + s, regressor_pred(m->hacts, m->hcfg, nb), (size_t)nb * sizeof(float));
+    }
+    return 0;
+}
+
+int vae_head_read(const model_file *f, vae_config *cfg, regressor_params *p, float **mem) {
+    if (!mf_find(f, MF_CONFIG, "regression_layers")) return -1;
+    vae_kind k;
+    vae_config_read(f, &k, cfg);
+    const regressor_config rc = {cfg->D, cfg->head_layers};
+    *mem = xmalloc(regressor_param_count(rc) * sizeof(float));
+    regressor_point_params(p, *mem, rc);
+    vae_tensors ts = {.n = regressor_num_tensors(rc), .params = *mem};
+    regressor_param_shapes(ts.ndim, ts.shape, rc);
+    size_t off = 0;
+    for (int i = 0; i < ts.n; i++) {
+        ts.name[i] = regressor_param_name(i);
+        ts.offset[i] = off;
+        off += (size_t)ts.shape[i][0] * (ts.ndim[i] == 2 ? (size_t)ts.shape[i][1] : 1);
+    }
+    vae_load_tensors(&ts, f);
+    return 0;
 }
 
 int vae_encode(vae_model *m, const graph *gs, int B, float *mu, float *logvar) {

@@ -13,6 +13,7 @@
 #include "generate.h"
 #include "dgmg.h"
 #include "modelfile.h"
+#include "regressor.h"
 #include "svge.h"
 
 typedef enum { VAE_SVGE = 0, VAE_DGMG = 1 } vae_kind;
@@ -31,7 +32,13 @@ typedef struct {
     bool open_end;           /* generation has no forced END (DGMG) */
     const float *mu, *logvar; /* (max_g,D) the encoder's outputs of the last forward */
     const decoder_acts *da;  /* the teacher-forced decoder's activations of the last forward */
-    vae_tensors tensors;    /* the parameters as named tensors (lib/vae_file.h) */
+    vae_tensors tensors;     /* the parameters as named tensors (lib/vae_file.h), the head's last */
+    /* the surrogate head (cfg.head_layers > 0): its parameters follow the model's in params */
+    size_t num_model;        /* the model's own parameters (params[0 .. num_model)) */
+    regressor_config hcfg;   /* {D, head_layers} */
+    regressor_params head, ghead; /* views into params, grads */
+    float *hacts, *hscratch, *dpred, *dmu; /* (max_g) head activations, scratch, (max_g), (max_g,D) */
+    int max_g;
     char id[MF_ID_LEN + 1];  /* the model file's id (vae_load) */
 } vae_model;
 
@@ -50,6 +57,26 @@ void vae_init(vae_model *m, rng_mt *r);
 /* Forward only: training mode (rng non-NULL draws eps) or eval mode (z = mu); *t may be NULL.
  * Returns 0, or -1 if the batch does not fit. */
 int vae_forward(vae_model *m, const graph *gs, int B, rng_mt *rng, vae_terms *t);
+/* ---- the surrogate head (SVGE_acc, svge-reference.md §3.4, §4.2) ----
+ * A model built with cfg.head_layers > 0 carries the regression MLP of lib/regressor.h on the
+ * encoder's mean mu; its tensors ("Accuracy.lin_layers.*") and config keys (regression_layers,
+ * regression_target, regression_loss_proportion) are saved with the model, so one file encodes,
+ * decodes and predicts. Fine-tuning trains everything on
+ *     total = w (recon + beta KL) + (1 - w) MSE(head(mu), y),   w = cfg.head_vae_weight (0.1). */
+/* Forward with the head: the model's forward (as vae_forward), the head on mu, the MSE against
+ * y (B) and the total above into *t (may be NULL). 0, or -1 if the batch does not fit or the model
+ * has no head. */
+int vae_surrogate_forward(vae_model *m, const graph *gs, const double *y, int B, rng_mt *rng, vae_terms *t);
+/* Zero the gradients, vae_surrogate_forward, backward of the total. Returns as it. */
+int vae_surrogate_step(vae_model *m, const graph *gs, const double *y, int B, rng_mt *rng, vae_terms *t);
+/* The head's predictions out (B) for latent means mu (B,D) (any B). 0, or -1 without a head. */
+int vae_predict(vae_model *m, const float *mu, int B, float *out);
+/* The surrogate head alone from a model file, without building the VAE (for `predict`): its
+ * config into *cfg and its parameters into *p, in *mem (regressor_param_count floats; free it).
+ * 0, or -1 if f has no head (nothing read). Dies (exit 1) "<file>: ..." on a bad config or a
+ * missing or misshapen head tensor. */
+int vae_head_read(const model_file *f, vae_config *cfg, regressor_params *p, float **mem);
+
 /* Zero the gradients, forward in training mode (rng non-NULL draws eps) or eval mode, backward.
  * Returns 0, or -1 if the batch does not fit. */
 int vae_train_step(vae_model *m, const graph *gs, int B, rng_mt *rng, vae_terms *t);
@@ -69,7 +96,9 @@ void vae_config_read(const model_file *f, vae_kind *k, vae_config *cfg);
  * runs out. */
 void vae_load(vae_model *m, const model_file *f, int max_g);
 /* f's tensors into m (built for f's kind and shape; other config values such as the learning rate
- * may differ). Dies (exit 1) "<file>: ..." if f is of another kind or shape or a tensor is missing. */
+ * may differ). A head's tensors are loaded if f has the head; a file without one leaves m's head
+ * as it is (fine-tuning starts a fresh head on a trained VAE). Dies (exit 1) "<file>: ..." if f is
+ * of another kind or shape, has a head of another shape, or a tensor is missing. */
 void vae_load_params(vae_model *m, const model_file *f);
 /* f's tensors and training state into m (built for f's kind and config) and t (vae_train_init'ed).
  * Dies (exit 1) "<file>: ..." if any of it is missing or malformed. */

@@ -6,11 +6,12 @@
 #include <string.h>
 
 #include "encoder.h"
+#include "regressor.h"
 #include "util.h"
 
 vae_config vae_default_config(space_id space) {
     const space_info *sp = space_get(space);
-    vae_config c = {space, sp ? sp->n_types : 0, 250, 56, 0.005, 0.01, 1e-4, 1, 0.5, 0.1, 10, 2};
+    vae_config c = {space, sp ? sp->n_types : 0, 250, 56, 0.005, 0.01, 1e-4, 1, 0.5, 0.1, 10, 2, 0, "", 0.1};
     return c;
 }
 
@@ -43,6 +44,16 @@ int vae_config_check(const vae_config *cfg, char *err, size_t errlen) {
         snprintf(err, errlen, "alpha %g is not in [0, 1]", cfg->alpha);
         return -1;
     }
+    if (cfg->head_layers < 0 || cfg->head_layers > REG_MAX_LAYERS ||
+        (cfg->head_layers && regressor_config_ok((regressor_config){cfg->D, cfg->head_layers}))) {
+        snprintf(err, errlen, "regression_layers %d: want 0 (no head) to %d, with graph_embedding_dim / 2^(layers-1) >= 1",
+                 cfg->head_layers, REG_MAX_LAYERS);
+        return -1;
+    }
+    if (cfg->head_layers && (!cfg->head_target[0] || !(cfg->head_vae_weight >= 0 && cfg->head_vae_weight <= 1))) {
+        snprintf(err, errlen, "the surrogate head needs a target field and a loss proportion in [0, 1]");
+        return -1;
+    }
     if (!(cfg->plateau_factor > 0 && cfg->plateau_factor < 1) || cfg->plateau_patience < 0 ||
         cfg->plateau_patience > 1000000) {
         snprintf(err, errlen, "plateau factor %g must be in (0, 1) and patience %d in [0, 1000000]",
@@ -52,8 +63,12 @@ int vae_config_check(const vae_config *cfg, char *err, size_t errlen) {
     return 0;
 }
 
-void vae_config_values(mf_value v[VAE_CONFIG_N], const char *kind, const vae_config *c, int layers) {
-    int k = 0;
+size_t vae_head_param_count(const vae_config *cfg) {
+    return cfg->head_layers ? regressor_param_count((regressor_config){cfg->D, cfg->head_layers}) : 0;
+}
+
+size_t vae_config_values(mf_value v[VAE_CONFIG_MAX], const char *kind, const vae_config *c, int layers) {
+    size_t k = 0;
     v[k++] = mf_str("kind", kind);
     v[k++] = mf_str("space", space_get(c->space)->name);
     v[k++] = mf_int("num_node_atts", c->K);
@@ -67,8 +82,13 @@ void vae_config_values(mf_value v[VAE_CONFIG_N], const char *kind, const vae_con
     v[k++] = mf_float("alpha", c->alpha);
     v[k++] = mf_float("plateau_factor", c->plateau_factor);
     v[k++] = mf_int("plateau_patience", c->plateau_patience);
+    if (c->head_layers > 0) {
+        v[k++] = mf_int("regression_layers", c->head_layers);
+        v[k++] = mf_str("regression_target", c->head_target);
+        v[k++] = mf_float("regression_loss_proportion", c->head_vae_weight);
+    }
+    return k;
 }
-
 
 /* An int config value in [lo, hi]; dies otherwise. */
 static int cfg_int(const model_file *f, const char *key, int64_t lo, int64_t hi) {
@@ -79,12 +99,10 @@ static int cfg_int(const model_file *f, const char *key, int64_t lo, int64_t hi)
     return (int)v;
 }
 
-
 const char *vae_model_kind(const model_file *f) { return mf_get_str(f, MF_CONFIG, "kind"); }
 
 /* "an svge", "a dgmg" */
 static const char *article(const char *kind) { return strchr("aeiosx", kind[0]) && kind[0] ? "an" : "a"; }
-
 
 void vae_config_read_kind(const model_file *f, const char *want, int nlayers, vae_config *cfg) {
     const char *kind = mf_get_str(f, MF_CONFIG, "kind");
@@ -115,17 +133,26 @@ void vae_config_read_kind(const model_file *f, const char *want, int nlayers, va
     cfg->alpha = al ? mf_get_float(f, MF_CONFIG, "alpha") : 0.5;
     cfg->plateau_factor = pf ? mf_get_float(f, MF_CONFIG, "plateau_factor") : 0.1;
     cfg->plateau_patience = mf_find(f, MF_CONFIG, "plateau_patience") ? cfg_int(f, "plateau_patience", 0, 1000000) : 10;
+    cfg->head_layers = 0;
+    cfg->head_target[0] = 0;
+    cfg->head_vae_weight = 0.1;
+    if (mf_find(f, MF_CONFIG, "regression_layers")) { // a model with the surrogate head
+        cfg->head_layers = cfg_int(f, "regression_layers", 1, REG_MAX_LAYERS);
+        const char *tg = mf_get_str(f, MF_CONFIG, "regression_target");
+        if (strlen(tg) >= sizeof cfg->head_target)
+            die(EXIT_DATA, "%s: config \"regression_target\" is longer than %d bytes", mf_name(f), VAE_TARGET_MAX - 1);
+        snprintf(cfg->head_target, sizeof cfg->head_target, "%s", tg);
+        cfg->head_vae_weight = mf_get_float(f, MF_CONFIG, "regression_loss_proportion");
+    }
     char err[200];
     if (vae_config_check(cfg, err, sizeof err)) die(EXIT_DATA, "%s: %s", mf_name(f), err);
 }
-
 
 /* An int config value, or -1 if absent or not an int (for messages, never dies). */
 static int64_t peek_int(const model_file *f, const char *key) {
     const mf_value *v = mf_find(f, MF_CONFIG, key);
     return v && v->kind == MF_INT ? v->i : -1;
 }
-
 
 int vae_check_kind(const char *want, const vae_config *c, int layers, const model_file *f, char *err,
                     size_t errlen) {

@@ -16,6 +16,8 @@
 #define VAE_MAX_NDIM 4096 /* sanity bounds on dims read from a file */
 #define VAE_MAX_GDIM 1024
 
+#define VAE_TARGET_MAX 64 /* bytes of a target field name, with its NUL */
+
 typedef struct {
     space_id space;   /* search space; K must be its vocabulary size */
     int K;            /* node types (num_node_atts) */
@@ -29,10 +31,14 @@ typedef struct {
     double plateau_factor; /* ReduceLROnPlateau factor (0.1) */
     int plateau_patience;  /* ReduceLROnPlateau patience in epochs (10) */
     int layers;       /* message-passing layers per direction, encoder and decoder (2), 1..8 */
+    /* the surrogate head (lib/regressor.h), absent if head_layers is 0 (the default) */
+    int head_layers;  /* num_regression_layers (the reference's 4), 0..REG_MAX_LAYERS */
+    char head_target[VAE_TARGET_MAX]; /* the record field the head predicts */
+    double head_vae_weight; /* regression_loss_proportion: loss = w (recon + beta KL) + (1 - w) MSE (0.1) */
 } vae_config;
 
 /* The reference's defaults for a space: C2 250, D 56, beta 0.005, eps_scale 0.01, lr 1e-4, seed 1,
- * alpha 0.5, plateau factor 0.1 and patience 10, 2 layers. */
+ * alpha 0.5, plateau factor 0.1 and patience 10, 2 layers; no surrogate head (its weight 0.1). */
 vae_config vae_default_config(space_id space);
 /* 0 if cfg is usable (known space, K = its vocabulary, C2 even in [2, VAE_MAX_NDIM],
  * D in [1, VAE_MAX_GDIM], finite beta, eps_scale, lr >= 0, alpha in [0,1], plateau factor in (0,1),
@@ -40,12 +46,18 @@ vae_config vae_default_config(space_id space);
 int vae_config_check(const vae_config *cfg, char *err, size_t errlen);
 /* Loss terms of one forward. */
 typedef struct {
-    double total, recon, kl; /* total = recon + beta * kl; recon a batch mean, kl a batch sum */
+    double total, recon, kl; /* total = recon + beta * kl; recon a batch mean, kl a batch sum; with the
+                              * surrogate head: total = w (recon + beta kl) + (1 - w) mse */
+    double mse;              /* the head's mean squared error (0 without the head) */
 } vae_terms;
 
-#define VAE_CONFIG_N 13 /* values of the config section */
-/* The config section's values for a model of this kind with cfg and layer count. */
-void vae_config_values(mf_value v[VAE_CONFIG_N], const char *kind, const vae_config *cfg, int layers);
+#define VAE_CONFIG_MAX 16 /* values of the config section: 13, and 3 with the surrogate head */
+/* Parameters of the surrogate head of cfg (0 without one): they follow the model's own in its
+ * parameter array (lib/vae.h). */
+size_t vae_head_param_count(const vae_config *cfg);
+/* The config section's values for a model of this kind with cfg and layer count; returns their
+ * count. With a head: regression_layers, regression_target, regression_loss_proportion. */
+size_t vae_config_values(mf_value v[VAE_CONFIG_MAX], const char *kind, const vae_config *cfg, int layers);
 /* The config "kind" of f; dies (exit 1) if it is missing or not a string. */
 const char *vae_model_kind(const model_file *f);
 /* The config of a model file of the given kind and layer count (layers 0: any count from 1 to

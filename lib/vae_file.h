@@ -11,14 +11,15 @@
 #include "vae_config.h"
 #include "vae_train.h"
 
-/* A model's parameters as named tensors: tensor i is name(i, layers), of ndim[i] dims (1 or 2)
- * and shape shape[2i], shape[2i+1], its elements at params + offset[i]. */
+/* A model's parameters as named tensors: tensor i is name[i] (a persistent string), of ndim[i]
+ * dims (1 or 2) and shape shape[i][0], shape[i][1] (0 if 1-d), its elements at params + offset[i]. */
+#define VAE_MAX_TENSORS 256 /* SVGe at 8 layers per direction: 226; DGMG: 55; + the head's <= 16 */
 typedef struct {
-    int n, layers;
-    const char *(*name)(int i, int layers);
-    const int *ndim;
-    const uint64_t *shape;
-    const size_t *offset;
+    int n;
+    const char *name[VAE_MAX_TENSORS];
+    int ndim[VAE_MAX_TENSORS];
+    uint64_t shape[VAE_MAX_TENSORS][2];
+    size_t offset[VAE_MAX_TENSORS];
     float *params;
 } vae_tensors;
 

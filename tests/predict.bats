@@ -130,7 +130,7 @@ strip() { stream-to-jsonl | sed -E 's/,"predicted(_std)?":[^,}]*//g'; }
     assert_output_has "checksum mismatch"
     run_quiet predict -m "$SVGE_DATA/nb201/svge.model" < "$TEST"
     assert_status 1
-    assert_output_has "predict: $SVGE_DATA/nb201/svge.model: a \"svge\" model holds no predictor (fine-tune one with svge-train --surrogate ...)"
+    assert_output_has "predict: $SVGE_DATA/nb201/svge.model: a \"svge\" model without a surrogate head holds no predictor (fine-tune one with svge-train --init MODEL --surrogate FIELD)"
 }
 
 @test "an empty stream gives an empty stream" {

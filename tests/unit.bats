@@ -63,3 +63,9 @@ load helpers
     assert_status 0
     assert_output_has " 0 failed"
 }
+
+@test "unit: surrogate (the SVGE_acc head and the fine-tuning objective: finite differences for SVGe and DGMG with a head, overfit, model files)" {
+    run "$SVGE_UNIT/test_surrogate"
+    assert_status 0
+    assert_output_has " 0 failed"
+}

@@ -80,7 +80,7 @@ static void ref_free(ref_model *r) {
     vae_free(&r->m);
 }
 static const vae_config *ref_cfg(const ref_model *r) { return &r->m.cfg; }
-static int ref_layers(const ref_model *r) { return r->m.tensors.layers; }
+static int ref_layers(const ref_model *r) { return r->m.cfg.layers; }
 /* Training step on one graph (forward in training mode + backward into the gradients). */
 static void ref_train_step(ref_model *r, const graph *g, vae_terms *t) {
     r->g = g;
@@ -126,10 +126,10 @@ static double ref_step_loss(const ref_model *r, int d, int t) {
 }
 static void ref_update(ref_model *r) { vae_update(&r->m, &r->t); }
 static int ref_num_tensors(const ref_model *r) { return r->m.tensors.n; }
-static const char *ref_tensor_name(const ref_model *r, int i) { return r->m.tensors.name(i, r->m.tensors.layers); }
+static const char *ref_tensor_name(const ref_model *r, int i) { return r->m.tensors.name[i]; }
 static size_t ref_tensor_size(const ref_model *r, int i) {
     const vae_tensors *ts = &r->m.tensors;
-    return (size_t)ts->shape[2 * i] * (ts->ndim[i] == 2 ? (size_t)ts->shape[2 * i + 1] : 1);
+    return (size_t)ts->shape[i][0] * (ts->ndim[i] == 2 ? (size_t)ts->shape[i][1] : 1);
 }
 static const float *ref_param(const ref_model *r, int i) { return r->m.params + r->m.tensors.offset[i]; }
 static const float *ref_grad(const ref_model *r, int i) { return r->m.grads + r->m.tensors.offset[i]; }
