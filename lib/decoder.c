@@ -467,15 +467,6 @@ void decoder_step_node(dec_step *s, const decoder_params *p, decoder_config cfg,
     step_newnode(s, p, cfg, types, cs);
 }
 
-static void reverse_graph(graph *r, const graph *g) {
-    memset(r, 0, sizeof *r);
-    r->n = g->n;
-    for (int i = 0; i < g->n; i++) r->type[i] = g->type[g->n - 1 - i];
-    for (int u = 0; u < g->n; u++)
-        for (int v = 0; v < g->n; v++)
-            if (graph_has_edge(g, u, v)) graph_add_edge(r, g->n - 1 - v, g->n - 1 - u);
-}
-
 int decoder_forward(decoder_acts *a, const decoder_params *p, const graph *gs, const float *c, int B,
                     double *loss) {
     const decoder_config cfg = a->cfg;
@@ -497,7 +488,7 @@ int decoder_forward(decoder_acts *a, const decoder_params *p, const graph *gs, c
     for (int i = 0; i < B; i++) {
         const graph *g = &gs[a->order[i]];
         a->gd[i] = *g;
-        if (!cfg.forward_only) reverse_graph(&a->gd[a->max_g + i], g);
+        if (!cfg.forward_only) graph_reverse(&a->gd[a->max_g + i], g);
         memcpy(a->cs + (size_t)i * D, c + (size_t)a->order[i] * D, (size_t)D * sizeof(float));
         a->wce[i] = a->w_type / (float)B;
     }

@@ -19,6 +19,15 @@ uint16_t graph_pred(const graph *g, int j) {
     return p;
 }
 
+void graph_reverse(graph *r, const graph *g) {
+    memset(r, 0, sizeof *r);
+    r->n = g->n;
+    for (int i = 0; i < g->n; i++) r->type[i] = g->type[g->n - 1 - i];
+    for (int u = 0; u < g->n; u++)
+        for (int v = 0; v < g->n; v++)
+            if (graph_has_edge(g, u, v)) graph_add_edge(r, g->n - 1 - v, g->n - 1 - u);
+}
+
 bool graph_equal(const graph *a, const graph *b) {
     if (a->n != b->n) return false;
     for (int i = 0; i < a->n; i++)

@@ -25,6 +25,9 @@ static inline void graph_add_edge(graph *g, int i, int j) { g->succ[i] |= (uint1
 static inline int mask_count(uint16_t m) { return __builtin_popcount(m); } /* nodes in a neighbour mask */
 int graph_edge_count(const graph *g);
 uint16_t graph_pred(const graph *g, int j); /* bitmask of predecessors of node j */
+/* r = g reversed: node i -> n-1-i, every edge u -> v becomes n-1-v -> n-1-u (the decoder's backward
+ * direction: it starts at the output). r must not alias g. */
+void graph_reverse(graph *r, const graph *g);
 bool graph_equal(const graph *a, const graph *b); /* same n, types and edges, index by index */
 
 /* Read "space", "ops" and "edges" of a record. Returns 0, or -1 with a reason in why

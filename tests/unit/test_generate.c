@@ -71,15 +71,6 @@ static int sane_bwd(const graph *g, int max_n) {
     return graph_has_edge(g, 0, 1);
 }
 
-static void reverse_graph(graph *r, const graph *g) {
-    memset(r, 0, sizeof *r);
-    r->n = g->n;
-    for (int i = 0; i < g->n; i++) r->type[i] = g->type[g->n - 1 - i];
-    for (int u = 0; u < g->n; u++)
-        for (int v = 0; v < g->n; v++)
-            if (graph_has_edge(g, u, v)) graph_add_edge(r, g->n - 1 - v, g->n - 1 - u);
-}
-
 /* ---------------------------------------------------------------- (a) */
 static void test_structure(void) {
     generate_ws w;
@@ -230,7 +221,7 @@ static void test_consistency(void) {
             // forward: the forward graph itself; backward: the cell whose reversal was generated
             dmax = fmax(dmax, replay(&acts, &w, r, 0, &w.gen[r], C + r * CFG.D, o.max_n, &amax));
             graph cell;
-            reverse_graph(&cell, &w.gen[w.max_b + r]);
+            graph_reverse(&cell, &w.gen[w.max_b + r]);
             dmax = fmax(dmax, replay(&acts, &w, r, 1, &cell, C + r * CFG.D, o.max_n, &amax));
             bwd_checked++;
         }
