@@ -10,10 +10,16 @@
 #include <time.h>
 
 #include "gp.h"
+#include "opts.h"
 #include "predictor.h"
 #include "record.h"
 #include "stream.h"
 #include "util.h"
+
+#define MAX_EXACT 20000
+#define MAX_INDUCING 20000
+#define MAX_SEED (UINT32_MAX >> 1)
+#define MAX_ITERS 100000
 
 static void usage(void) {
     printf("Usage: %s --y FIELD -o MODEL [OPTION]... [FILE]\n"
@@ -34,14 +40,15 @@ static void usage(void) {
            "      --skip-missing    pass over records without the target (e.g. NB101 cells without an\n"
            "                        accuracy; default: such a record is an error)\n"
            "      --exact-max N     largest number of points fitted by an exact GP; more are fitted by a\n"
-           "                        sparse (FITC) GP, 2..20000 (default %d)\n"
-           "      --inducing M      inducing points of a sparse GP, 1..20000 (default 1000)\n"
-           "      --seed S          seed of the hyperparameter restarts, subsets and inducing points\n"
-           "                        (default 1)\n"
+           "                        sparse (FITC) GP, 2..%d (default %d)\n"
+           "      --inducing M      inducing points of a sparse GP, 1..%d (default 1000)\n"
+           "      --seed S          seed of the hyperparameter restarts, subsets and inducing points,\n"
+           "                        0..%u (default 1)\n"
            "      --shared-lengthscale  one length-scale for all dimensions (default: one per dimension)\n"
-           "      --iters N         L-BFGS iterations of the hyperparameter fit; 0 keeps the initial\n"
-           "                        values (default 50)\n"
-           "  -q, --quiet           no report on stderr\n"
+           "      --iters N         L-BFGS iterations of the hyperparameter fit, 0..%d; 0 keeps the\n"
+           "                        initial values (default 50)\n"
+           "  -q, --quiet           only errors and warnings on stderr (no report)\n"
+           "  -v, --verbose         also a summary on stderr (records read)\n"
            BLAS_THREADS_HELP
            "  -h, --help            show this help and exit\n"
            "\n"
@@ -50,25 +57,19 @@ static void usage(void) {
            "noise standard deviations in the target's units), the log marginal likelihood and the seconds.\n"
            "The model file is deterministic: the same records and options give the same bytes and id.\n"
            "\n"
-           "Exit status: 0 ok, 1 bad input (a record without the input vector or, without --skip-missing,\n"
-           "the target; a vector of another length than the first; a value that is not a finite number;\n"
-           "inputs of differing provenance; fewer than 2 points; a constant target; a GP that cannot be\n"
-           "factored), 2 usage error, 3 I/O or system error.\n",
-           tool_name(), GP_EXACT_MAX);
+           "Bad input (exit 1): a record without the input vector or, without --skip-missing, the target;\n"
+           "a vector of another length than the first; a value that is not a finite number; inputs of\n"
+           "differing provenance; fewer than 2 points; a constant target; a GP that cannot be factored.\n"
+           "\n"
+           OPTS_EXIT_HELP,
+           tool_name(), MAX_EXACT, GP_EXACT_MAX, MAX_INDUCING, MAX_SEED, MAX_ITERS);
 }
 
 typedef struct {
     const char *x, *y, *out, *input;
-    int skip_missing, quiet;
+    int skip_missing;
     gp_opts gp;
 } options;
-
-static int int_arg(const char *opt, const char *s, uint64_t lo, uint64_t hi) {
-    uint64_t u;
-    if (parse_u64(s, &u) || u < lo || u > hi)
-        die_usage("%s: '%s' is not an integer in %llu..%llu", opt, s, (unsigned long long)lo, (unsigned long long)hi);
-    return (int)u;
-}
 
 static void parse_args(int argc, char **argv, options *o, int *threads) {
     enum { OPT_SKIP = 256, OPT_EXACT_MAX, OPT_INDUCING, OPT_SEED, OPT_SHARED, OPT_ITERS, OPT_THREADS };
@@ -82,7 +83,7 @@ static void parse_args(int argc, char **argv, options *o, int *threads) {
         {"seed", required_argument, NULL, OPT_SEED},
         {"shared-lengthscale", no_argument, NULL, OPT_SHARED},
         {"iters", required_argument, NULL, OPT_ITERS},
-        {"quiet", no_argument, NULL, 'q'},
+        OPTS_QV_LONG,
         {"threads", required_argument, NULL, OPT_THREADS},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -91,7 +92,7 @@ static void parse_args(int argc, char **argv, options *o, int *threads) {
     gp_opts_default(&o->gp);
     opterr = 0; /* our own messages, through die_usage */
     int c;
-    while ((c = getopt_long(argc, argv, ":x:y:o:qh", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":x:y:o:h" OPTS_QV, longopts, NULL)) != -1) {
         switch (c) {
         case 'x':
             if (!*optarg || strlen(optarg) > PRED_MAX_FIELD) die_usage("--x: want a field name of 1..%d bytes", PRED_MAX_FIELD);
@@ -103,24 +104,19 @@ static void parse_args(int argc, char **argv, options *o, int *threads) {
             break;
         case 'o': o->out = optarg; break;
         case OPT_SKIP: o->skip_missing = 1; break;
-        case OPT_EXACT_MAX: o->gp.exact_max = int_arg("--exact-max", optarg, 2, 20000); break;
-        case OPT_INDUCING: o->gp.inducing = int_arg("--inducing", optarg, 1, 20000); break;
-        case OPT_SEED: o->gp.seed = (uint32_t)int_arg("--seed", optarg, 0, UINT32_MAX >> 1); break;
+        case OPT_EXACT_MAX: o->gp.exact_max = (int)opt_uint("--exact-max", optarg, 2, MAX_EXACT); break;
+        case OPT_INDUCING: o->gp.inducing = (int)opt_uint("--inducing", optarg, 1, MAX_INDUCING); break;
+        case OPT_SEED: o->gp.seed = (uint32_t)opt_uint("--seed", optarg, 0, MAX_SEED); break;
         case OPT_SHARED: o->gp.ard = 0; break;
-        case OPT_ITERS: o->gp.iters = int_arg("--iters", optarg, 0, 100000); break;
-        case 'q': o->quiet = 1; break;
+        case OPT_ITERS: o->gp.iters = (int)opt_uint("--iters", optarg, 0, MAX_ITERS); break;
         case OPT_THREADS: *threads = blas_threads_arg("--threads", optarg); break;
         case 'h': usage(); exit(EXIT_OK);
-        case ':': die_usage("option '%s' needs a value", argv[optind - 1]);
-        default:
-            if (optopt && optopt < 256) die_usage("unknown option '-%c'", optopt);
-            die_usage("unknown option '%s'", argv[optind - 1]);
+        default: opt_common(c, argv);
         }
     }
     if (!o->y) die_usage("--y FIELD is required (the target)");
     if (!o->out) die_usage("-o MODEL is required (the model file to write)");
-    if (optind < argc) o->input = argv[optind++];
-    if (optind < argc) die_usage("one input file at most, got also '%s'", argv[optind]);
+    o->input = opt_one_input(argc, argv);
 }
 
 static double now(void) {
@@ -241,7 +237,7 @@ int main(int argc, char **argv) {
     if (st != GP_OK) die(EXIT_DATA, "%s: %s", in, err);
     char id[MF_ID_LEN + 1];
     pred_gp_write(o.out, &g, o.x, o.y, pfield, prov, (long long)n, (long long)skipped, id);
-    if (!o.quiet) report(&o, &g, n, skipped, pfield, prov, id, now() - t0);
+    if (verbosity() >= VERB_NORMAL) report(&o, &g, n, skipped, pfield, prov, id, now() - t0);
     gp_free(&g);
     return EXIT_OK;
 }

@@ -9,6 +9,7 @@
 
 #include "encodings.h"
 #include "graph.h"
+#include "opts.h"
 #include "record.h"
 #include "stream.h"
 #include "util.h"
@@ -37,19 +38,21 @@ static void usage(void) {
            "                       fixed topology, \"none\" a label like the others): I 5, L 3, 156; enas6:\n"
            "                       I 6, L 6, 55,987; enas12: I 6, L 6 by default (truncated: longer paths\n"
            "                       are left out), 55,987\n"
-           "      --max-path L   path: keep paths of at most L inner nodes (0..the space's longest; at most\n"
-           "                     %u features); \"features_kind\" is then \"path:L\" unless L is the\n"
-           "                     space's default\n"
+           "      --max-path L   path: keep paths of at most L inner nodes, 0..%d and at most the space's\n"
+           "                     longest (and at most %u features); \"features_kind\" is then \"path:L\"\n"
+           "                     unless L is the space's default\n"
            "      --field NAME   the field to write (default \"features\"; the kind goes in NAME_kind)\n"
-           "      --skip-invalid drop records whose graph is unreadable or invalid, and report how many on\n"
-           "                     stderr at the end (default: stop with an error)\n"
+           "      --skip-invalid drop records whose graph is unreadable or invalid, and warn how many on\n"
+           "                     stderr at the end, even with -q (default: stop with an error)\n"
+           "  -q, --quiet        only errors and warnings on stderr\n"
+           "  -v, --verbose      also a summary on stderr (records read and written)\n"
            "  -h, --help         show this help and exit\n"
            "\n"
-           "Every graph must be valid in its space (formats/records.md); values are exactly 0 or 1.\n"
+           "Every graph must be valid in its space (formats/records.md); values are exactly 0 or 1. An\n"
+           "unreadable or invalid graph is bad input (exit 1) unless --skip-invalid.\n"
            "\n"
-           "Exit status: 0 ok, 1 bad input (an unreadable or invalid graph), 2 usage error, 3 I/O or\n"
-           "system error.\n",
-           tool_name(), MAX_FEATURES);
+           OPTS_EXIT_HELP,
+           tool_name(), GRAPH_MAX_NODES - 2, MAX_FEATURES);
 }
 
 typedef struct {
@@ -61,11 +64,13 @@ typedef struct {
 
 static void parse_args(int argc, char **argv, options *o) {
     enum { OPT_MAX_PATH = 256, OPT_FIELD, OPT_SKIP_INVALID };
+    static const char *const kinds[] = {"adj-onehot", "path", NULL};
     static const struct option longopts[] = {
         {"kind", required_argument, NULL, 'k'},
         {"max-path", required_argument, NULL, OPT_MAX_PATH},
         {"field", required_argument, NULL, OPT_FIELD},
         {"skip-invalid", no_argument, NULL, OPT_SKIP_INVALID},
+        OPTS_QV_LONG,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -73,37 +78,25 @@ static void parse_args(int argc, char **argv, options *o) {
     int have_kind = 0;
     opterr = 0; /* our own messages, through die_usage */
     int c;
-    uint64_t u;
-    while ((c = getopt_long(argc, argv, ":k:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":k:h" OPTS_QV, longopts, NULL)) != -1) {
         switch (c) {
-        case 'k': {
-            int k = enc_kind_by_name(optarg);
-            if (k < 0) die_usage("--kind '%s': want 'adj-onehot' or 'path'", optarg);
-            o->kind = (enc_kind)k;
+        case 'k':
+            o->kind = (enc_kind)enc_kind_by_name(kinds[opt_word("--kind", optarg, kinds)]);
             have_kind = 1;
             break;
-        }
-        case OPT_MAX_PATH:
-            if (parse_u64(optarg, &u) || u > GRAPH_MAX_NODES - 2)
-                die_usage("--max-path '%s': want an integer in 0..%d", optarg, GRAPH_MAX_NODES - 2);
-            o->max_path = (int)u;
-            break;
+        case OPT_MAX_PATH: o->max_path = (int)opt_uint("--max-path", optarg, 0, GRAPH_MAX_NODES - 2); break;
         case OPT_FIELD:
             if (!*optarg || strlen(optarg) > 200) die_usage("--field: want a name of 1..200 bytes");
             o->field = optarg;
             break;
         case OPT_SKIP_INVALID: o->skip_invalid = 1; break;
         case 'h': usage(); exit(EXIT_OK);
-        case ':': die_usage("option '%s' needs a value", argv[optind - 1]);
-        default:
-            if (optopt && optopt < 256) die_usage("unknown option '-%c'", optopt);
-            die_usage("unknown option '%s'", argv[optind - 1]);
+        default: opt_common(c, argv);
         }
     }
     if (!have_kind) die_usage("--kind KIND is required (adj-onehot or path)");
     if (o->max_path >= 0 && o->kind != ENC_PATH) die_usage("--max-path applies to --kind path only");
-    if (optind < argc) o->input = argv[optind++];
-    if (optind < argc) die_usage("one input file at most, got also '%s'", argv[optind]);
+    o->input = opt_one_input(argc, argv);
 }
 
 /* Per space: the vector length, L and the kind string, worked out once (and --max-path checked

@@ -12,12 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "opts.h"
 #include "rankmetrics.h"
 #include "record.h"
 #include "stream.h"
 #include "util.h"
 
 #define MAX_TOP 32
+#define MAX_K 1000000000
 
 static void usage(void) {
     printf("Usage: %s --true FIELD --pred FIELD [OPTION]... [FILE]\n"
@@ -28,7 +30,7 @@ static void usage(void) {
            "  -t, --true FIELD    the true value, a number (required)\n"
            "  -p, --pred FIELD    the predicted value, a number (required)\n"
            "  -k, --top K,...     the k of precision@k, a comma-separated list of up to %d distinct\n"
-           "                      positive integers (default 10,50,100)\n"
+           "                      integers, each 1..%d (default 10,50,100)\n"
            "  -a, --ascending     the top k are the SMALLEST values (e.g. a loss); default the largest\n"
            "  -g, --group FIELD   metrics per value of FIELD (a string or an integer, e.g. the predictor's\n"
            "                      name): one record per group, in order of first appearance\n"
@@ -36,6 +38,8 @@ static void usage(void) {
            "                      \"skipped\"); default: such a record is an error\n"
            "  -f, --format F      'stream' (default): the record(s) below, on stdout; 'table': the same\n"
            "                      numbers as aligned text on stdout instead (no record stream)\n"
+           "  -q, --quiet         only errors and warnings on stderr\n"
+           "  -v, --verbose       also a summary on stderr (records read and written)\n"
            "  -h, --help          show this help and exit\n"
            "\n"
            "Metrics, over the N records that have both fields (x true, y predicted):\n"
@@ -61,10 +65,11 @@ static void usage(void) {
            "\n"
            "Memory: all N pairs are held (about 60 bytes each at the peak).\n"
            "\n"
-           "Exit status: 0 ok, 1 bad input (a record without a field, a value that is not a finite number,\n"
-           "a group value that is not a string or an integer, fewer than 2 records in all or in a group),\n"
-           "2 usage error, 3 I/O or system error.\n",
-           tool_name(), MAX_TOP);
+           "Bad input (exit 1): a record without a field, a value that is not a finite number, a group\n"
+           "value that is not a string or an integer, fewer than 2 records in all or in a group.\n"
+           "\n"
+           OPTS_EXIT_HELP,
+           tool_name(), MAX_TOP, MAX_K);
 }
 
 typedef struct {
@@ -85,8 +90,7 @@ static void parse_top(const char *s, options *o) {
         if (len == 0 || len >= sizeof buf) die_usage("--top '%s': want positive integers separated by commas", s);
         memcpy(buf, p, len);
         buf[len] = 0;
-        if (parse_u64(buf, &k) || k < 1 || k > 1000000000)
-            die_usage("--top '%s': '%s' is not an integer in 1..1000000000", s, buf);
+        k = opt_uint("--top", buf, 1, MAX_K);
         if (o->ntop == MAX_TOP) die_usage("--top '%s': at most %d values", s, MAX_TOP);
         for (size_t j = 0; j < o->ntop; j++)
             if (o->top[j] == k) die_usage("--top '%s': %s twice", s, buf);
@@ -98,6 +102,7 @@ static void parse_top(const char *s, options *o) {
 
 static void parse_args(int argc, char **argv, options *o) {
     enum { OPT_SKIP = 256 };
+    static const char *const formats[] = {"stream", "table", NULL}; /* o->table: the index */
     static const struct option longopts[] = {
         {"true", required_argument, NULL, 't'},
         {"pred", required_argument, NULL, 'p'},
@@ -106,6 +111,7 @@ static void parse_args(int argc, char **argv, options *o) {
         {"group", required_argument, NULL, 'g'},
         {"skip-missing", no_argument, NULL, OPT_SKIP},
         {"format", required_argument, NULL, 'f'},
+        OPTS_QV_LONG,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -113,7 +119,7 @@ static void parse_args(int argc, char **argv, options *o) {
     parse_top("10,50,100", o);
     opterr = 0; /* our own messages, through die_usage */
     int c;
-    while ((c = getopt_long(argc, argv, ":t:p:k:ag:f:h", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":t:p:k:ag:f:h" OPTS_QV, longopts, NULL)) != -1) {
         switch (c) {
         case 't':
             if (!*optarg) die_usage("--true: an empty field name");
@@ -130,22 +136,14 @@ static void parse_args(int argc, char **argv, options *o) {
         case 'k': parse_top(optarg, o); break;
         case 'a': o->ascending = 1; break;
         case OPT_SKIP: o->skip_missing = 1; break;
-        case 'f':
-            if (strcmp(optarg, "table") == 0) o->table = 1;
-            else if (strcmp(optarg, "stream") == 0) o->table = 0;
-            else die_usage("--format '%s': want 'stream' or 'table'", optarg);
-            break;
+        case 'f': o->table = opt_word("--format", optarg, formats); break;
         case 'h': usage(); exit(EXIT_OK);
-        case ':': die_usage("option '%s' needs a value", argv[optind - 1]);
-        default:
-            if (optopt && optopt < 256) die_usage("unknown option '-%c'", optopt);
-            die_usage("unknown option '%s'", argv[optind - 1]);
+        default: opt_common(c, argv);
         }
     }
     if (!o->tfield) die_usage("--true FIELD is required");
     if (!o->pfield) die_usage("--pred FIELD is required");
-    if (optind < argc) o->input = argv[optind++];
-    if (optind < argc) die_usage("one input file at most, got also '%s'", argv[optind]);
+    o->input = opt_one_input(argc, argv);
 }
 
 /* ---- groups: distinct values of the --group field (strings and integers, never equal to each

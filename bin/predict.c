@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "modelfile.h"
+#include "opts.h"
 #include "predictor.h"
 #include "record.h"
 #include "stream.h"
@@ -49,14 +50,16 @@ static void usage(void) {
            "                     std O(P^2) (P: training or inducing points), most of the time for P ~ 1000\n"
            "      --batch N      records predicted together, 1..%d (default %d); it changes speed only\n"
            BLAS_THREADS_HELP
+           "  -q, --quiet        only errors and warnings on stderr\n"
+           "  -v, --verbose      also a summary on stderr (records read and written)\n"
            "  -h, --help         show this help and exit\n"
            "\n"
            "A prediction is never NaN or infinite: if one is, predict stops with an error naming the record.\n"
            "Memory is constant: one batch of records at a time.\n"
+           "Bad input or model (exit 1): inputs of another provenance or length, a model that holds no\n"
+           "predictor, a damaged model file, a prediction that is not finite.\n"
            "\n"
-           "Exit status: 0 ok, 1 bad input or model (inputs of another provenance or length, a model that\n"
-           "holds no predictor, a damaged model file, a prediction that is not finite), 2 usage error, 3\n"
-           "I/O or system error.\n",
+           OPTS_EXIT_HELP,
            tool_name(), MAX_BATCH, DEFAULT_BATCH);
 }
 
@@ -74,14 +77,14 @@ static void parse_args(int argc, char **argv, options *o) {
         {"no-std", no_argument, NULL, OPT_NO_STD},
         {"batch", required_argument, NULL, OPT_BATCH},
         {"threads", required_argument, NULL, OPT_THREADS},
+        OPTS_QV_LONG,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     *o = (options){.field = "predicted", .batch = DEFAULT_BATCH, .threads = 1};
     opterr = 0; /* our own messages, through die_usage */
     int c;
-    uint64_t u;
-    while ((c = getopt_long(argc, argv, ":hm:", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":hm:" OPTS_QV, longopts, NULL)) != -1) {
         switch (c) {
         case 'm': o->model = optarg; break;
         case OPT_FIELD:
@@ -90,22 +93,14 @@ static void parse_args(int argc, char **argv, options *o) {
             break;
         case OPT_ANY_MODEL: o->any_model = 1; break;
         case OPT_NO_STD: o->no_std = 1; break;
-        case OPT_BATCH:
-            if (parse_u64(optarg, &u) || u < 1 || u > MAX_BATCH)
-                die_usage("--batch: '%s' is not an integer in 1..%d", optarg, MAX_BATCH);
-            o->batch = (int)u;
-            break;
+        case OPT_BATCH: o->batch = (int)opt_uint("--batch", optarg, 1, MAX_BATCH); break;
         case OPT_THREADS: o->threads = blas_threads_arg("--threads", optarg); break;
         case 'h': usage(); exit(EXIT_OK);
-        case ':': die_usage("option '%s' needs a value", argv[optind - 1]);
-        default:
-            if (optopt && optopt < 256) die_usage("unknown option '-%c'", optopt);
-            die_usage("unknown option '%s'", argv[optind - 1]);
+        default: opt_common(c, argv);
         }
     }
     if (!o->model) die_usage("no model given (-m MODEL)");
-    if (optind < argc) o->input = argv[optind++];
-    if (optind < argc) die_usage("one input file at most, got also '%s'", argv[optind]);
+    o->input = opt_one_input(argc, argv);
 }
 
 /* Records read but not yet written. Output bytes of record i are out[off[i], off[i+1]); its

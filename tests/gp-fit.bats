@@ -142,6 +142,13 @@ R3='{"v":1,"z":[0.9,0.4],"model":"00000000000000aa","acc":0.6}'
         assert_status 2
         assert_output_has "Try 'gp-fit --help'."
     done
+    # the wording of lib/opts.h
+    run gp-fit --y acc -o m --exact-max 1 < "$Z"
+    assert_status 2; assert_output_has "gp-fit: --exact-max: '1' is not an integer in [2, 20000]"
+    run gp-fit --y acc -o m --seed 2147483648 < "$Z"
+    assert_status 2; assert_output_has "gp-fit: --seed: '2147483648' is not an integer in [0, 2147483647]"
+    run gp-fit --y acc -o m a b < "$Z"
+    assert_status 2; assert_output_has "gp-fit: unexpected argument 'b' (one input FILE at most)"
 }
 
 @test "fewer points than dimensions (10 latents of 56): fits, and predict uses it (lib/gp once overran a buffer here)" {

@@ -118,7 +118,15 @@ rec() { printf '%s\n' "$1" | jsonl-to-stream; }
                 "-k path --field ''" "-k path --bogus" "-k path a b"; do
         eval "run graph-features $args" < "$D"
         assert_status 2
+        assert_output_has "Try 'graph-features --help'."
     done
+    # the wording of lib/opts.h
+    run graph-features -k paths < "$D"
+    assert_status 2; assert_output_has "graph-features: --kind: 'paths' is not one of adj-onehot, path"
+    run graph-features -k path --max-path 13 < "$D"
+    assert_status 2; assert_output_has "graph-features: --max-path: '13' is not an integer in [0, 12]"
+    run graph-features -k path a b < "$D"
+    assert_status 2; assert_output_has "graph-features: unexpected argument 'b' (one input FILE at most)"
     # a length the space cannot have: NB201's longest path has 3 inner nodes
     run_quiet graph-features -k path --max-path 4 < "$D"
     assert_status 2

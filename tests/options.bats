@@ -6,7 +6,8 @@
 load helpers
 
 TOOLS=(graph-parse graph-hash bench-lookup stream-split stream-top stream-to-jsonl jsonl-to-stream
-       svge-train svge-encode svge-decode svge-metrics cell-train graph-gen)
+       svge-train svge-encode svge-decode svge-metrics cell-train graph-gen
+       pred-metrics graph-features gp-fit predict)
 
 @test "every tool: --help lists -q and -v and ends with the same Exit status section (after a blank line)" {
     local t want
@@ -52,6 +53,16 @@ TOOLS=(graph-parse graph-hash bench-lookup stream-split stream-top stream-to-jso
     assert_status 2; assert_output_has "svge-decode: --mode: 'best' is not one of sample, argmax"
     run svge-metrics -m x --train y --seed -1 < /dev/null
     assert_status 2; assert_output_has "svge-metrics: --seed: '-1' is not an integer in [0, 4294967295]"
+    run pred-metrics -t a -p b --top 0 < /dev/null
+    assert_status 2; assert_output_has "pred-metrics: --top: '0' is not an integer in [1, 1000000000]"
+    run graph-features -k path --max-path x < /dev/null
+    assert_status 2; assert_output_has "graph-features: --max-path: 'x' is not an integer in [0, 12]"
+    run graph-features -k graph < /dev/null
+    assert_status 2; assert_output_has "graph-features: --kind: 'graph' is not one of adj-onehot, path"
+    run gp-fit --y a -o "$BATS_TEST_TMPDIR/m" --iters -1 < /dev/null
+    assert_status 2; assert_output_has "gp-fit: --iters: '-1' is not an integer in [0, 100000]"
+    run predict -m x --batch 0 < /dev/null
+    assert_status 2; assert_output_has "predict: --batch: '0' is not an integer in [1, 65536]"
 }
 
 @test "-v: a summary of the records read and written; -q: nothing but errors" {
@@ -62,4 +73,15 @@ TOOLS=(graph-parse graph-hash bench-lookup stream-split stream-top stream-to-jso
     run bash -c 'graph-parse nb201 | stream-split --shard 0/5000 | bench-lookup -q 2>&1 >/dev/null'
     assert_status 0
     [ -z "$output" ]
+    # gp-fit: its fit report by default, nothing with -q, the report and the records read with -v
+    graph-parse nb201 2>/dev/null | stream-split --shard 0/500 | graph-features -k adj-onehot > "$BATS_TEST_TMPDIR/f.zst"
+    run gp-fit -x features --y c10valid_val_200ep_mean -o "$BATS_TEST_TMPDIR/gp" "$BATS_TEST_TMPDIR/f.zst"
+    assert_status 0; assert_output_has "gp-fit: 32 points"
+    run gp-fit -q -x features --y c10valid_val_200ep_mean -o "$BATS_TEST_TMPDIR/gp" "$BATS_TEST_TMPDIR/f.zst"
+    assert_status 0; [ -z "$output" ]
+    run gp-fit -v -x features --y c10valid_val_200ep_mean -o "$BATS_TEST_TMPDIR/gp" "$BATS_TEST_TMPDIR/f.zst"
+    assert_status 0; assert_output_has "gp-fit: 32 points"
+    assert_output_has "gp-fit: $BATS_TEST_TMPDIR/f.zst: 32 records read"
+    run bash -c 'predict -v -m "$0/gp" "$0/f.zst" 2>&1 >/dev/null' "$BATS_TEST_TMPDIR"
+    assert_status 0; assert_output_has "predict: stdout: 32 records written"
 }

@@ -205,7 +205,15 @@ pearson_awk() {
                 "-t a -p b -f json" "-t '' -p b" "-t a -p b --bogus" "-t a -p b x y" "-t a -p b -g ''"; do
         eval "run pred-metrics $args" < "$D"
         assert_status 2
+        assert_output_has "Try 'pred-metrics --help'."
     done
+    # the wording of lib/opts.h
+    run pred-metrics -t a -p b --top 5,0 < "$D"
+    assert_status 2; assert_output_has "pred-metrics: --top: '0' is not an integer in [1, 1000000000]"
+    run pred-metrics -t a -p b -f json < "$D"
+    assert_status 2; assert_output_has "pred-metrics: --format: 'json' is not one of stream, table"
+    run pred-metrics -t a -p b x y < "$D"
+    assert_status 2; assert_output_has "pred-metrics: unexpected argument 'y' (one input FILE at most)"
     run pred-metrics --help
     assert_status 0
     for s in "--true FIELD" "--pred FIELD" "--top K" "(default 10,50,100)" "--ascending" "--group FIELD" "--skip-missing" \

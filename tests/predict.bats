@@ -162,4 +162,9 @@ strip() { stream-to-jsonl | sed -E 's/,"predicted(_std)?":[^,}]*//g'; }
     done
     run predict < "$TEST"
     assert_output_has "no model given"
+    # the wording of lib/opts.h
+    run predict -m "$GP" --batch 65537 < "$TEST"
+    assert_status 2; assert_output_has "predict: --batch: '65537' is not an integer in [1, 65536]"
+    run predict -m "$GP" a b < "$TEST"
+    assert_status 2; assert_output_has "predict: unexpected argument 'b' (one input FILE at most)"
 }
