@@ -339,12 +339,15 @@ int main(int argc, char **argv) {
     check_writable_dir(o.output);
     if (o.checkpoint) check_writable_dir(o.checkpoint);
 
-    model_file *ck = o.resume ? mf_read(o.resume) : NULL;
+    /* the checkpoint and the initial model stay reachable from here until freed, also when a check
+     * below exits (static: no leak reported on those exits) */
+    static model_file *ck, *init;
+    ck = o.resume ? mf_read(o.resume) : NULL;
     double last_loss = NAN; /* the last epoch's mean loss (meta "train_loss") */
     graph_list ds = {0};
     read_graphs(o.input, &ds, o.surrogate, o.skip_missing);
     if (o.surrogate) sample_graphs(&ds, (uint64_t)o.sample, o.seed);
-    model_file *init = o.init ? mf_read(o.init) : NULL;
+    init = o.init ? mf_read(o.init) : NULL;
 
     /* The model's configuration: the options (or the checkpoint's, which they must not contradict). */
     vae_config cfg = vae_default_config(ds.sp->id);

@@ -186,7 +186,12 @@ static void fx_read(fixture *fx, const char *path) {
             off += 4;
         }
         if (off + 4 * e->count > (size_t)len) fx_die(path, "truncated data");
-        e->data = fx->buf + off; /* little-endian float32/int32; this machine is little-endian */
+        /* little-endian float32/int32 (this machine is little-endian), copied out of the byte buffer
+         * so that every array is aligned for its type */
+        void *copy = malloc(4 * e->count + 1);
+        if (!copy) fx_die(path, "out of memory");
+        memcpy(copy, fx->buf + off, 4 * e->count);
+        e->data = copy;
         off += 4 * e->count;
     }
 }
@@ -371,6 +376,7 @@ static void run_space(const char *dir, const char *space) {
 
     free(gs);
     ref_free(&r);
+    for (int i = 0; i < fx.n; i++) free((void *)fx.e[i].data);
     free(fx.e);
     free(fx.buf);
 }
