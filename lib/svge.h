@@ -2,7 +2,11 @@
  * lib/encoder.h, the reparameterisation, the teacher-forced decoder of lib/decoder.h, the KL term,
  * and their backward, llm.c style: ONE contiguous parameter array (encoder tensors, then decoder
  * tensors, in state_dict order) and one gradient array of the same layout, so that Adam
- * (lib/adam.h) runs over one flat array and saving walks one list of named tensors.
+ * (lib/adam.h) runs over one flat array and saving walks one list of named tensors. A surrogate
+ * head's parameters, if the config has one, follow in the same arrays (lib/vae.h owns the head).
+ * This file is the model's maths; the config (lib/vae_config.h), the training state
+ * (lib/vae_train.h) and the model-file code (lib/vae_file.h) are shared with DGMG (lib/dgmg.h), and
+ * tools reach either kind through lib/vae.h.
  *
  *   mu, logvar = Encoder(graphs)                                  (B,D) each
  *   training:  z = mu + eps_scale * eps * exp(0.5 * logvar),      eps ~ N(0,1)   (B,D)
