@@ -13,8 +13,11 @@ echo "- target: \`${LC_TARGET:-?}\`; test cells: $ntest; training sizes: ${LC_SI
 echo "- surrogate: \`svge-train --init ${LC_MODEL:-?} --surrogate ${LC_TARGET:-?} --sample n --seed s --epochs ${LC_SURR_EPOCHS:-?}\`" \
      "at sizes ${LC_SURR_SIZES:-?}"
 if [ "${LC_SURR_EPOCHS:-100}" != 100 ]; then
-    echo "  (the reference fine-tunes for 100 epochs; ${LC_SURR_EPOCHS:-?} here, to keep the run within hours on this 2-core machine:"
-    echo "  an epoch over 5,000 cells takes 30-40 s, so 100 epochs x 5 seeds at that size alone would take ~5 hours)"
+    echo "  (**not the reference's 100 epochs**: ${LC_SURR_EPOCHS:-?} here. On this 2-core machine an epoch of the surrogate over 5,000"
+    echo "  cells takes 40-100 s depending on the other load, so 100 epochs x 5 seeds at that size alone would take 6-14 hours)"
+fi
+if [ "${LC_SURR_SIZES:-}" != "${LC_SIZES:-}" ]; then
+    echo "  (**the surrogate is not trained at every size**: only at ${LC_SURR_SIZES:-?}; LC_SURR_SIZES)"
 fi
 echo "- GPs (\`gp-fit\`, its defaults: exact up to 4,000 points, else sparse FITC with 1,000 inducing points) on the latents of \`${LC_MODEL:-?}\` (gp-latent), the adjacency + one-hot encoding (gp-adj) and the path encoding (gp-path)"
 echo "- every number: mean ± standard deviation (n − 1) over the seeds of pred-metrics on the test cells; raw rows: learning.tsv; protocol: pipelines/PREDICTION.md"

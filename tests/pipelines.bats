@@ -53,9 +53,17 @@ load helpers
     # the training cells of size n and seed s are stream-split --count n --seed s of the pool
     [ "$(stream-to-jsonl < "$d/cells/100-2.zst" | wc -l)" -eq 100 ]
     stream-split --count 100 --seed 2 < "$d/pool.zst" | cmp - "$d/cells/100-2.zst"
-    # a second make has nothing to do
-    run make -C "$BATS_TEST_DIRNAME/../pipelines" -q QUICK=1 OUT="$out" BIN="$SVGE_BIN" learning-nb201
+    # a second make has nothing to do: no file changes
+    touch "$BATS_TEST_TMPDIR/mark"
+    run make -s -C "$BATS_TEST_DIRNAME/../pipelines" QUICK=1 OUT="$out" BIN="$SVGE_BIN" learning-nb201
     assert_status 0
+    [ -z "$(find "$out" -newer "$BATS_TEST_TMPDIR/mark" -type f)" ]
+    # another seed: only its runs are made, and the tables grow
+    run make -s -C "$BATS_TEST_DIRNAME/../pipelines" QUICK=1 OUT="$out" BIN="$SVGE_BIN" learning-nb201 LC_SEEDS="1 2 3" LC_SIZES=20
+    assert_status 0
+    [ "$(wc -l < "$d/learning.tsv")" -eq 13 ]
+    grep -q "^| gp-path | 20 | 3 | " "$d/results.md"
+    [ -z "$(find "$d/runs" -name '100-*' -newer "$BATS_TEST_TMPDIR/mark")" ]
     if ! command -v gnuplot > /dev/null; then
         skip "gnuplot is not installed: the pictures are not made (the tables are checked)"
     fi
