@@ -10,16 +10,20 @@ echo "# Learning curves of the predictors: $space"
 echo
 echo "- command: \`${LC_COMMAND:-?}\` (in the repository's root), finished $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "- target: \`${LC_TARGET:-?}\`; test cells: $ntest; training sizes: ${LC_SIZES:-?}; seeds: ${LC_SEEDS:-?}"
-echo "- surrogate: \`svge-train --init ${LC_MODEL:-?} --surrogate ${LC_TARGET:-?} --sample n --seed s --epochs ${LC_SURR_EPOCHS:-?}\`" \
-     "at sizes ${LC_SURR_SIZES:-?}"
-if [ "${LC_SURR_EPOCHS:-100}" != 100 ]; then
-    echo "  (**not the reference's 100 epochs**: ${LC_SURR_EPOCHS:-?} here. On this 2-core machine an epoch of the surrogate over 5,000"
-    echo "  cells takes 40-100 s depending on the other load, so 100 epochs x 5 seeds at that size alone would take 6-14 hours)"
+preds=" ${LC_PREDICTORS:-surrogate gp-latent gp-adj gp-path} "
+echo "- predictors:$preds"
+if [[ $preds == *" surrogate "* ]]; then
+    echo "- surrogate: \`svge-train --init ${LC_MODEL:-?} --surrogate ${LC_TARGET:-?} --sample n --seed s --epochs ${LC_SURR_EPOCHS:-?}\`" \
+         "at sizes ${LC_SURR_SIZES:-?}"
+    if [ "${LC_SURR_EPOCHS:-100}" != 100 ]; then
+        echo "  (**not the reference's 100 epochs**: ${LC_SURR_EPOCHS:-?} here. On this 2-core machine an epoch of the surrogate over 5,000"
+        echo "  cells takes 40-100 s depending on the other load, so 100 epochs x 5 seeds at that size alone would take 6-14 hours)"
+    fi
+    if [ "${LC_SURR_SIZES:-}" != "${LC_SIZES:-}" ]; then
+        echo "  (**the surrogate is not trained at every size**: only at ${LC_SURR_SIZES:-?}; LC_SURR_SIZES)"
+    fi
 fi
-if [ "${LC_SURR_SIZES:-}" != "${LC_SIZES:-}" ]; then
-    echo "  (**the surrogate is not trained at every size**: only at ${LC_SURR_SIZES:-?}; LC_SURR_SIZES)"
-fi
-echo "- GPs (\`gp-fit\`, its defaults: exact up to 4,000 points, else sparse FITC with 1,000 inducing points) on the latents of \`${LC_MODEL:-?}\` (gp-latent), the adjacency + one-hot encoding (gp-adj) and the path encoding (gp-path)"
+echo "- GPs (\`gp-fit\`, its defaults: exact up to 4,000 points, else sparse FITC with 1,000 inducing points): gp-latent on the latents of \`${LC_MODEL:-?}\`, gp-adj on the adjacency + one-hot encoding, gp-path on the path encoding (graph-features)"
 echo "- every number: mean ± standard deviation (n − 1) over the seeds of pred-metrics on the test cells; raw rows: learning.tsv; protocol: pipelines/PREDICTION.md"
 echo
 extra=${LC_EXTRA:-}
