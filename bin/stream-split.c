@@ -1,5 +1,6 @@
 /* stream-split: split a record stream into a train/test part (as the reference does with
- * np.random.seed(S); perm = np.random.permutation(N); train = perm[:int(N*R)]) or into shards.
+ * np.random.seed(S); perm = np.random.permutation(N); train = perm[:int(N*R)], or perm[:COUNT] as
+ * svge-train --sample draws its cells) or into shards.
  *
  * Ratio mode keeps every record's raw msgpack bytes in one buffer (no msgpack objects), since the
  * permutation needs N before the first record can be written. Shard mode streams in constant memory. */
@@ -25,6 +26,9 @@ static void usage(void) {
            "the train part is perm[:int(N*RATIO)], the test part perm[int(N*RATIO):], each in\n"
            "permutation order, as the SVGe reference iterates its splits.\n"
            "  -r, --ratio R      fraction of records in the train part, in (0,1] (default %g)\n"
+           "  -n, --count N      the train part is the first N records of the permutation, perm[:N]\n"
+           "                     (as svge-train --sample N --seed S draws its cells); N larger than\n"
+           "                     the record count is an error; exclusive with --ratio (default: --ratio)\n"
            "  -s, --seed S       numpy seed, 0..4294967295 (default %d)\n"
            "  -c, --complement   write the test part to stdout instead of the train part\n"
            "      --rest FILE    also write the other part to FILE (written atomically)\n"
@@ -47,6 +51,8 @@ typedef struct {
     double ratio;
     uint32_t seed;
     int complement, keep_order, ratio_opts;
+    int has_ratio, has_count;
+    uint64_t count;
     const char *rest, *input;
     int shard_mode;
     uint64_t shard_k, shard_n;
@@ -68,6 +74,7 @@ static int parse_shard(const char *s, uint64_t *k, uint64_t *n) {
 static void parse_args(int argc, char **argv, options *o) {
     static const struct option longopts[] = {
         {"ratio", required_argument, NULL, 'r'},
+        {"count", required_argument, NULL, 'n'},
         {"seed", required_argument, NULL, 's'},
         {"complement", no_argument, NULL, 'c'},
         {"rest", required_argument, NULL, OPT_REST},
@@ -80,10 +87,16 @@ static void parse_args(int argc, char **argv, options *o) {
     *o = (options){.ratio = DEFAULT_RATIO, .seed = DEFAULT_SEED};
     opterr = 0;   /* our own messages, through die_usage */
     int c;
-    while ((c = getopt_long(argc, argv, ":r:s:chqv", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":r:n:s:chqv", longopts, NULL)) != -1) {
         switch (c) {
         case 'r':
             o->ratio = opt_number("--ratio", optarg, 0, 1, 1, 0);
+            o->ratio_opts = 1;
+            o->has_ratio = 1;
+            break;
+        case 'n':
+            o->count = opt_uint("--count", optarg, 0, UINT32_MAX);
+            o->has_count = 1;
             o->ratio_opts = 1;
             break;
         case 's':
@@ -107,7 +120,8 @@ static void parse_args(int argc, char **argv, options *o) {
         }
     }
     if (o->shard_mode && o->ratio_opts)
-        die_usage("--shard cannot be combined with --ratio, --seed, --complement, --rest or --keep-order");
+        die_usage("--shard cannot be combined with --ratio, --count, --seed, --complement, --rest or --keep-order");
+    if (o->has_ratio && o->has_count) die_usage("--count and --ratio: give one");
     o->input = opt_one_input(argc, argv);
 }
 
@@ -183,15 +197,27 @@ static void run_ratio(const options *o) {
     rng_mt rng;
     rng_seed(&rng, o->seed);
     rng_permutation(&rng, n, perm);
-    /* int(N*R) in Python: the double product, truncated. */
-    uint64_t k = (uint64_t)floor((double)n * o->ratio);
-    if (k > n) k = n;
+    /* perm[:COUNT], or int(N*R) in Python: the double product, truncated. */
+    uint64_t k;
+    if (o->has_count) {
+        if (o->count > n)
+            die(EXIT_DATA, "%s: --count %llu but the input holds only %u records", input_name(o->input),
+                (unsigned long long)o->count, n);
+        k = o->count;
+    } else {
+        k = (uint64_t)floor((double)n * o->ratio);
+        if (k > n) k = n;
+    }
 
     unsigned char *mark = o->keep_order ? xmalloc(n ? n : 1) : NULL;
     write_part(out, &a, perm, o->complement ? k : 0, o->complement ? n : k, o->keep_order, mark);
     if (rest) write_part(rest, &a, perm, o->complement ? 0 : k, o->complement ? k : n, o->keep_order, mark);
-    note(VERB_VERBOSE, "%u records in: %llu train, %llu test (seed %u, ratio %g)", n, (unsigned long long)k,
-            (unsigned long long)(n - k), o->seed, o->ratio);
+    if (o->has_count)
+        note(VERB_VERBOSE, "%u records in: %llu train, %llu test (seed %u, count %llu)", n, (unsigned long long)k,
+             (unsigned long long)(n - k), o->seed, (unsigned long long)o->count);
+    else
+        note(VERB_VERBOSE, "%u records in: %llu train, %llu test (seed %u, ratio %g)", n, (unsigned long long)k,
+             (unsigned long long)(n - k), o->seed, o->ratio);
     if (rest) rw_close(rest);
     rw_close(out);
     rr_close(r);

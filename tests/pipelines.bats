@@ -33,3 +33,48 @@ load helpers
     assert_status 0
     [ "$(stream-to-jsonl < "$out/b/cells/best.zst" | grep -c '"space":"nb201"')" -eq 2 ]
 }
+
+@test "pipelines QUICK=1 learning-nb201: a results row per predictor and size, every raw row, the pictures" {
+    out="$BATS_TEST_TMPDIR/p"
+    run make -s -C "$BATS_TEST_DIRNAME/../pipelines" -j2 QUICK=1 OUT="$out" BIN="$SVGE_BIN" learning-nb201
+    assert_status 0
+    d="$out/nb201/learning"
+    # QUICK: sizes 20 100, seeds 1 2, 4 predictors -> 16 rows of 13 fields, 1,563 test cells each
+    [ "$(wc -l < "$d/learning.tsv")" -eq 17 ]
+    [ "$(awk -F'\t' 'NR > 1 && NF == 13 && $1 == "nb201" && $5 == 1563' "$d/learning.tsv" | wc -l)" -eq 16 ]
+    for p in surrogate gp-latent gp-adj gp-path; do
+        for n in 20 100; do
+            grep -q "^| $p | $n | 2 | -\?[01]\.[0-9]\{3\} ± [0-9.]* | " "$d/results.md"
+        done
+    done
+    [ "$(grep -c '^| [a-z-]* | [0-9]* | 2 |' "$d/results.md")" -eq 8 ]
+    grep -q 'epochs 2' "$d/results.md"
+    grep -q '^- command: `make -C pipelines learning-nb201 QUICK=1' "$d/results.md"
+    # the training cells of size n and seed s are stream-split --count n --seed s of the pool
+    [ "$(stream-to-jsonl < "$d/cells/100-2.zst" | wc -l)" -eq 100 ]
+    stream-split --count 100 --seed 2 < "$d/pool.zst" | cmp - "$d/cells/100-2.zst"
+    # a second make has nothing to do: no file changes
+    touch "$BATS_TEST_TMPDIR/mark"
+    run make -s -C "$BATS_TEST_DIRNAME/../pipelines" QUICK=1 OUT="$out" BIN="$SVGE_BIN" learning-nb201
+    assert_status 0
+    [ -z "$(find "$out" -newer "$BATS_TEST_TMPDIR/mark" -type f)" ]
+    # another seed: only its runs are made, and the tables grow
+    run make -s -C "$BATS_TEST_DIRNAME/../pipelines" QUICK=1 OUT="$out" BIN="$SVGE_BIN" learning-nb201 LC_SEEDS="1 2 3" LC_SIZES=20
+    assert_status 0
+    [ "$(wc -l < "$d/learning.tsv")" -eq 13 ]
+    grep -q "^| gp-path | 20 | 3 | " "$d/results.md"
+    [ -z "$(find "$d/runs" -name '100-*' -newer "$BATS_TEST_TMPDIR/mark")" ]
+    if ! command -v gnuplot > /dev/null; then
+        skip "gnuplot is not installed: the pictures are not made (the tables are checked)"
+    fi
+    [ -s "$d/learning-curve.png" ] || [ -s "$d/learning-curve.svg" ]
+    [ -s "$d/scatter.png" ] || [ -s "$d/scatter.svg" ]
+}
+
+@test "pipelines learning-nb101 without a model says so before any work" {
+    out="$BATS_TEST_TMPDIR/p"
+    run make -C "$BATS_TEST_DIRNAME/../pipelines" QUICK=1 OUT="$out" BIN="$SVGE_BIN" learning-nb101 LC_MODEL_NB101="$out/none.svge"
+    assert_status 2
+    assert_output_has "no NB101 model"
+    [ ! -e "$out/nb101" ]
+}

@@ -102,6 +102,31 @@ need_nb201() {
     sort -n "$T/in" | cmp - "$T/u"
 }
 
+@test "nb201: --count N is perm[:N], the cells svge-train --sample N --seed S draws" {
+    need_nb201
+    stream-split --count 50 --seed 3 < "$NB201" | ids > "$T/c"
+    stream-split --ratio 1 --seed 3 < "$NB201" | ids | head -50 > "$T/r"
+    [ "$(wc -l < "$T/c")" -eq 50 ]
+    cmp "$T/c" "$T/r"
+    # --complement and --rest: perm[N:]
+    stream-split --count 50 --seed 3 --complement < "$NB201" | ids > "$T/cc"
+    stream-split --count 50 --seed 3 --rest "$T/rest.zst" < "$NB201" > /dev/null
+    ids < "$T/rest.zst" | cmp - "$T/cc"
+    stream-split --ratio 1 --seed 3 < "$NB201" | ids | tail -n +51 | cmp - "$T/cc"
+    stream-split --count 15625 < "$NB201" | ids | sort -n | cmp - <(ids < "$NB201" | sort -n)
+    # svge-train --sample 50 --seed 3 trains on the same cells in the same order: its surrogate is
+    # byte for byte the one trained on all (--sample 0) of stream-split --count 50 --seed 3
+    m="$SVGE_DATA/nb201/svge.model"
+    svge-train -q --init "$m" --surrogate c10valid_val_200ep_mean --sample 50 --seed 3 --epochs 1 -o "$T/a.model" < "$NB201"
+    stream-split --count 50 --seed 3 < "$NB201" > "$T/c50.zst"
+    svge-train -q --init "$m" --surrogate c10valid_val_200ep_mean --sample 0 --seed 3 --epochs 1 -o "$T/b.model" < "$T/c50.zst"
+    cmp "$T/a.model" "$T/b.model"
+    stream-split --count 50 --seed 4 < "$NB201" > "$T/c50b.zst"   # other cells, another model
+    svge-train -q --init "$m" --surrogate c10valid_val_200ep_mean --sample 0 --seed 3 --epochs 1 -o "$T/c.model" < "$T/c50b.zst"
+    run cmp -s "$T/a.model" "$T/c.model"
+    [ "$status" -ne 0 ]
+}
+
 @test "nb201: split records pass through byte for byte" {
     need_nb201
     stream-split --ratio 1 --keep-order < "$NB201" | zstd -dc > "$T/out"
@@ -116,6 +141,24 @@ need_nb201() {
     [ "$(stream-split -c < "$T/in.zst" | syn_ids | tr '\n' ' ')" = "11 5 " ]
     [ "$(stream-split -r 0.25 -s 7 "$T/in.zst" | syn_ids | tr '\n' ' ')" = "1 17 2 5 11 " ]
     [ "$(stream-split -r 0.25 -s 7 --keep-order "$T/in.zst" | syn_ids | tr '\n' ' ')" = "1 2 5 11 17 " ]
+}
+
+@test "--count: the first N of the permutation; 0 and all records; more than the input is an error" {
+    mk_stream 20 > "$T/in.zst"
+    [ "$(stream-split --count 5 < "$T/in.zst" | syn_ids | tr "\n" " ")" = "3 16 6 10 2 " ]
+    [ "$(stream-split --count 5 -c < "$T/in.zst" | syn_ids | wc -l)" -eq 15 ]
+    [ "$(stream-split -n 5 -s 7 --keep-order "$T/in.zst" | syn_ids | tr "\n" " ")" = "$(stream-split -r 0.25 -s 7 --keep-order "$T/in.zst" | syn_ids | tr "\n" " ")" ]
+    [ "$(stream-split --count 0 < "$T/in.zst" | syn_ids | wc -l)" -eq 0 ]
+    [ "$(stream-split --count 20 < "$T/in.zst" | syn_ids | wc -l)" -eq 20 ]
+    run bash -c "stream-split --count 21 < '$T/in.zst' > '$T/out.zst'"
+    assert_status 1
+    assert_output_has "stream-split: stdin: --count 21 but the input holds only 20 records"
+    run stream-split --count 21 --rest "$T/rest.zst" "$T/in.zst"
+    assert_status 1
+    assert_output_has "in.zst: --count 21 but the input holds only 20 records"
+    [ ! -e "$T/rest.zst" ]
+    run bash -c "stream-split -v --count 5 < '$T/in.zst' 2>&1 >/dev/null"
+    assert_output_has "20 records in: 5 train, 15 test (seed 1, count 5)"
 }
 
 @test "cat of two streams is one stream" {
@@ -158,7 +201,7 @@ need_nb201() {
 @test "--help lists every option with its default" {
     run stream-split --help
     assert_status 0
-    for o in --ratio --seed --complement --rest --keep-order --shard --verbose --help; do
+    for o in --ratio --count --seed --complement --rest --keep-order --shard --verbose --help; do
         assert_output_has "$o"
     done
     assert_output_has "default 0.9"
@@ -213,6 +256,17 @@ need_nb201() {
     done
 }
 
+@test "usage: bad count, --count with --ratio" {
+    for n in -1 4294967296 1.5 x ""; do
+        run stream-split --count "$n" < /dev/null
+        assert_status 2
+        assert_output_has "--count: '$n' is not an integer in [0, 4294967295]"
+    done
+    run stream-split --count 5 --ratio 0.5 < /dev/null
+    assert_status 2
+    assert_output_has "--count and --ratio: give one"
+}
+
 @test "usage: bad shard" {
     for s in 3/3 0/0 1 /3 3/ a/b -1/3 1/-3 0/3/1 ""; do
         run stream-split --shard "$s" < /dev/null
@@ -220,6 +274,9 @@ need_nb201() {
         assert_output_has "--shard: '$s' is not K/N with 0 <= K < N"
     done
     run stream-split --shard 0/3 --ratio 0.5 < /dev/null
+    assert_status 2
+    assert_output_has "--shard cannot be combined"
+    run stream-split --shard 0/3 --count 5 < /dev/null
     assert_status 2
     assert_output_has "--shard cannot be combined"
 }
