@@ -145,13 +145,7 @@ int main(int argc, char **argv) {
 
     model_file *f = mf_read(o.model);
     predictor p;
-    char err[512];
-    if (predictor_load(&p, f, err, sizeof err) != 0) {
-        char name[512];
-        snprintf(name, sizeof name, "%s", mf_name(f));
-        mf_free(f);
-        die(EXIT_DATA, "%s: %s", name, err);
-    }
+    predictor_load(&p, f); /* dies naming the file if it holds no predictor */
     mf_free(f);
     if (o.no_std) p.has_std = 0;
 

@@ -219,7 +219,8 @@ static const struct {
     {"dgmg", head_pred_load},
 };
 
-int predictor_load(predictor *p, const model_file *m, char *err, size_t errlen) {
+/* predictor_load, returning the problem instead of dying. */
+static int load(predictor *p, const model_file *m, char *err, size_t errlen) {
     memset(p, 0, sizeof *p);
     const mf_value *k = mf_find(m, MF_CONFIG, "kind");
     if (!k || k->kind != MF_STR) return fail(err, errlen, "no config \"kind\" (string): not a model of these tools");
@@ -234,6 +235,11 @@ int predictor_load(predictor *p, const model_file *m, char *err, size_t errlen) 
         }
     return fail(err, errlen, "a \"%.64s\" model holds no predictor (fine-tune one with svge-train --surrogate ...)",
                 (const char *)k->p);
+}
+
+void predictor_load(predictor *p, const model_file *m) {
+    char err[512];
+    if (load(p, m, err, sizeof err) != 0) die(EXIT_DATA, "%s: %s", mf_name(m), err);
 }
 
 void predictor_free(predictor *p) {

@@ -54,9 +54,10 @@ struct predictor {
     void *impl;
 };
 
-/* Load the predictor of model file m by its config kind. 0 on success; -1 with the problem in err
- * (e.g. "a \"svge\" model holds no predictor (...)", or a damaged GP). */
-int predictor_load(predictor *p, const model_file *m, char *err, size_t errlen);
+/* Load the predictor of model file m by its config kind. Never returns an error: dies (exit 1)
+ * "<file>: <problem>" if m holds no predictor (e.g. "a \"svge\" model without a surrogate head
+ * holds no predictor (...)") or a damaged one, as every tool does with a bad model file. */
+void predictor_load(predictor *p, const model_file *m);
 void predictor_free(predictor *p);
 
 /* ---- the "gp" kind (formats/model.md) ----
