@@ -17,6 +17,21 @@ load helpers
     grep -q '^| nb201 | [01]\.[0-9]\{4\} |' "$out/results-nb201.md"
 }
 
+@test "pipelines: a training run that stopped resumes from its checkpoint, bitwise where it would have been" {
+    out="$BATS_TEST_TMPDIR/p"
+    run make -s -C "$BATS_TEST_DIRNAME/../pipelines" QUICK=1 OUT="$out" BIN="$SVGE_BIN" "$out/nb201/model.svge"
+    assert_status 0
+    cp "$out/nb201/model.svge" "$BATS_TEST_TMPDIR/whole.svge"
+    # as if stopped after epoch 1: a 1-epoch checkpoint and no model
+    rm "$out/nb201/model.svge" "$out/nb201/checkpoint.svge"
+    svge-train -q -o "$BATS_TEST_TMPDIR/e1.svge" --ndim 16 --gdim 8 --epochs 1 --lr 1e-3 --seed 1 \
+        --checkpoint "$out/nb201/checkpoint.svge" < "$out/nb201/train.zst"
+    run make -C "$BATS_TEST_DIRNAME/../pipelines" QUICK=1 OUT="$out" BIN="$SVGE_BIN" "$out/nb201/model.svge"
+    assert_status 0
+    assert_output_has "--resume $out/nb201/checkpoint.svge"
+    cmp "$out/nb201/model.svge" "$BATS_TEST_TMPDIR/whole.svge"
+}
+
 @test "pipelines QUICK=1 cells: the best cells of a stream (default: NB101 by validation accuracy) trained by cell-train, with a table" {
     out="$BATS_TEST_TMPDIR/p"
     run make -s -C "$BATS_TEST_DIRNAME/../pipelines" QUICK=1 OUT="$out" BIN="$SVGE_BIN" "$out/cells.md"
