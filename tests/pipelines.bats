@@ -93,3 +93,30 @@ load helpers
     assert_output_has "no NB101 model"
     [ ! -e "$out/nb101" ]
 }
+
+@test "pipelines QUICK=1 extrapolate-nb101: a tiny NB101 surrogate ranks the 8-node cells, with the report" {
+    out="$BATS_TEST_TMPDIR/p"
+    run make -s -C "$BATS_TEST_DIRNAME/../pipelines" QUICK=1 OUT="$out" BIN="$SVGE_BIN" extrapolate-nb101 \
+        LC_MODEL_NB101="$out/none.svge" EX_TOP=4
+    assert_status 0
+    r="$out/nb101/extrapolation.md"
+    nvalid=$(graph-gen nb101-8 --seed 1 --valid-only | stream-to-jsonl | wc -l)
+    [ "$(stream-to-jsonl < "$out/nb101/extrapolate/valid-ranked.zst" | wc -l)" -eq "$nvalid" ]
+    grep -q "^- 8-node cells: 1,384 generated (\`graph-gen nb101-8 --seed 1\`), $nvalid valid" "$r"
+    grep -q '^- VAE: `.*tiny-vae.svge`, model id `[0-9a-f]\{16\}`, trained 1 epoch(s) on 300 graphs' "$r"
+    grep -q 'model id `[0-9a-f]\{16\}`, 1 epoch(s) on 50 cells' "$r"
+    # EX_TOP rows of finite predictions, ranks 1..4, then the reference winner's rank
+    [ "$(grep -c '^| [1-4] | [01]\.[0-9]\{4\} | [0-9]* | family [abc], op ' "$r")" -eq 4 ]
+    grep -q '^- reference winner (family b, conv3x3, .* (16)): rank [0-9]* of '"$nvalid"' (predicted [01]\.[0-9]\{4\}): \(not \)\?among the top 4$' "$r"
+    # the 7-node comparison: 5 test cells with predicted and true accuracy
+    [ "$(grep -c '^| [1-5] | [01]\.[0-9]\{4\} | 0\.[0-9]\{4\} | [0-9]* | input ' "$r")" -eq 5 ]
+    grep -q '^- command: `make -C pipelines extrapolate-nb101 QUICK=1 .*EX_SAMPLE=50 EX_EPOCHS=1 EX_TOP=4`' "$r"
+}
+
+@test "pipelines extrapolate-nb101 without a model says so before any work" {
+    out="$BATS_TEST_TMPDIR/p"
+    run make -C "$BATS_TEST_DIRNAME/../pipelines" OUT="$out" BIN="$SVGE_BIN" extrapolate-nb101 EX_MODEL_NB101="$out/none.svge"
+    assert_status 2
+    assert_output_has "no NB101 model"
+    [ ! -e "$out/nb101" ]
+}
