@@ -68,7 +68,7 @@ static void usage(void) {
            "                     refused)\n"
            "      --merge M      union: the forward and backward graphs' true union (default);\n"
            "                     reference: the reference implementation's merge, kept for reproducing\n"
-           "                     its numbers (svge-reference.md §8 bug 2: a backward edge a->b is added\n"
+           "                     its numbers (formats/reference.md §8 bug 2: a backward edge a->b is added\n"
            "                     only if no forward edge leaves a and none enters b; aligned on the\n"
            "                     forward graph's size)\n"
            "      --pick P       with --tries: mode, the most common valid decoding (default); first,\n"

@@ -1,4 +1,4 @@
-/* svge-metrics: the SVGe evaluation protocols of svge-reference.md §5.1 (reconstruction accuracy) and
+/* svge-metrics: the SVGe evaluation protocols of formats/reference.md §5.1 (reconstruction accuracy) and
  * §5.2 (prior validity, uniqueness, novelty) for one model (SVGe, or the DGMG baseline: lib/vae.h),
  * a training stream and a test stream, written as one "svge-metrics" record.
  *
@@ -41,7 +41,7 @@ static int g_threads = 1; /* --threads */
 
 static void usage(void) {
     printf("Usage: %s -m MODEL --train TRAIN [OPTION]... [TEST]\n"
-           "Evaluate an SVGe model as the reference does (svge-reference.md §5.1, §5.2) and write one\n"
+           "Evaluate an SVGe model as the reference does (formats/reference.md §5.1, §5.2) and write one\n"
            "record with kind \"svge-metrics\" to stdout. TEST (stdin if absent or '-') and TRAIN are graph\n"
            "streams of the model's space. A DGMG model (svge-train --model dgmg) is evaluated the same way\n"
            "with its own encoder and decoder, which decodes forward only (as if --forward-only) and ends a\n"
@@ -77,7 +77,7 @@ static void usage(void) {
            "      --limit N          use only the first N test graphs and stop reading TEST there\n"
            "      --forward-only     decode forward only (no backward pass, no union merge; implied for DGMG)\n"
            "      --merge M          union (default) or reference: merge the two passes as the reference\n"
-           "                         implementation does (svge-reference.md §8 bug 2; see svge-decode)\n"
+           "                         implementation does (formats/reference.md §8 bug 2; see svge-decode)\n"
            "      --table            also print the metrics as a table on stderr\n"
            BLAS_THREADS_HELP
            "  -q, --quiet            only errors and warnings on stderr (no progress)\n"

@@ -1,6 +1,6 @@
 /* svge-train: train the SVGe VAE (lib/svge.h), or with --model dgmg the DGMG baseline (lib/dgmg.h),
  * on graph records and write a model file
- * (formats/model.md), as the reference's Training_VAE/train_svge.py does (svge-reference.md §3.1,
+ * (formats/model.md), as the reference's Training_VAE/train_svge.py does (formats/reference.md §3.1,
  * §4.1): Adam lr 1e-4, ReduceLROnPlateau(0.1, patience 10) stepped once per epoch on the epoch's
  * mean training loss (the unweighted mean of its minibatch losses), 300 epochs, shuffled minibatches
  * with the last partial batch kept (DataLoader drop_last=False).

@@ -1,7 +1,7 @@
 /* celltrain.h: training a cellnet on CIFAR-10: augmentation, optimizers, schedule, evaluation.
  *
  * The recipe is NAS-Bench-101's (Ying et al. 2019, nasbench/lib/model_builder.py and its config;
- * svge-reference.md §5.6 for SVGe's use of it), in TensorFlow's semantics:
+ * formats/reference.md §5.6 for SVGe's use of it), in TensorFlow's semantics:
  *  - loss: mean softmax cross-entropy + weight_decay * sum(p^2)/2 over ALL trainable parameters
  *    (tf.nn.l2_loss of every trainable variable, BN gamma/beta and biases included), so the
  *    gradient gets + weight_decay * p;

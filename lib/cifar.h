@@ -1,7 +1,7 @@
 /* cifar.h: CIFAR-10 images and labels, from the project's .jpgrec files or the standard binary batches.
  *
  * Two input formats, told apart by their first bytes and size:
- *  - .jpgrec (../shared/data/cifar10/SOURCES.md; all integers little-endian):
+ *  - .jpgrec (data/cifar10/SOURCES.md; all integers little-endian):
  *      "CIFJPG01", uint32 N, then N records: uint8 label (0..9), uint16 L (1..65535), L bytes of a
  *      32x32 3-component JPEG. Decoded with libjpeg(-turbo) from memory to RGB.
  *  - the CIFAR-10 "binary version" (data_batch_1.bin .. test_batch.bin): records of 1 label byte

@@ -1,4 +1,4 @@
-/* decoder.h: the decoder model (svge-reference.md §3.3, `GNNDecoder`, `Generator`): its
+/* decoder.h: the decoder model (formats/reference.md §3.3, `GNNDecoder`, `Generator`): its
  * parameters, the generator step, and the teacher-forced loss with its backward, llm.c style
  * (parameters in one contiguous float array viewed through a struct of named pointers, backward
  * accumulates). Generation from latent points (inference) is lib/generate.h; it runs the same step

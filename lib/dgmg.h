@@ -1,4 +1,4 @@
-/* dgmg.h: the DGMG baseline of the SVGe paper (= the authors' VS-GAE; svge-reference.md §3.5,
+/* dgmg.h: the DGMG baseline of the SVGe paper (= the authors' VS-GAE; formats/reference.md §3.5,
  * `models/DGMG.py`): training path and generation steps (inference itself: lib/generate.h,
  * lib/generate.h with the model's decoder_config), llm.c style: ONE contiguous parameter array in state_dict order, one
  * gradient array of the same layout, backward accumulates.

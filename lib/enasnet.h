@@ -10,7 +10,7 @@
  *       (--controller_search_whole_channels), --child_out_filters 96 by default,
  *       --child_keep_prob 0.5.
  *
- * The graph (space enas6 / enas12, svge-reference.md §2.4, lib/space.c): L+2 nodes; node 0 the input
+ * The graph (space enas6 / enas12, formats/reference.md §2.4, lib/space.c): L+2 nodes; node 0 the input
  * (= the stem's output), node i+1 layer i with type 2 conv3x3, 3 sepconv3x3, 4 conv5x5, 5 sepconv5x5,
  * 6 avgpool3x3, 7 maxpool3x3 (= ENAS branch number + 2, [D] 395-418); chain edge i -> i+1; an edge
  * j -> i+1 with j < i is layer i's skip bit j, i.e. ENAS's `skip[j]` selecting prev_layers[j] (j = 0

@@ -1,4 +1,4 @@
-/* encoder.h: the SVGe encoder (svge-reference.md §3.2, `GNNEncoder`), forward and backward, llm.c
+/* encoder.h: the SVGe encoder (formats/reference.md §3.2, `GNNEncoder`), forward and backward, llm.c
  * style: all parameters in one contiguous float array viewed through a struct of named pointers,
  * activations likewise, sized for a maximum node and graph count.
  *

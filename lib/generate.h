@@ -1,4 +1,4 @@
-/* generate.h: generation, i.e. the decoder's inference: latent points -> graphs (svge-reference.md
+/* generate.h: generation, i.e. the decoder's inference: latent points -> graphs (formats/reference.md
  * §3.3 "Inference", `GNNDecoder.inference`, and `decode_from_latent_space`), with the reference's
  * bugs 1, 2 and 4 of §8 fixed. The decoder model itself (parameters, the step, the teacher-forced
  * loss) is lib/decoder.h; the reference's own merge and pick, kept behind options, are

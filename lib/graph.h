@@ -37,7 +37,7 @@ int graph_read(const msgpack_object *rec, const space_info **sp, graph *g, char 
 /* Pack the three key/value pairs "space", "ops", "edges" (edges sorted by source, then target). */
 void graph_pack(msgpack_packer *pk, const space_info *sp, const graph *g);
 
-/* Strict validity in the given space (svge-reference.md §8 item 8, fixed):
+/* Strict validity in the given space (formats/reference.md §8 item 8, fixed):
  *   all:   2..max nodes; node 0 is the only input, node n-1 the only output; edges go from lower to
  *          higher index (self-loops, cycles and backward edges are named);
  *   nb101: at most 7 nodes and 9 edges; every node on an input->output path;

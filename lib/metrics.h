@@ -1,4 +1,4 @@
-/* metrics.h: the counting behind svge-metrics (svge-reference.md §5.1, §5.2): reconstruction hits,
+/* metrics.h: the counting behind svge-metrics (formats/reference.md §5.1, §5.2): reconstruction hits,
  * prior validity, uniqueness and novelty, each index-wise (the reference's exact (types, edges)
  * form) and isomorphism-aware (graph_key: the NB101 graph hash, NB101 cells pruned first), and the
  * prior's latent points. Sets of graphs are digest_maps of 16-byte keys: graph_key for the

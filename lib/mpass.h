@@ -1,4 +1,4 @@
-/* mpass.h: one SVGe message-passing layer (svge-reference.md §3.2, `GNNLayer_forward/backward`),
+/* mpass.h: one SVGe message-passing layer (formats/reference.md §3.2, `GNNLayer_forward/backward`),
  * forward and backward, in the style of lib/nn.h (plain float arrays, backward accumulates).
  *
  * PyG MessagePassing with aggr='add', one propagation direction. For an edge u -> v along that

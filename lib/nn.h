@@ -100,7 +100,7 @@ double gaussian_kl_forward(const float *mu, const float *logvar, size_t n);
 void gaussian_kl_backward(float *dmu, float *dlogvar, const float *mu, const float *logvar,
                           float dloss, size_t n);
 
-/* The reparameterisation of a VAE (svge-reference.md §3.2 `SVGE.sample`), n = B*D elements:
+/* The reparameterisation of a VAE (formats/reference.md §3.2 `SVGE.sample`), n = B*D elements:
  * training (eps non-NULL): z = mu + scale * eps * exp(logvar / 2); eval (eps NULL): z = mu. */
 void reparam_forward(float *z, const float *mu, const float *logvar, const float *eps, float scale,
                      size_t n);

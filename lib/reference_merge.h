@@ -1,5 +1,5 @@
 /* reference_merge.h: the reference implementation's behaviour where our decoding fixes its bugs, for
- * runs that must reproduce the reference (svge-reference.md §8; svge-decode --merge reference,
+ * runs that must reproduce the reference (formats/reference.md §8; svge-decode --merge reference,
  * --pick first).
  *
  * Bug 2, the forward/backward merge (`GNNDecoder.inference` of models/SVGe.py): the forward graph

@@ -1,4 +1,4 @@
-/* regressor.h: the SVGE_acc surrogate head (svge-reference.md §3.4, `GetAcc`): an MLP on the
+/* regressor.h: the SVGE_acc surrogate head (formats/reference.md §3.4, `GetAcc`): an MLP on the
  * encoder's mean mu that predicts a scalar (an accuracy), llm.c style (plain float arrays,
  * backward accumulates).
  *

@@ -1,4 +1,4 @@
-/* space.c: the search spaces (svge-reference.md §2), and nb101x: NB101's operations in cells of up to 8 nodes. */
+/* space.c: the search spaces (formats/reference.md §2), and nb101x: NB101's operations in cells of up to 8 nodes. */
 #include "space.h"
 
 #include <string.h>

@@ -1,6 +1,6 @@
 /* space.h: the search spaces: vocabularies in the reference's index order, node limits, names.
  *
- * Type index order follows the reference implementation (svge-reference.md §2): 0 = output,
+ * Type index order follows the reference implementation (formats/reference.md §2): 0 = output,
  * 1 = input, then the space's operations. Record fields carry operation *names* (formats/records.md);
  * models and tools use these indices. */
 #ifndef SVGE_SPACE_H

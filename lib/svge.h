@@ -1,4 +1,4 @@
-/* svge.h: the whole SVGe VAE for training (svge-reference.md §3.2–3.3, §4.1): the encoder of
+/* svge.h: the whole SVGe VAE for training (formats/reference.md §3.2–3.3, §4.1): the encoder of
  * lib/encoder.h, the reparameterisation, the teacher-forced decoder of lib/decoder.h, the KL term,
  * and their backward, llm.c style: ONE contiguous parameter array (encoder tensors, then decoder
  * tensors, in state_dict order) and one gradient array of the same layout, so that Adam

@@ -57,7 +57,7 @@ void vae_init(vae_model *m, rng_mt *r);
 /* Forward only: training mode (rng non-NULL draws eps) or eval mode (z = mu); *t may be NULL.
  * Returns 0, or -1 if the batch does not fit. */
 int vae_forward(vae_model *m, const graph *gs, int B, rng_mt *rng, vae_terms *t);
-/* ---- the surrogate head (SVGE_acc, svge-reference.md §3.4, §4.2) ----
+/* ---- the surrogate head (SVGE_acc, formats/reference.md §3.4, §4.2) ----
  * A model built with cfg.head_layers > 0 carries the regression MLP of lib/regressor.h on the
  * encoder's mean mu; its tensors ("Accuracy.lin_layers.*") and config keys (regression_layers,
  * regression_target, regression_loss_proportion) are saved with the model, so one file encodes,

@@ -34,7 +34,7 @@ tensors in our order as little-endian float32, the FNV-1a 64 checksum -- so `svg
 (else 250 / 56); the other options only fill the config (defaults: the reference's 0.005, 0.01,
 1e-4, seed 1, alpha 0.5, plateau factor 0.1, patience 10). meta records the source file, unless --meta-from copies another model file's meta.
 
-CAVEAT -- reference bug 1 (svge-reference.md §8): the reference's edge scorer (Nodes.forward) tiles
+CAVEAT -- reference bug 1 (formats/reference.md §8): the reference's edge scorer (Nodes.forward) tiles
 h_G and c with `repeat(idx, 1)` over batch-major rows, so during ITS training and decoding the edge
 scores of graph b were conditioned on the latent/summary of graph (b*idx+k) mod B. Our decoder
 (lib/decoder.h, lib/generate.h) uses each graph's own h_G and c. The encoder is unaffected (z from a

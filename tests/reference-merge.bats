@@ -1,6 +1,6 @@
 #!/usr/bin/env bats
 # The reference's decoding behaviours kept on purpose (lib/reference_merge.c): its forward/backward merge
-# (svge-reference.md §8 bug 2) and its "most common" pick that is really the first valid (bug 4).
+# (formats/reference.md §8 bug 2) and its "most common" pick that is really the first valid (bug 4).
 
 load helpers
 

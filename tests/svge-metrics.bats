@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# svge-metrics: the reference's evaluation (svge-reference.md §5.1 reconstruction accuracy, §5.2 prior
+# svge-metrics: the reference's evaluation (formats/reference.md §5.1 reconstruction accuracy, §5.2 prior
 # validity / uniqueness / novelty) on tiny models trained here by svge-train (NB201 cells, --ndim 8
 # or 16, --gdim 4): the record's fields and their ranges, relations between the index-wise and the
 # isomorphism-aware counts, determinism, --encode-times x --decode-times, --limit, --table, an

@@ -14,7 +14,7 @@
  *
  * Why batch 1: the reference's edge scorer (Nodes.forward) tiles h_G and c with `repeat(idx, 1)`
  * over batch-major rows, so for B > 1 row b*idx+k (node k of graph b) is scored with the summary
- * and latent of graph (b*idx+k) mod B instead of graph b's (svge-reference.md section 8, bug 1). We
+ * and latent of graph (b*idx+k) mod B instead of graph b's (formats/reference.md section 8, bug 1). We
  * fix it (each graph's own h_G and c); at B = 1 both agree, so only batch 1 can be compared.
  *
  * Zero noise: the reference's SVGE.sample is bound to eps_scale 0 (training mode, z = 0*std + mu);
