@@ -205,12 +205,6 @@ static void parse_args(int argc, char **argv, options *o) {
     o->tc.batch = o->batch;
 }
 
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* ---- results and checkpoints ---- */
 
 /* The settings a checkpoint must agree with. */
@@ -232,7 +226,7 @@ typedef struct {
 static void batch_progress(void *arg, int done, int total) {
     progress_state *p = arg;
     if (!p->tty) return;
-    double t = now_s();
+    double t = now_seconds();
     if (t - p->last < 0.25 && done < total) return;
     p->last = t;
     fprintf(stderr, "\r\033[Krecord %llu epoch %d/%d batch %d/%d", (unsigned long long)p->record, p->epoch,
@@ -291,7 +285,7 @@ int main(int argc, char **argv) {
     const int max_batch = o.batch < train.n ? o.batch : train.n;
     const int quiet = verbosity() == VERB_QUIET;
     progress_state ps = {.tty = !quiet && isatty(2), .epochs = o.epochs};
-    const double run_start = now_s();
+    const double run_start = now_seconds();
     int stopped = 0;
 
     rec_reader *r = rr_open(o.input);
@@ -339,7 +333,7 @@ int main(int argc, char **argv) {
             say("record %llu: %zu parameters, %d training images, %d epochs of %d batches of %d",
                 (unsigned long long)k, net->n_params, train.n, o.epochs, celltrain_batches(train.n, o.batch),
                 max_batch);
-        double t0 = now_s() - pi.seconds;
+        double t0 = now_seconds() - pi.seconds;
         celltrain_epoch_stats es = {0};
         while (st.epoch < o.epochs) {
             ps.epoch = st.epoch + 1;
@@ -347,14 +341,14 @@ int main(int argc, char **argv) {
             if (es.nonfinite)
                 rr_fail(r, "training diverged in epoch %d (the loss or a parameter is not finite); try a "
                            "lower --lr", st.epoch);
-            pi.seconds = now_s() - t0;
+            pi.seconds = now_seconds() - t0;
             if (!quiet)
                 fprintf(stderr, "%s%s: record %llu epoch %d/%d: loss %.4f, train accuracy %.4f (augmented), lr %.4g, %.1f s\n",
                         ps.tty ? "\r\033[K" : "", tool_name(), (unsigned long long)k, st.epoch, o.epochs, es.loss,
                         es.accuracy, es.lr, pi.seconds);
             if (o.checkpoint && st.epoch < o.epochs) {
                 ctck_write(o.checkpoint, &cks, done, n_done, &pi, net, &st);
-                if (o.max_minutes > 0 && now_s() - run_start >= o.max_minutes * 60) {
+                if (o.max_minutes > 0 && now_seconds() - run_start >= o.max_minutes * 60) {
                     stopped = 1;
                     break;
                 }
@@ -368,7 +362,7 @@ int main(int argc, char **argv) {
             res.params = (int64_t)net->n_params;
             res.test_acc = celltrain_evaluate(net, &test, 0);
             res.train_acc = celltrain_evaluate(net, &train, o.train_eval);
-            res.seconds = now_s() - t0;
+            res.seconds = now_seconds() - t0;
             if (!quiet)
                 say("record %llu: test accuracy %.4f, train accuracy %.4f, %.1f s", (unsigned long long)k,
                     res.test_acc, res.train_acc, res.seconds);
@@ -385,7 +379,7 @@ int main(int argc, char **argv) {
     }
     if (stopped)
         say("stopped after %.1f minutes (--max-minutes %g); the checkpoint %s holds the state: rerun with --resume",
-            (now_s() - run_start) / 60, o.max_minutes, o.checkpoint);
+            (now_seconds() - run_start) / 60, o.max_minutes, o.checkpoint);
     rr_close(r);
     rw_close(w);
     ctck_free(&ri);

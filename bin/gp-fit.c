@@ -11,6 +11,7 @@
 
 #include "gp.h"
 #include "opts.h"
+#include "points.h"
 #include "predictor.h"
 #include "record.h"
 #include "stream.h"
@@ -119,12 +120,6 @@ static void parse_args(int argc, char **argv, options *o, int *threads) {
     o->input = opt_one_input(argc, argv);
 }
 
-static double now(void) {
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
 static int cmp_double(const void *a, const void *b) {
     const double x = *(const double *)a, y = *(const double *)b;
     return (x > y) - (x < y);
@@ -161,67 +156,13 @@ int main(int argc, char **argv) {
     int threads = 1;
     parse_args(argc, argv, &o, &threads);
     blas_use_threads(threads);
-    const double t0 = now();
-
-    char pfield[PRED_MAX_FIELD + 8];
-    pred_provenance_field(o.x, pfield);
-    char prov[PRED_MAX_PROV + 1] = {0};
-    uint64_t prov_rec = 0; /* the record that set prov */
+    const double t0 = now_seconds();
 
     rec_reader *r = rr_open(o.input);
-    float *X = NULL;
-    double *y = NULL;
-    size_t n = 0, cap = 0, d = 0;
-    uint64_t skipped = 0;
-    const msgpack_object *rec;
-    while ((rec = rr_next(r))) {
-        char why[512];
-        double t;
-        const msgpack_object *yo = rec_get(rec, o.y);
-        if (!yo) {
-            if (o.skip_missing) {
-                skipped++;
-                continue;
-            }
-            rr_fail(r, "no field \"%s\" (the target; --skip-missing passes over such records)", o.y);
-        }
-        if (!obj_is_number(yo)) rr_fail(r, "field \"%s\" is %s, not a number", o.y, obj_type_name(yo));
-        t = obj_double(yo);
-        if (!isfinite(t)) rr_fail(r, "field \"%s\" is not a finite number", o.y);
-        /* provenance */
-        const char *ps;
-        size_t plen;
-        int got = pred_prov_get(rec, pfield, &ps, &plen, why, sizeof why);
-        if (got < 0) rr_fail(r, "%s", why);
-        if (got == 0)
-            rr_fail(r, "no field \"%s\": inputs \"%s\" of unknown provenance (%s)", pfield, o.x,
-                    strcmp(o.x, "z") == 0 ? "svge-encode writes the model id beside z"
-                                          : "graph-features writes FIELD_kind beside FIELD");
-        if (plen == 0 || plen > PRED_MAX_PROV) rr_fail(r, "field \"%s\" has %zu bytes, want 1..%d", pfield, plen, PRED_MAX_PROV);
-        if (n == 0) {
-            memcpy(prov, ps, plen);
-            prov[plen] = 0;
-            prov_rec = rr_count(r);
-        } else if (plen != strlen(prov) || memcmp(ps, prov, plen) != 0) {
-            rr_fail(r, "\"%s\" is \"%.*s\", record %llu's was \"%s\": all inputs must come from the same %s", pfield,
-                    (int)(plen > 64 ? 64 : plen), ps, (unsigned long long)prov_rec, prov,
-                    strcmp(o.x, "z") == 0 ? "model" : "encoding");
-        }
-        /* the vector */
-        size_t len;
-        if (pred_vec_len(rec, o.x, &len, why, sizeof why)) rr_fail(r, "%s", why);
-        if (n == 0) d = len;
-        else if (len != d)
-            rr_fail(r, "field \"%s\" has %zu numbers, the first record's had %zu", o.x, len, d);
-        if (n == cap) {
-            cap = cap ? 2 * cap : 1024;
-            X = xrealloc(X, cap * d * sizeof *X);
-            y = xrealloc(y, cap * sizeof *y);
-        }
-        if (pred_vec_read(rec, o.x, X + n * d, d, why, sizeof why)) rr_fail(r, "%s", why);
-        y[n++] = t;
-        if (n > INT32_MAX / 2) rr_fail(r, "too many points");
-    }
+    gp_points pts;
+    gp_points_read(r, o.x, o.y, o.skip_missing, &pts, NULL, NULL);
+    const size_t n = pts.n, d = pts.d;
+    const uint64_t skipped = pts.skipped;
     char in[256];
     snprintf(in, sizeof in, "%s", rr_name(r));
     rr_close(r);
@@ -231,13 +172,12 @@ int main(int argc, char **argv) {
 
     gp_model g;
     char err[512];
-    gp_status st = gp_fit(&g, X, y, (int)n, (int)d, &o.gp, err, sizeof err);
-    free(X);
-    free(y);
+    gp_status st = gp_fit(&g, pts.X, pts.y, (int)n, (int)d, &o.gp, err, sizeof err);
     if (st != GP_OK) die(EXIT_DATA, "%s: %s", in, err);
     char id[MF_ID_LEN + 1];
-    pred_gp_write(o.out, &g, o.x, o.y, pfield, prov, (long long)n, (long long)skipped, id);
-    if (verbosity() >= VERB_NORMAL) report(&o, &g, n, skipped, pfield, prov, id, now() - t0);
+    pred_gp_write(o.out, &g, o.x, o.y, pts.pfield, pts.prov, (long long)n, (long long)skipped, id);
+    if (verbosity() >= VERB_NORMAL) report(&o, &g, n, skipped, pts.pfield, pts.prov, id, now_seconds() - t0);
+    gp_points_free(&pts);
     gp_free(&g);
     return EXIT_OK;
 }

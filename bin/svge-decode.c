@@ -16,7 +16,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "digest_map.h"
 #include "generate.h"
+#include "graph_hash.h"
 #include "reference_merge.h"
 #include "graph.h"
 #include "latent.h"
@@ -73,6 +75,13 @@ static void usage(void) {
            "                     forward graph's size)\n"
            "      --pick P       with --tries: mode, the most common valid decoding (default); first,\n"
            "                     the first valid one, which is what the reference returns (§8 bug 4)\n"
+           "      --exclude FILE the mode among the valid decodings whose graph is not one of FILE's\n"
+           "                     graph records (isomorphism-aware: graph_key, NB101 cells pruned),\n"
+           "                     e.g. the cells a search has evaluated already; \"decode\" gains\n"
+           "                     \"fresh\": false when no try is new (the output is then the mode\n"
+           "                     of all valid tries, or the first try)\n"
+           "      --distinct     also exclude every graph output before (in input order), so the\n"
+           "                     fresh outputs are all different\n"
            BLAS_THREADS_HELP
            "  -q, --quiet        only errors and warnings on stderr (no progress)\n"
            "  -v, --verbose      also a summary on stderr (records read and written)\n"
@@ -88,9 +97,12 @@ typedef struct {
     int samples, tries, tries_given;
     uint32_t seed;
     int forward_only, any_model, reference_merge, pick_first;
+    const char *exclude; /* --exclude FILE */
+    int distinct;        /* --distinct */
 } options;
 
-enum { OPT_MODE = 256, OPT_SAMPLES, OPT_TRIES, OPT_SEED, OPT_FORWARD_ONLY, OPT_ANY_MODEL, OPT_MERGE, OPT_PICK, OPT_THREADS };
+enum { OPT_MODE = 256, OPT_SAMPLES, OPT_TRIES, OPT_SEED, OPT_FORWARD_ONLY, OPT_ANY_MODEL, OPT_MERGE, OPT_PICK, OPT_THREADS, OPT_EXCLUDE,
+       OPT_DISTINCT };
 
 static void parse_args(int argc, char **argv, options *o) {
     static const struct option longopts[] = {
@@ -103,6 +115,8 @@ static void parse_args(int argc, char **argv, options *o) {
         {"any-model", no_argument, NULL, OPT_ANY_MODEL},
         {"merge", required_argument, NULL, OPT_MERGE},
         {"pick", required_argument, NULL, OPT_PICK},
+        {"exclude", required_argument, NULL, OPT_EXCLUDE},
+        {"distinct", no_argument, NULL, OPT_DISTINCT},
         {"threads", required_argument, NULL, OPT_THREADS},
         OPTS_QV_LONG,
         {"help", no_argument, NULL, 'h'},
@@ -131,12 +145,15 @@ static void parse_args(int argc, char **argv, options *o) {
         case OPT_PICK:
             o->pick_first = opt_word("--pick", optarg, (const char *const[]){"mode", "first", NULL});
             break;
+        case OPT_EXCLUDE: o->exclude = optarg; break;
+        case OPT_DISTINCT: o->distinct = 1; break;
         case OPT_THREADS: g_threads = blas_threads_arg("--threads", optarg); break;
         case 'h': usage(); exit(EXIT_OK);
         default: opt_common(c, argv);
         }
     }
     if (!o->model) die_usage("no model given (-m MODEL)");
+    if ((o->exclude || o->distinct) && o->pick_first) die_usage("--exclude and --distinct pick by mode: not with --pick first");
     o->input = opt_one_input(argc, argv);
 }
 
@@ -160,6 +177,8 @@ typedef struct {
     const space_info *sp;
     const char *id;
     uint64_t out_id;
+    int fresh_check;    /* --exclude or --distinct: pick among decodings not in `old` */
+    digest_map old;     /* graph keys of --exclude's graphs and, with --distinct, of earlier outputs */
 } decoder;
 
 /* The index of the first valid graph of gs (K), or -1 (the reference's "most common", bug 4). */
@@ -177,14 +196,25 @@ static void flush(units *u, decoder *d, rec_writer *w) {
         die(EXIT_DATA, "internal error: generate_batch refused its options");
     msgpack_packer *pk = rw_packer(w);
     for (int i = 0; i < u->count; i++) {
-        int best = K == 1 ? 0 : d->o->pick_first ? first_valid(d->sp, u->g + (size_t)i * K, K)
-                                                 : generate_mode_index(d->sp, u->g + (size_t)i * K, K, NULL);
+        const graph *tries = u->g + (size_t)i * K;
+        int best = -1, fresh = 0;
+        if (d->fresh_check) {
+            best = generate_mode_index_except(d->sp, tries, K, &d->old, NULL);
+            fresh = best >= 0;
+            if (best < 0) best = generate_mode_index(d->sp, tries, K, NULL); /* all old: say what it decodes to */
+        } else if (K > 1) {
+            best = d->o->pick_first ? first_valid(d->sp, tries, K) : generate_mode_index(d->sp, tries, K, NULL);
+        }
         if (best < 0) best = 0; /* no valid try: the first */
         const size_t row = (size_t)i * K + best;
         const graph *g = &u->g[row];
         char why[256];
         const bool valid = graph_check(d->sp, g, why, sizeof why) == 0;
         const bool merged = !d->dopts.forward_only && !(u->flags[row] & GENERATE_NMISMATCH);
+        if (fresh && d->o->distinct) {
+            uint8_t key[16];
+            if (graph_key(d->sp, g, key) == 0) dmap_put(&d->old, key, 0);
+        }
         msgpack_pack_map(pk, 8 + (u->has_src[i] ? 1 : 0));
         pack_kv_i64(pk, "v", STREAM_FORMAT_VERSION);
         pack_kv_i64(pk, "id", (int64_t)d->out_id++);
@@ -194,7 +224,7 @@ static void flush(units *u, decoder *d, rec_writer *w) {
             msgpack_pack_uint64(pk, u->src[i]);
         }
         pack_cstr(pk, "decode");
-        msgpack_pack_map(pk, 8);
+        msgpack_pack_map(pk, 8 + (d->fresh_check ? 1 : 0));
         pack_kv_str(pk, "mode", d->o->mode == GENERATE_ARGMAX ? "argmax" : "sample");
         pack_kv_i64(pk, "seed", d->o->seed);
         pack_kv_i64(pk, "sample", u->sample[i]);
@@ -203,11 +233,27 @@ static void flush(units *u, decoder *d, rec_writer *w) {
         pack_kv_bool(pk, "merged", merged);
         pack_kv_str(pk, "merge", d->dopts.reference_merge ? "reference" : "union");
         pack_kv_str(pk, "pick", d->o->pick_first ? "first" : "mode");
+        if (d->fresh_check) pack_kv_bool(pk, "fresh", fresh);
         latent_pack(pk, LATENT_KEY, u->c + (size_t)i * K * D, D);
         pack_kv_str(pk, LATENT_MODEL_KEY, d->id);
         rw_end_record(w);
     }
     u->count = 0;
+}
+
+/* The graph keys (graph_key, each graph in its own space) of the graph records of path into m. */
+static void read_exclude(const char *path, digest_map *m) {
+    rec_reader *r = rr_open(path);
+    const msgpack_object *rec;
+    while ((rec = rr_next(r))) {
+        const space_info *sp;
+        graph g;
+        char why[256];
+        uint8_t key[16];
+        if (graph_read(rec, &sp, &g, why, sizeof why) != 0) rr_fail(r, "%s (--exclude wants graph records)", why);
+        if (graph_key(sp, &g, key) == 0) dmap_put(m, key, 0);
+    }
+    rr_close(r);
 }
 
 /* The record's latent point into z (D floats), from model id (or none with any_model), and its
@@ -238,6 +284,9 @@ int main(int argc, char **argv) {
     d.dopts = (generate_opts){.max_n = m.gen_max_n, .mode = o.mode, .forward_only = o.forward_only || m.dcfg.forward_only,
                             .reference_merge = o.reference_merge != 0,
                             .seed = o.seed};
+    d.fresh_check = o.exclude || o.distinct;
+    dmap_init(&d.old);
+    if (o.exclude) read_exclude(o.exclude, &d.old);
     if (vae_generate_ws_init(&d.ws, &m, m.kind == VAE_DGMG ? DGMG_ROWS : ROWS))
         die(EXIT_IO, "cannot allocate the decoder's workspace");
 
@@ -284,6 +333,7 @@ int main(int argc, char **argv) {
     rw_close(w);
     free(z), free(u.c), free(u.ids), free(u.g), free(u.flags), free(u.sample), free(u.has_src), free(u.src);
     generate_ws_free(&d.ws);
+    dmap_free(&d.old);
     vae_free(&m);
     return EXIT_OK;
 }

@@ -293,12 +293,6 @@ static void sample_graphs(graph_list *ds, uint64_t N, uint32_t seed) {
 }
 
 /* ------------------------------------------------------------------ progress */
-static double now_s(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + 1e-9 * (double)ts.tv_nsec;
-}
-
 /* "1h02m", "12m05s", "42s" */
 static const char *fmt_dur(double s, char *buf, size_t len) {
     if (!(s >= 0) || s > 1e8) s = 0;
@@ -458,7 +452,7 @@ int main(int argc, char **argv) {
     uint32_t *perm = xmalloc(ds.n * sizeof *perm);
     graph *bg = xmalloc((size_t)max_g * sizeof *bg);
     double *by = xmalloc((size_t)max_g * sizeof *by);
-    const double start = now_s();
+    const double start = now_seconds();
     const int64_t first_epoch = t.epoch;
     double last_draw = 0;
     int stopped_early = 0;
@@ -468,7 +462,7 @@ int main(int argc, char **argv) {
             (long long)nb, (long long)batch, m.num_params, (long long)t.epoch + 1, (long long)o.epochs);
 
     while (t.epoch < o.epochs) {
-        epoch_stats es = {.epoch = t.epoch + 1, .lr = t.opt.lr, .t0 = now_s()};
+        epoch_stats es = {.epoch = t.epoch + 1, .lr = t.opt.lr, .t0 = now_seconds()};
         rng_permutation(&t.rng, (uint32_t)ds.n, perm);
         for (size_t s = 0; s < ds.n; s += (size_t)batch) {
             int B = (int)(ds.n - s < (size_t)batch ? ds.n - s : (size_t)batch);
@@ -489,7 +483,7 @@ int main(int argc, char **argv) {
             es.batches++;
             es.graphs += B;
             if (tty) {
-                double tn = now_s();
+                double tn = now_seconds();
                 if (tn - last_draw >= 0.2 || es.batches == nb) {
                     last_draw = tn;
                     double el = tn - start;
@@ -505,7 +499,7 @@ int main(int argc, char **argv) {
                 }
             }
         }
-        double secs = now_s() - es.t0, eb = (double)es.batches;
+        double secs = now_seconds() - es.t0, eb = (double)es.batches;
         double loss = es.loss / eb, recon = es.recon / eb, kl = es.kl / eb, gps = (double)es.graphs / (secs + 1e-9);
         double mse = es.mse / eb;
         char extra[64] = "";
@@ -522,7 +516,7 @@ int main(int argc, char **argv) {
             fputc('\n', mfp);
             if (fflush(mfp)) die(EXIT_IO, "%s: write error: %s", o.metrics, strerror(errno));
         }
-        if (o.max_minutes > 0 && t.epoch < o.epochs && now_s() - start >= o.max_minutes * 60) {
+        if (o.max_minutes > 0 && t.epoch < o.epochs && now_seconds() - start >= o.max_minutes * 60) {
             stopped_early = 1;
             break;
         }
@@ -543,7 +537,7 @@ int main(int argc, char **argv) {
         say("stopped after epoch %lld of %lld: --max-minutes %g reached", (long long)t.epoch, (long long)o.epochs,
             o.max_minutes);
     if (!quiet) {
-        say("wrote %s (model %s, %lld epochs, %s)", o.output, id, (long long)t.epoch, fmt_dur(now_s() - start, b2, sizeof b2));
+        say("wrote %s (model %s, %lld epochs, %s)", o.output, id, (long long)t.epoch, fmt_dur(now_seconds() - start, b2, sizeof b2));
     }
     free(perm);
     free(bg);

@@ -234,13 +234,19 @@ int generate_batch(generate_ws *w, const decoder_params *p, const float *c, int 
 }
 
 int generate_mode_index(const space_info *sp, const graph *gs, int count, int *mode_count) {
+    return generate_mode_index_except(sp, gs, count, NULL, mode_count);
+}
+
+int generate_mode_index_except(const space_info *sp, const graph *gs, int count, const digest_map *except,
+                               int *mode_count) {
     uint8_t(*key)[16] = malloc(((size_t)count + 1) * sizeof *key);
     bool *ok = malloc(((size_t)count + 1) * sizeof *ok);
     int best = -1, best_count = 0;
     if (!key || !ok) goto done; // reported as "none valid"
     char why[160];
     for (int i = 0; i < count; i++)
-        ok[i] = graph_check(sp, &gs[i], why, sizeof why) == 0 && graph_key(sp, &gs[i], key[i]) == 0;
+        ok[i] = graph_check(sp, &gs[i], why, sizeof why) == 0 && graph_key(sp, &gs[i], key[i]) == 0 &&
+                !(except && dmap_get(except, key[i]));
     for (int i = 0; i < count; i++) {
         if (!ok[i]) continue;
         int seen = 0;

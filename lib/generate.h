@@ -53,6 +53,7 @@
 #include <stdint.h>
 
 #include "decoder.h"
+#include "digest_map.h"
 #include "graph.h"
 #include "rng.h"
 #include "space.h"
@@ -114,6 +115,10 @@ unsigned generate_merge(graph *out, const graph *fwd, const graph *bwd);
  * occurrences in *mode_count (may be NULL). -1 if none is valid (bug 4 fixed: the true mode, not
  * the first valid decoding). */
 int generate_mode_index(const space_info *sp, const graph *gs, int count, int *mode_count);
+/* The same among the valid graphs whose graph_key is not in except (may be NULL): the most common
+ * decoding that is new (svge-decode --exclude, --distinct). */
+int generate_mode_index_except(const space_info *sp, const graph *gs, int count, const digest_map *except,
+                               int *mode_count);
 
 /* "Most common valid decoding out of K tries" (decode_from_latent_space): decode each of the B
  * points K times (attempts 0..K-1 of its stream; GENERATE_SAMPLE makes sense, GENERATE_ARGMAX gives

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "lbfgs.h"
 #include "rng.h"
 #include "util.h"
 
@@ -225,86 +226,6 @@ static int neg_lml(void *vc, const double *th, double *f, double *g) {
     return 0;
 }
 
-#define LBFGS_M 7
-
-static void clampv(double *x, const double *lo, const double *hi, int n) {
-    for (int i = 0; i < n; i++) x[i] = fmin(fmax(x[i], lo[i]), hi[i]);
-}
-
-/* Minimise f over the box [lo, hi] from x (n), iters iterations: L-BFGS directions, projected
- * backtracking Armijo steps; memory reset when a step fails. x receives the best point; returns
- * its value (+inf if f could not be evaluated at the start). */
-static double lbfgs_box(int (*fn)(void *, const double *, double *, double *), void *ctx, double *x,
-                        int n, const double *lo, const double *hi, int iters) {
-    double *S = xmalloc((size_t)LBFGS_M * n * sizeof(double)), *Y = xmalloc((size_t)LBFGS_M * n * sizeof(double));
-    double rho[LBFGS_M], a[LBFGS_M];
-    double *g = xmalloc((size_t)n * sizeof(double)), *gn = xmalloc((size_t)n * sizeof(double));
-    double *dir = xmalloc((size_t)n * sizeof(double)), *xn = xmalloc((size_t)n * sizeof(double));
-    int mem = 0, head = 0; /* entries, next slot */
-    double f, fnew;
-    clampv(x, lo, hi, n);
-    if (fn(ctx, x, &f, g) != 0) { f = INFINITY; goto out; }
-    for (int it = 0; it < iters; it++) {
-        /* two-loop recursion: dir = -H g */
-        for (int i = 0; i < n; i++) dir[i] = -g[i];
-        for (int j = 0; j < mem; j++) {
-            const int s = (head - 1 - j + LBFGS_M) % LBFGS_M;
-            a[s] = rho[s] * cblas_ddot(n, S + (size_t)s * n, 1, dir, 1);
-            cblas_daxpy(n, -a[s], Y + (size_t)s * n, 1, dir, 1);
-        }
-        if (mem) {
-            const int s = (head - 1 + LBFGS_M) % LBFGS_M;
-            cblas_dscal(n, 1.0 / (rho[s] * cblas_ddot(n, Y + (size_t)s * n, 1, Y + (size_t)s * n, 1)), dir, 1);
-        } else {
-            double gmax = 0;
-            for (int i = 0; i < n; i++) gmax = fmax(gmax, fabs(g[i]));
-            if (gmax > 1) cblas_dscal(n, 1.0 / gmax, dir, 1); /* first step at most 1 in log units */
-        }
-        for (int j = mem - 1; j >= 0; j--) {
-            const int s = (head - 1 - j + LBFGS_M) % LBFGS_M;
-            const double b = rho[s] * cblas_ddot(n, Y + (size_t)s * n, 1, dir, 1);
-            cblas_daxpy(n, a[s] - b, S + (size_t)s * n, 1, dir, 1);
-        }
-        if (cblas_ddot(n, dir, 1, g, 1) >= 0) { /* not a descent direction: steepest descent */
-            for (int i = 0; i < n; i++) dir[i] = -g[i];
-            mem = 0;
-        }
-        double t = 1;
-        int ok = 0;
-        for (int ls = 0; ls < 30; ls++, t *= 0.5) {
-            for (int i = 0; i < n; i++) xn[i] = x[i] + t * dir[i];
-            clampv(xn, lo, hi, n);
-            double dec = 0;
-            for (int i = 0; i < n; i++) dec += g[i] * (xn[i] - x[i]);
-            if (fn(ctx, xn, &fnew, gn) == 0 && fnew <= f + 1e-4 * dec && dec < 0) { ok = 1; break; }
-        }
-        if (!ok) {
-            if (mem == 0) break; /* no progress along the gradient either: converged */
-            mem = 0;
-            continue;
-        }
-        double sy = 0;
-        for (int i = 0; i < n; i++) {
-            S[(size_t)head * n + i] = xn[i] - x[i];
-            Y[(size_t)head * n + i] = gn[i] - g[i];
-            sy += S[(size_t)head * n + i] * Y[(size_t)head * n + i];
-        }
-        if (sy > 1e-12) {
-            rho[head] = 1.0 / sy;
-            head = (head + 1) % LBFGS_M;
-            if (mem < LBFGS_M) mem++;
-        }
-        const double fold = f;
-        memcpy(x, xn, (size_t)n * sizeof *x);
-        memcpy(g, gn, (size_t)n * sizeof *g);
-        f = fnew;
-        if (fold - f <= 1e-10 * (1 + fabs(f))) break;
-    }
-out:
-    free(S); free(Y); free(g); free(gn); free(dir); free(xn);
-    return f;
-}
-
 /* Hyperparameters of standardised targets ys (N) at X (N,d) (see gp.h): theta (nls + 2) receives
  * the best restart's, *lml its log marginal likelihood. */
 static gp_status fit_hyper(const double *X, const double *ys, int N, int d, int nls, const gp_opts *o,
@@ -330,7 +251,7 @@ static gp_status fit_hyper(const double *X, const double *ys, int N, int d, int 
     lo[nls] = log(1e-4), hi[nls] = log(1e4), t0[nls] = 0;
     lo[nls + 1] = log(o->noise_floor), hi[nls + 1] = log(10.0), t0[nls + 1] = log(0.1);
     if (o->theta0) memcpy(t0, o->theta0, (size_t)np * sizeof *t0);
-    clampv(t0, lo, hi, np);
+    lbfgs_clamp(t0, lo, hi, np);
     lml_ctx c = {X, ys, N, d, nls};
     rng_mt r;
     rng_seed(&r, o->seed);
@@ -345,7 +266,7 @@ static gp_status fit_hyper(const double *X, const double *ys, int N, int d, int 
             for (int p = 0; p < nls; p++) t[p] += shift + (nls > 1 ? rng_double(&r) - 0.5 : 0);
             t[nls] = 2 * rng_double(&r) - 1;
             t[nls + 1] = log(10.0) * (-3 + 2.5 * rng_double(&r));
-            clampv(t, lo, hi, np);
+            lbfgs_clamp(t, lo, hi, np);
         }
         const double f = lbfgs_box(neg_lml, &c, t, np, lo, hi, explore);
         if (f < best) {
@@ -534,9 +455,15 @@ gp_status gp_fit(gp_model *g, const float *X, const double *y, int N, int d, con
     }
     mean /= N;
     for (int i = 0; i < N; i++) var += (y[i] - mean) * (y[i] - mean);
-    const double sd = sqrt(var / N);
+    double sd = sqrt(var / N);
     if (!(sd > 1e-12 * fabs(mean)) || !(sd > 1e-300) || !isfinite(sd))
         return fail(GP_ECONST, err, errlen, "the %d targets are constant (y = %.17g): nothing to regress", N, mean);
+    if (o->standard) {
+        if (!isfinite(o->standard[0]) || !(o->standard[1] > 0) || !isfinite(o->standard[1]))
+            return fail(GP_EINPUT, err, errlen, "bad standardisation (mean %g, std %g)", o->standard[0], o->standard[1]);
+        mean = o->standard[0];
+        sd = o->standard[1];
+    }
 
     double *Xd = xmalloc((size_t)N * d * sizeof *Xd), *ys = xmalloc((size_t)N * sizeof *ys);
     for (size_t i = 0; i < (size_t)N * d; i++) Xd[i] = X[i];
@@ -611,6 +538,16 @@ static void predict_chunk(const gp_model *g, const double *Xs, const double *nx,
         cblas_dtrsm(CblasRowMajor, CblasRight, CblasLower, CblasTrans, CblasNonUnit, B, P, 1.0, g->L2, P, K, P);
         for (int b = 0; b < B; b++) var[b] += cblas_ddot(P, K + (size_t)b * P, 1, K + (size_t)b * P, 1);
     }
+}
+
+void gp_kernel(const gp_model *g, const double *A, int nA, const double *Bm, int nB, double *K) {
+    const int d = g->d;
+    double *as = xmalloc((size_t)nA * d * sizeof *as), *na = xmalloc((size_t)nA * sizeof *na);
+    double *bs = xmalloc((size_t)nB * d * sizeof *bs), *nb = xmalloc((size_t)nB * sizeof *nb);
+    scale_rows(as, na, A, nA, d, g->nls, g->theta);
+    scale_rows(bs, nb, Bm, nB, d, g->nls, g->theta);
+    kern_cross(K, as, na, nA, bs, nb, nB, d, exp(g->theta[g->nls]));
+    free(as); free(na); free(bs); free(nb);
 }
 
 void gp_predict(const gp_model *g, const float *Xs, int B, double *mean, double *var) {

@@ -75,6 +75,9 @@ typedef struct {
     int inducing;       /* M, inducing points of the sparse GP (default 1000) */
     gp_sparse_kind sparse_kind; /* default GP_FITC */
     int hyper_subset;   /* points of the hyperparameter fit when N is larger (default 1000) */
+    const double *standard; /* NULL (default): standardise y by its own mean and std; else {mean, std}
+                               to use instead (bo-propose's refits with fantasised points keep the
+                               first fit's, so that theta means the same kernel in y's units) */
 } gp_opts;
 
 /* The exact/sparse threshold, from bench/gp_bench.c (d = 56, one OpenBLAS thread, this project's
@@ -120,6 +123,10 @@ double gp_noise_var(const gp_model *g); /* sn2 in y's units */
  * w.r.t. x (either may be NULL). */
 void gp_predict_grad(const gp_model *g, const double *x, double *mean, double *var, double *dmean,
                      double *dvar);
+
+/* K (nA,nB), row-major: the GP's kernel k(a_i, b_j) between the points A (nA,d) and Bm (nB,d) (e.g.
+ * g->basis, P points), in standardised units (in y's units: times y_std^2). */
+void gp_kernel(const gp_model *g, const double *A, int nA, const double *Bm, int nB, double *K);
 
 /* Expected improvement for maximisation at predictive mean mu and standard deviation sigma:
  * EI = (mu - fbest - xi) Phi(z) + sigma phi(z), z = (mu - fbest - xi) / sigma; sigma <= 0 gives

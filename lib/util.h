@@ -39,6 +39,9 @@ _Noreturn void die_usage(const char *fmt, ...) __attribute__((format(printf, 1, 
 void on_die(void (*fn)(void *), void *arg);
 void on_die_remove(void (*fn)(void *), void *arg);
 
+/* Seconds on the monotonic clock (for durations and rates). */
+double now_seconds(void);
+
 /* Allocation that dies (exit 3) instead of returning NULL. */
 void *xmalloc(size_t n);
 void *xcalloc(size_t n, size_t size);

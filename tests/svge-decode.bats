@@ -113,6 +113,38 @@ n() { stream-to-jsonl | wc -l; }
     [ "$(n < "$T/k600.zst")" -eq 16 ]
 }
 
+@test "--exclude FILE: the most common valid decoding not in FILE; --distinct: every fresh output differs" {
+    # graph-hash wants valid graphs
+    valid_hashed() { stream-to-jsonl | jq -c 'select(.decode.valid)' | jsonl-to-stream | graph-hash; }
+    svge-decode -q -m "$M" --tries 30 < "$Z" | valid_hashed > "$T/first.zst"
+    stream-to-jsonl < "$T/first.zst" | jq -r '.hash' | sort -u > "$T/old"
+    [ "$(wc -l < "$T/old")" -gt 0 ]
+    svge-decode -q -m "$M" --tries 30 --exclude "$T/first.zst" < "$Z" > "$T/raw.zst"
+    valid_hashed < "$T/raw.zst" > "$T/second.zst"
+    # every fresh output is valid and not one of the excluded graphs; the others say fresh: false
+    stream-to-jsonl < "$T/second.zst" | jq -r 'select(.decode.fresh) | .hash' | sort > "$T/new"
+    [ "$(wc -l < "$T/new")" -gt 0 ]
+    [ -z "$(comm -12 "$T/old" "$T/new")" ]
+    run bash -c "stream-to-jsonl < '$T/raw.zst' | jq -c 'select(.decode.fresh) | .decode.valid' | sort -u"
+    [ "$output" = true ]
+    [ "$(stream-to-jsonl < "$T/raw.zst" | wc -l)" -eq 16 ]
+    # without --distinct two points may decode to the same new graph; with it, never
+    svge-decode -q -m "$M" --tries 30 --exclude "$T/first.zst" --distinct < "$Z" | valid_hashed \
+        | stream-to-jsonl | jq -r 'select(.decode.fresh) | .hash' | sort > "$T/distinct"
+    [ "$(sort -u "$T/distinct" | wc -l)" -eq "$(wc -l < "$T/distinct")" ]
+    [ -z "$(comm -12 "$T/old" <(sort -u "$T/distinct"))" ]
+    # --distinct alone: the fresh outputs are pairwise different
+    svge-decode -q -m "$M" --tries 30 --distinct < "$Z" | valid_hashed | stream-to-jsonl \
+        | jq -r 'select(.decode.fresh) | .hash' > "$T/d2"
+    [ "$(sort -u "$T/d2" | wc -l)" -eq "$(wc -l < "$T/d2")" ]
+    run_quiet svge-decode -m "$M" --exclude "$T/first.zst" --pick first < "$Z"
+    assert_status 2
+    echo '{"v":1,"x":1}' | jsonl-to-stream > "$T/ng.zst"
+    run_quiet svge-decode -m "$M" --exclude "$T/ng.zst" < "$Z"
+    assert_status 1
+    assert_output_has "--exclude wants graph records"
+}
+
 @test "--forward-only: no merge" {
     svge-decode -m "$M" --forward-only --samples 2 < "$Z" > "$T/f.zst"
     [ "$(field '"merged":false' < "$T/f.zst" | wc -l)" -eq 32 ]

@@ -69,3 +69,9 @@ load helpers
     assert_status 0
     assert_output_has " 0 failed"
 }
+
+@test "unit: bo (kriging believer's rank-one updates = a refitted GP, EI argmax by hand, refinement, determinism)" {
+    run "$SVGE_UNIT/test_bo"
+    assert_status 0
+    assert_output_has " 0 failed"
+}

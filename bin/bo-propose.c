@@ -1,0 +1,352 @@
+/* bo-propose: Bayesian optimisation's proposal step. Reads evaluated records (an input vector,
+ * by default the latent mean "z", and the observed objective), fits an exact GP (lib/gp.h) and
+ * writes a batch of q proposals chosen by expected improvement with the kriging believer
+ * (lib/bo.h): free latent points maximised inside the box of the data (grid, then L-BFGS), or,
+ * with --pool, records of a pool of encoded cells (acquisition over a finite set, as arch2vec does
+ * for NAS-Bench-101, whose accuracies are known for 20,001 cells only).
+ * Memory: the evaluated points, the candidates ((grid or pool) x (n + q) doubles) and, with
+ * --pool, the candidate records' bytes. */
+#include <getopt.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "bo.h"
+#include "digest_map.h"
+#include "graph.h"
+#include "graph_hash.h"
+#include "latent.h"
+#include "opts.h"
+#include "points.h"
+#include "record.h"
+#include "rng.h"
+#include "stream.h"
+#include "util.h"
+
+#define MAX_BATCH 10000
+#define MAX_GRID 1000000
+#define MAX_LOCAL_ITERS 100000
+#define MAX_EXACT 8000
+#define MAX_SEED (UINT32_MAX >> 1)
+
+static void usage(void) {
+    printf("Usage: %s --y FIELD [OPTION]... [FILE]\n"
+           "Read evaluated records (FILE, or stdin if absent or '-'), each with an input vector (the latent\n"
+           "mean \"z\" that svge-encode writes, by default) and the observed objective FIELD, fit a Gaussian\n"
+           "process to them (exact; squared-exponential kernel with ARD length-scales, hyperparameters by\n"
+           "maximising the marginal likelihood, as gp-fit) and write a batch of proposals: the points with\n"
+           "the largest expected improvement (EI) over the best objective so far, one after another, each\n"
+           "added to the GP as a fantasised observation equal to its predicted mean before the next is\n"
+           "chosen (the kriging believer), so that a batch spreads out instead of repeating one point.\n"
+           "The objective is maximised (the reference's NB101 search minimised raw accuracies:\n"
+           "formats/reference.md §8 bug 5); --minimize turns it round.\n"
+           "\n"
+           "Free points (default): the candidates are --grid points drawn uniformly (seeded) in the box of\n"
+           "the evaluated inputs (per dimension their smallest to largest value); each proposal starts\n"
+           "from the candidate of largest EI and is refined by L-BFGS inside the box. Output: one record\n"
+           "per proposal, {\"v\", \"id\" (0..q-1), the input field (\"z\", float32), its provenance field (for\n"
+           "\"z\": \"model\", the id of the model that encoded the inputs, so svge-decode can decode it),\n"
+           "\"proposal\": {\"method\": \"bo\", \"ei\", \"mean\", \"std\" (of the objective at the point, before\n"
+           "it was added)}}.\n"
+           "With --pool POOL: the candidates are POOL's records (encoded cells, with the same input field\n"
+           "and provenance) whose graph is not one of the evaluated ones (graph_key: isomorphism-aware, NB101\n"
+           "cells pruned first; evaluated records must then be graph records) and, with --require F, have\n"
+           "field F; a cell that appears twice in POOL counts once. The q chosen records are written as they\n"
+           "are in POOL, with \"proposal\" added (replacing one already there). Fewer candidates than q: all\n"
+           "of them, and a warning.\n"
+           "\n"
+           "  -y, --y FIELD        the objective, a number (required), e.g. c10valid_val_200ep_mean (NB201)\n"
+           "                       or val_acc_108ep (NB101); every record must have it\n"
+           "  -n, --batch Q        proposals to write, 1..%d (default 50)\n"
+           "  -x, --x FIELD        the input vector (default \"z\")\n"
+           "      --minimize       minimise the objective instead (EI of -FIELD)\n"
+           "      --pool POOL      choose among POOL's records instead of free points\n"
+           "      --require F      with --pool: only records that have field F\n"
+           "      --grid N         free points: uniform candidates in the box, 1..%d (default 10000, as\n"
+           "                       the reference)\n"
+           "      --local-iters N  free points: L-BFGS iterations refining each proposal, 0..%d; 0 keeps\n"
+           "                       the best candidate (default 150, as the reference)\n"
+           "      --xi X           EI's margin: improvement counts above best + X (default 0)\n"
+           "      --seed S         seed of the grid and of the GP's hyperparameter restarts, 0..%u (default 1)\n"
+           "      --gp-iters N     L-BFGS iterations of the hyperparameter fit, 0..100000 (default 50)\n"
+           "      --exact-max N    most evaluated points accepted, 2..%d (default 4000; the GP is exact)\n"
+           "  -q, --quiet          only errors and warnings on stderr (no report)\n"
+           "  -v, --verbose        also a summary on stderr (records read and written)\n"
+           BLAS_THREADS_HELP
+           "  -h, --help           show this help and exit\n"
+           "\n"
+           "Report (stderr, unless -q): points, best objective, the GP's fit, the mean EI and the seconds.\n"
+           "The same records and options give the same bytes.\n"
+           "\n"
+           "Bad input (exit 1): a record without the input vector or the objective, or with values that are\n"
+           "not finite numbers; inputs of differing provenance or length (the pool's included); fewer than\n"
+           "2 evaluated points; all objectives equal (nothing to model: add points that differ, e.g. a random\n"
+           "initial design); more points than --exact-max; with --pool, a record that is not a graph.\n"
+           "\n"
+           OPTS_EXIT_HELP,
+           tool_name(), MAX_BATCH, MAX_GRID, MAX_LOCAL_ITERS, MAX_SEED, MAX_EXACT);
+}
+
+typedef struct {
+    const char *x, *y, *pool, *require, *input;
+    int batch, grid, local_iters, minimize;
+    double xi;
+    gp_opts gp;
+} options;
+
+static void parse_args(int argc, char **argv, options *o, int *threads) {
+    enum { OPT_MIN = 256, OPT_POOL, OPT_REQUIRE, OPT_GRID, OPT_LOCAL, OPT_XI, OPT_SEED, OPT_GP_ITERS,
+           OPT_EXACT_MAX, OPT_THREADS };
+    static const struct option longopts[] = {
+        {"y", required_argument, NULL, 'y'},
+        {"batch", required_argument, NULL, 'n'},
+        {"x", required_argument, NULL, 'x'},
+        {"minimize", no_argument, NULL, OPT_MIN},
+        {"pool", required_argument, NULL, OPT_POOL},
+        {"require", required_argument, NULL, OPT_REQUIRE},
+        {"grid", required_argument, NULL, OPT_GRID},
+        {"local-iters", required_argument, NULL, OPT_LOCAL},
+        {"xi", required_argument, NULL, OPT_XI},
+        {"seed", required_argument, NULL, OPT_SEED},
+        {"gp-iters", required_argument, NULL, OPT_GP_ITERS},
+        {"exact-max", required_argument, NULL, OPT_EXACT_MAX},
+        OPTS_QV_LONG,
+        {"threads", required_argument, NULL, OPT_THREADS},
+        {"help", no_argument, NULL, 'h'},
+        {NULL, 0, NULL, 0},
+    };
+    *o = (options){.x = "z", .batch = 50, .grid = 10000, .local_iters = 150};
+    gp_opts_default(&o->gp);
+    opterr = 0;
+    int c;
+    while ((c = getopt_long(argc, argv, ":y:n:x:h" OPTS_QV, longopts, NULL)) != -1) {
+        switch (c) {
+        case 'y':
+        case 'x':
+            if (!*optarg || strlen(optarg) > PRED_MAX_FIELD)
+                die_usage("--%c: want a field name of 1..%d bytes", c, PRED_MAX_FIELD);
+            *(c == 'y' ? &o->y : &o->x) = optarg;
+            break;
+        case 'n': o->batch = (int)opt_uint("--batch", optarg, 1, MAX_BATCH); break;
+        case OPT_MIN: o->minimize = 1; break;
+        case OPT_POOL: o->pool = optarg; break;
+        case OPT_REQUIRE:
+            if (!*optarg) die_usage("--require: want a field name");
+            o->require = optarg;
+            break;
+        case OPT_GRID: o->grid = (int)opt_uint("--grid", optarg, 1, MAX_GRID); break;
+        case OPT_LOCAL: o->local_iters = (int)opt_uint("--local-iters", optarg, 0, MAX_LOCAL_ITERS); break;
+        case OPT_XI: o->xi = opt_number("--xi", optarg, 0, INFINITY, 0, 1); break;
+        case OPT_SEED: o->gp.seed = (uint32_t)opt_uint("--seed", optarg, 0, MAX_SEED); break;
+        case OPT_GP_ITERS: o->gp.iters = (int)opt_uint("--gp-iters", optarg, 0, 100000); break;
+        case OPT_EXACT_MAX: o->gp.exact_max = (int)opt_uint("--exact-max", optarg, 2, MAX_EXACT); break;
+        case OPT_THREADS: *threads = blas_threads_arg("--threads", optarg); break;
+        case 'h': usage(); exit(EXIT_OK);
+        default: opt_common(c, argv);
+        }
+    }
+    if (!o->y) die_usage("--y FIELD is required (the objective)");
+    if (o->require && !o->pool) die_usage("--require needs --pool");
+    o->input = opt_one_input(argc, argv);
+}
+
+/* The graph keys of the evaluated records (pool mode). */
+typedef struct {
+    digest_map keys;
+    rec_reader *r;
+} evaluated;
+
+static void key_of(const rec_reader *r, const msgpack_object *rec, uint8_t key[16]) {
+    const space_info *sp;
+    graph g;
+    char why[256];
+    if (graph_read(rec, &sp, &g, why, sizeof why) != 0) rr_fail(r, "%s (--pool compares graphs)", why);
+    if (graph_key(sp, &g, key) != 0) memset(key, 0xff, 16); /* an invalid NB101 cell: no key, never in a pool */
+}
+
+static void note_evaluated(void *ctx, const msgpack_object *rec, size_t i) {
+    evaluated *e = ctx;
+    uint8_t key[16];
+    key_of(e->r, rec, key);
+    dmap_put(&e->keys, key, i);
+}
+
+/* The pool's candidates: vectors (B, d) as doubles and each record's bytes. */
+typedef struct {
+    double *X;
+    char **raw;
+    size_t *len;
+    int B;
+} pool;
+
+static void read_pool(const options *o, const gp_points *pts, const digest_map *done, pool *pl) {
+    rec_reader *r = rr_open(o->pool);
+    digest_map seen;
+    dmap_init(&seen);
+    size_t cap = 0;
+    float *v = xmalloc(pts->d * sizeof *v);
+    memset(pl, 0, sizeof *pl);
+    const msgpack_object *rec;
+    while ((rec = rr_next(r))) {
+        if (o->require && !rec_get(rec, o->require)) continue;
+        char why[512];
+        const char *ps;
+        size_t plen, len;
+        int got = pred_prov_get(rec, pts->pfield, &ps, &plen, why, sizeof why);
+        if (got < 0) rr_fail(r, "%s", why);
+        if (got == 0) rr_fail(r, "no field \"%s\": the pool's \"%s\" must come from the same encoder", pts->pfield, o->x);
+        if (plen != strlen(pts->prov) || memcmp(ps, pts->prov, plen) != 0)
+            rr_fail(r, "\"%s\" is \"%.*s\", the evaluated records' is \"%s\": encode the pool with the same %s",
+                    pts->pfield, (int)(plen > 64 ? 64 : plen), ps, pts->prov, strcmp(o->x, "z") == 0 ? "model" : "encoding");
+        if (pred_vec_len(rec, o->x, &len, why, sizeof why)) rr_fail(r, "%s", why);
+        if (len != pts->d) rr_fail(r, "field \"%s\" has %zu numbers, the evaluated records' have %zu", o->x, len, pts->d);
+        uint8_t key[16];
+        key_of(r, rec, key);
+        if (dmap_get(done, key) || dmap_get(&seen, key)) continue;
+        dmap_put(&seen, key, 0);
+        if (pred_vec_read(rec, o->x, v, pts->d, why, sizeof why)) rr_fail(r, "%s", why);
+        if ((size_t)pl->B == cap) {
+            cap = cap ? 2 * cap : 1024;
+            pl->X = xrealloc(pl->X, cap * pts->d * sizeof *pl->X);
+            pl->raw = xrealloc(pl->raw, cap * sizeof *pl->raw);
+            pl->len = xrealloc(pl->len, cap * sizeof *pl->len);
+        }
+        for (size_t j = 0; j < pts->d; j++) pl->X[(size_t)pl->B * pts->d + j] = v[j];
+        size_t n;
+        const char *raw = rr_raw(r, &n);
+        pl->raw[pl->B] = xmalloc(n);
+        memcpy(pl->raw[pl->B], raw, n);
+        pl->len[pl->B] = n;
+        if (++pl->B >= INT32_MAX / 2) rr_fail(r, "too many pool records");
+    }
+    rr_close(r);
+    dmap_free(&seen);
+    free(v);
+}
+
+static void pack_proposal(msgpack_packer *pk, double ei, double mean, double sd) {
+    pack_cstr(pk, "proposal");
+    msgpack_pack_map(pk, 4);
+    pack_kv_str(pk, "method", "bo");
+    pack_kv_double(pk, "ei", ei);
+    pack_kv_double(pk, "mean", mean);
+    pack_kv_double(pk, "std", sd);
+}
+
+int main(int argc, char **argv) {
+    tool_init(argv[0]);
+    options o;
+    int threads = 1;
+    parse_args(argc, argv, &o, &threads);
+    blas_use_threads(threads);
+    const double t0 = now_seconds();
+
+    /* the evaluated points */
+    rec_reader *r = rr_open(o.input);
+    evaluated ev = {.r = r};
+    dmap_init(&ev.keys);
+    gp_points pts;
+    gp_points_read(r, o.x, o.y, 0, &pts, o.pool ? note_evaluated : NULL, &ev);
+    char in[256];
+    snprintf(in, sizeof in, "%s", rr_name(r));
+    rr_close(r);
+    const int n = (int)pts.n, d = (int)pts.d;
+    if (n < 2) die(EXIT_DATA, "%s: %d evaluated record%s: the GP needs at least 2", in, n, n == 1 ? "" : "s");
+    const double sign = o.minimize ? -1 : 1;
+    for (int i = 0; i < n; i++) pts.y[i] *= sign;
+    double best = -INFINITY;
+    for (int i = 0; i < n; i++) best = fmax(best, pts.y[i]);
+
+    /* candidates */
+    pool pl = {0};
+    if (o.pool) read_pool(&o, &pts, &ev.keys, &pl);
+    dmap_free(&ev.keys);
+    const int q = o.pool ? (pl.B < o.batch ? pl.B : o.batch) : o.batch;
+    if (o.pool && q < o.batch)
+        say("warning: %s: only %d candidate%s not yet evaluated: proposing %s", o.pool, pl.B, pl.B == 1 ? "" : "s",
+             pl.B ? "all of them" : "none");
+
+    bo_state s;
+    char err[512];
+    gp_status st = bo_init(&s, pts.X, pts.y, n, d, q, &o.gp, err, sizeof err);
+    if (st == GP_ECONST)
+        die(EXIT_DATA, "%s: all %d objectives \"%s\" are equal (%.9g): a GP cannot tell the points apart; add "
+            "points that differ (e.g. a larger random initial design)", in, n, o.y, sign * pts.y[0]);
+    if (st != GP_OK) die(EXIT_DATA, "%s: %s", in, err);
+
+    double *lo = xmalloc((size_t)d * sizeof *lo), *hi = xmalloc((size_t)d * sizeof *hi);
+    for (int j = 0; j < d; j++) lo[j] = INFINITY, hi[j] = -INFINITY;
+    for (int i = 0; i < n; i++)
+        for (int j = 0; j < d; j++) {
+            lo[j] = fmin(lo[j], pts.X[(size_t)i * d + j]);
+            hi[j] = fmax(hi[j], pts.X[(size_t)i * d + j]);
+        }
+    if (o.pool) {
+        bo_set_candidates(&s, pl.X, pl.B);
+    } else {
+        double *G = xmalloc((size_t)o.grid * d * sizeof *G);
+        rng_mt rng;
+        rng_seed(&rng, o.gp.seed);
+        for (size_t i = 0; i < (size_t)o.grid * d; i++) {
+            const int j = (int)(i % d);
+            G[i] = lo[j] + (hi[j] - lo[j]) * rng_double(&rng);
+        }
+        bo_set_candidates(&s, G, o.grid);
+        free(G);
+    }
+
+    rec_writer *w = rw_open(NULL, 0);
+    msgpack_packer *pk = rw_packer(w);
+    double *x = xmalloc((size_t)d * sizeof *x);
+    float *xf = xmalloc((size_t)d * sizeof *xf);
+    double ei_sum = 0;
+    for (int k = 0; k < q; k++) {
+        const int b = bo_best_candidate(&s, o.xi);
+        if (b < 0) break;
+        bo_take(&s, b);
+        memcpy(x, s.cand + (size_t)b * d, (size_t)d * sizeof *x);
+        double ei;
+        if (o.pool) ei = bo_candidate_ei(&s, b, o.xi);
+        else {
+            ei = bo_refine(&s, x, lo, hi, o.local_iters, o.xi);
+            for (int j = 0; j < d; j++) x[j] = xf[j] = (float)x[j];
+        }
+        double mean, var;
+        bo_predict(&s, x, &mean, &var);
+        ei_sum += ei;
+        if (o.pool) {
+            msgpack_unpacked u;
+            msgpack_unpacked_init(&u);
+            if (msgpack_unpack_next(&u, pl.raw[b], pl.len[b], NULL) != MSGPACK_UNPACK_SUCCESS)
+                die(EXIT_IO, "%s: cannot unpack a stored record", o.pool);
+            static const char *const drop[] = {"proposal", NULL};
+            pack_enriched_begin(pk, &u.data, drop, 1);
+            msgpack_unpacked_destroy(&u);
+        } else {
+            msgpack_pack_map(pk, 5);
+            pack_kv_i64(pk, "v", 1);
+            pack_kv_i64(pk, "id", k);
+            latent_pack(pk, o.x, xf, d);
+            pack_kv_str(pk, pts.pfield, pts.prov);
+        }
+        pack_proposal(pk, ei, sign * mean, sqrt(var));
+        rw_end_record(w);
+        if (k + 1 < q && (st = bo_fantasize(&s, x, err, sizeof err)) != GP_OK) die(EXIT_DATA, "%s: %s", in, err);
+    }
+    const uint64_t written = rw_count(w);
+    rw_close(w);
+    if (verbosity() >= VERB_NORMAL) {
+        say("%d evaluated points of %d dimensions (\"%s\", %s %s), best \"%s\" %.6g", n, d, o.x, pts.pfield, pts.prov,
+            o.y, sign * best);
+        if (s.g.jitter > 0) say("JITTER: %.3g was added to the kernel diagonal (near-duplicate inputs)", s.g.jitter);
+        say("proposed %llu %s (mean EI %.3g) in %.2f s", (unsigned long long)written,
+            o.pool ? "pool records" : "latent points", written ? ei_sum / (double)written : 0.0, now_seconds() - t0);
+    }
+    for (int i = 0; i < pl.B; i++) free(pl.raw[i]);
+    free(pl.raw); free(pl.len); free(pl.X);
+    free(x); free(xf); free(lo); free(hi);
+    bo_free(&s);
+    gp_points_free(&pts);
+    return EXIT_OK;
+}
