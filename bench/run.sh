@@ -114,3 +114,16 @@ if /usr/bin/python3 -c 'import torch' 2>/dev/null; then
 else
     echo "cellnet: PyTorch comparison skipped: /usr/bin/python3 cannot import torch (Debian: apt-get install python3-torch)"
 fi
+
+echo "== one Bayesian-optimisation round on NB201 (the shipped model): GP fit + acquisition vs decoding"
+# 500 evaluated cells (a search's last round), 50 proposals (bo-propose: GP fit with hyperparameters,
+# 10,000-point grid, L-BFGS per proposal, kriging believer), then 50 x 500 decodings (svge-decode
+# --tries 500): the acquisition should cost less than the decodings. One thread each.
+graph-parse nb201 | stream-split --count 500 --seed 7 | svge-encode -m "$BIN/../data/nb201/svge.model" > "$tmp/ev500.zst"
+bo_out=$("$M" "bo-propose -q --y c10valid_val_200ep_mean -n 50 < $tmp/ev500.zst > $tmp/prop.zst")
+dec_out=$("$M" "svge-decode -q -m $BIN/../data/nb201/svge.model --tries 500 --exclude $tmp/ev500.zst --distinct < $tmp/prop.zst > /dev/null")
+awk -v a="$bo_out" -v b="$dec_out" 'BEGIN {
+    split(a, x, /[= ]/); split(b, y, /[= ]/)
+    printf "bo-propose (500 points, 50 proposals)  %7.2f s  peak %s MB\n", x[2], x[4]
+    printf "svge-decode (50 x 500 decodings)        %7.2f s  peak %s MB\n", y[2], y[4]
+    printf "acquisition / decoding: %.2f (target < 1)\n", x[2] / y[2] }'

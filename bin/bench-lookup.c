@@ -22,7 +22,8 @@
 static void usage(void) {
     printf("Usage: bench-lookup [OPTIONS] < graphs > graphs-with-accuracies\n"
            "Look each graph record up in its space's benchmark table by graph hash and add the table's\n"
-           "fields (accuracies, training time, parameters) that the record does not already have.\n"
+           "fields (accuracies, training time, parameters, and the cell's \"arch\" string: NB201's official\n"
+           "one, ENAS's list form) that the record does not already have.\n"
            "\n"
            "Adds: \"lookup\": \"found\" | \"not-found\" | \"invalid\" (the graph is not a valid cell of its\n"
            "space; NB101 cells are pruned first, as nasbench does), and \"bench_id\": the table's id.\n"
@@ -47,8 +48,10 @@ static void usage(void) {
            OPTS_EXIT_HELP);
 }
 
-/* Fields of a table record that describe the graph rather than its measurements. */
-static const char *const structural[] = {"v", "id", "space", "ops", "edges", "hash", "arch", "lookup", "bench_id", NULL};
+/* Fields of a table record that describe the graph rather than its measurements, not copied. "arch"
+ * is copied: it names the cell (a decoded NB201 cell gets its official arch string), and in every
+ * space with one (NB201, ENAS: fixed topology) isomorphic cells are the same cell. */
+static const char *const structural[] = {"v", "id", "space", "ops", "edges", "hash", "lookup", "bench_id", NULL};
 
 static int is_structural(const msgpack_object *key) {
     for (const char *const *s = structural; *s; s++)

@@ -111,3 +111,13 @@ rec() { echo "$1" | jsonl-to-stream; }
     run_quiet bench-lookup --missing fail < "$T/cyc.zst"
     assert_status 1; assert_output_has "invalid nb101 graph: cycle 1->2->1"
 }
+
+@test "an NB201 cell without its arch string gets the official one" {
+    setup_scratch
+    graph-parse nb201 | stream-split --count 5 --seed 2 > "$T/five.zst"
+    stream-to-jsonl < "$T/five.zst" | jq -r .arch > "$T/want"
+    stream-to-jsonl < "$T/five.zst" | jq -c 'del(.arch, .hash, .c10valid_val_200ep_mean)' | jsonl-to-stream \
+        | bench-lookup | stream-to-jsonl | jq -r .arch > "$T/got"
+    [ "$(wc -l < "$T/got")" -eq 5 ]
+    cmp "$T/want" "$T/got"
+}
