@@ -98,3 +98,21 @@ assert_rejects_bad_streams() {
         fi
     done
 }
+
+# The proposers' tests (random-propose, evo-propose). propose_pools (in setup_file): the real pools
+# in $BATS_FILE_TMPDIR, nb201.zst and nb101.zst (every cell), and empty.zst (an empty stream);
+# propose_vars (in setup): their paths as P201, P101, EMPTY.
+propose_pools() {
+    graph-parse nb201 > "$BATS_FILE_TMPDIR/nb201.zst"
+    graph-parse nb101 > "$BATS_FILE_TMPDIR/nb101.zst"
+    printf '' | zstd -q > "$BATS_FILE_TMPDIR/empty.zst"
+}
+propose_vars() {
+    P201="$BATS_FILE_TMPDIR/nb201.zst"
+    P101="$BATS_FILE_TMPDIR/nb101.zst"
+    EMPTY="$BATS_FILE_TMPDIR/empty.zst"
+}
+
+# graph_keys: the graph keys of the records of a stream on stdin, recomputed by graph-hash (which
+# refuses an invalid graph), one a line, sorted.
+graph_keys() { graph-hash | stream-to-jsonl | jq -r .hash | sort; }
