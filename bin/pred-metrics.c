@@ -80,24 +80,7 @@ typedef struct {
 } options;
 
 static void parse_top(const char *s, options *o) {
-    o->ntop = 0;
-    const char *p = s;
-    for (;;) {
-        const char *e = strchr(p, ',');
-        size_t len = e ? (size_t)(e - p) : strlen(p);
-        char buf[32];
-        uint64_t k;
-        if (len == 0 || len >= sizeof buf) die_usage("--top '%s': want positive integers separated by commas", s);
-        memcpy(buf, p, len);
-        buf[len] = 0;
-        k = opt_uint("--top", buf, 1, MAX_K);
-        if (o->ntop == MAX_TOP) die_usage("--top '%s': at most %d values", s, MAX_TOP);
-        for (size_t j = 0; j < o->ntop; j++)
-            if (o->top[j] == k) die_usage("--top '%s': %s twice", s, buf);
-        o->top[o->ntop++] = (size_t)k;
-        if (!e) break;
-        p = e + 1;
-    }
+    o->ntop = opt_uint_list("--top", s, 1, MAX_K, o->top, MAX_TOP);
 }
 
 static void parse_args(int argc, char **argv, options *o) {

@@ -3,7 +3,8 @@
  * svge-train --sample draws its cells) or into shards.
  *
  * Ratio mode keeps every record's raw msgpack bytes in one buffer (no msgpack objects), since the
- * permutation needs N before the first record can be written. Shard mode streams in constant memory. */
+ * permutation needs N before the first record can be written. Shard mode streams in constant memory;
+ * chunk mode reads a FILE twice (count, then copy) or holds stdin's raw bytes. */
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -36,6 +37,10 @@ static void usage(void) {
            "\n"
            "Shard mode (constant memory):\n"
            "      --shard K/N    write record i (0-based) iff i mod N == K; 0 <= K < N\n"
+           "      --chunk K/N    write the K-th of N contiguous parts of the M records: records\n"
+           "                     floor(K*M/N) .. floor((K+1)*M/N)-1, in input order; concatenating\n"
+           "                     the outputs of K = 0..N-1 gives back the input (pipelines/fanout).\n"
+           "                     Counts the records first: reads FILE twice, or holds stdin's records\n"
            "\n"
            "  -q, --quiet        only errors and warnings on stderr (no progress)\n"
            "  -v, --verbose      also a summary on stderr (records read and written)\n"
@@ -45,7 +50,7 @@ static void usage(void) {
            tool_name(), DEFAULT_RATIO, DEFAULT_SEED);
 }
 
-enum { OPT_REST = 256, OPT_KEEP_ORDER, OPT_SHARD };
+enum { OPT_REST = 256, OPT_KEEP_ORDER, OPT_SHARD, OPT_CHUNK };
 
 typedef struct {
     double ratio;
@@ -54,7 +59,7 @@ typedef struct {
     int has_ratio, has_count;
     uint64_t count;
     const char *rest, *input;
-    int shard_mode;
+    int shard_mode, chunk; /* chunk: --chunk, else --shard (with shard_mode) */
     uint64_t shard_k, shard_n;
 } options;
 
@@ -80,6 +85,7 @@ static void parse_args(int argc, char **argv, options *o) {
         {"rest", required_argument, NULL, OPT_REST},
         {"keep-order", no_argument, NULL, OPT_KEEP_ORDER},
         {"shard", required_argument, NULL, OPT_SHARD},
+        {"chunk", required_argument, NULL, OPT_CHUNK},
         OPTS_QV_LONG,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -111,16 +117,21 @@ static void parse_args(int argc, char **argv, options *o) {
             break;
         case OPT_KEEP_ORDER: o->keep_order = 1; o->ratio_opts = 1; break;
         case OPT_SHARD:
+        case OPT_CHUNK:
+            if (o->shard_mode) die_usage("--shard and --chunk: give one, once");
             if (parse_shard(optarg, &o->shard_k, &o->shard_n))
-                die_usage("--shard: '%s' is not K/N with 0 <= K < N, e.g. 0/4", optarg);
+                die_usage("%s: '%s' is not K/N with 0 <= K < N, e.g. 0/4", c == OPT_SHARD ? "--shard" : "--chunk",
+                          optarg);
             o->shard_mode = 1;
+            o->chunk = c == OPT_CHUNK;
             break;
         case 'h': usage(); exit(EXIT_OK);
         default: opt_common(c, argv);
         }
     }
     if (o->shard_mode && o->ratio_opts)
-        die_usage("--shard cannot be combined with --ratio, --count, --seed, --complement, --rest or --keep-order");
+        die_usage("%s cannot be combined with --ratio, --count, --seed, --complement, --rest or --keep-order",
+                  o->chunk ? "--chunk" : "--shard");
     if (o->has_ratio && o->has_count) die_usage("--count and --ratio: give one");
     o->input = opt_one_input(argc, argv);
 }
@@ -166,8 +177,51 @@ static void read_all(rec_reader *r, raw_records *a) {
         memcpy(a->buf + a->size, raw, len);
         a->size += len;
         a->off[++a->n] = a->size;
-        if (a->n > UINT32_MAX) rr_fail(r, "more than 4294967295 records: too many to split by ratio");
+        if (a->n > UINT32_MAX) rr_fail(r, "more than 4294967295 records: too many to hold");
     }
+}
+
+/* Records floor(K*M/N) .. floor((K+1)*M/N)-1 of the M input records (M < 2^32, so no overflow). */
+static void chunk_bounds(const options *o, uint64_t m, uint64_t *lo, uint64_t *hi) {
+    *lo = o->shard_k * m / o->shard_n;
+    *hi = (o->shard_k + 1) * m / o->shard_n;
+}
+
+static void run_chunk(const options *o) {
+    rec_reader *r = rr_open(o->input);
+    rec_writer *w = rw_open(NULL, 0);
+    uint64_t lo, hi, m;
+    if (o->input && strcmp(o->input, "-") != 0) { /* a file: count, then read again */
+        while (rr_next(r))
+            if (rr_count(r) > UINT32_MAX) rr_fail(r, "more than 4294967295 records: too many to chunk");
+        m = rr_count(r);
+        rr_close(r);
+        chunk_bounds(o, m, &lo, &hi);
+        r = rr_open(o->input);
+        size_t len;
+        for (uint64_t i = 0; i < hi && rr_next(r); i++)
+            if (i >= lo) {
+                const char *raw = rr_raw(r, &len);
+                rw_write_raw(w, raw, len);
+            }
+    } else {
+        raw_records a = {0};
+        read_all(r, &a);
+        m = a.n;
+        chunk_bounds(o, m, &lo, &hi);
+        for (uint64_t i = lo; i < hi; i++) rw_write_raw(w, a.buf + a.off[i], a.off[i + 1] - a.off[i]);
+        free(a.buf);
+        free(a.off);
+    }
+    if (hi > lo)
+        note(VERB_VERBOSE, "%llu records in, %llu in chunk %llu/%llu (records %llu..%llu)", (unsigned long long)m,
+             (unsigned long long)rw_count(w), (unsigned long long)o->shard_k, (unsigned long long)o->shard_n,
+             (unsigned long long)lo, (unsigned long long)(hi - 1));
+    else
+        note(VERB_VERBOSE, "%llu records in, 0 in chunk %llu/%llu", (unsigned long long)m,
+             (unsigned long long)o->shard_k, (unsigned long long)o->shard_n);
+    rw_close(w);
+    rr_close(r);
 }
 
 /* Write records perm[lo..hi) to w, in that order or (keep_order) in input order. */
@@ -231,7 +285,8 @@ int main(int argc, char **argv) {
     tool_init(argv[0]);
     options o;
     parse_args(argc, argv, &o);
-    if (o.shard_mode) run_shard(&o);
+    if (o.chunk) run_chunk(&o);
+    else if (o.shard_mode) run_shard(&o);
     else run_ratio(&o);
     return EXIT_OK;
 }

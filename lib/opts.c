@@ -15,6 +15,26 @@ uint64_t opt_uint(const char *opt, const char *s, uint64_t lo, uint64_t hi) {
     return u;
 }
 
+size_t opt_uint_list(const char *opt, const char *s, uint64_t lo, uint64_t hi, size_t *out, size_t max) {
+    size_t n = 0;
+    const char *p = s;
+    for (;;) {
+        const char *e = strchr(p, ',');
+        size_t len = e ? (size_t)(e - p) : strlen(p);
+        char buf[32];
+        if (len == 0 || len >= sizeof buf) die_usage("%s '%s': want integers separated by commas", opt, s);
+        memcpy(buf, p, len);
+        buf[len] = 0;
+        uint64_t k = opt_uint(opt, buf, lo, hi);
+        if (n == max) die_usage("%s '%s': at most %zu values", opt, s, max);
+        for (size_t j = 0; j < n; j++)
+            if (out[j] == k) die_usage("%s '%s': %s twice", opt, s, buf);
+        out[n++] = (size_t)k;
+        if (!e) return n;
+        p = e + 1;
+    }
+}
+
 static const char *bound(char *buf, size_t n, double x) {
     if (isinf(x)) return x > 0 ? "inf" : "-inf";
     snprintf(buf, n, "%g", x);

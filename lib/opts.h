@@ -9,6 +9,7 @@
 #define SVGE_OPTS_H
 
 #include <getopt.h>
+#include <stddef.h>
 #include <stdint.h>
 
 /* The last lines of every tool's --help (after a blank line). */
@@ -24,6 +25,9 @@
 uint64_t opt_uint(const char *opt, const char *s, uint64_t lo, uint64_t hi);
 /* A finite number in lo..hi; open_lo/open_hi exclude the bound ("(0, 1)"); hi may be INFINITY. */
 double opt_number(const char *opt, const char *s, double lo, double hi, int open_lo, int open_hi);
+/* A comma-separated list of at most max distinct integers, each in [lo, hi], into out: their count.
+ * "tool: --top '5,5': 5 twice", "tool: --top '1,,2': want integers separated by commas". */
+size_t opt_uint_list(const char *opt, const char *s, uint64_t lo, uint64_t hi, size_t *out, size_t max);
 /* One of the words of a NULL-terminated list: its index. "tool: --mode: 'x' is not one of sample, argmax". */
 int opt_word(const char *opt, const char *s, const char *const *words);
 

@@ -7,7 +7,8 @@ load helpers
 
 TOOLS=(graph-parse graph-hash bench-lookup stream-split stream-top stream-to-jsonl jsonl-to-stream
        svge-train svge-encode svge-decode svge-metrics cell-train graph-gen
-       pred-metrics graph-features gp-fit predict random-propose evo-propose)
+       pred-metrics graph-features gp-fit predict random-propose evo-propose search-report
+       bo-propose search-append)
 
 @test "every tool: --help lists -q and -v and ends with the same Exit status section (after a blank line)" {
     local t want

@@ -1,5 +1,5 @@
 #!/usr/bin/env bats
-# stream-split: numpy-compatible train/test split and round-robin shards.
+# stream-split: numpy-compatible train/test split, round-robin shards and contiguous chunks.
 # Expected permutations were computed once with NumPy 1.24 (legacy RandomState), e.g.
 #   np.random.seed(1); np.random.permutation(15625)[:5] -> 14370 1409 14243 1638 1644
 
@@ -102,6 +102,33 @@ need_nb201() {
     sort -n "$T/in" | cmp - "$T/u"
 }
 
+@test "nb201: chunks 0/3 1/3 2/3 are contiguous and their concatenation is the input, from a FILE or stdin" {
+    need_nb201
+    for k in 0 1 2; do stream-split --chunk "$k/3" "$NB201" > "$T/c$k.zst"; done
+    # records floor(k*15625/3) .. floor((k+1)*15625/3)-1: 0..5207, 5208..10415, 10416..15624
+    [ "$(nrec < "$T/c0.zst")" -eq 5208 ]
+    [ "$(nrec < "$T/c1.zst")" -eq 5208 ]
+    [ "$(nrec < "$T/c2.zst")" -eq 5209 ]
+    [ "$(ids < "$T/c1.zst" | head -1)" = "$(ids < "$NB201" | sed -n 5209p)" ]
+    cat "$T/c0.zst" "$T/c1.zst" "$T/c2.zst" | stream-to-jsonl > "$T/joined"
+    stream-to-jsonl < "$NB201" | cmp - "$T/joined"
+    # stdin gives the same bytes as the FILE
+    stream-split --chunk 1/3 < "$NB201" | cmp - "$T/c1.zst"
+}
+
+@test "--chunk: more chunks than records gives empty chunks; every record once, in order" {
+    mk_stream 5 > "$T/in.zst"
+    for k in 0 1 2 3 4 5 6 7; do stream-split --chunk "$k/8" "$T/in.zst" | syn_ids; done > "$T/all"
+    [ "$(tr '\n' ' ' < "$T/all")" = "0 1 2 3 4 " ]
+    # floor(k*5/8): chunks 0, 2, 4 are empty, 1 holds record 0
+    [ "$(stream-split --chunk 0/8 "$T/in.zst" | syn_ids | wc -l)" -eq 0 ]
+    [ "$(stream-split --chunk 1/8 < "$T/in.zst" | syn_ids)" = 0 ]
+    run bash -c "stream-split -v --chunk 0/8 '$T/in.zst' 2>&1 >/dev/null"
+    assert_output_has "5 records in, 0 in chunk 0/8"
+    run bash -c "stream-split -v --chunk 7/8 '$T/in.zst' 2>&1 >/dev/null"
+    assert_output_has "5 records in, 1 in chunk 7/8 (records 4..4)"
+}
+
 @test "nb201: --count N is perm[:N], the cells svge-train --sample N --seed S draws" {
     need_nb201
     stream-split --count 50 --seed 3 < "$NB201" | ids > "$T/c"
@@ -201,7 +228,7 @@ need_nb201() {
 @test "--help lists every option with its default" {
     run stream-split --help
     assert_status 0
-    for o in --ratio --count --seed --complement --rest --keep-order --shard --verbose --help; do
+    for o in --ratio --count --seed --complement --rest --keep-order --shard --chunk --verbose --help; do
         assert_output_has "$o"
     done
     assert_output_has "default 0.9"
@@ -220,6 +247,7 @@ need_nb201() {
 @test "bad input: every malformed stream is refused with the reader's message, in both modes" {
     assert_rejects_bad_streams stream-split
     assert_rejects_bad_streams stream-split --shard 0/2
+    assert_rejects_bad_streams stream-split --chunk 0/2
 }
 
 @test "bad input: random bytes in a FILE name the file" {
@@ -267,18 +295,22 @@ need_nb201() {
     assert_output_has "--count and --ratio: give one"
 }
 
-@test "usage: bad shard" {
-    for s in 3/3 0/0 1 /3 3/ a/b -1/3 1/-3 0/3/1 ""; do
-        run stream-split --shard "$s" < /dev/null
-        assert_status 2
-        assert_output_has "--shard: '$s' is not K/N with 0 <= K < N"
+@test "usage: bad shard or chunk" {
+    for o in --shard --chunk; do
+        for s in 3/3 0/0 1 /3 3/ a/b -1/3 1/-3 0/3/1 ""; do
+            run stream-split $o "$s" < /dev/null
+            assert_status 2
+            assert_output_has "$o: '$s' is not K/N with 0 <= K < N"
+        done
+        for other in "--ratio 0.5" "--count 5" "--seed 2"; do
+            run stream-split $o 0/3 $other < /dev/null
+            assert_status 2
+            assert_output_has "$o cannot be combined"
+        done
     done
-    run stream-split --shard 0/3 --ratio 0.5 < /dev/null
+    run stream-split --chunk 0/3 --shard 0/3 < /dev/null
     assert_status 2
-    assert_output_has "--shard cannot be combined"
-    run stream-split --shard 0/3 --count 5 < /dev/null
-    assert_status 2
-    assert_output_has "--shard cannot be combined"
+    assert_output_has "--shard and --chunk: give one"
 }
 
 @test "usage: unknown option, missing value, extra argument" {

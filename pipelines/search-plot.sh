@@ -1,0 +1,44 @@
+#!/usr/bin/env bash
+# search-plot.sh CURVES.tsv OUT.png TITLE: the picture of search-report's --curves TSV, by gnuplot:
+# the mean best objective against the number of evaluations, one line per method (in the TSV's
+# order), with a band from the worst to the best seed (best_min .. best_max). A PNG (gnuplot's
+# pngcairo, else its png terminal). Writes OUT.png's data beside it as OUT.dat (one block per method).
+# Exit status: 0 ok, 1 a TSV that is not search-report's, 2 usage, 3 no gnuplot (apt-get install
+# gnuplot-nox) or gnuplot failed.
+set -euo pipefail
+me=search-plot.sh
+if [ "${1:-}" = -h ] || [ "${1:-}" = --help ]; then sed -n '2,7p' "$0" | cut -c3-; exit 0; fi
+[ $# -eq 3 ] || { echo "$me: usage: $me CURVES.tsv OUT.png TITLE" >&2; exit 2; }
+tsv=$1 out=$2 title=$3
+[ -r "$tsv" ] || { echo "$me: $tsv: cannot read" >&2; exit 3; }
+want=$(printf 'eval\tmethod\tseeds\tended\tbest_mean\tbest_std\tbest_min\tbest_max\tregret_mean\tat_optimum_share')
+[ "$(head -1 "$tsv")" = "$want" ] || { echo "$me: $tsv: not search-report --curves output (header)" >&2; exit 1; }
+[ "$(wc -l < "$tsv")" -ge 2 ] || { echo "$me: $tsv: no rows" >&2; exit 1; }
+command -v gnuplot > /dev/null || { echo "$me: gnuplot is not installed: no picture (apt-get install gnuplot-nox)" >&2; exit 3; }
+terms=$(gnuplot -e 'set terminal' 2>&1)
+if grep -qw pngcairo <<< "$terms"; then term='pngcairo enhanced font ",10"'
+elif grep -qw png <<< "$terms"; then term='png enhanced'
+else echo "$me: gnuplot has no png terminal" >&2; exit 3
+fi
+
+# OUT.dat: one block per method (two blank lines between, as gnuplot's index wants): eval mean min max
+dat=${out%.png}.dat
+awk -F'\t' 'NR > 1 { if ($2 != m) { if (NR > 2) printf "\n\n"; m = $2; printf "# %s\n", m } print $1, $5, $7, $8 }' "$tsv" > "$dat"
+mapfile -t methods < <(awk -F'\t' 'NR > 1 && !($2 in s) { s[$2] = 1; print $2 }' "$tsv")
+q() { local s=${1//\\/\\\\}; printf '"%s"' "${s//\"/\\\"}"; }
+plot=
+for i in "${!methods[@]}"; do
+    plot+="${plot:+, }$(q "$dat") index $i using 1:3:4 with filledcurves fs transparent solid 0.15 noborder lc $((i + 1)) notitle"
+    plot+=", $(q "$dat") index $i using 1:2 with lines lw 2 lc $((i + 1)) title $(q "${methods[$i]}")"
+done
+gnuplot <<GP || { echo "$me: gnuplot failed" >&2; exit 3; }
+set terminal $term size 900,600
+set output $(q "$out")
+set title $(q "$title") noenhanced
+set xlabel "evaluations"
+set ylabel "best objective (mean over seeds; band: worst to best seed)"
+set key bottom right noenhanced
+set grid
+plot $plot
+GP
+echo "$me: wrote $out" >&2
