@@ -20,6 +20,8 @@
 #include "util.h"
 
 #define MAX_BUDGETS 32
+#define MAX_BEST 1000      /* --best K */
+#define CELL_NAME_MAX 240  /* bytes of a cell's name in the --best list */
 #define MAX_BUDGET 1000000000
 #define AT_OPT_TOL 1e-9
 
@@ -46,6 +48,9 @@ static void usage(void) {
            "  -c, --curves FILE    also write the curves as TSV to FILE, one row per method per\n"
            "                       evaluation count 1..its longest run, with the header: eval method seeds\n"
            "                       ended best_mean best_std best_min best_max regret_mean at_optimum_share\n"
+           "      --best K         after the table, each method's K best distinct cells (over its seeds):\n"
+           "                       the \"arch\" string (else operations and edges), FIELD, regret, --test\n"
+           "                       and where it was first found; 0..%d (default 0)\n"
            "  -f, --format F       'table' (default): a markdown table on stdout; 'record': one record per\n"
            "                       method on stdout\n"
            "  -q, --quiet          only errors and warnings on stderr\n"
@@ -76,7 +81,7 @@ static void usage(void) {
            "with the recomputed best by more than 1e-9 (relative), no records; a pool without FIELD.\n"
            "\n"
            OPTS_EXIT_HELP,
-           tool_name(), MAX_BUDGETS, MAX_BUDGET);
+           tool_name(), MAX_BUDGETS, MAX_BUDGET, MAX_BEST);
 }
 
 typedef struct {
@@ -85,6 +90,7 @@ typedef struct {
     int has_optimum, record;
     size_t budget[MAX_BUDGETS];
     size_t nbudget;
+    int best_k;        /* --best K: list each method's K best cells (table only) */
 } options;
 
 static void parse_budgets(const char *s, options *o) {
@@ -92,7 +98,7 @@ static void parse_budgets(const char *s, options *o) {
 }
 
 static void parse_args(int argc, char **argv, options *o) {
-    enum { OPT_OPTIMUM = 256, OPT_POOL };
+    enum { OPT_OPTIMUM = 256, OPT_POOL, OPT_BEST };
     static const char *const formats[] = {"table", "record", NULL}; /* o->record: the index */
     static const struct option longopts[] = {
         {"y", required_argument, NULL, 'y'},
@@ -102,6 +108,7 @@ static void parse_args(int argc, char **argv, options *o) {
         {"budgets", required_argument, NULL, 'b'},
         {"curves", required_argument, NULL, 'c'},
         {"format", required_argument, NULL, 'f'},
+        {"best", required_argument, NULL, OPT_BEST},
         OPTS_QV_LONG,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -134,12 +141,14 @@ static void parse_args(int argc, char **argv, options *o) {
             o->curves = optarg;
             break;
         case 'f': o->record = opt_word("--format", optarg, formats); break;
+        case OPT_BEST: o->best_k = (int)opt_uint("--best", optarg, 0, MAX_BEST); break;
         case 'h': usage(); exit(EXIT_OK);
         default: opt_common(c, argv);
         }
     }
     if (!o->yfield) die_usage("--y FIELD is required");
     if (o->has_optimum && o->pool) die_usage("--optimum and --pool: give one");
+    if (o->best_k && o->record) die_usage("--best lists cells in the table: not with --format record");
     o->input = opt_one_input(argc, argv);
 }
 
@@ -154,17 +163,30 @@ typedef struct {
     size_t n, cap;
 } run;
 
+/* One of a method's best cells (--best). */
+typedef struct {
+    double y, test;
+    int64_t seed, eval;
+    char name[CELL_NAME_MAX];
+} top_cell;
+
 typedef struct {
     char **method;
     size_t nmethod;
     run *r;
     size_t nrun;
+    top_cell **top;  /* per method: its best_k best distinct cells, best first */
+    int *ntop;
 } logs;
 
 static size_t method_index(logs *L, const char *s, uint32_t len) {
     for (size_t k = 0; k < L->nmethod; k++)
         if (strlen(L->method[k]) == len && memcmp(L->method[k], s, len) == 0) return k;
     L->method = xrealloc(L->method, (L->nmethod + 1) * sizeof *L->method);
+    L->top = xrealloc(L->top, (L->nmethod + 1) * sizeof *L->top);
+    L->ntop = xrealloc(L->ntop, (L->nmethod + 1) * sizeof *L->ntop);
+    L->top[L->nmethod] = NULL;
+    L->ntop[L->nmethod] = 0;
     char *m = xmalloc((size_t)len + 1);
     memcpy(m, s, len);
     m[len] = 0;
@@ -217,6 +239,55 @@ static int64_t need_int(rec_reader *r, const msgpack_object *map, const char *na
     return v;
 }
 
+/* The cell's name for --best: its "arch" string if it has one (NB201, ENAS), else its operations
+ * and edges ("input conv3x3-bn-relu output | 0>1 1>2"), cut to fit. */
+static void cell_name(const msgpack_object *rec, char *buf, size_t len) {
+    const char *s;
+    uint32_t n;
+    if (rec_get_str(rec, "arch", &s, &n) == 1) {
+        snprintf(buf, len, "%.*s", (int)n, s);
+        return;
+    }
+    size_t k = 0;
+    buf[0] = 0;
+    const msgpack_object *ops = rec_get(rec, "ops"), *edges = rec_get(rec, "edges");
+    if (ops && ops->type == MSGPACK_OBJECT_ARRAY)
+        for (uint32_t i = 0; i < ops->via.array.size && k < len; i++) {
+            const msgpack_object *op = &ops->via.array.ptr[i];
+            if (op->type == MSGPACK_OBJECT_STR)
+                k += (size_t)snprintf(buf + k, len - k, "%s%.*s", i ? " " : "", (int)op->via.str.size, op->via.str.ptr);
+        }
+    if (k < len) k += (size_t)snprintf(buf + k, len - k, " |");
+    if (edges && edges->type == MSGPACK_OBJECT_ARRAY)
+        for (uint32_t i = 0; i < edges->via.array.size && k < len; i++) {
+            const msgpack_object *e = &edges->via.array.ptr[i];
+            if (e->type == MSGPACK_OBJECT_ARRAY && e->via.array.size == 2)
+                k += (size_t)snprintf(buf + k, len - k, " %llu>%llu", (unsigned long long)e->via.array.ptr[0].via.u64,
+                                      (unsigned long long)e->via.array.ptr[1].via.u64);
+        }
+}
+
+
+/* Keep rec among method m's k best distinct cells (by name; a cell found again keeps its first
+ * finding; ties: the earlier). */
+static void top_add(logs *L, size_t m, int k, const msgpack_object *rec, double y, double test, int64_t seed,
+                    int64_t ev) {
+    top_cell c = {.y = y, .test = test, .seed = seed, .eval = ev};
+    cell_name(rec, c.name, sizeof c.name);
+    if (!L->top[m]) L->top[m] = xcalloc((size_t)k, sizeof **L->top);
+    top_cell *t = L->top[m];
+    int n = L->ntop[m];
+    for (int i = 0; i < n; i++)
+        if (!strcmp(t[i].name, c.name)) return;
+    int pos = n;
+    while (pos > 0 && t[pos - 1].y < y) pos--;
+    if (pos >= k) return;
+    if (n == k) n--; /* the last drops out */
+    memmove(t + pos + 1, t + pos, (size_t)(n - pos) * sizeof *t);
+    t[pos] = c;
+    L->ntop[m] = n + 1;
+}
+
 static void read_logs(const options *o, logs *L) {
     rec_reader *r = rr_open(o->input);
     const msgpack_object *rec;
@@ -247,6 +318,7 @@ static void read_logs(const options *o, logs *L) {
             rr_fail(r, "method \"%s\", seed %lld, eval %lld: \"best\" is %.17g but the best \"%s\" so far is %.17g",
                     mname, (long long)seed, (long long)ev, best, o->yfield, running);
         run_add(ru, y, running, test, rr_count(r));
+        if (o->best_k) top_add(L, ru->method, o->best_k, rec, y, test, seed, ev);
     }
     if (L->nrun == 0) die(EXIT_DATA, "%s: no records: nothing to report", rr_name(r));
     rr_close(r);
@@ -509,6 +581,23 @@ static void write_curves(const options *o, const logs *L, summary *ss, double op
     if (ferror(f) | fclose(f)) die(EXIT_IO, "%s: write error: %s", o->curves, strerror(errno));
 }
 
+static void print_best(const options *o, const logs *L, double opt) {
+    printf("\nThe best cells each method found (over its seeds; objective: %s%s%s):\n\n```\n%-12s %-10s %-10s",
+           o->yfield, o->tfield ? ", test: " : "", o->tfield ? o->tfield : "", "method", "objective", "regret");
+    if (o->tfield) printf(" %-10s", "test");
+    printf(" %-14s cell\n", "seed, eval");
+    for (size_t m = 0; m < L->nmethod; m++)
+        for (int i = 0; i < L->ntop[m]; i++) {
+            const top_cell *c = &L->top[m][i];
+            char at[48];
+            snprintf(at, sizeof at, "%lld, %lld", (long long)c->seed, (long long)c->eval);
+            printf("%-12s %-10.6g %-10.4g", L->method[m], c->y, opt - c->y);
+            if (o->tfield) printf(" %-10.6g", c->test);
+            printf(" %-14s %s\n", at, c->name);
+        }
+    printf("```\n");
+}
+
 int main(int argc, char **argv) {
     tool_init(argv[0]);
     options o;
@@ -536,6 +625,7 @@ int main(int argc, char **argv) {
                "length.\nregret: optimum - final best; at opt: runs within 1e-9 of the optimum; eval to opt: their mean "
                "first evaluation there.\n",
                o.yfield, carried ? " (*: some runs ended before B and count with their final best)" : "");
+        if (o.best_k) print_best(&o, &L, opt.value);
         if (fflush(stdout) != 0 || ferror(stdout)) die(EXIT_IO, "stdout: write error: %s", strerror(errno));
     }
     for (size_t m = 0; m < L.nmethod; m++) summary_free(&ss[m]);
@@ -547,7 +637,9 @@ int main(int argc, char **argv) {
         free(L.r[k].recno);
     }
     free(L.r);
-    for (size_t m = 0; m < L.nmethod; m++) free(L.method[m]);
+    for (size_t m = 0; m < L.nmethod; m++) free(L.method[m]), free(L.top[m]);
     free(L.method);
+    free(L.top);
+    free(L.ntop);
     return EXIT_OK;
 }
