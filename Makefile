@@ -2,6 +2,7 @@
 #   make            build the library and every tool into bin/
 #   make check      build and run the whole test suite (bats)
 #   make check SAN=1  the same with AddressSanitizer + UndefinedBehaviorSanitizer (build/san/)
+#   make search     the main job: search NAS-Bench-201 for the best cell (pipelines/search-main)
 #   make bench      benchmarks (throughput and peak memory; not part of check)
 #   make data       regenerate data/ from ../shared/data (see data/SOURCES.md)
 
@@ -34,7 +35,7 @@ BENCH_SRC := $(wildcard bench/*.c)
 BENCHES   := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 SHIM      := $(BUILD)/tests/libfailio.so
 
-.PHONY: all check bench data clean fuzz
+.PHONY: all check bench data clean fuzz search
 .SECONDARY:
 all: $(TOOLS) $(UNITS) $(BENCHES) $(SHIM)
 
@@ -68,6 +69,11 @@ $(SHIM): tests/shim/failio.c
 	$(CC) -O2 -Wall -Wextra -shared -fPIC $< -o $@ -ldl
 
 # The suite runs the real binaries on the real data in data/.
+# The main job: a search of NAS-Bench-201 with the shipped model (pipelines/search-main; a few
+# minutes): SEARCH_ARGS, e.g. SEARCH_ARGS='--seed 2 --budget 500'.
+search: all
+	bash pipelines/search-main $(SEARCH_ARGS)
+
 check: all
 	SVGE_BIN=$(CURDIR)/$(BINDIR) SVGE_UNIT=$(CURDIR)/$(BUILD)/tests SVGE_DATA=$(CURDIR)/data \
 	  bash tests/run.sh

@@ -236,3 +236,25 @@ run_edited() {
     [ "$(head -c 8 "$T/c.png" | od -An -tx1 | tr -d ' \n')" = 89504e470d0a1a0a ]
     [ "$(grep -c '^# ' "$T/c.dat")" -eq 2 ]
 }
+
+@test "--best K: each method's K best distinct cells, best first, ties to the first found, named by arch or ops and edges" {
+    # give the cells names: bo's y=3 and random's two y=4 cells share names with others
+    jq -c 'if .id == 2 or .id == 3 then .arch = "A" elif .id == 5 then .arch = "B" elif .id == 7 or .id == 8 then .arch = "B"
+           else .ops = ["input", "output"] | .edges = [[0, 1]] end' "$T/log.jsonl" | jsonl-to-stream > "$T/named.zst"
+    run search-report --y y --test t --optimum 4 --best 2 < "$T/named.zst"
+    assert_status 0
+    printf '%s\n' "$output" > "$T/report"
+    # bo: B (y 4, seed 2 eval 2), then A (y 3, first found at seed 1 eval 2; id 3 is A again: not listed twice)
+    grep '^bo ' "$T/report" > "$T/bo"
+    [ "$(wc -l < "$T/bo")" -eq 2 ]
+    run awk '{ print $2, $3, $4, $5 $6, $7 }' "$T/bo"
+    [ "${lines[0]}" = "4 0 40 2,2 B" ]
+    [ "${lines[1]}" = "3 1 30 1,2 A" ]
+    # random: B once (the first of the tie: eval 2, t 41), then the unnamed cell by its ops and edges
+    grep '^random ' "$T/report" > "$T/r"
+    run awk '{ print $2, $4, $5 $6, $7, $8, $9, $10 }' "$T/r"
+    [ "${lines[0]}" = "4 41 1,2 B   " ]
+    [ "${lines[1]}" = "1 11 1,1 input output | 0>1" ]
+    run search-report --y y --best 2 --format record < "$T/named.zst"
+    assert_status 2
+}
