@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # search-plot.sh CURVES.tsv OUT.png TITLE: the picture of search-report's --curves TSV, by gnuplot:
 # the mean best objective against the number of evaluations, one line per method (in the TSV's
-# order), with a band from the worst to the best seed (best_min .. best_max). A PNG (gnuplot's
+# order), with a band from the worst to the best seed (best_min .. best_max), and the optimum (best_mean
+# + regret_mean) as a dashed line. A PNG (gnuplot's
 # pngcairo, else its png terminal). Writes OUT.png's data beside it as OUT.dat (one block per method).
 # Exit status: 0 ok, 1 a TSV that is not search-report's, 2 usage, 3 no gnuplot (apt-get install
 # gnuplot-nox) or gnuplot failed.
@@ -26,7 +27,8 @@ dat=${out%.png}.dat
 awk -F'\t' 'NR > 1 { if ($2 != m) { if (NR > 2) printf "\n\n"; m = $2; printf "# %s\n", m } print $1, $5, $7, $8 }' "$tsv" > "$dat"
 mapfile -t methods < <(awk -F'\t' 'NR > 1 && !($2 in s) { s[$2] = 1; print $2 }' "$tsv")
 q() { local s=${1//\\/\\\\}; printf '"%s"' "${s//\"/\\\"}"; }
-plot=
+opt=$(awk -F'\t' 'NR == 2 { printf "%.17g", $5 + $9 }' "$tsv")
+plot="$opt with lines dt 2 lw 1 lc rgb \"gray40\" title \"optimum ($(printf '%.6g' "$opt"))\""
 for i in "${!methods[@]}"; do
     plot+="${plot:+, }$(q "$dat") index $i using 1:3:4 with filledcurves fs transparent solid 0.15 noborder lc $((i + 1)) notitle"
     plot+=", $(q "$dat") index $i using 1:2 with lines lw 2 lc $((i + 1)) title $(q "${methods[$i]}")"
