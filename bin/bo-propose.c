@@ -13,12 +13,11 @@
 #include <string.h>
 
 #include "bo.h"
-#include "digest_map.h"
 #include "graph.h"
-#include "graph_hash.h"
 #include "latent.h"
 #include "opts.h"
 #include "points.h"
+#include "propose.h"
 #include "record.h"
 #include "rng.h"
 #include "stream.h"
@@ -151,78 +150,65 @@ static void parse_args(int argc, char **argv, options *o, int *threads) {
     o->input = opt_one_input(argc, argv);
 }
 
-/* The graph keys of the evaluated records (pool mode). */
+/* Pool mode: the graph keys of the evaluated records. */
 typedef struct {
-    digest_map keys;
+    key_set keys;
     rec_reader *r;
 } evaluated;
 
-static void key_of(const rec_reader *r, const msgpack_object *rec, uint8_t key[16]) {
-    const space_info *sp;
-    graph g;
-    char why[256];
-    if (graph_read(rec, &sp, &g, why, sizeof why) != 0) rr_fail(r, "%s (--pool compares graphs)", why);
-    if (graph_key(sp, &g, key) != 0) memset(key, 0xff, 16); /* an invalid NB101 cell: no key, never in a pool */
-}
-
 static void note_evaluated(void *ctx, const msgpack_object *rec, size_t i) {
     evaluated *e = ctx;
+    const space_info *sp;
+    graph g;
     uint8_t key[16];
-    key_of(e->r, rec, key);
-    dmap_put(&e->keys, key, i);
+    if (propose_graph_key(e->r, rec, &sp, &g, key) == 0) keyset_put(&e->keys, sp, key, i);
 }
 
 /* The pool's candidates: vectors (B, d) as doubles and each record's bytes. */
 typedef struct {
+    const options *o;
+    const gp_points *pts;
+    float *v;          /* (d) scratch */
     double *X;
     char **raw;
     size_t *len;
-    int B;
+    int B, cap;
 } pool;
 
-static void read_pool(const options *o, const gp_points *pts, const digest_map *done, pool *pl) {
-    rec_reader *r = rr_open(o->pool);
-    digest_map seen;
-    dmap_init(&seen);
-    size_t cap = 0;
-    float *v = xmalloc(pts->d * sizeof *v);
-    memset(pl, 0, sizeof *pl);
-    const msgpack_object *rec;
-    while ((rec = rr_next(r))) {
-        if (o->require && !rec_get(rec, o->require)) continue;
-        char why[512];
-        const char *ps;
-        size_t plen, len;
-        int got = pred_prov_get(rec, pts->pfield, &ps, &plen, why, sizeof why);
-        if (got < 0) rr_fail(r, "%s", why);
-        if (got == 0) rr_fail(r, "no field \"%s\": the pool's \"%s\" must come from the same encoder", pts->pfield, o->x);
-        if (plen != strlen(pts->prov) || memcmp(ps, pts->prov, plen) != 0)
-            rr_fail(r, "\"%s\" is \"%.*s\", the evaluated records' is \"%s\": encode the pool with the same %s",
-                    pts->pfield, (int)(plen > 64 ? 64 : plen), ps, pts->prov, strcmp(o->x, "z") == 0 ? "model" : "encoding");
-        if (pred_vec_len(rec, o->x, &len, why, sizeof why)) rr_fail(r, "%s", why);
-        if (len != pts->d) rr_fail(r, "field \"%s\" has %zu numbers, the evaluated records' have %zu", o->x, len, pts->d);
-        uint8_t key[16];
-        key_of(r, rec, key);
-        if (dmap_get(done, key) || dmap_get(&seen, key)) continue;
-        dmap_put(&seen, key, 0);
-        if (pred_vec_read(rec, o->x, v, pts->d, why, sizeof why)) rr_fail(r, "%s", why);
-        if ((size_t)pl->B == cap) {
-            cap = cap ? 2 * cap : 1024;
-            pl->X = xrealloc(pl->X, cap * pts->d * sizeof *pl->X);
-            pl->raw = xrealloc(pl->raw, cap * sizeof *pl->raw);
-            pl->len = xrealloc(pl->len, cap * sizeof *pl->len);
-        }
-        for (size_t j = 0; j < pts->d; j++) pl->X[(size_t)pl->B * pts->d + j] = v[j];
-        size_t n;
-        const char *raw = rr_raw(r, &n);
-        pl->raw[pl->B] = xmalloc(n);
-        memcpy(pl->raw[pl->B], raw, n);
-        pl->len[pl->B] = n;
-        if (++pl->B >= INT32_MAX / 2) rr_fail(r, "too many pool records");
+/* A candidate of the pool (propose_scan_pool: not evaluated, not seen before): check its input
+ * vector's provenance and length, keep it. */
+static void add_candidate(void *ctx, const rec_reader *r, const msgpack_object *rec, uint64_t recno,
+                          const space_info *sp, const uint8_t key[16]) {
+    (void)recno, (void)sp, (void)key;
+    pool *pl = ctx;
+    const gp_points *pts = pl->pts;
+    const char *x = pl->o->x;
+    char why[512];
+    const char *ps;
+    size_t plen, len;
+    int got = pred_prov_get(rec, pts->pfield, &ps, &plen, why, sizeof why);
+    if (got < 0) rr_fail(r, "%s", why);
+    if (got == 0) rr_fail(r, "no field \"%s\": the pool's \"%s\" must come from the same encoder", pts->pfield, x);
+    if (plen != strlen(pts->prov) || memcmp(ps, pts->prov, plen) != 0)
+        rr_fail(r, "\"%s\" is \"%.*s\", the evaluated records' is \"%s\": encode the pool with the same %s", pts->pfield,
+                (int)(plen > 64 ? 64 : plen), ps, pts->prov, strcmp(x, "z") == 0 ? "model" : "encoding");
+    if (pred_vec_len(rec, x, &len, why, sizeof why)) rr_fail(r, "%s", why);
+    if (len != pts->d) rr_fail(r, "field \"%s\" has %zu numbers, the evaluated records' have %zu", x, len, pts->d);
+    if (pred_vec_read(rec, x, pl->v, pts->d, why, sizeof why)) rr_fail(r, "%s", why);
+    if (pl->B == pl->cap) {
+        if (pl->cap >= INT32_MAX / 4) rr_fail(r, "too many pool records");
+        pl->cap = pl->cap ? 2 * pl->cap : 1024;
+        pl->X = xrealloc(pl->X, (size_t)pl->cap * pts->d * sizeof *pl->X);
+        pl->raw = xrealloc(pl->raw, (size_t)pl->cap * sizeof *pl->raw);
+        pl->len = xrealloc(pl->len, (size_t)pl->cap * sizeof *pl->len);
     }
-    rr_close(r);
-    dmap_free(&seen);
-    free(v);
+    for (size_t j = 0; j < pts->d; j++) pl->X[(size_t)pl->B * pts->d + j] = pl->v[j];
+    size_t n;
+    const char *raw = rr_raw(r, &n);
+    pl->raw[pl->B] = xmalloc(n);
+    memcpy(pl->raw[pl->B], raw, n);
+    pl->len[pl->B] = n;
+    pl->B++;
 }
 
 static void pack_proposal(msgpack_packer *pk, double ei, double mean, double sd) {
@@ -245,7 +231,7 @@ int main(int argc, char **argv) {
     /* the evaluated points */
     rec_reader *r = rr_open(o.input);
     evaluated ev = {.r = r};
-    dmap_init(&ev.keys);
+    keyset_init(&ev.keys);
     gp_points pts;
     gp_points_read(r, o.x, o.y, 0, &pts, o.pool ? note_evaluated : NULL, &ev);
     char in[256];
@@ -259,9 +245,13 @@ int main(int argc, char **argv) {
     for (int i = 0; i < n; i++) best = fmax(best, pts.y[i]);
 
     /* candidates */
-    pool pl = {0};
-    if (o.pool) read_pool(&o, &pts, &ev.keys, &pl);
-    dmap_free(&ev.keys);
+    pool pl = {.o = &o, .pts = &pts};
+    if (o.pool) {
+        pl.v = xmalloc(pts.d * sizeof *pl.v);
+        propose_scan_pool(o.pool, o.require, &ev.keys, add_candidate, &pl); /* ev.keys: the evaluated and the seen */
+        free(pl.v);
+    }
+    keyset_free(&ev.keys);
     const int q = o.pool ? (pl.B < o.batch ? pl.B : o.batch) : o.batch;
     if (o.pool && q < o.batch)
         say("warning: %s: only %d candidate%s not yet evaluated: proposing %s", o.pool, pl.B, pl.B == 1 ? "" : "s",

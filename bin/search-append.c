@@ -9,10 +9,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "digest_map.h"
 #include "graph.h"
-#include "graph_hash.h"
 #include "opts.h"
+#include "propose.h"
 #include "record.h"
 #include "stream.h"
 #include "util.h"
@@ -105,14 +104,13 @@ static void parse_args(int argc, char **argv, options *o) {
     o->input = opt_one_input(argc, argv);
 }
 
-/* The record's graph key into key: 1, or 0 if the graph is invalid in its space. Not a graph: rr_fail. */
-static int graph_key_of(const rec_reader *r, const msgpack_object *rec, uint8_t key[16]) {
-    const space_info *sp;
+/* The record's space and graph key into *sp, key: 1, or 0 if the graph is invalid in its space. Not a
+ * graph: rr_fail. */
+static int valid_key(const rec_reader *r, const msgpack_object *rec, const space_info **sp, uint8_t key[16]) {
     graph g;
     char why[256];
-    if (graph_read(rec, &sp, &g, why, sizeof why) != 0) rr_fail(r, "%s", why);
-    if (graph_check(sp, &g, why, sizeof why) != 0) return 0;
-    return graph_key(sp, &g, key) == 0;
+    if (propose_graph_key(r, rec, sp, &g, key) != 0) return 0;
+    return graph_check(*sp, &g, why, sizeof why) == 0;
 }
 
 /* FIELD of rec: 1 and *v, 0 if absent; not a finite number: rr_fail. */
@@ -131,16 +129,17 @@ int main(int argc, char **argv) {
     parse_args(argc, argv, &o);
     const double sign = o.minimize ? -1 : 1;
 
-    digest_map seen;
-    dmap_init(&seen);
+    key_set seen;
+    keyset_init(&seen);
     int64_t evals = 0;
     double best = -INFINITY; /* of sign * FIELD */
     rec_reader *r = rr_open(o.log);
     const msgpack_object *rec;
     while ((rec = rr_next(r))) {
+        const space_info *sp;
         uint8_t key[16];
         double v;
-        if (graph_key_of(r, rec, key)) dmap_put(&seen, key, 0);
+        if (valid_key(r, rec, &sp, key)) keyset_put(&seen, sp, key, 0);
         if (!objective(r, rec, o.y, &v)) rr_fail(r, "no field \"%s\": a log holds evaluated cells only", o.y);
         best = fmax(best, sign * v);
         evals++;
@@ -153,13 +152,14 @@ int main(int argc, char **argv) {
     msgpack_packer *pk = rw_packer(w);
     static const char *const drop[] = {"search", NULL};
     while ((rec = rr_next(r))) {
+        const space_info *sp;
         uint8_t key[16];
         double v;
-        if (!graph_key_of(r, rec, key)) { invalid++; continue; }
-        if (dmap_get(&seen, key)) { dup++; continue; }
+        if (!valid_key(r, rec, &sp, key)) { invalid++; continue; }
+        if (keyset_get(&seen, sp, key)) { dup++; continue; }
         if (!objective(r, rec, o.y, &v)) { unknown++; continue; }
         if (o.budget > 0 && evals >= o.budget) { over++; continue; }
-        dmap_put(&seen, key, 0);
+        keyset_put(&seen, sp, key, 0);
         best = fmax(best, sign * v);
         evals++;
         added++;
@@ -175,7 +175,7 @@ int main(int argc, char **argv) {
     }
     rr_close(r);
     rw_close(w);
-    dmap_free(&seen);
+    keyset_free(&seen);
     if (verbosity() >= VERB_NORMAL) {
         char b[64] = "none yet";
         if (evals > 0) snprintf(b, sizeof b, "%.6g", sign * best);

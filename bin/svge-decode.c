@@ -16,7 +16,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "digest_map.h"
 #include "generate.h"
 #include "graph_hash.h"
 #include "reference_merge.h"
@@ -24,6 +23,7 @@
 #include "latent.h"
 #include "modelfile.h"
 #include "opts.h"
+#include "propose.h"
 #include "record.h"
 #include "stream.h"
 #include "util.h"
@@ -178,7 +178,7 @@ typedef struct {
     const char *id;
     uint64_t out_id;
     int fresh_check;    /* --exclude or --distinct: pick among decodings not in `old` */
-    digest_map old;     /* graph keys of --exclude's graphs and, with --distinct, of earlier outputs */
+    key_set old;        /* graph keys of --exclude's graphs and, with --distinct, of earlier outputs */
 } decoder;
 
 /* The index of the first valid graph of gs (K), or -1 (the reference's "most common", bug 4). */
@@ -199,7 +199,7 @@ static void flush(units *u, decoder *d, rec_writer *w) {
         const graph *tries = u->g + (size_t)i * K;
         int best = -1, fresh = 0;
         if (d->fresh_check) {
-            best = generate_mode_index_except(d->sp, tries, K, &d->old, NULL);
+            best = generate_mode_index_except(d->sp, tries, K, &d->old.m[d->sp->id], NULL);
             fresh = best >= 0;
             if (best < 0) best = generate_mode_index(d->sp, tries, K, NULL); /* all old: say what it decodes to */
         } else if (K > 1) {
@@ -213,7 +213,7 @@ static void flush(units *u, decoder *d, rec_writer *w) {
         const bool merged = !d->dopts.forward_only && !(u->flags[row] & GENERATE_NMISMATCH);
         if (fresh && d->o->distinct) {
             uint8_t key[16];
-            if (graph_key(d->sp, g, key) == 0) dmap_put(&d->old, key, 0);
+            if (graph_key(d->sp, g, key) == 0) keyset_put(&d->old, d->sp, key, 0);
         }
         msgpack_pack_map(pk, 8 + (u->has_src[i] ? 1 : 0));
         pack_kv_i64(pk, "v", STREAM_FORMAT_VERSION);
@@ -239,21 +239,6 @@ static void flush(units *u, decoder *d, rec_writer *w) {
         rw_end_record(w);
     }
     u->count = 0;
-}
-
-/* The graph keys (graph_key, each graph in its own space) of the graph records of path into m. */
-static void read_exclude(const char *path, digest_map *m) {
-    rec_reader *r = rr_open(path);
-    const msgpack_object *rec;
-    while ((rec = rr_next(r))) {
-        const space_info *sp;
-        graph g;
-        char why[256];
-        uint8_t key[16];
-        if (graph_read(rec, &sp, &g, why, sizeof why) != 0) rr_fail(r, "%s (--exclude wants graph records)", why);
-        if (graph_key(sp, &g, key) == 0) dmap_put(m, key, 0);
-    }
-    rr_close(r);
 }
 
 /* The record's latent point into z (D floats), from model id (or none with any_model), and its
@@ -285,8 +270,8 @@ int main(int argc, char **argv) {
                             .reference_merge = o.reference_merge != 0,
                             .seed = o.seed};
     d.fresh_check = o.exclude || o.distinct;
-    dmap_init(&d.old);
-    if (o.exclude) read_exclude(o.exclude, &d.old);
+    keyset_init(&d.old);
+    if (o.exclude) propose_read_evaluated(o.exclude, &d.old, NULL, NULL);
     if (vae_generate_ws_init(&d.ws, &m, m.kind == VAE_DGMG ? DGMG_ROWS : ROWS))
         die(EXIT_IO, "cannot allocate the decoder's workspace");
 
@@ -333,7 +318,7 @@ int main(int argc, char **argv) {
     rw_close(w);
     free(z), free(u.c), free(u.ids), free(u.g), free(u.flags), free(u.sample), free(u.has_src), free(u.src);
     generate_ws_free(&d.ws);
-    dmap_free(&d.old);
+    keyset_free(&d.old);
     vae_free(&m);
     return EXIT_OK;
 }

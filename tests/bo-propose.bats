@@ -114,7 +114,7 @@ setup() {
     stream-to-jsonl < "$E" | jq -c 'del(.ops)' | jsonl-to-stream > "$T/nograph.zst"
     run_quiet bo-propose --y $Y --pool "$P" < "$T/nograph.zst"
     assert_status 1
-    assert_output_has "--pool compares graphs"
+    assert_output_has "stdin: record 1: no \"ops\" field"
 }
 
 @test "more points than --exact-max is refused" {

@@ -142,7 +142,7 @@ n() { stream-to-jsonl | wc -l; }
     echo '{"v":1,"x":1}' | jsonl-to-stream > "$T/ng.zst"
     run_quiet svge-decode -m "$M" --exclude "$T/ng.zst" < "$Z"
     assert_status 1
-    assert_output_has "--exclude wants graph records"
+    assert_output_has "ng.zst: record 1: no \"space\" field"
 }
 
 @test "--forward-only: no merge" {
