@@ -60,6 +60,11 @@ static void usage(void) {
            "  -n, --batch Q        proposals to write, 1..%d (default 50)\n"
            "  -x, --x FIELD        the input vector (default \"z\")\n"
            "      --minimize       minimise the objective instead (EI of -FIELD)\n"
+           "      --warp W         none: the GP models FIELD itself (default, as the reference); error-log:\n"
+           "                       it models -log(1 - FIELD), for an accuracy (a fraction below 1): the\n"
+           "                       log error rate spreads the best cells apart and pulls in the long tail\n"
+           "                       of failed ones, which a stationary kernel fits far better (EI is then\n"
+           "                       in those units; \"mean\" and \"std\" stay in FIELD's)\n"
            "      --pool POOL      choose among POOL's records instead of free points\n"
            "      --require F      with --pool: only records that have field F\n"
            "      --grid N         free points: uniform candidates in the box, 1..%d (default 10000, as\n"
@@ -90,18 +95,26 @@ static void usage(void) {
 typedef struct {
     const char *x, *y, *pool, *require, *input;
     int batch, grid, local_iters, minimize;
+    int warp;        /* WARP_NONE or WARP_ERROR_LOG */
     double xi;
     gp_opts gp;
 } options;
 
+enum { WARP_NONE = 0, WARP_ERROR_LOG = 1 };
+
+/* The GP's target from an objective value, and back (error-log: an accuracy y < 1 as -log(1 - y)). */
+static double warp_to(int warp, double y) { return warp == WARP_ERROR_LOG ? -log1p(-y) : y; }
+static double warp_from(int warp, double t) { return warp == WARP_ERROR_LOG ? -expm1(-t) : t; }
+
 static void parse_args(int argc, char **argv, options *o, int *threads) {
-    enum { OPT_MIN = 256, OPT_POOL, OPT_REQUIRE, OPT_GRID, OPT_LOCAL, OPT_XI, OPT_SEED, OPT_GP_ITERS,
+    enum { OPT_WARP = 300, OPT_MIN = 256, OPT_POOL, OPT_REQUIRE, OPT_GRID, OPT_LOCAL, OPT_XI, OPT_SEED, OPT_GP_ITERS,
            OPT_EXACT_MAX, OPT_THREADS };
     static const struct option longopts[] = {
         {"y", required_argument, NULL, 'y'},
         {"batch", required_argument, NULL, 'n'},
         {"x", required_argument, NULL, 'x'},
         {"minimize", no_argument, NULL, OPT_MIN},
+        {"warp", required_argument, NULL, OPT_WARP},
         {"pool", required_argument, NULL, OPT_POOL},
         {"require", required_argument, NULL, OPT_REQUIRE},
         {"grid", required_argument, NULL, OPT_GRID},
@@ -129,6 +142,7 @@ static void parse_args(int argc, char **argv, options *o, int *threads) {
             break;
         case 'n': o->batch = (int)opt_uint("--batch", optarg, 1, MAX_BATCH); break;
         case OPT_MIN: o->minimize = 1; break;
+        case OPT_WARP: o->warp = opt_word("--warp", optarg, (const char *const[]){"none", "error-log", NULL}); break;
         case OPT_POOL: o->pool = optarg; break;
         case OPT_REQUIRE:
             if (!*optarg) die_usage("--require: want a field name");
@@ -147,6 +161,7 @@ static void parse_args(int argc, char **argv, options *o, int *threads) {
     }
     if (!o->y) die_usage("--y FIELD is required (the objective)");
     if (o->require && !o->pool) die_usage("--require needs --pool");
+    if (o->warp && o->minimize) die_usage("--warp error-log is for an accuracy to maximise: not with --minimize");
     o->input = opt_one_input(argc, argv);
 }
 
@@ -240,7 +255,12 @@ int main(int argc, char **argv) {
     const int n = (int)pts.n, d = (int)pts.d;
     if (n < 2) die(EXIT_DATA, "%s: %d evaluated record%s: the GP needs at least 2", in, n, n == 1 ? "" : "s");
     const double sign = o.minimize ? -1 : 1;
-    for (int i = 0; i < n; i++) pts.y[i] *= sign;
+    for (int i = 0; i < n; i++) {
+        if (o.warp == WARP_ERROR_LOG && !(pts.y[i] < 1))
+            die(EXIT_DATA, "%s: record %d: \"%s\" is %.9g: --warp error-log needs values below 1 (an accuracy as a fraction)",
+                in, i + 1, o.y, pts.y[i]);
+        pts.y[i] = sign * warp_to(o.warp, pts.y[i]);
+    }
     double best = -INFINITY;
     for (int i = 0; i < n; i++) best = fmax(best, pts.y[i]);
 
@@ -262,7 +282,7 @@ int main(int argc, char **argv) {
     gp_status st = bo_init(&s, pts.X, pts.y, n, d, q, &o.gp, err, sizeof err);
     if (st == GP_ECONST)
         die(EXIT_DATA, "%s: all %d objectives \"%s\" are equal (%.9g): a GP cannot tell the points apart; add "
-            "points that differ (e.g. a larger random initial design)", in, n, o.y, sign * pts.y[0]);
+            "points that differ (e.g. a larger random initial design)", in, n, o.y, warp_from(o.warp, sign * pts.y[0]));
     if (st != GP_OK) die(EXIT_DATA, "%s: %s", in, err);
 
     double *lo = xmalloc((size_t)d * sizeof *lo), *hi = xmalloc((size_t)d * sizeof *hi);
@@ -320,7 +340,10 @@ int main(int argc, char **argv) {
             latent_pack(pk, o.x, xf, d);
             pack_kv_str(pk, pts.pfield, pts.prov);
         }
-        pack_proposal(pk, ei, sign * mean, sqrt(var));
+        /* mean and std in the objective's units (through the warp: its value at the GP's mean, and the
+         * standard deviation to first order) */
+        const double dm = o.warp == WARP_ERROR_LOG ? exp(-mean) : 1;
+        pack_proposal(pk, ei, warp_from(o.warp, sign * mean), dm * sqrt(var));
         rw_end_record(w);
         if (k + 1 < q && (st = bo_fantasize(&s, x, err, sizeof err)) != GP_OK) die(EXIT_DATA, "%s: %s", in, err);
     }
@@ -328,7 +351,7 @@ int main(int argc, char **argv) {
     rw_close(w);
     if (verbosity() >= VERB_NORMAL) {
         say("%d evaluated points of %d dimensions (\"%s\", %s %s), best \"%s\" %.6g", n, d, o.x, pts.pfield, pts.prov,
-            o.y, sign * best);
+            o.y, warp_from(o.warp, sign * best));
         if (s.g.jitter > 0) say("JITTER: %.3g was added to the kernel diagonal (near-duplicate inputs)", s.g.jitter);
         say("proposed %llu %s (mean EI %.3g) in %.2f s", (unsigned long long)written,
             o.pool ? "pool records" : "latent points", written ? ei_sum / (double)written : 0.0, now_seconds() - t0);
