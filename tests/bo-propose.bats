@@ -144,3 +144,26 @@ setup() {
     assert_status 0
     assert_output_has "Exit status:"
 }
+
+@test "--warp error-log: the GP on -log(1 - accuracy); other proposals, mean and std still in accuracy units" {
+    bo-propose -q --y $Y -n 5 --pool "$P" < "$E" > "$T/none.zst"
+    bo-propose -q --y $Y -n 5 --pool "$P" --warp error-log < "$E" > "$T/warp.zst"
+    ! cmp -s "$T/none.zst" "$T/warp.zst"
+    run bash -c "stream-to-jsonl < '$T/warp.zst' | jq -c '[.proposal.mean > 0.5 and .proposal.mean < 1, .proposal.std > 0 and .proposal.std < 0.5] | all' | sort -u"
+    [ "$output" = true ]
+    # the same as fitting FIELD' = -log(1 - FIELD) by hand, without the warp (same picks)
+    stream-to-jsonl < "$E" | jq -c ".w = -((1 - .$Y) | log)" | jsonl-to-stream > "$T/w.zst"
+    a=$(stream-to-jsonl < "$T/warp.zst" | jq -r .id | tr '\n' ' ')
+    b=$(bo-propose -q --y w -n 5 --pool "$P" < "$T/w.zst" | stream-to-jsonl | jq -r .id | tr '\n' ' ')
+    [ "$a" = "$b" ]
+    # an accuracy of 1 or more cannot be warped
+    stream-to-jsonl < "$E" | jq -c "if .id == $(stream-to-jsonl < "$E" | sed -n 3p | jq .id) then .$Y = 1 else . end" | jsonl-to-stream > "$T/one.zst"
+    run_quiet bo-propose --y $Y --warp error-log < "$T/one.zst"
+    assert_status 1
+    assert_output_has "record 3: \"$Y\" is 1: --warp error-log needs values below 1"
+    run_quiet bo-propose --y $Y --warp error-log --minimize < "$E"
+    assert_status 2
+    run_quiet bo-propose --y $Y --warp log < "$E"
+    assert_status 2
+    assert_output_has "'log' is not one of none, error-log"
+}
