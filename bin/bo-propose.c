@@ -67,8 +67,13 @@ static void usage(void) {
            "                       in those units; \"mean\" and \"std\" stay in FIELD's)\n"
            "      --pool POOL      choose among POOL's records instead of free points\n"
            "      --require F      with --pool: only records that have field F\n"
-           "      --grid N         free points: uniform candidates in the box, 1..%d (default 10000, as\n"
+           "      --grid N         free points: uniform candidates in the box, 0..%d (default 10000, as\n"
            "                       the reference)\n"
+           "      --near N         free points: also N candidates around the --near-top K best evaluated\n"
+           "                       points (each a Gaussian step of --near-scale S times the box's width\n"
+           "                       per dimension, clipped into the box; a trust region); with --grid 0\n"
+           "                       only these: the decoder then sees points near cells it encoded\n"
+           "                       (default 0; K 10, S 0.05)\n"
            "      --local-iters N  free points: L-BFGS iterations refining each proposal, 0..%d; 0 keeps\n"
            "                       the best candidate (default 150, as the reference)\n"
            "      --xi X           EI's margin: improvement counts above best + X (default 0)\n"
@@ -97,6 +102,8 @@ static void usage(void) {
 typedef struct {
     const char *x, *y, *pool, *require, *input;
     int batch, grid, local_iters, minimize;
+    int near, near_top;  /* --near N candidates around the --near-top K best evaluated points */
+    double near_scale;
     int warp;        /* WARP_NONE or WARP_ERROR_LOG */
     double xi;
     gp_opts gp;
@@ -109,7 +116,7 @@ static double warp_to(int warp, double y) { return warp == WARP_ERROR_LOG ? -log
 static double warp_from(int warp, double t) { return warp == WARP_ERROR_LOG ? -expm1(-t) : t; }
 
 static void parse_args(int argc, char **argv, options *o, int *threads) {
-    enum { OPT_WARP = 300, OPT_MIN = 256, OPT_POOL, OPT_REQUIRE, OPT_GRID, OPT_LOCAL, OPT_XI, OPT_SEED, OPT_GP_ITERS,
+    enum { OPT_NEAR = 310, OPT_NEAR_SCALE, OPT_NEAR_TOP, OPT_WARP = 300, OPT_MIN = 256, OPT_POOL, OPT_REQUIRE, OPT_GRID, OPT_LOCAL, OPT_XI, OPT_SEED, OPT_GP_ITERS,
            OPT_EXACT_MAX, OPT_THREADS };
     static const struct option longopts[] = {
         {"y", required_argument, NULL, 'y'},
@@ -120,6 +127,9 @@ static void parse_args(int argc, char **argv, options *o, int *threads) {
         {"pool", required_argument, NULL, OPT_POOL},
         {"require", required_argument, NULL, OPT_REQUIRE},
         {"grid", required_argument, NULL, OPT_GRID},
+        {"near", required_argument, NULL, OPT_NEAR},
+        {"near-scale", required_argument, NULL, OPT_NEAR_SCALE},
+        {"near-top", required_argument, NULL, OPT_NEAR_TOP},
         {"local-iters", required_argument, NULL, OPT_LOCAL},
         {"xi", required_argument, NULL, OPT_XI},
         {"seed", required_argument, NULL, OPT_SEED},
@@ -130,7 +140,7 @@ static void parse_args(int argc, char **argv, options *o, int *threads) {
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    *o = (options){.x = "z", .batch = 50, .grid = 10000, .local_iters = 150};
+    *o = (options){.x = "z", .batch = 50, .grid = 10000, .local_iters = 150, .near_scale = 0.05, .near_top = 10};
     gp_opts_default(&o->gp);
     opterr = 0;
     int c;
@@ -150,7 +160,10 @@ static void parse_args(int argc, char **argv, options *o, int *threads) {
             if (!*optarg) die_usage("--require: want a field name");
             o->require = optarg;
             break;
-        case OPT_GRID: o->grid = (int)opt_uint("--grid", optarg, 1, MAX_GRID); break;
+        case OPT_GRID: o->grid = (int)opt_uint("--grid", optarg, 0, MAX_GRID); break;
+        case OPT_NEAR: o->near = (int)opt_uint("--near", optarg, 0, MAX_GRID); break;
+        case OPT_NEAR_SCALE: o->near_scale = opt_number("--near-scale", optarg, 0, 10, 0, 0); break;
+        case OPT_NEAR_TOP: o->near_top = (int)opt_uint("--near-top", optarg, 1, 1000000); break;
         case OPT_LOCAL: o->local_iters = (int)opt_uint("--local-iters", optarg, 0, MAX_LOCAL_ITERS); break;
         case OPT_XI: o->xi = opt_number("--xi", optarg, 0, INFINITY, 0, 1); break;
         case OPT_SEED: o->gp.seed = (uint32_t)opt_uint("--seed", optarg, 0, MAX_SEED); break;
@@ -163,6 +176,7 @@ static void parse_args(int argc, char **argv, options *o, int *threads) {
     }
     if (!o->y) die_usage("--y FIELD is required (the objective)");
     if (o->require && !o->pool) die_usage("--require needs --pool");
+    if (!o->pool && o->grid + o->near == 0) die_usage("--grid 0 needs --near N: no candidates");
     if (o->warp && o->minimize) die_usage("--warp error-log is for an accuracy to maximise: not with --minimize");
     o->input = opt_one_input(argc, argv);
 }
@@ -297,14 +311,31 @@ int main(int argc, char **argv) {
     if (o.pool) {
         bo_set_candidates(&s, pl.X, pl.B);
     } else {
-        double *G = xmalloc((size_t)o.grid * d * sizeof *G);
+        const int C = o.grid + o.near;
+        double *G = xmalloc((size_t)C * d * sizeof *G);
         rng_mt rng;
         rng_seed(&rng, o.gp.seed);
         for (size_t i = 0; i < (size_t)o.grid * d; i++) {
             const int j = (int)(i % d);
             G[i] = lo[j] + (hi[j] - lo[j]) * rng_double(&rng);
         }
-        bo_set_candidates(&s, G, o.grid);
+        if (o.near) {
+            const int K = o.near_top < n ? o.near_top : n;
+            int *top = xmalloc((size_t)n * sizeof *top);
+            for (int i = 0; i < n; i++) top[i] = i;
+            for (int a = 0; a < K; a++) /* partial selection sort: the K best, ties to the earlier */
+                for (int b = a + 1; b < n; b++)
+                    if (pts.y[top[b]] > pts.y[top[a]]) { int t = top[a]; top[a] = top[b]; top[b] = t; }
+            for (int c = o.grid; c < C; c++) {
+                const int i = top[rng_interval(&rng, (uint32_t)K - 1)];
+                for (int j = 0; j < d; j++) {
+                    const double v = pts.X[(size_t)i * d + j] + o.near_scale * (hi[j] - lo[j]) * rng_gauss(&rng);
+                    G[(size_t)c * d + j] = fmin(fmax(v, lo[j]), hi[j]);
+                }
+            }
+            free(top);
+        }
+        bo_set_candidates(&s, G, C);
         free(G);
     }
 

@@ -167,3 +167,14 @@ setup() {
     assert_status 2
     assert_output_has "'log' is not one of none, error-log"
 }
+
+@test "--near: candidates around the best evaluated points (with scale 0 and no refinement: exactly those points)" {
+    bo-propose -q --y $Y -n 3 --grid 0 --near 100 --near-scale 0 --near-top 5 --local-iters 0 < "$E" \
+        | stream-to-jsonl | jq -c .z | sort -u > "$T/p"
+    stream-to-jsonl < "$E" | jq -s -c "sort_by(-.$Y) | .[0:5] | .[] | .z" | sort -u > "$T/top"
+    [ "$(wc -l < "$T/p")" -ge 1 ]
+    [ -z "$(comm -23 "$T/p" "$T/top")" ]
+    run_quiet bo-propose --y $Y --grid 0 < "$E"
+    assert_status 2
+    assert_output_has "--grid 0 needs --near N"
+}
