@@ -119,3 +119,18 @@ check_log() { # log method seed n
         assert_output_has "picture: $T/main/search.png"
     fi
 }
+
+@test "a search that trains its cells: NB101 evolution with cell-train (tiny) through pipelines/fanout as the oracle, objective test_accuracy" {
+    command -v parallel > /dev/null || skip "GNU parallel not installed"
+    run env BIN="$SVGE_BIN" "$RUN" -q --space nb101 --method evolution --init 4 --batch 2 --rounds 1 --y test_accuracy \
+        --work "$W" --out "$T/ct.zst" --oracle "$BATS_TEST_DIRNAME/../pipelines/fanout -j 2 -- $SVGE_BIN/cell-train \
+        --stem-channels 4 --stacks 1 --cells-per-stack 1 --epochs 1 --batch 16 --train-images 32 --test-images 20 --no-timing -q"
+    assert_status 0
+    stream-to-jsonl < "$T/ct.zst" > "$T/ct.jsonl"
+    [ "$(wc -l < "$T/ct.jsonl")" -eq 6 ]
+    # every cell was trained (test_accuracy, parameters) and is one of the 20,001 labelled cells
+    [ "$(jq -c '[(.test_accuracy >= 0 and .test_accuracy <= 1), (.parameters > 0), (.val_acc_108ep > 0)] | all' "$T/ct.jsonl" | sort -u)" = true ]
+    [ "$(jq -c '[.search.round, .search.eval]' "$T/ct.jsonl" | tr -d '\n')" = '[0,1][0,2][0,3][0,4][1,5][1,6]' ]
+    # best is the running maximum of the test accuracy
+    [ "$(jq -s -c '[foreach .[] as $r (-1; [., $r.test_accuracy] | max; .)] == map(.search.best)' "$T/ct.jsonl")" = true ]
+}
