@@ -92,6 +92,9 @@ check_log() { # log method seed n
     assert_output_has "use bo-pool for nb101"
     run "$RUN" --space nb201 --method bo --out x --init 1
     assert_status 2
+    run "$RUN" --space nb201 --method bo-pool --out x --model "$T/none.model"
+    assert_status 2
+    assert_output_has "--method bo-pool needs a model of nb201: $T/none.model does not exist"
     run "$RUN" --space nb201 --method bo --out x --warp cube
     assert_status 2
     assert_output_has "'cube' is not one of none, error-log"
