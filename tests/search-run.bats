@@ -112,7 +112,7 @@ check_log() { # log method seed n
     run env BIN="$SVGE_BIN" bash "$BATS_TEST_DIRNAME/../pipelines/search-main" --budget 12 --init 8 --tries 5 --out "$T/main"
     assert_status 0
     assert_output_has "round 1 (bo, seed 1): +4 -> 12 evaluations"
-    for m in bo evolution random; do
+    for m in bo-pool bo evolution random; do
         grep -q "^| $m | 1 | 12 |" "$T/main/report.md"
         [ "$(grep -c "^$m .* |[a-z_0-9]*~0|+|" "$T/main/report.md")" -eq 3 ]
     done
