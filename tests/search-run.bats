@@ -46,8 +46,8 @@ check_log() { # log method seed n
     [ "$(jq -c '[(.z | length), .model]' "$T/log.jsonl" | sort -u)" = '[56,"b30d71a9ec86891e"]' ]
 }
 
-@test "bo-pool, bo-adj, random and evolution: the same initial design, then their own proposals" {
-    for m in bo-pool bo-adj random evolution; do
+@test "bo-local, bo-pool, bo-adj, random and evolution: the same initial design, then their own proposals" {
+    for m in bo-local bo-pool bo-adj random evolution; do
         tiny -q --method $m --seed 2 --out "$T/$m.zst"
         check_log "$T/$m.zst" $m 2 14
         stream-to-jsonl < "$T/$m.zst" | jq -c 'select(.search.round == 0) | .arch' > "$T/init-$m"
@@ -55,6 +55,7 @@ check_log() { # log method seed n
     cmp "$T/init-bo-pool" "$T/init-random"
     cmp "$T/init-random" "$T/init-evolution"
     cmp "$T/init-random" "$T/init-bo-adj"
+    cmp "$T/init-random" "$T/init-bo-local"
     [ "$(wc -l < "$T/init-random")" -eq 6 ]
 }
 
@@ -86,7 +87,7 @@ check_log() { # log method seed n
     assert_output_has "--space is required"
     run "$RUN" --space nb201 --method gradient --out x
     assert_status 2
-    assert_output_has "'gradient' is not one of bo, bo-pool, bo-adj, random, evolution"
+    assert_output_has "'gradient' is not one of bo, bo-local, bo-pool, bo-adj, random, evolution"
     run "$RUN" --space nb101 --method bo --out x
     assert_status 2
     assert_output_has "use bo-pool for nb101"
