@@ -4,7 +4,7 @@
 #   make check SAN=1  the same with AddressSanitizer + UndefinedBehaviorSanitizer (build/san/)
 #   make search     the main job: search NAS-Bench-201 for the best cell (pipelines/search-main)
 #   make bench      benchmarks (throughput and peak memory; not part of check)
-#   make data       regenerate data/ from ../shared/data (see data/SOURCES.md)
+#   make data SRC=DIR  regenerate data/ from the source files of data/SOURCES.md in DIR
 
 CC      ?= cc
 PKGS    := msgpack libzstd
@@ -82,7 +82,8 @@ bench: all
 	SVGE_BIN=$(CURDIR)/$(BINDIR) SVGE_BUILD=$(CURDIR)/$(BUILD) bash bench/run.sh
 
 data:
-	bash data/regenerate.sh
+	@test -n "$(SRC)" || { echo "make data SRC=DIR: DIR holds the source files of data/SOURCES.md" >&2; exit 2; }
+	bash data/regenerate.sh "$(SRC)"
 
 # Fuzzing with libFuzzer (needs clang): make fuzz FUZZ_SECONDS=60. Not part of check.
 FUZZ_SECONDS ?= 30

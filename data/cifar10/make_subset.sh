@@ -6,11 +6,13 @@
 #   test_small.jpgrec  = the first 1,000 records of cifar10_test.jpgrec  (100 per class)
 # Classes interleave in the full files (record k has class k % 10), so any prefix whose length is
 # a multiple of 10 is class-balanced.
-# Usage: bash data/cifar10/make_subset.sh [SHARED_CIFAR_DIR]   (default: ../shared/data/cifar10)
+# Usage: bash data/cifar10/make_subset.sh DIR   (DIR holds cifar10_train.jpgrec and cifar10_test.jpgrec:
+# data/cifar10/SOURCES.md says what they are)
 # Needs only od, head, tail, printf (coreutils).
 set -euo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
-src=${1:-$here/../../../shared/data/cifar10}
+[ $# -eq 1 ] || { echo "usage: bash data/cifar10/make_subset.sh DIR (with cifar10_train.jpgrec, cifar10_test.jpgrec)" >&2; exit 2; }
+src=$1
 
 # cut SRC DST N: write the header with count N, then the first N records of SRC.
 cut_records() {
