@@ -116,8 +116,8 @@ static double warp_to(int warp, double y) { return warp == WARP_ERROR_LOG ? -log
 static double warp_from(int warp, double t) { return warp == WARP_ERROR_LOG ? -expm1(-t) : t; }
 
 static void parse_args(int argc, char **argv, options *o, int *threads) {
-    enum { OPT_NEAR = 310, OPT_NEAR_SCALE, OPT_NEAR_TOP, OPT_WARP = 300, OPT_MIN = 256, OPT_POOL, OPT_REQUIRE, OPT_GRID, OPT_LOCAL, OPT_XI, OPT_SEED, OPT_GP_ITERS,
-           OPT_EXACT_MAX, OPT_THREADS };
+    enum { OPT_MIN = 256, OPT_WARP, OPT_POOL, OPT_REQUIRE, OPT_GRID, OPT_NEAR, OPT_NEAR_SCALE, OPT_NEAR_TOP, OPT_LOCAL,
+           OPT_XI, OPT_SEED, OPT_GP_ITERS, OPT_EXACT_MAX, OPT_THREADS };
     static const struct option longopts[] = {
         {"y", required_argument, NULL, 'y'},
         {"batch", required_argument, NULL, 'n'},
@@ -242,13 +242,46 @@ static void add_candidate(void *ctx, const rec_reader *r, const msgpack_object *
     pl->B++;
 }
 
+/* The value of "proposal". */
 static void pack_proposal(msgpack_packer *pk, double ei, double mean, double sd) {
-    pack_cstr(pk, "proposal");
     msgpack_pack_map(pk, 4);
     pack_kv_str(pk, "method", "bo");
     pack_kv_double(pk, "ei", ei);
     pack_kv_double(pk, "mean", mean);
     pack_kv_double(pk, "std", sd);
+}
+
+/* The free-point candidates (*C, d): --grid points uniform in the box [lo, hi], then --near points
+ * around the --near-top best evaluated points (Gaussian steps of --near-scale times the box's width,
+ * clipped into the box), all from --seed's stream. */
+static double *box_candidates(const options *o, const gp_points *pts, const double *lo, const double *hi, int *C_out) {
+    const int n = (int)pts->n, d = (int)pts->d;
+    const int C = o->grid + o->near;
+    double *G = xmalloc((size_t)C * d * sizeof *G);
+    rng_mt rng;
+    rng_seed(&rng, o->gp.seed);
+    for (size_t i = 0; i < (size_t)o->grid * d; i++) {
+        const int j = (int)(i % d);
+        G[i] = lo[j] + (hi[j] - lo[j]) * rng_double(&rng);
+    }
+    if (o->near) {
+        const int K = o->near_top < n ? o->near_top : n;
+        int *top = xmalloc((size_t)n * sizeof *top);
+        for (int i = 0; i < n; i++) top[i] = i;
+        for (int a = 0; a < K; a++) /* partial selection sort: the K best first */
+            for (int b = a + 1; b < n; b++)
+                if (pts->y[top[b]] > pts->y[top[a]]) { int t = top[a]; top[a] = top[b]; top[b] = t; }
+        for (int c = o->grid; c < C; c++) {
+            const int i = top[rng_interval(&rng, (uint32_t)K - 1)];
+            for (int j = 0; j < d; j++) {
+                const double v = pts->X[(size_t)i * d + j] + o->near_scale * (hi[j] - lo[j]) * rng_gauss(&rng);
+                G[(size_t)c * d + j] = fmin(fmax(v, lo[j]), hi[j]);
+            }
+        }
+        free(top);
+    }
+    *C_out = C;
+    return G;
 }
 
 int main(int argc, char **argv) {
@@ -311,30 +344,8 @@ int main(int argc, char **argv) {
     if (o.pool) {
         bo_set_candidates(&s, pl.X, pl.B);
     } else {
-        const int C = o.grid + o.near;
-        double *G = xmalloc((size_t)C * d * sizeof *G);
-        rng_mt rng;
-        rng_seed(&rng, o.gp.seed);
-        for (size_t i = 0; i < (size_t)o.grid * d; i++) {
-            const int j = (int)(i % d);
-            G[i] = lo[j] + (hi[j] - lo[j]) * rng_double(&rng);
-        }
-        if (o.near) {
-            const int K = o.near_top < n ? o.near_top : n;
-            int *top = xmalloc((size_t)n * sizeof *top);
-            for (int i = 0; i < n; i++) top[i] = i;
-            for (int a = 0; a < K; a++) /* partial selection sort: the K best, ties to the earlier */
-                for (int b = a + 1; b < n; b++)
-                    if (pts.y[top[b]] > pts.y[top[a]]) { int t = top[a]; top[a] = top[b]; top[b] = t; }
-            for (int c = o.grid; c < C; c++) {
-                const int i = top[rng_interval(&rng, (uint32_t)K - 1)];
-                for (int j = 0; j < d; j++) {
-                    const double v = pts.X[(size_t)i * d + j] + o.near_scale * (hi[j] - lo[j]) * rng_gauss(&rng);
-                    G[(size_t)c * d + j] = fmin(fmax(v, lo[j]), hi[j]);
-                }
-            }
-            free(top);
-        }
+        int C;
+        double *G = box_candidates(&o, &pts, lo, hi, &C);
         bo_set_candidates(&s, G, C);
         free(G);
     }
@@ -359,19 +370,14 @@ int main(int argc, char **argv) {
         bo_predict(&s, x, &mean, &var);
         ei_sum += ei;
         if (o.pool) {
-            msgpack_unpacked u;
-            msgpack_unpacked_init(&u);
-            if (msgpack_unpack_next(&u, pl.raw[b], pl.len[b], NULL) != MSGPACK_UNPACK_SUCCESS)
-                die(EXIT_IO, "%s: cannot unpack a stored record", o.pool);
-            static const char *const drop[] = {"proposal", NULL};
-            pack_enriched_begin(pk, &u.data, drop, 1);
-            msgpack_unpacked_destroy(&u);
+            propose_begin(pk, pl.raw[b], pl.len[b]);
         } else {
             msgpack_pack_map(pk, 5);
             pack_kv_i64(pk, "v", 1);
             pack_kv_i64(pk, "id", k);
             latent_pack(pk, o.x, xf, d);
             pack_kv_str(pk, pts.pfield, pts.prov);
+            pack_cstr(pk, "proposal");
         }
         /* mean and std in the objective's units (through the warp: its value at the GP's mean, and the
          * standard deviation to first order) */

@@ -374,12 +374,13 @@ int main(int argc, char **argv) {
         n++;
     }
     if (n_random)
-        say("%zu of %zu children are random pool cells (%d tournaments found no admissible mutation)", n_random, n,
+        note(VERB_NORMAL, "%zu of %zu children are random pool cells (%d tournaments found no admissible mutation)", n_random, n,
             MAX_TOURNAMENTS);
-    if (n < o.p.q)
-    {
-        if (o.p.pool) say("warning: only %zu children for -n %llu: no admissible pool cell is left", n, (unsigned long long)o.p.q);
-        else say("warning: only %zu children for -n %llu: %d tournaments found no admissible mutation", n,
+    if (n < o.p.q) {
+        if (o.p.pool)
+            say("warning: only %zu children for -n %llu: no admissible pool cell is left", n, (unsigned long long)o.p.q);
+        else
+            say("warning: only %zu children for -n %llu: %d tournaments found no admissible mutation", n,
                  (unsigned long long)o.p.q, MAX_TOURNAMENTS);
     }
     note(VERB_VERBOSE, "%llu evaluated, population %zu of %llu with \"%s\", %llu pool records (%zu candidates), %zu children",

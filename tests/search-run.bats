@@ -30,9 +30,8 @@ check_log() { # log method seed n
         [ (map(.search.eval) == [range(1; length + 1)]),
           (map(.search.method == $m and .search.seed == $s) | all),
           ([foreach .[] as $r (-1; [., $r.'$Y'] | max; .)] == map(.search.best)),
-          (map(.search.round) | . == sort),
-          (map(.ops, .edges | tostring) | length) ]' "$T/log.jsonl"
-    [ "$output" = "[true,true,true,true,$(( 2 * $4 ))]" ]
+          (map(.search.round) | . == sort) ]' "$T/log.jsonl"
+    [ "$output" = "[true,true,true,true]" ]
     [ "$(jq -c '[.ops, .edges]' "$T/log.jsonl" | sort -u | wc -l)" -eq "$4" ]
 }
 

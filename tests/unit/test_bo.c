@@ -102,15 +102,13 @@ int main(void) {
         for (int i = 0; i < B * D; i++) Cf[i] = (float)C[i];
         double m[B], v[B];
         gp_predict(&g2, Cf, B, m, v);
-        double ev = 0, em = 0, en = 0;
+        double ev = 0, em = 0;
         for (int c = 0; c < B; c++) {
             ev = fmax(ev, fabs(v[c] - s.var[c]) / fmax(1e-6, v[c]));
             em = fmax(em, fabs(m[c] - mean0[c]));
-            en = fmax(en, fabs(s.mean[c] - mean0[c]));
         }
         CHECK(ev < 1e-6);  /* variance: rank-one update = refit */
-        CHECK(em < 1e-6);  /* mean: unchanged by a believer's fantasy */
-        CHECK(en == 0);
+        CHECK(em < 1e-6);  /* mean: the refitted GP's is the first one's (a believer's fantasy leaves it) */
         gp_free(&g2);
     }
     CHECK(mono);
