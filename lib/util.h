@@ -48,7 +48,8 @@ void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 
-/* The project's data directory: $SVGE_DATA if set, else <dir of the executable>/../data. */
+/* The project's data directory: $SVGE_DATA if set; else <dir of the executable>/../share/svge/data
+ * (an installed tool); else the checkout's data/ (compiled in); else <dir of the executable>/../data. */
 const char *data_dir(void);
 /* data_dir() + "/" + rel, in a static buffer valid until the next call. */
 const char *data_path(const char *rel);
