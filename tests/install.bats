@@ -87,3 +87,68 @@ installed() { run env -u SVGE_DATA PATH="$P/bin:/usr/bin:/bin" bash -c "$@"; }
     make -s -C "$REPO" uninstall PREFIX="$T/usr"
     [ -z "$(find "$T/usr" -type f)" ]
 }
+
+# mock_deps MISSING...: a dpkg-query that reports the given packages missing and all others
+# installed, an apt-get and a sudo that only log their arguments, in $T/mock
+mock_deps() {
+    mkdir -p "$T/mock"
+    cat > "$T/mock/dpkg-query" <<MOCK
+#!/bin/sh
+for p in $*; do [ "\$3" = "\$p" ] && { echo "dpkg-query: no packages found matching \$p" >&2; exit 1; }; done
+printf 'install ok installed'
+MOCK
+    printf '#!/bin/sh\necho "apt-get $*" >> "%s/log"\n' "$T" > "$T/mock/apt-get"
+    printf '#!/bin/sh\necho "sudo $1" >> "%s/log"\nexec "$@"\n' "$T" > "$T/mock/sudo"
+    printf '#!/bin/sh\necho 1000\n' > "$T/mock/id"
+    chmod +x "$T/mock/"*
+}
+deps() { run env DPKG_QUERY="$T/mock/dpkg-query" APT_GET="$T/mock/apt-get" SUDO="$T/mock/sudo" "$@" make -s -C "$REPO" deps; }
+
+@test "make deps: installs only the missing packages (apt-get update, then install -y)" {
+    mock_deps help2man jq
+    deps
+    assert_status 0
+    assert_output_has "make deps: missing: jq help2man"
+    [ "$(cat "$T/log")" = "$(printf '%s\n' "apt-get update -qq" "apt-get install -y jq help2man")" ]
+}
+
+@test "make deps: nothing to do when all are installed; through sudo when not root; dry run" {
+    mock_deps
+    deps
+    assert_status 0
+    assert_output_has "make deps: all 12 packages are installed"
+    [ ! -e "$T/log" ]
+    mock_deps bats
+    deps PATH="$T/mock:$PATH"
+    assert_status 0
+    [ "$(cat "$T/log")" = "$(printf '%s\n' "sudo $T/mock/apt-get" "apt-get update -qq" "sudo $T/mock/apt-get" "apt-get install -y bats")" ]
+    rm "$T/log"
+    deps DEPS_DRY_RUN=1
+    assert_status 0
+    assert_output_has "make deps: would run: $T/mock/apt-get update -qq && $T/mock/apt-get install -y bats"
+    [ ! -e "$T/log" ]
+}
+
+@test "make deps: a clear message without apt-get or dpkg-query (exit non-zero)" {
+    mock_deps parallel
+    run env DPKG_QUERY="$T/mock/dpkg-query" APT_GET=no-such-apt-get make -s -C "$REPO" deps
+    [ "$status" -ne 0 ]
+    assert_output_has "make deps: no-such-apt-get: not found: install these packages with your package manager: parallel"
+    run env DPKG_QUERY=no-such-dpkg-query make -s -C "$REPO" deps
+    [ "$status" -ne 0 ]
+    assert_output_has "make deps: no-such-dpkg-query: not found: this is not a Debian system"
+}
+
+@test "README's set-up is two commands, make deps search and make check; its package list is make deps's; CI runs the same" {
+    local pkgs readme
+    pkgs=$(make -s -C "$REPO" -p -n deps 2>/dev/null | sed -n 's/^DEB_PKGS := //p')
+    [ "$(wc -w <<< "$pkgs")" -eq 12 ]
+    # the first code block after "## Set-up"
+    readme=$(awk '/^## Set-up/ { s = 1 } s && /^```sh$/ { b = 1; next } b && /^```$/ { exit } b' "$REPO/README.md" | sed 's/ *#.*//')
+    [ "$readme" = "$(printf '%s\n' "make deps search" "make check")" ]
+    grep -qxF "prints the command): $pkgs" "$REPO/README.md"
+    # .ci/run installs at least those packages and runs README's test command, last
+    local p
+    for p in $pkgs; do grep -q "apt-get install .*\\b$p\\b" <(tr -d '\\\n' < "$REPO/.ci/run") || { echo "not in .ci/run: $p"; false; }; done
+    [ "$(tail -1 "$REPO/.ci/run")" = "make check" ]
+}
