@@ -28,9 +28,9 @@ static void usage(void) {
            "  a bad one are still written. jsonl-to-stream reads the output back into the same\n"
            "  records (float32 values come back as float64 of the same value).\n"
            "\n"
-           "  -q, --quiet   only errors and warnings on stderr (no progress)\n"
-           "  -v, --verbose also a summary on stderr (records read and written)\n"
-           "  -h, --help    show this help and exit\n"
+           "  -q, --quiet    only errors and warnings on stderr (no progress)\n"
+           "  -v, --verbose  also a summary on stderr (records read and written)\n"
+           "  -h, --help     show this help and exit\n"
            "\n"
            OPTS_EXIT_HELP,
            tool_name());

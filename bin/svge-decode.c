@@ -83,7 +83,7 @@ static void usage(void) {
            "                     of all valid tries, or the first try)\n"
            "      --distinct     also exclude every graph output before (in input order), so the\n"
            "                     fresh outputs are all different\n"
-           BLAS_THREADS_HELP
+           BLAS_THREADS_HELP("    ")
            "  -q, --quiet        only errors and warnings on stderr (no progress)\n"
            "  -v, --verbose      also a summary on stderr (records read and written)\n"
            "  -h, --help         show this help and exit\n"

@@ -80,7 +80,7 @@ static void usage(void) {
            "      --merge M          union (default) or reference: merge the two passes as the reference\n"
            "                         implementation does (formats/reference.md §8 bug 2; see svge-decode)\n"
            "      --table            also print the metrics as a table on stderr\n"
-           BLAS_THREADS_HELP
+           BLAS_THREADS_HELP("        ")
            "  -q, --quiet            only errors and warnings on stderr (no progress)\n"
            "  -v, --verbose          also a summary on stderr (records read and written)\n"
            "  -h, --help             show this help and exit\n"

@@ -92,9 +92,11 @@ static void usage(void) {
            "                            of NumPy's permutation with --seed); 0 = all (default 1000 with\n"
            "                            --surrogate, else 0)\n"
            "      --skip-missing        pass over records without FIELD (default: an error)\n"
-           "      --regression-layers L the head's layers, D -> D/2 -> ... -> 1 (default 4)\n"
-           "      --regression-proportion W  the VAE loss's weight w, in [0, 1] (default 0.1)\n"
-           BLAS_THREADS_HELP
+           "      --regression-layers L\n"
+           "                            the head's layers, D -> D/2 -> ... -> 1 (default 4)\n"
+           "      --regression-proportion W\n"
+           "                            the VAE loss's weight w, in [0, 1] (default 0.1)\n"
+           BLAS_THREADS_HELP("           ")
            "  -q, --quiet               only errors and warnings on stderr (no progress)\n"
            "  -v, --verbose             also a summary on stderr (records read and written)\n"
            "  -h, --help                show this help and exit\n"
