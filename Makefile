@@ -138,7 +138,7 @@ install: $(TOOLS) $(MANS)
 	install -m 755 $(PIPE_INST:%=pipelines/%) $(INST_LIB)
 	install -m 755 pipelines/svge-search $(INST_BIN)
 	install -m 644 $(MANS) $(INST_MAN)
-	SVGE_DATA= help2man -N --version-string='$(VERSION)' --name='search NAS-Bench-201 for its best cell (the main job)' \
+	help2man -N --version-string='$(VERSION)' --name='search NAS-Bench-201 for its best cell (the main job)' \
 	  -o $(INST_MAN)/svge-search.1 $(INST_BIN)/svge-search
 uninstall:
 	rm -f $(TOOLS:$(BINDIR)/%=$(INST_BIN)/%) $(INST_BIN)/svge-search $(MANS:build/man/%=$(INST_MAN)/%) \
