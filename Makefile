@@ -115,34 +115,38 @@ endif
 # make install [PREFIX=/usr/local] [DESTDIR=staging]: the tools in PREFIX/bin, the data in
 # PREFIX/share/svge/data (where an installed tool looks first: lib/util.c data_dir), the main job
 # as PREFIX/bin/svge-search (a wrapper of PREFIX/libexec/svge/search-main), man pages in
-# PREFIX/share/man/man1 (help2man, from each --help).
+# PREFIX/share/man/man1 (help2man, from each --help and mk/man.h2m), README.md and formats/ in
+# PREFIX/share/doc/svge.
 PREFIX   ?= /usr/local
 VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo unknown)
 INST_BIN := $(DESTDIR)$(PREFIX)/bin
 INST_DAT := $(DESTDIR)$(PREFIX)/share/svge/data
 INST_LIB := $(DESTDIR)$(PREFIX)/libexec/svge
 INST_MAN := $(DESTDIR)$(PREFIX)/share/man/man1
+INST_DOC := $(DESTDIR)$(PREFIX)/share/doc/svge
 PIPE_INST := search-main search-run search-plot.sh
 MANS     := $(TOOLS:$(BINDIR)/%=build/man/%.1)
 man: $(MANS)
 # the NAME line: the first sentence of the help's second line
-build/man/%.1: $(BINDIR)/%
+build/man/%.1: $(BINDIR)/% mk/man.h2m
 	@mkdir -p $(@D)
-	help2man -N --version-string='$(VERSION)' \
+	help2man -N -i mk/man.h2m --version-string='$(VERSION)' \
 	  --name="$$($< --help | sed -n 2p | sed 's/ (.*//; s/[.;:] .*//; s/[.;:]$$//')" -o $@ ./$<
 install: $(TOOLS) $(MANS)
-	install -d $(INST_BIN) $(INST_DAT) $(INST_LIB) $(INST_MAN)
+	install -d $(INST_BIN) $(INST_DAT) $(INST_LIB) $(INST_MAN) $(INST_DOC)/formats
 	install -m 755 $(TOOLS) $(INST_BIN)
 	cd data && find . -type d -exec install -d '$(INST_DAT)/{}' ';' \
 	  && find . -type f -exec install -m 644 '{}' '$(INST_DAT)/{}' ';'
 	install -m 755 $(PIPE_INST:%=pipelines/%) $(INST_LIB)
 	install -m 755 pipelines/svge-search $(INST_BIN)
 	install -m 644 $(MANS) $(INST_MAN)
-	help2man -N --version-string='$(VERSION)' --name='search NAS-Bench-201 for its best cell (the main job)' \
+	install -m 644 README.md $(INST_DOC)
+	install -m 644 formats/*.md $(INST_DOC)/formats
+	help2man -N -i mk/man.h2m --version-string='$(VERSION)' --name='search NAS-Bench-201 for its best cell (the main job)' \
 	  -o $(INST_MAN)/svge-search.1 $(INST_BIN)/svge-search
 uninstall:
 	rm -f $(TOOLS:$(BINDIR)/%=$(INST_BIN)/%) $(INST_BIN)/svge-search $(MANS:build/man/%=$(INST_MAN)/%) \
 	  $(INST_MAN)/svge-search.1
-	rm -rf $(DESTDIR)$(PREFIX)/share/svge $(INST_LIB)
+	rm -rf $(DESTDIR)$(PREFIX)/share/svge $(INST_LIB) $(INST_DOC)
 
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -25,6 +25,7 @@ installed() { run env -u SVGE_DATA PATH="$P/bin:/usr/bin:/bin" bash -c "$@"; }
     [ -x "$P/bin/graph-parse" ] && [ -x "$P/bin/svge-train" ] && [ -x "$P/bin/svge-search" ]
     [ -s "$P/share/svge/data/nb201/svge.model" ] && [ -s "$P/share/svge/data/SOURCES.md" ]
     [ -x "$P/libexec/svge/search-main" ] && [ -x "$P/libexec/svge/search-run" ]
+    cmp "$REPO/README.md" "$P/share/doc/svge/README.md" && [ -s "$P/share/doc/svge/formats/records.md" ]
     local t
     for t in "$REPO"/bin/*.c; do
         t=${t##*/}; t=${t%.c}
@@ -61,6 +62,7 @@ installed() { run env -u SVGE_DATA PATH="$P/bin:/usr/bin:/bin" bash -c "$@"; }
     assert_output_has "graph-parse - Read a benchmark's native file and write graph records"
     assert_output_has "SYNOPSIS"
     assert_output_has "Exit status: 0 ok"
+    assert_output_has $'ENVIRONMENT\n SVGE_DATA'
     [ ! -s "$T/warnings" ] || { cat "$T/warnings"; false; }
 }
 
