@@ -5,6 +5,9 @@
 #   make search     the main job: search NAS-Bench-201 for the best cell (pipelines/search-main)
 #   make bench      benchmarks (throughput and peak memory; not part of check)
 #   make data SRC=DIR  regenerate data/ from the source files of data/SOURCES.md in DIR
+#   make deps       install the Debian packages that are missing (DEB_PKGS; apt-get, sudo if not root)
+#   make install    tools, data, the main job (svge-search) and man pages under PREFIX (DESTDIR too)
+#   make uninstall  remove what make install installed
 
 CC      ?= cc
 PKGS    := msgpack libzstd
@@ -35,7 +38,7 @@ BENCH_SRC := $(wildcard bench/*.c)
 BENCHES   := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 SHIM      := $(BUILD)/tests/libfailio.so
 
-.PHONY: all check bench data clean fuzz search
+.PHONY: all check bench data clean fuzz search deps install uninstall man
 .SECONDARY:
 all: $(TOOLS) $(UNITS) $(BENCHES) $(SHIM)
 
@@ -97,5 +100,53 @@ fuzz: $(FUZZ_TARGETS)
 
 clean:
 	rm -rf build $(TOOLS)
+
+# The Debian 12 packages of the build, the tests, the pipelines (GNU parallel: pipelines/fanout;
+# gnuplot: the pictures) and make install (help2man). make deps installs those that are missing.
+DEB_PKGS := build-essential pkg-config libmsgpack-dev libzstd-dev zstd libopenblas-dev \
+            libjpeg62-turbo-dev bats jq parallel gnuplot-nox help2man
+deps:
+	@sh mk/deps.sh $(DEB_PKGS)
+# with deps among the goals (make deps search), nothing is built before it has run
+ifneq ($(filter deps,$(MAKECMDGOALS)),)
+.NOTPARALLEL:
+endif
+
+# make install [PREFIX=/usr/local] [DESTDIR=staging]: the tools in PREFIX/bin, the data in
+# PREFIX/share/svge/data (where an installed tool looks first: lib/util.c data_dir), the main job
+# as PREFIX/bin/svge-search (a wrapper of PREFIX/libexec/svge/search-main), man pages in
+# PREFIX/share/man/man1 (help2man, from each --help and mk/man.h2m), README.md and formats/ in
+# PREFIX/share/doc/svge.
+PREFIX   ?= /usr/local
+VERSION  ?= $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+INST_BIN := $(DESTDIR)$(PREFIX)/bin
+INST_DAT := $(DESTDIR)$(PREFIX)/share/svge/data
+INST_LIB := $(DESTDIR)$(PREFIX)/libexec/svge
+INST_MAN := $(DESTDIR)$(PREFIX)/share/man/man1
+INST_DOC := $(DESTDIR)$(PREFIX)/share/doc/svge
+PIPE_INST := search-main search-run search-plot.sh
+MANS     := $(TOOLS:$(BINDIR)/%=build/man/%.1)
+man: $(MANS)
+# the NAME line: the first sentence of the help's second line
+build/man/%.1: $(BINDIR)/% mk/man.h2m
+	@mkdir -p $(@D)
+	help2man -N -i mk/man.h2m --version-string='$(VERSION)' \
+	  --name="$$($< --help | sed -n 2p | sed 's/ (.*//; s/[.;:] .*//; s/[.;:]$$//')" -o $@ ./$<
+install: $(TOOLS) $(MANS)
+	install -d $(INST_BIN) $(INST_DAT) $(INST_LIB) $(INST_MAN) $(INST_DOC)/formats
+	install -m 755 $(TOOLS) $(INST_BIN)
+	cd data && find . -type d -exec install -d '$(INST_DAT)/{}' ';' \
+	  && find . -type f -exec install -m 644 '{}' '$(INST_DAT)/{}' ';'
+	install -m 755 $(PIPE_INST:%=pipelines/%) $(INST_LIB)
+	install -m 755 pipelines/svge-search $(INST_BIN)
+	install -m 644 $(MANS) $(INST_MAN)
+	install -m 644 README.md $(INST_DOC)
+	install -m 644 formats/*.md $(INST_DOC)/formats
+	help2man -N -i mk/man.h2m --version-string='$(VERSION)' --name='search NAS-Bench-201 for its best cell (the main job)' \
+	  -o $(INST_MAN)/svge-search.1 $(INST_BIN)/svge-search
+uninstall:
+	rm -f $(TOOLS:$(BINDIR)/%=$(INST_BIN)/%) $(INST_BIN)/svge-search $(MANS:build/man/%=$(INST_MAN)/%) \
+	  $(INST_MAN)/svge-search.1
+	rm -rf $(DESTDIR)$(PREFIX)/share/svge $(INST_LIB) $(INST_DOC)
 
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -83,7 +83,7 @@ static void usage(void) {
            "      --exact-max N    most evaluated points accepted, 2..%d (default 4000; the GP is exact)\n"
            "  -q, --quiet          only errors and warnings on stderr (no report)\n"
            "  -v, --verbose        also a summary on stderr (records read and written)\n"
-           BLAS_THREADS_HELP
+           BLAS_THREADS_HELP("      ")
            "  -h, --help           show this help and exit\n"
            "\n"
            "Report (stderr, unless -q): points, best objective, jitter (if the kernel needed it), the mean\n"

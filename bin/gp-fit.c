@@ -45,12 +45,13 @@ static void usage(void) {
            "      --inducing M      inducing points of a sparse GP, 1..%d (default 1000)\n"
            "      --seed S          seed of the hyperparameter restarts, subsets and inducing points,\n"
            "                        0..%u (default 1)\n"
-           "      --shared-lengthscale  one length-scale for all dimensions (default: one per dimension)\n"
+           "      --shared-lengthscale\n"
+           "                        one length-scale for all dimensions (default: one per dimension)\n"
            "      --iters N         L-BFGS iterations of the hyperparameter fit, 0..%d; 0 keeps the\n"
            "                        initial values (default 50)\n"
            "  -q, --quiet           only errors and warnings on stderr (no report)\n"
            "  -v, --verbose         also a summary on stderr (records read)\n"
-           BLAS_THREADS_HELP
+           BLAS_THREADS_HELP("       ")
            "  -h, --help            show this help and exit\n"
            "\n"
            "Report (stderr, unless -q): points, dimension, exact or sparse, the jitter added to the kernel\n"

@@ -13,6 +13,7 @@
 
 #include "bench_parse.h"
 #include "opts.h"
+#include "progress.h"
 #include "stream.h"
 #include "util.h"
 
@@ -43,7 +44,17 @@ static void usage(void) {
            OPTS_EXIT_HELP);
 }
 
-static void write_record(void *ctx, const char *rec, size_t len) { rw_write_raw(ctx, rec, len); }
+typedef struct {
+    rec_writer *w;
+    progress pg;
+    uint64_t n;
+} output;
+
+static void write_record(void *ctx, const char *rec, size_t len) {
+    output *out = ctx;
+    rw_write_raw(out->w, rec, len);
+    progress_update(&out->pg, ++out->n);
+}
 
 int main(int argc, char **argv) {
     tool_init(argv[0]);
@@ -86,12 +97,14 @@ int main(int argc, char **argv) {
     char *defacc = NULL;
     if (sp->id == SPACE_NB101 && !no_acc && !accpath) accpath = defacc = xstrdup(data_path("nb101/val_accuracies.csv.zst"));
 
-    rec_writer *w = rw_open(NULL, 0);
+    output out = {.w = rw_open(NULL, 0)};
+    progress_begin(&out.pg, NULL, "cells", 0);
     record_sink sink;
-    sink_init(&sink, write_record, w);
+    sink_init(&sink, write_record, &out);
     bench_parse(sp, path, no_acc ? NULL : accpath, &sink);
     sink_destroy(&sink);
-    rw_close(w);
+    progress_end(&out.pg);
+    rw_close(out.w);
     free(defpath);
     free(defacc);
     return EXIT_OK;

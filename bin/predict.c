@@ -49,7 +49,7 @@ static void usage(void) {
            "      --no-std       write only NAME, not NAME_std: a GP's mean costs O(P d) per record, its\n"
            "                     std O(P^2) (P: training or inducing points), most of the time for P ~ 1000\n"
            "      --batch N      records predicted together, 1..%d (default %d); it changes speed only\n"
-           BLAS_THREADS_HELP
+           BLAS_THREADS_HELP("    ")
            "  -q, --quiet        only errors and warnings on stderr\n"
            "  -v, --verbose      also a summary on stderr (records read and written)\n"
            "  -h, --help         show this help and exit\n"

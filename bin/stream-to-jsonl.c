@@ -28,9 +28,9 @@ static void usage(void) {
            "  a bad one are still written. jsonl-to-stream reads the output back into the same\n"
            "  records (float32 values come back as float64 of the same value).\n"
            "\n"
-           "  -q, --quiet   only errors and warnings on stderr (no progress)\n"
-           "  -v, --verbose also a summary on stderr (records read and written)\n"
-           "  -h, --help    show this help and exit\n"
+           "  -q, --quiet    only errors and warnings on stderr (no progress)\n"
+           "  -v, --verbose  also a summary on stderr (records read and written)\n"
+           "  -h, --help     show this help and exit\n"
            "\n"
            OPTS_EXIT_HELP,
            tool_name());
@@ -43,7 +43,7 @@ static size_t out_done; /* bytes of `out` that are whole lines */
 static void flush_out(void) {
     size_t n = out_done;
     out_done = 0; /* not again from the exit hook */
-    if (n && fwrite(out.p, 1, n, stdout) != n) die(EXIT_IO, "write error: %s", strerror(errno));
+    if (n && fwrite(out.p, 1, n, stdout) != n) die(EXIT_IO, "stdout: write error: %s", strerror(errno));
     if (out.len > n) memmove(out.p, out.p + n, out.len - n);
     out.len -= n;
 }
@@ -88,13 +88,13 @@ int main(int argc, char **argv) {
         out_done = out.len;
         if (tty || out.len >= OUT_FLUSH) {
             flush_out();
-            if (tty && fflush(stdout) != 0) die(EXIT_IO, "write error: %s", strerror(errno));
+            if (tty && fflush(stdout) != 0) die(EXIT_IO, "stdout: write error: %s", strerror(errno));
         }
     }
     flush_out();
     on_die_remove(flush_on_die, NULL);
     rr_close(r);
-    if (fflush(stdout) != 0 || ferror(stdout)) die(EXIT_IO, "write error: %s", strerror(errno));
+    if (fflush(stdout) != 0 || ferror(stdout)) die(EXIT_IO, "stdout: write error: %s", strerror(errno));
     jb_free(&out);
     return EXIT_OK;
 }

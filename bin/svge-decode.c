@@ -23,6 +23,7 @@
 #include "latent.h"
 #include "modelfile.h"
 #include "opts.h"
+#include "progress.h"
 #include "propose.h"
 #include "record.h"
 #include "stream.h"
@@ -82,7 +83,7 @@ static void usage(void) {
            "                     of all valid tries, or the first try)\n"
            "      --distinct     also exclude every graph output before (in input order), so the\n"
            "                     fresh outputs are all different\n"
-           BLAS_THREADS_HELP
+           BLAS_THREADS_HELP("    ")
            "  -q, --quiet        only errors and warnings on stderr (no progress)\n"
            "  -v, --verbose      also a summary on stderr (records read and written)\n"
            "  -h, --help         show this help and exit\n"
@@ -289,6 +290,8 @@ int main(int argc, char **argv) {
 
     rec_reader *r = rr_open(o.input);
     rec_writer *w = rw_open(NULL, 0);
+    progress pg;
+    progress_begin(&pg, NULL, "graphs", 0);
     const msgpack_object *rec;
     while ((rec = rr_next(r))) {
         const uint64_t p = rr_count(r) - 1; /* the point's 0-based index */
@@ -296,6 +299,7 @@ int main(int argc, char **argv) {
         const msgpack_object *ido;
         if (read_point(rec, id, o.any_model, D, z, &ido, why, sizeof why) != 0) {
             flush(&u, &d, w); /* the graphs of the records before this one are written first */
+            progress_end(&pg);
             rr_fail(r, "%s", why);
         }
         int64_t src = 0;
@@ -310,10 +314,14 @@ int main(int argc, char **argv) {
             u.sample[i] = s;
             u.has_src[i] = ido != NULL;
             u.src[i] = (uint64_t)src;
-            if (++u.count == u.cap) flush(&u, &d, w);
+            if (++u.count == u.cap) {
+                flush(&u, &d, w);
+                progress_update(&pg, d.out_id);
+            }
         }
     }
     flush(&u, &d, w);
+    progress_end(&pg);
     rr_close(r);
     rw_close(w);
     free(z), free(u.c), free(u.ids), free(u.g), free(u.flags), free(u.sample), free(u.has_src), free(u.src);

@@ -50,7 +50,7 @@ static void usage(void) {
            "      --logvar       also write \"z_logvar\"\n"
            "      --batch N      graphs encoded together, 1..%d (default %d); it changes speed only\n"
            "                     (and at most the last float bits, from BLAS rounding)\n"
-           BLAS_THREADS_HELP
+           BLAS_THREADS_HELP("    ")
            "  -q, --quiet        only errors and warnings on stderr (no progress)\n"
            "  -v, --verbose      also a summary on stderr (records read and written)\n"
            "  -h, --help         show this help and exit\n"

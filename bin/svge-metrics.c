@@ -24,6 +24,7 @@
 #include "metrics.h"
 #include "modelfile.h"
 #include "opts.h"
+#include "progress.h"
 #include "record.h"
 #include "space.h"
 #include "stream.h"
@@ -79,7 +80,7 @@ static void usage(void) {
            "      --merge M          union (default) or reference: merge the two passes as the reference\n"
            "                         implementation does (formats/reference.md §8 bug 2; see svge-decode)\n"
            "      --table            also print the metrics as a table on stderr\n"
-           BLAS_THREADS_HELP
+           BLAS_THREADS_HELP("        ")
            "  -q, --quiet            only errors and warnings on stderr (no progress)\n"
            "  -v, --verbose          also a summary on stderr (records read and written)\n"
            "  -h, --help             show this help and exit\n"
@@ -191,11 +192,15 @@ static void reconstruction(decoder_run *d, const space_info *sp, const graph_lis
     metrics_recon mr;
     metrics_recon_init(&mr, sp, test->g, test->n);
     const uint64_t total = (uint64_t)test->n * per;
+    progress pg;
+    progress_begin(&pg, "reconstruction", "graphs", test->n);
     for (uint64_t k0 = 0; k0 < total; k0 += CHUNK_ROWS) {
         int B = total - k0 < CHUNK_ROWS ? (int)(total - k0) : CHUNK_ROWS;
         decode_rows_of(d, mu, per, 0, k0, B);
         for (int r = 0; r < B; r++) metrics_recon_score(&mr, (size_t)((k0 + (uint64_t)r) / per), &d->out[r], res);
+        progress_update(&pg, (k0 + (uint64_t)B) / per);
     }
+    progress_end(&pg);
     metrics_recon_free(&mr);
 }
 
@@ -204,11 +209,15 @@ static void prior(decoder_run *d, const space_info *sp, const graph_list *train,
     metrics_prior mp;
     metrics_prior_init(&mp, sp, train->g, train->n);
     const uint64_t total = samples * per;
+    progress pg;
+    progress_begin(&pg, "prior", "points", samples);
     for (uint64_t k0 = 0; k0 < total; k0 += CHUNK_ROWS) {
         int B = total - k0 < CHUNK_ROWS ? (int)(total - k0) : CHUNK_ROWS;
         decode_rows_of(d, z, per, PRIOR_ID_BASE, k0, B);
         for (int r = 0; r < B; r++) metrics_prior_score(&mp, &d->out[r], res);
+        progress_update(&pg, (k0 + (uint64_t)B) / per);
     }
+    progress_end(&pg);
     metrics_prior_free(&mp);
 }
 

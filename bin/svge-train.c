@@ -24,6 +24,7 @@
 #include "graph_list.h"
 #include "modelfile.h"
 #include "opts.h"
+#include "progress.h"
 #include "stream.h"
 #include "svge.h"
 #include "util.h"
@@ -91,9 +92,11 @@ static void usage(void) {
            "                            of NumPy's permutation with --seed); 0 = all (default 1000 with\n"
            "                            --surrogate, else 0)\n"
            "      --skip-missing        pass over records without FIELD (default: an error)\n"
-           "      --regression-layers L the head's layers, D -> D/2 -> ... -> 1 (default 4)\n"
-           "      --regression-proportion W  the VAE loss's weight w, in [0, 1] (default 0.1)\n"
-           BLAS_THREADS_HELP
+           "      --regression-layers L\n"
+           "                            the head's layers, D -> D/2 -> ... -> 1 (default 4)\n"
+           "      --regression-proportion W\n"
+           "                            the VAE loss's weight w, in [0, 1] (default 0.1)\n"
+           BLAS_THREADS_HELP("           ")
            "  -q, --quiet               only errors and warnings on stderr (no progress)\n"
            "  -v, --verbose             also a summary on stderr (records read and written)\n"
            "  -h, --help                show this help and exit\n"
@@ -447,16 +450,16 @@ int main(int argc, char **argv) {
     }
 
     const int quiet = verbosity() == VERB_QUIET;
-    const int tty = !quiet && isatty(2);
     const int64_t nb = (int64_t)((ds.n + (size_t)batch - 1) / (size_t)batch); /* batches per epoch */
     uint32_t *perm = xmalloc(ds.n * sizeof *perm);
     graph *bg = xmalloc((size_t)max_g * sizeof *bg);
     double *by = xmalloc((size_t)max_g * sizeof *by);
     const double start = now_seconds();
     const int64_t first_epoch = t.epoch;
-    double last_draw = 0;
+    progress pg; /* the line on a terminal (lib/progress.h) */
+    progress_begin(&pg, NULL, "graphs", 0);
     int stopped_early = 0;
-    char b1[32], b2[32];
+    char b1[40], b2[32];
     if (!quiet)
         say("%s: %zu graphs, %lld batches of %lld, %zu parameters, epochs %lld..%lld", ds.sp->name, ds.n,
             (long long)nb, (long long)batch, m.num_params, (long long)t.epoch + 1, (long long)o.epochs);
@@ -472,7 +475,7 @@ int main(int argc, char **argv) {
             vae_terms tm;
             if (o.surrogate ? vae_surrogate_step(&m, bg, by, B, &t.rng, &tm) : vae_train_step(&m, bg, B, &t.rng, &tm))
                 die(EXIT_DATA, "epoch %lld: a batch does not fit the model", (long long)es.epoch); /* cannot happen */
-            if (!isfinite(tm.total))
+            if (!isfinite(tm.total) && (progress_end(&pg), 1))
                 die(EXIT_DATA, "epoch %lld, batch %lld: the loss is not finite (%g); try a lower --lr",
                     (long long)es.epoch, (long long)es.batches + 1, tm.total);
             vae_update(&m, &t);
@@ -482,21 +485,17 @@ int main(int argc, char **argv) {
             es.mse += tm.mse;
             es.batches++;
             es.graphs += B;
-            if (tty) {
-                double tn = now_seconds();
-                if (tn - last_draw >= 0.2 || es.batches == nb) {
-                    last_draw = tn;
-                    double el = tn - start;
-                    double done = (double)(es.epoch - 1 - first_epoch) * (double)nb + (double)es.batches;
-                    double total = (double)(o.epochs - first_epoch) * (double)nb;
-                    double left = el / done * (total - done);
-                    if (o.max_minutes > 0 && left > o.max_minutes * 60 - el) left = o.max_minutes * 60 - el;
-                    double eb = (double)es.batches;
-                    fprintf(stderr, "\r\033[Kepoch %lld/%lld batch %lld/%lld loss %.4g recon %.4g kl %.4g %.0f graphs/s left %s",
-                            (long long)es.epoch, (long long)o.epochs, (long long)es.batches, (long long)nb,
-                            es.loss / eb, es.recon / eb, es.kl / eb, (double)es.graphs / (tn - es.t0 + 1e-9),
-                            fmt_dur(left, b1, sizeof b1));
-                }
+            if (progress_due(&pg)) { /* on a terminal: epoch, graphs, graphs/s, loss, ETA */
+                double tn = now_seconds(), el = tn - start;
+                double done = (double)(es.epoch - 1 - first_epoch) * (double)nb + (double)es.batches;
+                double total = (double)(o.epochs - first_epoch) * (double)nb;
+                double left = el / done * (total - done);
+                if (o.max_minutes > 0 && left > o.max_minutes * 60 - el) left = o.max_minutes * 60 - el;
+                double eb = (double)es.batches;
+                progress_line(&pg, "epoch %lld/%lld: %lld/%zu graphs, %.0f graphs/s, loss %.4g recon %.4g kl %.4g, ETA %s",
+                              (long long)es.epoch, (long long)o.epochs, (long long)es.graphs, ds.n,
+                              (double)es.graphs / (tn - es.t0 + 1e-9), es.loss / eb, es.recon / eb, es.kl / eb,
+                              progress_duration(left, b1, sizeof b1));
             }
         }
         double secs = now_seconds() - es.t0, eb = (double)es.batches;
@@ -506,7 +505,7 @@ int main(int argc, char **argv) {
         if (o.surrogate) snprintf(extra, sizeof extra, " mse %.4g (rmse %.4g)", mse, sqrt(mse));
         last_loss = loss;
         int reduced = vae_epoch_end(&t, loss);
-        if (tty) fprintf(stderr, "\r\033[K");
+        progress_end(&pg);
         if (!quiet)
             say("epoch %lld/%lld loss %.4f recon %.4f kl %.4g%s lr %.3g %.0f graphs/s %.1f s%s", (long long)es.epoch,
                 (long long)o.epochs, loss, recon, kl, extra, es.lr, gps, secs, reduced ? " (lr reduced)" : "");

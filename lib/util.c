@@ -128,20 +128,23 @@ static int is_dir(const char *p) {
     return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
 
+/* The data directory: $SVGE_DATA; else, for an installed tool (make install), <dir of the
+ * executable>/../share/svge/data; else the checkout's data/ (SVGE_DATADIR, set by the Makefile);
+ * else <dir of the executable>/../data, for a copied checkout. */
 const char *data_dir(void) {
     static char buf[PATH_MAX];
     const char *env = getenv("SVGE_DATA");
     if (env && *env) return env;
+    ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 32);
+    char *slash = n > 0 ? (buf[n] = 0, strrchr(buf, '/')) : NULL;
+    if (slash) {
+        strcpy(slash, "/../share/svge/data");
+        if (is_dir(buf)) return buf;
+    }
     if (is_dir(SVGE_DATADIR)) return SVGE_DATADIR;
-    /* Fall back to <executable dir>/../data, for a copied checkout. */
-    ssize_t n = readlink("/proc/self/exe", buf, sizeof buf - 16);
-    if (n > 0) {
-        buf[n] = 0;
-        char *slash = strrchr(buf, '/');
-        if (slash) {
-            strcpy(slash, "/../data");
-            if (is_dir(buf)) return buf;
-        }
+    if (slash) {
+        strcpy(slash, "/../data");
+        if (is_dir(buf)) return buf;
     }
     return SVGE_DATADIR;
 }

@@ -48,7 +48,8 @@ void *xcalloc(size_t n, size_t size);
 void *xrealloc(void *p, size_t n);
 char *xstrdup(const char *s);
 
-/* The project's data directory: $SVGE_DATA if set, else <dir of the executable>/../data. */
+/* The project's data directory: $SVGE_DATA if set; else <dir of the executable>/../share/svge/data
+ * (an installed tool); else the checkout's data/ (compiled in); else <dir of the executable>/../data. */
 const char *data_dir(void);
 /* data_dir() + "/" + rel, in a static buffer valid until the next call. */
 const char *data_path(const char *rel);
@@ -68,9 +69,9 @@ int parse_u64(const char *s, uint64_t *out);
 /* OpenBLAS threads for a tool's --threads N option: 0 means one per online CPU. The thread count
  * changes OpenBLAS's rounding (each count is deterministic), so the tools default to 1.
  * blas_threads_arg parses N (0..256; dies with a usage error naming opt otherwise). */
-#define BLAS_THREADS_HELP                                                                          \
-    "      --threads N   OpenBLAS threads, 0 = one per CPU (default 1); 2 threads on 2 cores are\n"  \
-    "                    up to about 1.5x faster, and round differently: the same N, the same bytes\n"
+#define BLAS_THREADS_HELP(PAD) /* PAD: the spaces that start the description in the tool's column */ \
+    "      --threads N" PAD "OpenBLAS threads, 0 = one per CPU (default 1); 2 threads on 2 cores are\n"  \
+    "                 " PAD "up to about 1.5x faster, and round differently: the same N, the same bytes\n"
 int blas_threads_arg(const char *opt, const char *s);
 void blas_use_threads(int n);
 

@@ -258,5 +258,5 @@ zeros_line() { printf '{"v":1,"x":['; yes 0, | head -n $(( $1 - 1 )) | tr -d '\n
 @test "jsonl-to-stream: write errors exit 3" {
     run bash -c "echo '{\"v\":1}' | jsonl-to-stream > /dev/full"
     assert_status 3
-    assert_output_has "write error"
+    assert_output_has "jsonl-to-stream: stdout: write error: No space left on device"
 }

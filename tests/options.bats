@@ -86,3 +86,36 @@ TOOLS=(graph-parse graph-hash bench-lookup stream-split stream-top stream-to-jso
     run bash -c 'predict -v -m "$0/gp" "$0/f.zst" 2>&1 >/dev/null' "$BATS_TEST_TMPDIR"
     assert_status 0; assert_output_has "predict: stdout: 32 records written"
 }
+
+# help_columns TOOL: reads TOOL's --help on stdin; prints each option line whose description does not
+# start in the column of "-h, --help"'s (or, for an option too long for it, on the next line there)
+help_columns() {
+    awk -v tool="$1" '
+        function indent(s) { match(s, /^ */); return RLENGTH }
+        { L[NR] = $0 }
+        /^  -h, --help +[^ ]/ { match($0, /^  -h, --help +/); C = RLENGTH }
+        END {
+            if (!C) { print tool ": no \"-h, --help\" line"; exit }
+            for (i = 1; i <= NR; i++) {
+                s = L[i]
+                if (s !~ /^  -[a-zA-Z0-9]/ && s !~ /^  --[a-z]/ && s !~ /^      --[a-z]/) continue
+                ind = indent(s); body = substr(s, ind + 1); q = index(body, "  ")
+                if (q == 0) { if (indent(L[i + 1]) != C) print tool ": \"" s "\": description not at column " C; continue }
+                rest = substr(body, q); match(rest, /^ +/)
+                if (ind + q - 1 + RLENGTH != C) print tool ": \"" s "\": description at column " ind + q - 1 + RLENGTH ", not " C
+            }
+        }'
+}
+
+@test "every tool of bin/: in the lists above; --help ends with the Exit status section; option descriptions in one column" {
+    local t src bad=
+    for src in "$BATS_TEST_DIRNAME"/../bin/*.c; do
+        t=${src##*/}; t=${t%.c}
+        [[ " ${TOOLS[*]} " == *" $t "* ]] || { echo "$t is not in TOOLS"; false; }
+        run "$t" --help
+        assert_status 0
+        [ "$(printf '%s\n' "$output" | tail -2 | head -1)" = "Exit status: 0 ok, 1 bad input or data (a bad model or checkpoint file included), 2 usage" ]
+        bad+=$(printf "%s\n" "$output" | help_columns "$t")$'\n'
+    done
+    [ -z "$(tr -d "\n" <<< "$bad")" ] || { echo "$bad"; false; }
+}

@@ -160,9 +160,9 @@ mp() { printf "$1" | zstd -q -c > "$T/in"; }
     assert_output_has "cannot open"
 }
 
-@test "stream-to-jsonl: write errors exit 3" {
+@test "stream-to-jsonl: write errors exit 3, with where: stdout" {
     mp '\x81\xa1v\x01'
     run bash -c "stream-to-jsonl < '$T/in' > /dev/full"
     assert_status 3
-    assert_output_has "write error"
+    assert_output_has "stream-to-jsonl: stdout: write error: No space left on device"
 }
