@@ -11,6 +11,7 @@
 
 #include "gp.h"
 #include "opts.h"
+#include "outfile.h"
 #include "points.h"
 #include "predictor.h"
 #include "record.h"
@@ -156,6 +157,7 @@ int main(int argc, char **argv) {
     int threads = 1;
     parse_args(argc, argv, &o, &threads);
     blas_use_threads(threads);
+    of_check(o.out); /* an unusable -o fails before the fit */
     const double t0 = now_seconds();
 
     rec_reader *r = rr_open(o.input);
