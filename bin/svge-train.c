@@ -71,15 +71,21 @@ static void usage(void) {
            "      --plateau-patience N  ReduceLROnPlateau patience in epochs (default %d)\n"
            "      --max-minutes M       stop after the epoch during which M minutes have passed and write\n"
            "                            the model of the epochs done; 0 = no limit (default 0)\n"
-           "      --checkpoint PATH     write a checkpoint (model + Adam, scheduler, epoch and rng state)\n"
-           "                            every --checkpoint-every epochs and when training stops (atomic)\n"
-           "      --checkpoint-every N  epochs between checkpoints (default %d)\n"
+           "      --checkpoint PATH     write a checkpoint (model + Adam, scheduler, epoch and rng state,\n"
+           "                            the training data's digest, the CPU and BLAS) every\n"
+           "                            --checkpoint-every epochs and when training stops\n"
+           "      --checkpoint-every N  epochs between checkpoints (default %d: every epoch; for the\n"
+           "                            default NB201 model a checkpoint, 27 MB, takes CKPT_SECS to write,\n"
+           "                            an epoch EPOCH_SECS)\n"
            "      --resume CKPT         continue from a checkpoint of this tool: the model, data and batch\n"
            "                            size are the checkpoint's; --epochs is the total to reach. The\n"
-           "                            result is bitwise the model of an uninterrupted run\n"
+           "                            input must be the checkpoint's training data (its digest; exit 1),\n"
+           "                            an option given the checkpoint's value (exit 2). The result is\n"
+           "                            bitwise the model of an uninterrupted run; on another CPU, BLAS\n"
+           "                            or --threads a note says that it will not be\n"
            "      --metrics FILE        write one TSV line per epoch: epoch, loss, recon, kl, lr,\n"
            "                            graphs_per_s, seconds (and mse with --surrogate) (with a header;\n"
-           "                            appended to on --resume)\n"
+           "                            rewritten after every epoch; on --resume the lines so far kept)\n"
            "The surrogate (SVGE_acc: an MLP on the encoder's mean that predicts a field of the records):\n"
            "      --init MODEL          start from this model file's weights, kind and model options\n"
            "                            (a trained VAE); --ndim, --gdim, --layers, --model, --beta,\n"
@@ -100,6 +106,10 @@ static void usage(void) {
            "  -h, --help                show this help and exit\n"
            "\n"
            "Progress goes to stderr: a redrawn progress line on a terminal, else one line per epoch.\n"
+           "Outputs (-o, --checkpoint, --metrics): a regular file is written to PATH.tmp.PID and renamed\n"
+           "into place (whole or not at all; removed if the run fails or is killed); a device or FIFO\n"
+           "(/dev/null) is written through; a symbolic link is followed and kept. They are checked\n"
+           "before training (a directory, a missing directory: exit 3); two naming one file: exit 2.\n"
            "\n"
            OPTS_EXIT_HELP,
            tool_name(), DEFAULT_EPOCHS, d.lr, d.beta, d.eps_scale, d.C2, d.D, ENC_MAX_LAYERS, d.layers, (unsigned)d.seed,
@@ -333,6 +343,14 @@ static size_t make_meta(mf_value meta[NMETA], const vae_train *t, const meta_inf
     return k;
 }
 
+/* Write the checkpoint; -v says how long it took (next to the epoch's time). */
+static void save_checkpoint(const char *path, const vae_model *m, const vae_train *t, const meta_info *mi, double last_loss) {
+    double t0 = now_seconds();
+    mf_value meta[NMETA];
+    vae_save(path, m, t, meta, make_meta(meta, t, mi, last_loss, 1), NULL);
+    note(VERB_VERBOSE, "%s: checkpoint of epoch %lld written in %.2f s", path, (long long)t->epoch, now_seconds() - t0);
+}
+
 /* --resume: an option given must be the checkpoint's value. */
 static void same_as_checkpoint(int given, const char *opt, double mine, double ck) {
     if (given && mine != ck)
@@ -563,15 +581,13 @@ int main(int argc, char **argv) {
             break;
         }
         if (o.checkpoint && t.epoch < o.epochs && t.epoch % o.ckpt_every == 0) {
-            mf_value meta[NMETA];
-            size_t nm = make_meta(meta, &t, &mi, last_loss, 1);
-            vae_save(o.checkpoint, &m, &t, meta, nm, NULL);
+            save_checkpoint(o.checkpoint, &m, &t, &mi, last_loss);
         }
         if (mf) of_publish(mf); /* the metrics so far, whole lines */
     }
 
+    if (o.checkpoint) save_checkpoint(o.checkpoint, &m, &t, &mi, last_loss);
     mf_value meta[NMETA];
-    if (o.checkpoint) vae_save(o.checkpoint, &m, &t, meta, make_meta(meta, &t, &mi, last_loss, 1), NULL);
     size_t nm = make_meta(meta, &t, &mi, last_loss, 0);
     char id[MF_ID_LEN + 1];
     vae_save(o.output, &m, NULL, meta, nm, id);
