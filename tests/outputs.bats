@@ -205,13 +205,19 @@ no_tmp() {
     cmp "$T/straight" "$T/r"
 }
 
-@test "a checkpoint records the data's digest, the CPU and the BLAS; the model file does not" {
+@test "a checkpoint records the data's digest, the CPU and the BLAS (a resume on another notes it); the model file does not" {
     svge-train "${TINY[@]}" -q -o "$T/m" --checkpoint "$T/ck" "$D"
     grep -aq train_data_md5 "$T/ck"
     grep -aq OpenBLAS "$T/ck"
     cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -1)
     [ -z "$cpu" ] || grep -aqF "$cpu" "$T/ck"
     ! grep -aq train_data_md5 "$T/m"
+    # another BLAS thread count rounds differently: a resume says so
+    run svge-train --resume "$T/ck" --threads 2 --epochs 2 -o "$T/r" "$D"
+    assert_status 0
+    assert_output_has "svge-train: note: --resume $T/ck: the checkpoint was written on "
+    assert_output_has "threads 1, this is "
+    assert_output_has "threads 2: the continuation will not be bitwise identical to an uninterrupted run"
 }
 
 @test "cell-train --resume refuses other images of the same count" {
