@@ -158,6 +158,24 @@ no_tmp() {
     [ -s "$T/m" ]
 }
 
+@test "a failed rename: exit 3, no temporary file left, the old file kept" {
+    local SHIM="$SVGE_UNIT/libfailio.so"
+    [ -e "$SHIM" ] || skip "no $SHIM"
+    echo old > "$T/m"
+    echo old > "$T/rest.zst"
+    run env LD_PRELOAD="$SHIM" FAILIO_RENAME=1 svge-train "${TINY[@]}" -q -o "$T/m" --metrics "$T/met" "$D"
+    assert_status 3
+    assert_output_has "svge-train: $T/met: cannot rename into place: Input/output error"
+    run env LD_PRELOAD="$SHIM" FAILIO_RENAME=1 svge-train "${TINY[@]}" -q -o "$T/m" "$D"
+    assert_status 3
+    assert_output_has "svge-train: $T/m: cannot rename into place: Input/output error"
+    run env LD_PRELOAD="$SHIM" FAILIO_RENAME=1 bash -c 'stream-split --count 5 --rest "$1" "$2" > /dev/null' _ "$T/rest.zst" "$D"
+    assert_status 3
+    assert_output_has "stream-split: $T/rest.zst: cannot rename into place"
+    [ "$(cat "$T/m")" = old ] && [ "$(cat "$T/rest.zst")" = old ]
+    no_tmp
+}
+
 @test "two outputs naming one file are a usage error: -o X --checkpoint X, ./X, a symbolic link, --metrics" {
     run svge-train "${TINY[@]}" -o "$T/x" --checkpoint "$T/x" "$D"
     assert_status 2
