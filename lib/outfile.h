@@ -1,9 +1,9 @@
 /* outfile.h: every file a tool writes by name (-o, --checkpoint, --rest, --metrics, --curves).
  *
  * A regular file, or a path that does not exist yet, is written to "<target>.tmp.<pid>" beside it
- * and renamed into place by of_commit: it appears whole or not at all. Anything else (a character
- * device such as /dev/null, a FIFO, a socket) is written through: opened O_WRONLY, no temporary
- * file, no rename. A symbolic link is followed to its final target: the temporary file goes beside
+ * and renamed into place by of_commit: it appears whole or not at all. Anything else that exists
+ * (a character device such as /dev/null, a FIFO) is written through: opened O_WRONLY, no temporary
+ * file, no rename (a socket cannot be opened so: an error). A symbolic link is followed to its final target: the temporary file goes beside
  * the target, which is replaced; the link stays a link.
  *
  * Unusable paths are found when the file is opened or checked (of_check), so a tool opens or
