@@ -136,7 +136,7 @@ typedef struct {
     double reg_proportion;
     int set_epochs;
     /* which model options were given (they must agree with a checkpoint's) */
-    int set_lr, set_beta, set_eps, set_ndim, set_gdim, set_seed, set_kind, set_alpha, set_plateau, set_layers;
+    int set_lr, set_beta, set_eps, set_ndim, set_gdim, set_seed, set_kind, set_alpha, set_pfactor, set_ppatience, set_layers;
 } options;
 
 static const char *opt_path(const char *name, const char *s) {
@@ -214,11 +214,11 @@ static void parse_args(int argc, char **argv, options *o) {
             break;
         case OPT_PFACTOR:
             o->plateau_factor = opt_number("--plateau-factor", optarg, 0, 1, 1, 1);
-            o->set_plateau = 1;
+            o->set_pfactor = 1;
             break;
         case OPT_PPATIENCE:
             o->plateau_patience = (int)(int64_t)opt_uint("--plateau-patience", optarg, 0, 1000000);
-            o->set_plateau = 1;
+            o->set_ppatience = 1;
             break;
         case OPT_LAYERS:
             o->layers = (int)(int64_t)opt_uint("--layers", optarg, 1, ENC_MAX_LAYERS);
@@ -463,8 +463,8 @@ int main(int argc, char **argv) {
         same_as_checkpoint(o.set_eps, "--eps-scale", cfg.eps_scale, c2.eps_scale);
         same_as_checkpoint(o.set_seed, "--seed", cfg.seed, c2.seed);
         same_as_checkpoint(o.set_alpha, "--alpha", cfg.alpha, c2.alpha);
-        same_as_checkpoint(o.set_plateau, "--plateau-factor", cfg.plateau_factor, c2.plateau_factor);
-        same_as_checkpoint(o.set_plateau, "--plateau-patience", cfg.plateau_patience, c2.plateau_patience);
+        same_as_checkpoint(o.set_pfactor, "--plateau-factor", cfg.plateau_factor, c2.plateau_factor);
+        same_as_checkpoint(o.set_ppatience, "--plateau-patience", cfg.plateau_patience, c2.plateau_patience);
         same_as_checkpoint(o.set_layers, "--layers", cfg.layers, c2.layers);
         if (!o.surrogate != !c2.head_layers || (o.surrogate && strcmp(c2.head_target, cfg.head_target) != 0))
             die_usage("--resume: --surrogate %s differs from the checkpoint's %s (give it as before)",
