@@ -24,6 +24,7 @@
 #include "modelfile.h"
 #include "nb101net.h"
 #include "opts.h"
+#include "outfile.h"
 #include "record.h"
 #include "stream.h"
 #include "util.h"
@@ -101,7 +102,8 @@ static void usage(void) {
            "                           (default %d)\n"
            "Long runs:\n"
            "      --checkpoint FILE    save the state after every epoch (atomically)\n"
-           "      --resume             continue from --checkpoint FILE (same options and input)\n"
+           "      --resume             continue from --checkpoint FILE (same options, input and images:\n"
+           "                           the checkpoint holds their digest; otherwise a usage error)\n"
            "      --max-minutes M      stop after the first epoch that ends after M minutes, with a\n"
            "                           checkpoint (needs --checkpoint); rerun with --resume\n"
            "      --threads N          OpenBLAS threads for the convolutions' matrix products, 0 = one\n"
@@ -209,11 +211,13 @@ static void parse_args(int argc, char **argv, options *o) {
 /* ---- results and checkpoints ---- */
 
 /* The settings a checkpoint must agree with. */
-static ctck_settings settings_of(const options *o, int n_train, int n_test) {
-    return (ctck_settings){.stem = o->stem, .stacks = o->stacks, .cells = o->cells, .enas_filters = o->enas_filters,
-                           .enas_shared = o->enas_shared, .enas_separable = o->enas_separable, .epochs = o->epochs,
-                           .batch = o->batch, .bn_momentum = o->bn_momentum, .tc = o->tc, .train_images = n_train,
-                           .test_images = n_test, .train_eval = o->train_eval};
+static ctck_settings settings_of(const options *o, const cifar_set *train, const cifar_set *test) {
+    ctck_settings s = {.stem = o->stem, .stacks = o->stacks, .cells = o->cells, .enas_filters = o->enas_filters,
+                       .enas_shared = o->enas_shared, .enas_separable = o->enas_separable, .epochs = o->epochs,
+                       .batch = o->batch, .bn_momentum = o->bn_momentum, .tc = o->tc, .train_images = train->n,
+                       .test_images = test->n, .train_eval = o->train_eval};
+    ctck_data_digest(train, test, s.data_md5);
+    return s;
 }
 
 /* ---- progress ---- */
@@ -257,6 +261,7 @@ int main(int argc, char **argv) {
     // a second core speeds the convolutions' GEMMs up, but the thread count changes OpenBLAS's
     // rounding, so it is an explicit option, 1 by default (as in the model tools)
     blas_use_threads(o.threads);
+    if (o.checkpoint) of_check(o.checkpoint); /* an unusable checkpoint path fails before training */
 
     char *def_train = xstrdup(data_path("cifar10/train_20k.jpgrec"));
     char *def_test = xstrdup(data_path("cifar10/test_small.jpgrec"));
@@ -269,7 +274,7 @@ int main(int argc, char **argv) {
     if (o.test_images && test.n < o.test_images)
         die(EXIT_DATA, "%s: --test-images %d, the file has %d", test_path, o.test_images, test.n);
 
-    const ctck_settings cks = settings_of(&o, train.n, test.n);
+    const ctck_settings cks = settings_of(&o, &train, &test);
     ctck_resume ri = {0};
     if (o.resume) ctck_read(&ri, o.checkpoint, &cks);
     celltrain_result *done = xcalloc((size_t)ri.n_done + 1, sizeof *done);

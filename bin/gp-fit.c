@@ -11,6 +11,7 @@
 
 #include "gp.h"
 #include "opts.h"
+#include "outfile.h"
 #include "points.h"
 #include "predictor.h"
 #include "record.h"
@@ -37,7 +38,8 @@ static void usage(void) {
            "  -x, --x FIELD         the input vector, an array of numbers (default \"z\")\n"
            "  -y, --y FIELD         the target, a number (required), e.g. c10valid_val_200ep_mean (NB201)\n"
            "                        or val_acc_108ep (NB101)\n"
-           "  -o, --output MODEL    the model file to write (required; written atomically)\n"
+           "  -o, --output MODEL    the model file to write (required; written atomically,\n"
+           "                        a device or FIFO through)\n"
            "      --skip-missing    pass over records without the target (e.g. NB101 cells without an\n"
            "                        accuracy; default: such a record is an error)\n"
            "      --exact-max N     largest number of points fitted by an exact GP; more are fitted by a\n"
@@ -157,6 +159,7 @@ int main(int argc, char **argv) {
     int threads = 1;
     parse_args(argc, argv, &o, &threads);
     blas_use_threads(threads);
+    of_check(o.out); /* an unusable -o fails before the fit */
     const double t0 = now_seconds();
 
     rec_reader *r = rr_open(o.input);

@@ -15,6 +15,7 @@
 
 #include "fmtfloat.h"
 #include "opts.h"
+#include "outfile.h"
 #include "record.h"
 #include "stream.h"
 #include "util.h"
@@ -558,9 +559,12 @@ static void put_num(FILE *f, double d) {
     fprintf(f, "\t%s", buf);
 }
 
-static void write_curves(const options *o, const logs *L, summary *ss, double opt) {
-    FILE *f = fopen(o->curves, "w");
-    if (!f) die(EXIT_IO, "%s: cannot open for writing: %s", o->curves, strerror(errno));
+/* The curves TSV into out (opened at the start: lib/outfile.h), built in memory, then committed. */
+static void write_curves(outfile *out, const logs *L, summary *ss, double opt) {
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *f = open_memstream(&buf, &len);
+    if (!f) die(EXIT_IO, "out of memory");
     fprintf(f, "eval\tmethod\tseeds\tended\tbest_mean\tbest_std\tbest_min\tbest_max\tregret_mean\tat_optimum_share\n");
     for (size_t m = 0; m < L->nmethod; m++) {
         summary *s = &ss[m];
@@ -578,7 +582,10 @@ static void write_curves(const options *o, const logs *L, summary *ss, double op
             fputc('\n', f);
         }
     }
-    if (ferror(f) | fclose(f)) die(EXIT_IO, "%s: write error: %s", o->curves, strerror(errno));
+    if (ferror(f) | fclose(f)) die(EXIT_IO, "out of memory");
+    of_write(out, buf, len);
+    of_commit(out);
+    free(buf);
 }
 
 static void print_best(const options *o, const logs *L, double opt) {
@@ -602,6 +609,7 @@ int main(int argc, char **argv) {
     tool_init(argv[0]);
     options o;
     parse_args(argc, argv, &o);
+    outfile *curves = o.curves ? of_open(o.curves, 0) : NULL; /* an unusable path fails now */
     logs L = {0};
     read_logs(&o, &L);
     for (size_t m = 0; m < L.nmethod; m++) /* the TSV's and the table's separators */
@@ -612,7 +620,7 @@ int main(int argc, char **argv) {
     find_optimum(&o, &L, &opt);
     summary *ss = xmalloc(L.nmethod * sizeof *ss);
     for (size_t m = 0; m < L.nmethod; m++) summarise(&o, &L, m, opt.value, &ss[m]);
-    if (o.curves) write_curves(&o, &L, ss, opt.value);
+    if (curves) write_curves(curves, &L, ss, opt.value);
     if (o.record) {
         rec_writer *w = rw_open(NULL, 0);
         for (size_t m = 0; m < L.nmethod; m++) write_record(w, &o, &L, &opt, &ss[m]);

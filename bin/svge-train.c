@@ -12,7 +12,6 @@
  * same input and seed give the same model bytes, resumed or not. */
 #include <errno.h>
 #include <getopt.h>
-#include <libgen.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -24,6 +23,8 @@
 #include "graph_list.h"
 #include "modelfile.h"
 #include "opts.h"
+#include "outfile.h"
+#include "platform.h"
 #include "progress.h"
 #include "stream.h"
 #include "svge.h"
@@ -33,7 +34,7 @@
 static int g_threads = 1; /* --threads */
 
 #define DEFAULT_EPOCHS 300
-#define DEFAULT_CKPT_EVERY 10
+#define DEFAULT_CKPT_EVERY 1
 #define MAX_BATCH 65536
 
 static void usage(void) {
@@ -71,15 +72,21 @@ static void usage(void) {
            "      --plateau-patience N  ReduceLROnPlateau patience in epochs (default %d)\n"
            "      --max-minutes M       stop after the epoch during which M minutes have passed and write\n"
            "                            the model of the epochs done; 0 = no limit (default 0)\n"
-           "      --checkpoint PATH     write a checkpoint (model + Adam, scheduler, epoch and rng state)\n"
-           "                            every --checkpoint-every epochs and when training stops (atomic)\n"
-           "      --checkpoint-every N  epochs between checkpoints (default %d)\n"
+           "      --checkpoint PATH     write a checkpoint (model + Adam, scheduler, epoch and rng state,\n"
+           "                            the training data's digest, the CPU and BLAS) every\n"
+           "                            --checkpoint-every epochs and when training stops\n"
+           "      --checkpoint-every N  epochs between checkpoints (default %d: every epoch; cheap: for the\n"
+           "                            default NB201 model a checkpoint, 27 MB, takes about 0.3 s to\n"
+           "                            write, an epoch about 2 minutes; -v shows the time)\n"
            "      --resume CKPT         continue from a checkpoint of this tool: the model, data and batch\n"
            "                            size are the checkpoint's; --epochs is the total to reach. The\n"
-           "                            result is bitwise the model of an uninterrupted run\n"
+           "                            input must be the checkpoint's training data (its digest; exit 1),\n"
+           "                            an option given the checkpoint's value (exit 2). The result is\n"
+           "                            bitwise the model of an uninterrupted run; on another CPU, BLAS\n"
+           "                            or --threads a note says that it will not be\n"
            "      --metrics FILE        write one TSV line per epoch: epoch, loss, recon, kl, lr,\n"
            "                            graphs_per_s, seconds (and mse with --surrogate) (with a header;\n"
-           "                            appended to on --resume)\n"
+           "                            rewritten after every epoch; on --resume the lines so far kept)\n"
            "The surrogate (SVGE_acc: an MLP on the encoder's mean that predicts a field of the records):\n"
            "      --init MODEL          start from this model file's weights, kind and model options\n"
            "                            (a trained VAE); --ndim, --gdim, --layers, --model, --beta,\n"
@@ -102,6 +109,10 @@ static void usage(void) {
            "  -h, --help                show this help and exit\n"
            "\n"
            "Progress goes to stderr: a redrawn progress line on a terminal, else one line per epoch.\n"
+           "Outputs (-o, --checkpoint, --metrics): a regular file is written to PATH.tmp.PID and renamed\n"
+           "into place (whole or not at all; removed if the run fails or is killed); a device or FIFO\n"
+           "(/dev/null) is written through; a symbolic link is followed and kept. They are checked\n"
+           "before training (a directory, a missing directory: exit 3); two naming one file: exit 2.\n"
            "\n"
            OPTS_EXIT_HELP,
            tool_name(), DEFAULT_EPOCHS, d.lr, d.beta, d.eps_scale, d.C2, d.D, ENC_MAX_LAYERS, d.layers, (unsigned)d.seed,
@@ -128,7 +139,7 @@ typedef struct {
     double reg_proportion;
     int set_epochs;
     /* which model options were given (they must agree with a checkpoint's) */
-    int set_lr, set_beta, set_eps, set_ndim, set_gdim, set_seed, set_kind, set_alpha, set_plateau, set_layers;
+    int set_lr, set_beta, set_eps, set_ndim, set_gdim, set_seed, set_kind, set_alpha, set_pfactor, set_ppatience, set_layers;
 } options;
 
 static const char *opt_path(const char *name, const char *s) {
@@ -206,11 +217,11 @@ static void parse_args(int argc, char **argv, options *o) {
             break;
         case OPT_PFACTOR:
             o->plateau_factor = opt_number("--plateau-factor", optarg, 0, 1, 1, 1);
-            o->set_plateau = 1;
+            o->set_pfactor = 1;
             break;
         case OPT_PPATIENCE:
             o->plateau_patience = (int)(int64_t)opt_uint("--plateau-patience", optarg, 0, 1000000);
-            o->set_plateau = 1;
+            o->set_ppatience = 1;
             break;
         case OPT_LAYERS:
             o->layers = (int)(int64_t)opt_uint("--layers", optarg, 1, ENC_MAX_LAYERS);
@@ -240,6 +251,12 @@ static void parse_args(int argc, char **argv, options *o) {
         die_usage("--sample and --skip-missing are for --surrogate");
     }
     if (o->sample < 0) o->sample = 0;
+    /* two outputs that are one file would overwrite one another */
+    const char *const oname[3] = {"-o", "--checkpoint", "--metrics"}, *const opath[3] = {o->output, o->checkpoint, o->metrics};
+    for (int i = 0; i < 3; i++)
+        for (int j = i + 1; j < 3; j++)
+            if (opath[i] && opath[j] && of_same(opath[i], opath[j]))
+                die_usage("%s %s and %s %s are the same file", oname[i], opath[i], oname[j], opath[j]);
     if (o->init && o->resume) die_usage("--init and --resume: give one (a checkpoint has its own weights)");
     if (o->init && (o->set_ndim || o->set_gdim || o->set_layers || o->set_kind || o->set_beta || o->set_eps || o->set_alpha))
         die_usage("--init: the model options are the file's; leave out --ndim, --gdim, --layers, --model, --beta, "
@@ -247,13 +264,6 @@ static void parse_args(int argc, char **argv, options *o) {
     o->input = opt_one_input(argc, argv);
 }
 
-/* Fail early (exit 3) if the file cannot be created in its directory, rather than after training. */
-static void check_writable_dir(const char *path) {
-    char *copy = xstrdup(path);
-    const char *dir = dirname(copy);
-    if (access(dir, W_OK | X_OK) != 0) die(EXIT_IO, "%s: cannot write in directory '%s': %s", path, dir, strerror(errno));
-    free(copy);
-}
 
 /* ------------------------------------------------------------------ data */
 /* Every record of the input: a readable, valid graph, all of one space; with a target field its
@@ -317,15 +327,70 @@ typedef struct {
 /* ------------------------------------------------------------------ main */
 typedef struct {
     int64_t batch, ngraphs;
+    char data_md5[33]; /* graph_list_digest of the training set */
 } meta_info;
 
-static size_t make_meta(mf_value meta[4], const vae_train *t, const meta_info *mi, double last_loss) {
+#define NMETA 7
+/* The model's meta; a checkpoint's (ckpt) also the digest of the training data and the machine. */
+static size_t make_meta(mf_value meta[NMETA], const vae_train *t, const meta_info *mi, double last_loss, int ckpt) {
     size_t k = 0;
     meta[k++] = mf_int("epochs", t->epoch);
     meta[k++] = mf_int("batch_size", mi->batch);
     meta[k++] = mf_int("train_graphs", mi->ngraphs);
     if (t->epoch > 0 && isfinite(last_loss)) meta[k++] = mf_float("train_loss", last_loss);
+    if (ckpt) {
+        meta[k++] = mf_str("train_data_md5", mi->data_md5);
+        meta[k++] = mf_str("cpu", platform_cpu());
+        meta[k++] = mf_str("blas", platform_blas());
+    }
     return k;
+}
+
+/* Write the checkpoint; -v says how long it took (next to the epoch's time). */
+static void save_checkpoint(const char *path, const vae_model *m, const vae_train *t, const meta_info *mi, double last_loss) {
+    double t0 = now_seconds();
+    mf_value meta[NMETA];
+    vae_save(path, m, t, meta, make_meta(meta, t, mi, last_loss, 1), NULL);
+    note(VERB_VERBOSE, "%s: checkpoint of epoch %lld written in %.2f s", path, (long long)t->epoch, now_seconds() - t0);
+}
+
+/* --resume: an option given must be the checkpoint's value. */
+static void same_as_checkpoint(int given, const char *opt, double mine, double ck) {
+    if (given && mine != ck)
+        die_usage("--resume: %s %.10g differs from the checkpoint's %.10g (leave it out to go on with the checkpoint's)",
+                  opt, mine, ck);
+}
+
+/* --resume: the input must be the checkpoint's training data (exit 1 if not); another CPU or BLAS
+ * is worth a note. A checkpoint from before the digest existed is resumed with a warning. */
+static void check_resume_data(const model_file *ck, const char *path, const char *md5) {
+    const mf_value *d = mf_find(ck, MF_META, "train_data_md5");
+    if (!d || d->kind != MF_STR)
+        say("warning: --resume %s: an older checkpoint, without a digest of its training data: only the graph "
+            "count shows that the input is the same", path);
+    else if (strcmp(d->p, md5) != 0)
+        die(EXIT_DATA, "--resume %s: the training data differ from the checkpoint's (digest %s, checkpoint %s)", path,
+            md5, (const char *)d->p);
+    const mf_value *c = mf_find(ck, MF_META, "cpu"), *b = mf_find(ck, MF_META, "blas");
+    if (!c || !b || c->kind != MF_STR || b->kind != MF_STR)
+        note(VERB_NORMAL, "note: --resume %s: the checkpoint does not record its CPU and BLAS: if they were not this "
+             "machine's (%s, %s), the continuation is not bitwise identical to an uninterrupted run", path,
+             platform_cpu(), platform_blas());
+    else if (strcmp(c->p, platform_cpu()) != 0 || strcmp(b->p, platform_blas()) != 0)
+        note(VERB_NORMAL, "note: --resume %s: the checkpoint was written on %s with %s, this is %s with %s: the "
+             "continuation will not be bitwise identical to an uninterrupted run", path, (const char *)c->p,
+             (const char *)b->p, platform_cpu(), platform_blas());
+}
+
+/* The --metrics file: a new one with its header, or on --resume the present one (a header if empty). */
+static outfile *open_metrics(const char *path, int append, int mse) {
+    outfile *f = of_open(path, append ? OF_APPEND : 0);
+    if (lseek(of_fd(f), 0, SEEK_CUR) <= 0) {
+        const char *h = mse ? "epoch\tloss\trecon\tkl\tlr\tgraphs_per_s\tseconds\tmse\n"
+                            : "epoch\tloss\trecon\tkl\tlr\tgraphs_per_s\tseconds\n";
+        of_write(f, h, strlen(h));
+    }
+    return f;
 }
 
 int main(int argc, char **argv) {
@@ -333,8 +398,10 @@ int main(int argc, char **argv) {
     options o;
     parse_args(argc, argv, &o);
     blas_use_threads(g_threads);
-    check_writable_dir(o.output);
-    if (o.checkpoint) check_writable_dir(o.checkpoint);
+    /* every output is checked (the metrics opened) before the work starts: lib/outfile.h */
+    of_check(o.output);
+    if (o.checkpoint) of_check(o.checkpoint);
+    outfile *mf = o.metrics ? open_metrics(o.metrics, o.resume != NULL, o.surrogate != NULL) : NULL;
 
     /* the checkpoint and the initial model stay reachable from here until freed, also when a check
      * below exits (static: no leak reported on those exits) */
@@ -345,6 +412,8 @@ int main(int argc, char **argv) {
     read_graphs(o.input, &ds, o.surrogate, o.skip_missing);
     if (o.surrogate) sample_graphs(&ds, (uint64_t)o.sample, o.seed);
     init = o.init ? mf_read(o.init) : NULL;
+    meta_info mi = {0};
+    graph_list_digest(&ds, mi.data_md5);
 
     /* The model's configuration: the options (or the checkpoint's, which they must not contradict). */
     vae_config cfg = vae_default_config(ds.sp->id);
@@ -390,20 +459,21 @@ int main(int argc, char **argv) {
         kind = ck_kind;
         if (c2.space != cfg.space)
             die(EXIT_DATA, "%s: checkpoint is for %s, the input is %s", o.resume, space_get(c2.space)->name, ds.sp->name);
-        if ((o.set_ndim && c2.C2 != cfg.C2) || (o.set_gdim && c2.D != cfg.D) || (o.set_lr && c2.lr != cfg.lr) ||
-            (o.set_beta && c2.beta != cfg.beta) || (o.set_eps && c2.eps_scale != cfg.eps_scale) ||
-            (o.set_seed && c2.seed != cfg.seed) || (o.set_alpha && c2.alpha != cfg.alpha) ||
-            (o.set_plateau && (c2.plateau_factor != cfg.plateau_factor ||
-                               c2.plateau_patience != cfg.plateau_patience)) ||
-            (o.set_layers && c2.layers != cfg.layers) ||
-            (o.surrogate && (c2.head_layers != cfg.head_layers || strcmp(c2.head_target, cfg.head_target) != 0 ||
-                             c2.head_vae_weight != cfg.head_vae_weight)) || (!o.surrogate && c2.head_layers))
-            die_usage("--resume: the model options given differ from the checkpoint's (ndim %d, gdim %d, "
-                      "lr %g, beta %g, eps-scale %g, seed %u, alpha %g, plateau factor %g, patience %d, "
-                      "layers %d, surrogate \"%s\" of %d layers, proportion %g); leave them out (the surrogate's: "
-                      "give them as before)", c2.C2, c2.D, c2.lr, c2.beta, c2.eps_scale,
-                      (unsigned)c2.seed, c2.alpha, c2.plateau_factor, c2.plateau_patience, c2.layers,
-                      c2.head_target, c2.head_layers, c2.head_vae_weight);
+        same_as_checkpoint(o.set_ndim, "--ndim", cfg.C2, c2.C2);
+        same_as_checkpoint(o.set_gdim, "--gdim", cfg.D, c2.D);
+        same_as_checkpoint(o.set_lr, "--lr", cfg.lr, c2.lr);
+        same_as_checkpoint(o.set_beta, "--beta", cfg.beta, c2.beta);
+        same_as_checkpoint(o.set_eps, "--eps-scale", cfg.eps_scale, c2.eps_scale);
+        same_as_checkpoint(o.set_seed, "--seed", cfg.seed, c2.seed);
+        same_as_checkpoint(o.set_alpha, "--alpha", cfg.alpha, c2.alpha);
+        same_as_checkpoint(o.set_pfactor, "--plateau-factor", cfg.plateau_factor, c2.plateau_factor);
+        same_as_checkpoint(o.set_ppatience, "--plateau-patience", cfg.plateau_patience, c2.plateau_patience);
+        same_as_checkpoint(o.set_layers, "--layers", cfg.layers, c2.layers);
+        if (!o.surrogate != !c2.head_layers || (o.surrogate && strcmp(c2.head_target, cfg.head_target) != 0))
+            die_usage("--resume: --surrogate %s differs from the checkpoint's %s (give it as before)",
+                      o.surrogate ? o.surrogate : "(none)", c2.head_layers ? c2.head_target : "(none)");
+        same_as_checkpoint(o.surrogate != NULL, "--regression-layers", cfg.head_layers, c2.head_layers);
+        same_as_checkpoint(o.surrogate != NULL, "--regression-proportion", cfg.head_vae_weight, c2.head_vae_weight);
         cfg = c2;
         const mf_value *b = mf_find(ck, MF_META, "batch_size");
         if (b && b->kind == MF_INT) {
@@ -417,6 +487,7 @@ int main(int argc, char **argv) {
         const mf_value *ng = mf_find(ck, MF_META, "train_graphs");
         if (ng && ng->kind == MF_INT && ng->i != (int64_t)ds.n)
             die(EXIT_DATA, "%s: checkpoint was trained on %lld graphs, the input has %zu", o.resume, (long long)ng->i, ds.n);
+        check_resume_data(ck, o.resume, mi.data_md5);
     }
     char err[400];
     if (vae_config_check(&cfg, err, sizeof err)) die_usage("%s", err);
@@ -437,17 +508,8 @@ int main(int argc, char **argv) {
         if (t.epoch > o.epochs)
             die_usage("--epochs %lld: the checkpoint has already done %lld epochs", (long long)o.epochs, (long long)t.epoch);
     }
-    meta_info mi = {batch, (int64_t)ds.n};
-
-    FILE *mfp = NULL;
-    if (o.metrics) {
-        int append = o.resume != NULL;
-        mfp = fopen(o.metrics, append ? "a" : "w");
-        if (!mfp) die(EXIT_IO, "%s: cannot open: %s", o.metrics, strerror(errno));
-        if (!append || ftell(mfp) == 0)
-            fprintf(mfp, "epoch\tloss\trecon\tkl\tlr\tgraphs_per_s\tseconds%s\n", o.surrogate ? "\tmse" : "");
-        if (fflush(mfp)) die(EXIT_IO, "%s: write error: %s", o.metrics, strerror(errno));
-    }
+    mi.batch = batch;
+    mi.ngraphs = (int64_t)ds.n;
 
     const int quiet = verbosity() == VERB_QUIET;
     const int64_t nb = (int64_t)((ds.n + (size_t)batch - 1) / (size_t)batch); /* batches per epoch */
@@ -509,29 +571,30 @@ int main(int argc, char **argv) {
         if (!quiet)
             say("epoch %lld/%lld loss %.4f recon %.4f kl %.4g%s lr %.3g %.0f graphs/s %.1f s%s", (long long)es.epoch,
                 (long long)o.epochs, loss, recon, kl, extra, es.lr, gps, secs, reduced ? " (lr reduced)" : "");
-        if (mfp) {
-            fprintf(mfp, "%lld\t%.9g\t%.9g\t%.9g\t%.9g\t%.1f\t%.3f", (long long)es.epoch, loss, recon, kl, es.lr, gps, secs);
-            if (o.surrogate) fprintf(mfp, "\t%.9g", mse);
-            fputc('\n', mfp);
-            if (fflush(mfp)) die(EXIT_IO, "%s: write error: %s", o.metrics, strerror(errno));
+        if (mf) {
+            char line[256];
+            int k = snprintf(line, sizeof line, "%lld\t%.9g\t%.9g\t%.9g\t%.9g\t%.1f\t%.3f", (long long)es.epoch, loss,
+                             recon, kl, es.lr, gps, secs);
+            if (o.surrogate) k += snprintf(line + k, sizeof line - (size_t)k, "\t%.9g", mse);
+            line[k++] = '\n';
+            of_write(mf, line, (size_t)k);
         }
         if (o.max_minutes > 0 && t.epoch < o.epochs && now_seconds() - start >= o.max_minutes * 60) {
             stopped_early = 1;
             break;
         }
         if (o.checkpoint && t.epoch < o.epochs && t.epoch % o.ckpt_every == 0) {
-            mf_value meta[4];
-            size_t nm = make_meta(meta, &t, &mi, last_loss);
-            vae_save(o.checkpoint, &m, &t, meta, nm, NULL);
+            save_checkpoint(o.checkpoint, &m, &t, &mi, last_loss);
         }
+        if (mf) of_publish(mf); /* the metrics so far, whole lines */
     }
 
-    mf_value meta[4];
-    size_t nm = make_meta(meta, &t, &mi, last_loss);
-    if (o.checkpoint) vae_save(o.checkpoint, &m, &t, meta, nm, NULL);
+    if (o.checkpoint) save_checkpoint(o.checkpoint, &m, &t, &mi, last_loss);
+    mf_value meta[NMETA];
+    size_t nm = make_meta(meta, &t, &mi, last_loss, 0);
     char id[MF_ID_LEN + 1];
     vae_save(o.output, &m, NULL, meta, nm, id);
-    if (mfp && fclose(mfp)) die(EXIT_IO, "%s: write error: %s", o.metrics, strerror(errno));
+    if (mf) of_commit(mf);
     if (stopped_early) /* a warning: shown with -q too */
         say("stopped after epoch %lld of %lld: --max-minutes %g reached", (long long)t.epoch, (long long)o.epochs,
             o.max_minutes);

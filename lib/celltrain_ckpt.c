@@ -3,6 +3,7 @@
 
 #include <string.h>
 
+#include "md5.h"
 #include "util.h"
 
 /* The settings as config values. */
@@ -28,7 +29,19 @@ static size_t settings_values(const ctck_settings *o, mf_value *v) {
     v[k++] = mf_int("train_images", o->train_images);
     v[k++] = mf_int("test_images", o->test_images);
     v[k++] = mf_int("train_eval_images", o->train_eval);
+    v[k++] = mf_str("images_md5", o->data_md5);
     return k;
+}
+
+void ctck_data_digest(const cifar_set *train, const cifar_set *test, char hex[33]) {
+    uint8_t d[4][16];
+    md5(train->pixels, (size_t)train->n * CIFAR_PIXELS, d[0]);
+    md5(train->labels, (size_t)train->n, d[1]);
+    md5(test->pixels, (size_t)test->n * CIFAR_PIXELS, d[2]);
+    md5(test->labels, (size_t)test->n, d[3]);
+    uint8_t all[16];
+    md5(d, sizeof d, all);
+    md5_hex(all, hex);
 }
 
 void ctck_write(const char *path, const ctck_settings *s, const celltrain_result *done, int n_done,
@@ -71,7 +84,16 @@ void ctck_read(ctck_resume *ri, const char *path, const ctck_settings *s) {
     for (size_t k = 1; k < n; k++) {
         const mf_value *v = mf_find(f, MF_CONFIG, want[k].key);
         int same = v && v->kind == want[k].kind &&
-                   (v->kind == MF_INT ? v->i == want[k].i : v->kind == MF_FLOAT ? v->f == want[k].f : 1);
+                   (v->kind == MF_INT ? v->i == want[k].i : v->kind == MF_FLOAT ? v->f == want[k].f
+                                                          : strcmp(v->p, want[k].p) == 0);
+        if (!v && strcmp(want[k].key, "images_md5") == 0) {
+            say("warning: --resume: the checkpoint %s is older, without a digest of its images: only their counts "
+                "show that they are the same", path);
+            continue;
+        }
+        if (!same && want[k].kind == MF_STR)
+            die_usage("--resume: the checkpoint %s was made with other images (--train, --test: digest %s, "
+                      "this run %s)", path, v->kind == MF_STR ? (const char *)v->p : "?", (const char *)want[k].p);
         if (!same) {
             if (v && v->kind == MF_INT && want[k].kind == MF_INT)
                 die_usage("--resume: the checkpoint %s has %s %lld, this run %lld", path, want[k].key,

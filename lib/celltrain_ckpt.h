@@ -4,13 +4,15 @@
  * seconds, epoch, step, RNG, the network's params and buffers, the optimizer's two states).
  * Every function here either succeeds or exits (never returns an error): writing is atomic and dies
  * (exit 3) on I/O errors; reading dies with exit 3 if the file cannot be read, 1 if it is not a
- * cell-train checkpoint or is corrupt, 2 (a usage error) if it was made with other settings. */
+ * cell-train checkpoint or is corrupt, 2 (a usage error) if it was made with other settings or
+ * other images (a checkpoint from before the images' digest is resumed with a warning). */
 #ifndef SVGE_CELLTRAIN_CKPT_H
 #define SVGE_CELLTRAIN_CKPT_H
 
 #include <stdint.h>
 
 #include "cellnet.h"
+#include "cifar.h"
 #include "celltrain.h"
 #include "graph.h"
 #include "modelfile.h"
@@ -32,7 +34,11 @@ typedef struct {
     double bn_momentum;
     celltrain_config tc; /* opt, lr, momentum, weight_decay, clip, seed */
     int train_images, test_images, train_eval;
+    char data_md5[33]; /* ctck_data_digest of the training and test images */
 } ctck_settings;
+
+/* The MD5 (32 hex digits) of the images and labels of the training and the test set. */
+void ctck_data_digest(const cifar_set *train, const cifar_set *test, char hex[33]);
 
 /* Training in progress, as a checkpoint holds it. */
 typedef struct {

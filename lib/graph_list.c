@@ -2,7 +2,9 @@
 #include "graph_list.h"
 
 #include <stdlib.h>
+#include <string.h>
 
+#include "md5.h"
 #include "record.h"
 #include "stream.h"
 #include "util.h"
@@ -49,4 +51,34 @@ void graph_list_free(graph_list *l) {
     free(l->g);
     free(l->y);
     *l = (graph_list){0};
+}
+
+void graph_list_digest(const graph_list *l, char hex[33]) {
+    enum { PER = 1 + GRAPH_MAX_NODES * 3 + 8 }; /* n, types, succ (LE), target */
+    uint8_t *buf = xmalloc(8 + l->n * PER), *p = buf;
+    const char *space = l->sp ? l->sp->name : "";
+    size_t sl = strlen(space) < 8 ? strlen(space) : 8;
+    memset(p, 0, 8);
+    memcpy(p, space, sl);
+    p += 8;
+    for (size_t i = 0; i < l->n; i++) {
+        const graph *g = &l->g[i];
+        memset(p, 0, PER);
+        p[0] = (uint8_t)g->n;
+        for (int k = 0; k < g->n; k++) {
+            p[1 + k] = g->type[k];
+            p[1 + GRAPH_MAX_NODES + 2 * k] = (uint8_t)g->succ[k];
+            p[2 + GRAPH_MAX_NODES + 2 * k] = (uint8_t)(g->succ[k] >> 8);
+        }
+        if (l->y) {
+            uint64_t u;
+            memcpy(&u, &l->y[i], 8);
+            for (int b = 0; b < 8; b++) p[1 + 3 * GRAPH_MAX_NODES + b] = (uint8_t)(u >> (8 * b));
+        }
+        p += PER;
+    }
+    uint8_t d[16];
+    md5(buf, (size_t)(p - buf), d);
+    md5_hex(d, hex);
+    free(buf);
 }

@@ -29,5 +29,8 @@ enum { GL_CHECK = 1, GL_SKIP_MISSING = 2 };
  * Never returns an error: dies naming the input and record (exit 1), or exit 3 on I/O. */
 void graph_list_read(graph_list *l, const char *path, const space_info *sp, int flags, uint64_t limit);
 void graph_list_free(graph_list *l);
+/* The MD5 (32 hex digits) of the list as a training set: its space, and every graph (nodes, types,
+ * edges) and target value in order; any other graph, order or value gives another digest. */
+void graph_list_digest(const graph_list *l, char hex[33]);
 
 #endif

@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "mpscan.h"
+#include "outfile.h"
 #include "util.h"
 
 #define HEAD_BYTES 12 /* magic (8) + version (4) */
@@ -88,42 +89,11 @@ static void pack_section(msgpack_packer *pk, const char *path, const char *sname
     }
 }
 
-/* Exit hook: remove the temporary file of an unfinished write. */
-static void unlink_on_die(void *arg) { unlink((const char *)arg); }
-
+/* Atomically for a regular file, through for a device or FIFO (lib/outfile.h). */
 static void write_file(const char *path, const uint8_t *p, size_t n) {
-    size_t tl = strlen(path) + 32;
-    char *tmp = xmalloc(tl);
-    snprintf(tmp, tl, "%s.tmp.%d", path, (int)getpid());
-    int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-    if (fd < 0) {
-        int e = errno;
-        free(tmp);
-        die(EXIT_IO, "%s: cannot create: %s", path, strerror(e));
-    }
-    on_die(unlink_on_die, tmp);
-    while (n > 0) {
-        ssize_t k = write(fd, p, n);
-        if (k < 0 && errno == EINTR) continue;
-        if (k < 0) die(EXIT_IO, "%s: write error: %s", path, strerror(errno));
-        p += k;
-        n -= (size_t)k;
-    }
-    if (fsync(fd) != 0 && errno != EINVAL) die(EXIT_IO, "%s: fsync failed: %s", path, strerror(errno));
-    if (close(fd) != 0) die(EXIT_IO, "%s: close failed: %s", path, strerror(errno));
-    if (rename(tmp, path) != 0) die(EXIT_IO, "%s: cannot rename into place: %s", path, strerror(errno));
-    on_die_remove(unlink_on_die, tmp);
-    free(tmp);
-    /* make the rename itself durable; a directory that cannot be synced is not an error */
-    const char *slash = strrchr(path, '/');
-    char *dir = slash ? strndup(path, (size_t)(slash - path) + 1) : xstrdup(".");
-    if (!dir) die(EXIT_IO, "out of memory");
-    int dfd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (dfd >= 0) {
-        (void)fsync(dfd);
-        close(dfd);
-    }
-    free(dir);
+    outfile *f = of_open(path, 0);
+    of_write(f, p, n);
+    of_commit(f);
 }
 
 void mf_write(const char *path, const mf_contents *c, char id[MF_ID_LEN + 1]) {

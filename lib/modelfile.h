@@ -2,8 +2,9 @@
  * msgpack map (config, meta, state, named float32 tensors), then a 64-bit FNV-1a checksum of all the
  * bytes before it. The checksum, as 16 hex digits, is the model id that records carry in "model".
  *
- * Writing builds the file in memory, writes it to "<path>.tmp.<pid>", fsyncs and renames it into
- * place; if the process dies (die()) in between, the temporary file is removed. Reading loads the
+ * Writing builds the file in memory and writes it with lib/outfile.h: a regular file (or a new
+ * one) through "<path>.tmp.<pid>", fsynced and renamed into place (the temporary file removed if
+ * the process dies or is killed in between); a device or FIFO (-o /dev/null) written through. Reading loads the
  * whole file, checks magic, version and checksum before parsing, bounds every length against the
  * bytes actually present before allocating, and copies the tensors into aligned float arrays.
  * Errors never return from mf_write / mf_read / the mf_get_* lookups: they die with

@@ -10,6 +10,7 @@
 #include <zstd.h>
 
 #include "mpscan.h"
+#include "outfile.h"
 #include "util.h"
 
 /* ---------------------------------------------------------------- reader */
@@ -221,7 +222,8 @@ const msgpack_object *rr_next(rec_reader *r) {
 
 struct rec_writer {
     int fd;
-    char *path, *tmp;       /* final path and temporary path (NULL for stdout) */
+    outfile *of;            /* the file by name (NULL for stdout) */
+    char *path;
     ZSTD_CCtx *cctx;
     msgpack_sbuffer sbuf;   /* packed records not yet compressed */
     size_t committed;       /* sbuf bytes that form whole records */
@@ -238,8 +240,7 @@ static void write_all(rec_writer *w, const uint8_t *p, size_t n) {
         if (k < 0 && errno == EINTR) continue;
         if (k < 0) {
             int e = errno;
-            if (w->tmp) unlink(w->tmp);
-            w->closed = 1;
+            w->closed = 1; /* a temporary file is removed on the way out (lib/outfile.h) */
             die(EXIT_IO, "%s: write error: %s", w->path ? w->path : "stdout", strerror(e));
         }
         p += k;
@@ -270,8 +271,9 @@ static void writer_on_die(void *arg) {
     rec_writer *w = arg;
     if (w->closed) return;
     w->closed = 1;
-    if (w->tmp) {
-        unlink(w->tmp);
+    if (w->of) {
+        of_abort(w->of);
+        w->of = NULL;
         return;
     }
     w->sbuf.size = w->committed;
@@ -283,18 +285,9 @@ rec_writer *rw_open(const char *path, int level) {
     if (!path || strcmp(path, "-") == 0) {
         w->fd = 1;
     } else {
-        size_t n = strlen(path) + 32;
-        char *tmp = xmalloc(n);
-        snprintf(tmp, n, "%s.tmp.%d", path, (int)getpid());
-        w->fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-        if (w->fd < 0) {
-            int e = errno;
-            free(tmp);
-            free(w);
-            die(EXIT_IO, "%s: cannot create: %s", path, strerror(e));
-        }
+        w->of = of_open(path, 0);
+        w->fd = of_fd(w->of);
         w->path = xstrdup(path);
-        w->tmp = tmp;
     }
     w->cctx = ZSTD_createCCtx();
     if (!w->cctx) die(EXIT_IO, "out of memory (zstd)");
@@ -328,15 +321,10 @@ void rw_close(rec_writer *w) {
         w->sbuf.size = w->committed;
         compress_pending(w, ZSTD_e_end);
         w->closed = 1;
-        if (w->tmp) {
-            if (fsync(w->fd) != 0 && errno != EINVAL)
-                die(EXIT_IO, "%s: fsync failed: %s", w->tmp, strerror(errno));
-            if (close(w->fd) != 0) die(EXIT_IO, "%s: close failed: %s", w->tmp, strerror(errno));
-            if (rename(w->tmp, w->path) != 0) {
-                int e = errno;
-                unlink(w->tmp);
-                die(EXIT_IO, "%s: cannot rename into place: %s", w->path, strerror(e));
-            }
+        if (w->of) {
+            outfile *f = w->of;
+            w->of = NULL;
+            of_commit(f);
         }
         note(VERB_VERBOSE, "%s: %llu records written", w->path ? w->path : "stdout", (unsigned long long)w->count);
     }
@@ -345,6 +333,5 @@ void rw_close(rec_writer *w) {
     msgpack_sbuffer_destroy(&w->sbuf);
     free(w->out);
     free(w->path);
-    free(w->tmp);
     free(w);
 }

@@ -211,7 +211,7 @@ run_edited() {
     run search-report --y y --pool "$T/nope.zst" "$T/log.zst"
     assert_status 3
     run search-report --y y --curves "$T/no/such/dir/c.tsv" "$T/log.zst"
-    assert_status 3; assert_output_has "c.tsv: cannot open for writing"
+    assert_status 3; assert_output_has "c.tsv: cannot write in directory"
 }
 
 # ---------------------------------------------------------------- pipelines/search-plot.sh

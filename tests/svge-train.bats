@@ -57,7 +57,7 @@ losses() { tail -n +2 "$1" | cut -f2; }
     svge-train "${TINY[@]}" --epochs 1 --alpha 0.9 --checkpoint "$T/c" -o "$T/x" < "$D"
     run svge-train --resume "$T/c" --alpha 0.5 --epochs 2 -o "$T/y" < "$D"
     assert_status 2
-    assert_output_has "alpha 0.9"
+    assert_output_has "--alpha 0.5 differs from the checkpoint's 0.9"
     run svge-train --resume "$T/c" --epochs 2 -o "$T/y" < "$D"
     assert_status 0
 }
@@ -80,7 +80,7 @@ losses() { tail -n +2 "$1" | cut -f2; }
     # a resume keeps the checkpoint's count and refuses another
     run svge-train --resume "$T/c3" --layers 2 --epochs 3 -o "$T/x" < "$D"
     assert_status 2
-    assert_output_has "layers 3"
+    assert_output_has "--layers 2 differs from the checkpoint's 3"
     svge-train --resume "$T/c3" --epochs 3 -q -o "$T/x" < "$D"
     svge-train "${TINY[@]}" --epochs 3 --layers 3 -o "$T/l3x" < "$D"
     cmp "$T/x" "$T/l3x"
@@ -148,7 +148,7 @@ losses() { tail -n +2 "$1" | cut -f2; }
     svge-train "${TINY[@]}" --epochs 2 --checkpoint "$T/c" -o "$T/m" < "$D"
     run svge-train --resume "$T/c" --ndim 10 --epochs 4 -o "$T/x" < "$D"
     assert_status 2
-    assert_output_has "differ from the checkpoint's"
+    assert_output_has "--ndim 10 differs from the checkpoint's 8"
     run svge-train --resume "$T/c" --epochs 1 -o "$T/x" < "$D"
     assert_status 2
     assert_output_has "already done 2 epochs"

@@ -1,6 +1,7 @@
 /* failio.c: an LD_PRELOAD shim that makes I/O fail on cue, to test the tools' I/O error paths.
  *   FAILIO_READ_AFTER=N   read() on fd 0 fails with EIO once N calls have succeeded
- *   FAILIO_WRITE_AFTER=N  write() on fd 1 fails with EIO once N calls have succeeded */
+ *   FAILIO_WRITE_AFTER=N  write() on fd 1 fails with EIO once N calls have succeeded
+ *   FAILIO_RENAME=1       rename() fails with EIO */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <errno.h>
@@ -22,6 +23,16 @@ ssize_t read(int fd, void *buf, size_t n) {
         return -1;
     }
     return real(fd, buf, n);
+}
+
+int rename(const char *from, const char *to) {
+    static int (*real)(const char *, const char *);
+    if (!real) real = (int (*)(const char *, const char *))dlsym(RTLD_NEXT, "rename");
+    if (budget("FAILIO_RENAME") > 0) {
+        errno = EIO;
+        return -1;
+    }
+    return real(from, to);
 }
 
 ssize_t write(int fd, const void *buf, size_t n) {
