@@ -146,14 +146,14 @@ int main(int argc, char **argv) {
             sift_up(heap, n++);
         }
     }
-    rr_close(r);
     qsort(heap, n, sizeof *heap, best_first);
     rec_writer *w = rw_open(NULL, 0);
     for (size_t i = 0; i < n; i++) {
         rw_write_raw(w, heap[i].raw, heap[i].len);
         free(heap[i].raw);
     }
-    rw_close(w);
+    rw_close(w); /* an input error (truncation) is raised here: the stream ends after what was read */
+    rr_close(r);
     free(heap);
     return EXIT_OK;
 }
