@@ -13,6 +13,7 @@
 
 #include "json_common.h"
 #include "mpscan.h"
+#include "opts.h"
 #include "utf8.h"
 #include "util.h"
 
@@ -445,6 +446,11 @@ static void writer_on_die(void *arg) {
 rec_writer *rw_open(const char *path, int level) {
     rec_writer *w = xcalloc(1, sizeof *w);
     if (!path || strcmp(path, "-") == 0) {
+        if (isatty(1) && !opt_force()) {
+            free(w);
+            die(EXIT_USAGE, "stdout is a terminal: refusing to write a binary record stream (pipe it into a "
+                "tool, e.g. stream-to-jsonl, or give --force)");
+        }
         w->fd = 1;
     } else {
         size_t n = strlen(path) + 32;

@@ -48,7 +48,8 @@ void rr_close(rec_reader *r);
 /* Die with "tool: <input>: record N: <message>" (exit 1): for problems found in a record by a tool. */
 _Noreturn void rr_fail(const rec_reader *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
-/* Open a stream for writing. path "-" or NULL means stdout; any other path is written to a
+/* Open a stream for writing. path "-" or NULL means stdout (refused, exit 2, if it is a terminal,
+ * unless --force: opts.h); any other path is written to a
  * temporary file beside it and renamed into place by ww_close (atomic). level: zstd level (0 = 3). */
 rec_writer *rw_open(const char *path, int level);
 /* The packer to pack one record into; call rw_end_record after each whole record. */
