@@ -199,7 +199,10 @@ static int fill(rec_reader *r) {
             memcpy(r->hdr, r->in + r->zin.pos, r->hdrlen);
             r->frames++;
         }
-        ZSTD_outBuffer out = {r->buf + r->end, r->cap - r->end, 0};
+        size_t room = r->cap - r->end, held = r->end - r->ready;
+        if (!r->unverified && room > STREAM_MAX_VERIFIED_FRAME + 1 - held)
+            room = STREAM_MAX_VERIFIED_FRAME + 1 - held; /* so that the bound is noticed */
+        ZSTD_outBuffer out = {r->buf + r->end, room, 0};
         size_t ret = ZSTD_decompressStream(r->dctx, &out, &r->zin);
         if (ZSTD_isError(ret)) return zstd_failed(r, ret);
         r->zret = ret;
