@@ -29,8 +29,9 @@ static void put(bytes *b, const void *p, size_t n) {
     b->n += n;
 }
 
-/* Compress src as frames that end after the record crossing frame_bytes (0: one frame). */
-static size_t compress(const bytes *src, const size_t *ends, size_t nrec, size_t frame_bytes, bytes *out,
+/* Compress src in chunks that end after the record crossing STREAM_FRAME_BYTES, as the writer does:
+ * each chunk ends a frame (bounded), or only the last does (one frame, the writer before). */
+static size_t compress(const bytes *src, const size_t *ends, size_t nrec, int bounded, bytes *out,
                        size_t *frames) {
     ZSTD_CCtx *c = ZSTD_createCCtx();
     ZSTD_CCtx_setParameter(c, ZSTD_c_compressionLevel, 3);
@@ -41,17 +42,18 @@ static size_t compress(const bytes *src, const size_t *ends, size_t nrec, size_t
     uint8_t buf[1 << 16];
     for (size_t i = 0; i < nrec; i++) {
         int last = i + 1 == nrec;
-        if (!last && (frame_bytes == 0 || ends[i] - from < frame_bytes)) continue;
+        if (!last && ends[i] - from < STREAM_FRAME_BYTES) continue;
+        ZSTD_EndDirective mode = bounded || last ? ZSTD_e_end : ZSTD_e_continue;
         ZSTD_inBuffer in = {src->p + from, ends[i] - from, 0};
         size_t left;
         do {
             ZSTD_outBuffer o = {buf, sizeof buf, 0};
-            left = ZSTD_compressStream2(c, &o, &in, ZSTD_e_end);
+            left = ZSTD_compressStream2(c, &o, &in, mode);
             if (ZSTD_isError(left)) die(EXIT_IO, "zstd: %s", ZSTD_getErrorName(left));
             put(out, buf, o.pos);
-        } while (left);
+        } while (mode == ZSTD_e_end ? left != 0 : in.pos < in.size);
         from = ends[i];
-        (*frames)++;
+        *frames += mode == ZSTD_e_end;
     }
     ZSTD_freeCCtx(c);
     return out->n;
@@ -87,13 +89,12 @@ int main(int argc, char **argv) {
     }
     rr_close(r);
     if (!nrec) die(EXIT_DATA, "no records");
-    size_t layouts[2] = {0, STREAM_FRAME_BYTES};
     for (int k = 0; k < 2; k++) {
         double best_c = 1e30, best_d = 1e30;
         size_t frames = 0;
         for (int rep = 0; rep < 3; rep++) {
             double t0 = now_seconds();
-            compress(&src, ends, nrec, layouts[k], &z, &frames);
+            compress(&src, ends, nrec, k, &z, &frames);
             double t1 = now_seconds();
             decompress(&z, src.n);
             double t2 = now_seconds();

@@ -236,27 +236,30 @@ static int key_is(const msgpack_object *k, const char *s) {
     return k->type == MSGPACK_OBJECT_STR && k->via.str.size == n && memcmp(k->via.str.ptr, s, n) == 0;
 }
 
-/* Where a problem is, for messages: 'field "a"[2]."b"' (empty for the record itself). */
+/* Where a problem is: the keys and array indices down to it, formatted only for a message. */
 typedef struct {
-    char s[160];
-    size_t at;
+    const msgpack_object *key[MPSCAN_MAX_DEPTH + 1]; /* NULL: an array index */
+    uint32_t idx[MPSCAN_MAX_DEPTH + 1];
+    int depth;
 } obj_path;
 
-static size_t path_key(obj_path *p, const msgpack_object *k) {
-    size_t at = p->at;
-    if (at + 4 >= sizeof p->s) return at;
-    if (at == 0) at += (size_t)snprintf(p->s, sizeof p->s, "field ");
-    else p->s[at++] = '.';
-    p->s[at++] = '"';
-    at = json_msg_put(p->s, sizeof p->s - 1, at, k->via.str.ptr, k->via.str.size);
-    p->s[at++] = '"';
-    p->s[at] = 0;
-    return at;
-}
-
-/* msg = path + ": " + problem (the problem alone for the record itself). Returns -1. */
+/* msg = 'field "a"[2]."b": ' + problem (the problem alone for the record itself). Returns -1. */
 static int path_fail(const obj_path *p, char *msg, size_t cap, const char *problem) {
-    snprintf(msg, cap, "%s%s%s", p->s, p->at ? ": " : "", problem);
+    size_t at = 0;
+    msg[0] = 0;
+    for (int i = 0; i < p->depth && at + 8 < cap; i++) {
+        if (i == 0) at += (size_t)snprintf(msg, cap, "field ");
+        if (p->key[i]) {
+            if (i > 0) msg[at++] = '.';
+            msg[at++] = '"';
+            at = json_msg_put(msg, cap - 2, at, p->key[i]->via.str.ptr, p->key[i]->via.str.size);
+            msg[at++] = '"';
+            msg[at] = 0;
+        } else {
+            at += (size_t)snprintf(msg + at, cap - at, "[%u]", p->idx[i]);
+        }
+    }
+    if (at < cap) snprintf(msg + at, cap - at, "%s%s", p->depth ? ": " : "", problem);
     return -1;
 }
 
@@ -274,18 +277,20 @@ static int utf8_fail(const obj_path *p, char *msg, size_t cap, const char *what,
  * bounded by mpscan (MPSCAN_MAX_DEPTH). */
 static int check_object(const msgpack_object *o, obj_path *p, char *msg, size_t cap) {
     char problem[128];
-    size_t at = p->at;
-    int ret = 0;
+    int d = p->depth;
     if (o->type == MSGPACK_OBJECT_STR) return utf8_fail(p, msg, cap, "string", o);
     if (o->type == MSGPACK_OBJECT_ARRAY) {
-        for (uint32_t i = 0; i < o->via.array.size && !ret; i++) {
-            p->at = at + (size_t)snprintf(p->s + at, sizeof p->s - at, "%s[%u]", at ? "" : "field ", i);
-            if (p->at >= sizeof p->s) p->at = sizeof p->s - 1;
-            ret = check_object(&o->via.array.ptr[i], p, msg, cap);
+        p->depth = d + 1;
+        p->key[d] = NULL;
+        for (uint32_t i = 0; i < o->via.array.size; i++) {
+            const msgpack_object *e = &o->via.array.ptr[i];
+            if (e->type != MSGPACK_OBJECT_STR && e->type != MSGPACK_OBJECT_ARRAY && e->type != MSGPACK_OBJECT_MAP)
+                continue;
+            p->idx[d] = i;
+            if (check_object(e, p, msg, cap)) return -1;
         }
-        p->at = at;
-        p->s[at] = 0;
-        return ret;
+        p->depth = d;
+        return 0;
     }
     if (o->type != MSGPACK_OBJECT_MAP) return 0;
     const msgpack_object_kv *kv = o->via.map.ptr;
@@ -295,32 +300,32 @@ static int check_object(const msgpack_object *o, obj_path *p, char *msg, size_t 
             snprintf(problem, sizeof problem, "key %u is not a string", i + 1);
             return path_fail(p, msg, cap, problem);
         }
-        if (utf8_fail(p, msg, cap, at ? "a key" : "a field name", &kv[i].key)) return -1;
+        if (utf8_fail(p, msg, cap, d ? "a key" : "a field name", &kv[i].key)) return -1;
     }
     json_key_ref small[16], *keys = n <= 16 ? small : xmalloc(n * sizeof *keys);
     for (uint32_t i = 0; i < n; i++) keys[i] = (json_key_ref){kv[i].key.via.str.ptr, kv[i].key.via.str.size, i};
     long dup = json_first_duplicate(keys, n);
     if (keys != small) free(keys);
     if (dup >= 0) {
-        obj_path k = {"", 0};
-        path_key(&k, &kv[dup].key);
-        snprintf(problem, sizeof problem, at ? "key %s appears twice in a map" : "%s appears twice",
-                 at ? k.s + 6 : k.s);
+        char key[64];
+        json_msg_put(key, sizeof key, 0, kv[dup].key.via.str.ptr, kv[dup].key.via.str.size);
+        snprintf(problem, sizeof problem, d ? "key \"%s\" appears twice in a map" : "field \"%s\" appears twice", key);
         return path_fail(p, msg, cap, problem);
     }
-    for (uint32_t i = 0; i < n && !ret; i++) {
-        p->at = path_key(p, &kv[i].key);
-        ret = check_object(&kv[i].val, p, msg, cap);
-        p->at = at;
-        p->s[at] = 0;
+    p->depth = d + 1;
+    for (uint32_t i = 0; i < n; i++) {
+        p->key[d] = &kv[i].key;
+        if (check_object(&kv[i].val, p, msg, cap)) return -1;
     }
-    return ret;
+    p->depth = d;
+    return 0;
 }
 
 /* Check what every record must be: a map as above, with "v" == 1. 0 if so. */
 static int check_record(rec_reader *r, const msgpack_object *o) {
     char msg[320];
-    obj_path p = {"", 0};
+    obj_path p;
+    p.depth = 0;
     if (check_object(o, &p, msg, sizeof msg)) return fail_next(r, msg);
     const msgpack_object *v = NULL;
     for (uint32_t i = 0; i < o->via.map.size; i++)
