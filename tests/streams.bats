@@ -209,3 +209,12 @@ ids() { stream-to-jsonl | jq -r .id; }
         assert_output_has "--force     write the binary record stream even when stdout is a terminal"
     done
 }
+
+@test "truncation: svge-decode decodes and writes every latent point before the cut, then exits 1" {
+    zstd -q -c "$MP100" | svge-encode -m "$SVGE_DATA/nb201/svge.model" | zstd -q -dc > "$T/z.mp"
+    { cat "$T/z.mp"; printf '\x82\xa1v\x01\xa2id'; } | zstd -q -c > "$T/cut.zst"
+    run bash -c "svge-decode -m '$SVGE_DATA/nb201/svge.model' < '$T/cut.zst' > '$T/out.zst'"
+    assert_status 1
+    assert_output_has "svge-decode: stdin: record 101: truncated"
+    [ "$(stream-to-jsonl < "$T/out.zst" | wc -l)" -eq 100 ]
+}
