@@ -30,6 +30,13 @@ row "bench-lookup (hash + join)" $N "bench-lookup < $tmp/nb101.zst > /dev/null"
 row "stream-split --ratio 0.9 (buffers)" $N "stream-split --ratio 0.9 --seed 1 < $tmp/nb101.zst > /dev/null"
 [ -x "$BUILD/bench/hash_bench" ] && "$BUILD/bench/hash_bench" "$tmp/nb101.zst"
 
+echo "== bounded frames (formats/records.md): one zstd frame vs a frame per MiB, level 3, checksums"
+[ -x "$BUILD/bench/frame_bench" ] && "$BUILD/bench/frame_bench" "$tmp/nb101.zst"
+# the same records read by a tool as one frame (zstd CLI; over 64 MiB: passed on unverified)
+zstd -q -dc "$tmp/nb101.zst" | zstd -q -3 --check -c > "$tmp/nb101_one.zst"
+row "graph-hash, bounded frames" $N "graph-hash < $tmp/nb101.zst > /dev/null"
+row "graph-hash, one frame" $N "graph-hash -q < $tmp/nb101_one.zst > /dev/null"
+
 echo "== peak memory, 1x vs 4x input (streaming tools must stay flat)"
 cat "$tmp/nb101.zst" "$tmp/nb101.zst" "$tmp/nb101.zst" "$tmp/nb101.zst" > "$tmp/x4.zst"
 stream-to-jsonl < "$tmp/x4.zst" > "$tmp/x4.jsonl"

@@ -39,6 +39,7 @@ static void usage(void) {
            "  --table FILE     use this record stream as the table (any spaces) instead of the\n"
            "                   built-in tables of data/ (loaded on first use of each space)\n"
            "  --missing MODE   what to do with not-found or invalid graphs: keep (default), drop, fail\n"
+           OPTS_FORCE_HELP("      ")
            "  -q, --quiet      only errors and warnings on stderr (no progress)\n"
            "  -v, --verbose    also a summary on stderr (records read and written)\n"
            "  -h, --help       show this help and exit\n"
@@ -182,12 +183,13 @@ int main(int argc, char **argv) {
         {"table", required_argument, 0, 't'},
         {"missing", required_argument, 0, 'm'},
         OPTS_QV_LONG,
+        OPTS_FORCE_LONG,
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
     opterr = 0; /* our own messages, through die_usage */
     int c;
-    while ((c = getopt_long(argc, argv, ":hqv", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":hqv" OPTS_FORCE, opts, NULL)) != -1) {
         switch (c) {
         case 't': table_path = optarg; break;
         case 'm':

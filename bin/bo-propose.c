@@ -81,6 +81,7 @@ static void usage(void) {
            "                       (default 1)\n"
            "      --gp-iters N     L-BFGS iterations of the hyperparameter fit, 0..100000 (default 50)\n"
            "      --exact-max N    most evaluated points accepted, 2..%d (default 4000; the GP is exact)\n"
+           OPTS_FORCE_HELP("          ")
            "  -q, --quiet          only errors and warnings on stderr (no report)\n"
            "  -v, --verbose        also a summary on stderr (records read and written)\n"
            BLAS_THREADS_HELP("      ")
@@ -136,6 +137,7 @@ static void parse_args(int argc, char **argv, options *o, int *threads) {
         {"gp-iters", required_argument, NULL, OPT_GP_ITERS},
         {"exact-max", required_argument, NULL, OPT_EXACT_MAX},
         OPTS_QV_LONG,
+        OPTS_FORCE_LONG,
         {"threads", required_argument, NULL, OPT_THREADS},
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -144,7 +146,7 @@ static void parse_args(int argc, char **argv, options *o, int *threads) {
     gp_opts_default(&o->gp);
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":y:n:x:h" OPTS_QV, longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":y:n:x:h" OPTS_FORCE OPTS_QV, longopts, NULL)) != -1) {
         switch (c) {
         case 'y':
         case 'x':

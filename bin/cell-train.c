@@ -111,6 +111,7 @@ static void usage(void) {
            "                           1.5x) but round differently: the same N gives the same bytes\n"
            "Output:\n"
            "      --no-timing          omit \"train_seconds\" (the output is then bitwise reproducible)\n"
+           OPTS_FORCE_HELP("              ")
            "  -q, --quiet              only errors and warnings on stderr (no progress)\n"
            "  -v, --verbose            also a summary on stderr (records read and written)\n"
            "  -h, --help               show this help and exit\n"
@@ -157,13 +158,14 @@ static void parse_args(int argc, char **argv, options *o) {
         {"max-minutes", required_argument, NULL, OPT_MAXMIN},
         {"no-timing", no_argument, NULL, OPT_NOTIMING},
         OPTS_QV_LONG,
+        OPTS_FORCE_LONG,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     *o = DEFAULTS;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":hqv", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":hqv" OPTS_FORCE, longopts, NULL)) != -1) {
         switch (c) {
         case OPT_EPOCHS: o->epochs = (int)opt_uint("--epochs", optarg, 1, 100000); break;
         case OPT_STEM: o->stem = (int)opt_uint("--stem-channels", optarg, 1, 4096); break;

@@ -64,6 +64,7 @@ static void usage(void) {
            "                       records are the pool's\n"
            "      --require FIELD  with --pool: only pool cells that have FIELD (e.g. val_acc_108ep)\n"
            "  -s, --seed S         seed, 0..4294967295 (default %d)\n"
+           OPTS_FORCE_HELP("          ")
            "  -q, --quiet          only errors and warnings on stderr\n"
            "  -v, --verbose        also a summary on stderr (records read, population, children)\n"
            "  -h, --help           show this help and exit\n"
@@ -91,6 +92,7 @@ static void parse_args(int argc, char **argv, options *o) {
         {"population", required_argument, NULL, 'P'},
         {"tournament", required_argument, NULL, 'T'},
         OPTS_QV_LONG,
+        OPTS_FORCE_LONG,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -98,7 +100,7 @@ static void parse_args(int argc, char **argv, options *o) {
     propose_opts_init(&o->p);
     opterr = 0; /* our own messages, through die_usage */
     int c;
-    while ((c = getopt_long(argc, argv, ":n:y:P:T:p:s:hqv", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":n:y:P:T:p:s:hqv" OPTS_FORCE, longopts, NULL)) != -1) {
         if (propose_option(c, optarg, &o->p)) continue;
         switch (c) {
         case 'y':

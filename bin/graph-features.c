@@ -44,6 +44,7 @@ static void usage(void) {
            "      --field NAME   the field to write (default \"features\"; the kind goes in NAME_kind)\n"
            "      --skip-invalid drop records whose graph is unreadable or invalid, and warn how many on\n"
            "                     stderr at the end, even with -q (default: stop with an error)\n"
+           OPTS_FORCE_HELP("        ")
            "  -q, --quiet        only errors and warnings on stderr\n"
            "  -v, --verbose      also a summary on stderr (records read and written)\n"
            "  -h, --help         show this help and exit\n"
@@ -71,6 +72,7 @@ static void parse_args(int argc, char **argv, options *o) {
         {"field", required_argument, NULL, OPT_FIELD},
         {"skip-invalid", no_argument, NULL, OPT_SKIP_INVALID},
         OPTS_QV_LONG,
+        OPTS_FORCE_LONG,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
@@ -78,7 +80,7 @@ static void parse_args(int argc, char **argv, options *o) {
     int have_kind = 0;
     opterr = 0; /* our own messages, through die_usage */
     int c;
-    while ((c = getopt_long(argc, argv, ":k:h" OPTS_QV, longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":k:h" OPTS_FORCE OPTS_QV, longopts, NULL)) != -1) {
         switch (c) {
         case 'k':
             o->kind = (enc_kind)enc_kind_by_name(kinds[opt_word("--kind", optarg, kinds)]);

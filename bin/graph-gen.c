@@ -61,6 +61,7 @@ static void usage(void) {
            "  -n, --count N      enas12: how many architectures, 1..%llu (required)\n"
            "      --valid-only   nb101-8: write only the cells valid in nb101x (every node on an\n"
            "                     input->output path; ids stay those of the whole set)\n"
+           OPTS_FORCE_HELP("        ")
            "  -q, --quiet        only errors and warnings on stderr\n"
            "  -v, --verbose      also a summary on stderr (graphs generated, valid and written)\n"
            "  -h, --help         show this help and exit\n"
@@ -85,13 +86,14 @@ static void parse_args(int argc, char **argv, options *o) {
         {"count", required_argument, NULL, 'n'},
         {"valid-only", no_argument, NULL, OPT_VALID_ONLY},
         OPTS_QV_LONG,
+        OPTS_FORCE_LONG,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     *o = (options){.seed = DEFAULT_SEED};
     opterr = 0; /* our own messages, through die_usage */
     int c;
-    while ((c = getopt_long(argc, argv, ":hs:n:qv", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":hs:n:qv" OPTS_FORCE, longopts, NULL)) != -1) {
         switch (c) {
         case 's': o->seed = (uint32_t)opt_uint("--seed", optarg, 0, UINT32_MAX); break;
         case 'n': o->count = opt_uint("--count", optarg, 1, MAX_COUNT); break;

@@ -34,6 +34,7 @@ static void usage(void) {
            "                  different hash is an error; records are written unchanged\n"
            "  --skip-invalid  drop records whose graph is unreadable or invalid, and report how many on\n"
            "                  stderr at the end (default: stop with an error)\n"
+           OPTS_FORCE_HELP("     ")
            "  -q, --quiet     only errors and warnings on stderr (no progress)\n"
            "  -v, --verbose   also a summary on stderr (records read and written)\n"
            "  -h, --help      show this help and exit\n"
@@ -54,13 +55,14 @@ static void parse_args(int argc, char **argv, options *o) {
         {"verify", no_argument, NULL, OPT_VERIFY},
         {"skip-invalid", no_argument, NULL, OPT_SKIP_INVALID},
         OPTS_QV_LONG,
+        OPTS_FORCE_LONG,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     *o = (options){0};
     opterr = 0; /* our own messages, through die_usage */
     int c;
-    while ((c = getopt_long(argc, argv, ":hqv", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":hqv" OPTS_FORCE, longopts, NULL)) != -1) {
         switch (c) {
         case OPT_VERIFY: o->verify = 1; break;
         case OPT_SKIP_INVALID: o->skip_invalid = 1; break;

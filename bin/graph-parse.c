@@ -34,6 +34,7 @@ static void usage(void) {
            "  --accuracies FILE  nb101: CSV hash,<columns...> joined by hash\n"
            "                     (default data/nb101/val_accuracies.csv.zst)\n"
            "  --no-accuracies    nb101: structure only\n"
+           OPTS_FORCE_HELP("        ")
            "  -q, --quiet        only errors and warnings on stderr (no progress)\n"
            "  -v, --verbose      also a summary on stderr (records read and written)\n"
            "  -h, --help         show this help and exit\n"
@@ -64,12 +65,13 @@ int main(int argc, char **argv) {
         {"accuracies", required_argument, 0, 'a'},
         {"no-accuracies", no_argument, 0, 'n'},
         OPTS_QV_LONG,
+        OPTS_FORCE_LONG,
         {"help", no_argument, 0, 'h'},
         {0, 0, 0, 0},
     };
     opterr = 0; /* our own messages, through die_usage */
     int c;
-    while ((c = getopt_long(argc, argv, ":hqv", opts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":hqv" OPTS_FORCE, opts, NULL)) != -1) {
         switch (c) {
         case 'a': accpath = optarg; break;
         case 'n': no_acc = 1; break;

@@ -27,6 +27,7 @@ static void usage(void) {
            "  values in a line. Records before a bad line are still written as a valid stream.\n"
            "\n"
            "  -l, --level N   zstd compression level, 1..19 (default %d)\n"
+           OPTS_FORCE_HELP("     ")
            "  -q, --quiet     only errors and warnings on stderr (no progress)\n"
            "  -v, --verbose   also a summary on stderr (records read and written)\n"
            "  -h, --help      show this help and exit\n"
@@ -96,13 +97,14 @@ int main(int argc, char **argv) {
     static const struct option longopts[] = {
         {"level", required_argument, NULL, 'l'},
         OPTS_QV_LONG,
+        OPTS_FORCE_LONG,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     int level = DEFAULT_LEVEL;
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":l:hqv", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":l:hqv" OPTS_FORCE, longopts, NULL)) != -1) {
         switch (c) {
         case 'l':
             level = (int)opt_uint("--level", optarg, 1, 19);

@@ -38,6 +38,7 @@ static void usage(void) {
            "                      \"skipped\"); default: such a record is an error\n"
            "  -f, --format F      'stream' (default): the record(s) below, on stdout; 'table': the same\n"
            "                      numbers as aligned text on stdout instead (no record stream)\n"
+           OPTS_FORCE_LONG_ONLY_HELP("         ")
            "  -q, --quiet         only errors and warnings on stderr\n"
            "  -v, --verbose       also a summary on stderr (records read and written)\n"
            "  -h, --help          show this help and exit\n"
@@ -95,6 +96,7 @@ static void parse_args(int argc, char **argv, options *o) {
         {"skip-missing", no_argument, NULL, OPT_SKIP},
         {"format", required_argument, NULL, 'f'},
         OPTS_QV_LONG,
+        OPTS_FORCE_LONG_ONLY,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };

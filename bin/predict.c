@@ -50,6 +50,7 @@ static void usage(void) {
            "                     std O(P^2) (P: training or inducing points), most of the time for P ~ 1000\n"
            "      --batch N      records predicted together, 1..%d (default %d); it changes speed only\n"
            BLAS_THREADS_HELP("    ")
+           OPTS_FORCE_HELP("        ")
            "  -q, --quiet        only errors and warnings on stderr\n"
            "  -v, --verbose      also a summary on stderr (records read and written)\n"
            "  -h, --help         show this help and exit\n"
@@ -78,13 +79,14 @@ static void parse_args(int argc, char **argv, options *o) {
         {"batch", required_argument, NULL, OPT_BATCH},
         {"threads", required_argument, NULL, OPT_THREADS},
         OPTS_QV_LONG,
+        OPTS_FORCE_LONG,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     *o = (options){.field = "predicted", .batch = DEFAULT_BATCH, .threads = 1};
     opterr = 0; /* our own messages, through die_usage */
     int c;
-    while ((c = getopt_long(argc, argv, ":hm:" OPTS_QV, longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":hm:" OPTS_FORCE OPTS_QV, longopts, NULL)) != -1) {
         switch (c) {
         case 'm': o->model = optarg; break;
         case OPT_FIELD:

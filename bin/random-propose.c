@@ -31,6 +31,7 @@ static void usage(void) {
            "      --require FIELD only pool cells that have FIELD are candidates (e.g. val_acc_108ep:\n"
            "                      20,001 of NB101's 423,624 cells have it)\n"
            "  -s, --seed S        seed of the draw, 0..4294967295 (default %d)\n"
+           OPTS_FORCE_HELP("         ")
            "  -q, --quiet         only errors and warnings on stderr\n"
            "  -v, --verbose       also a summary on stderr (records read, candidates, written)\n"
            "  -h, --help          show this help and exit\n"
@@ -48,13 +49,14 @@ static void parse_args(int argc, char **argv, options *o) {
     static const struct option longopts[] = {
         PROPOSE_LONGOPTS,
         OPTS_QV_LONG,
+        OPTS_FORCE_LONG,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     propose_opts_init(&o->p);
     opterr = 0; /* our own messages, through die_usage */
     int c;
-    while ((c = getopt_long(argc, argv, ":p:n:s:hqv", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":p:n:s:hqv" OPTS_FORCE, longopts, NULL)) != -1) {
         if (propose_option(c, optarg, &o->p)) continue;
         if (c == 'h') usage(), exit(EXIT_OK);
         opt_common(c, argv);

@@ -44,6 +44,7 @@ static void usage(void) {
            "      --round R        this round's number, 0..%d (default 0: the initial design)\n"
            "      --budget N       evaluations of the run at most, 0..%d; 0: no limit (default 0)\n"
            "      --minimize       the best is the smallest FIELD (default: the largest)\n"
+           OPTS_FORCE_HELP("          ")
            "  -q, --quiet          only errors and warnings on stderr (no report)\n"
            "  -v, --verbose        also a summary on stderr (records read and written)\n"
            "  -h, --help           show this help and exit\n"
@@ -76,13 +77,14 @@ static void parse_args(int argc, char **argv, options *o) {
         {"budget", required_argument, NULL, OPT_BUDGET},
         {"minimize", no_argument, NULL, OPT_MIN},
         OPTS_QV_LONG,
+        OPTS_FORCE_LONG,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     *o = (options){0};
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":l:y:m:h" OPTS_QV, longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":l:y:m:h" OPTS_FORCE OPTS_QV, longopts, NULL)) != -1) {
         switch (c) {
         case 'l': o->log = optarg; break;
         case 'y':

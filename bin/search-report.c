@@ -54,6 +54,7 @@ static void usage(void) {
            "                       and where it was first found; 0..%d (default 0)\n"
            "  -f, --format F       'table' (default): a markdown table on stdout; 'record': one record per\n"
            "                       method on stdout\n"
+           OPTS_FORCE_LONG_ONLY_HELP("          ")
            "  -q, --quiet          only errors and warnings on stderr\n"
            "  -v, --verbose        also a summary on stderr (records read and written)\n"
            "  -h, --help           show this help and exit\n"
@@ -111,6 +112,7 @@ static void parse_args(int argc, char **argv, options *o) {
         {"format", required_argument, NULL, 'f'},
         {"best", required_argument, NULL, OPT_BEST},
         OPTS_QV_LONG,
+        OPTS_FORCE_LONG_ONLY,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };

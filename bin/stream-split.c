@@ -43,6 +43,7 @@ static void usage(void) {
            "                     the outputs of K = 0..N-1 gives back the input (pipelines/fanout).\n"
            "                     Counts the records first: reads FILE twice, or holds stdin's records\n"
            "\n"
+           OPTS_FORCE_HELP("        ")
            "  -q, --quiet        only errors and warnings on stderr (no progress)\n"
            "  -v, --verbose      also a summary on stderr (records read and written)\n"
            "  -h, --help         show this help and exit\n"
@@ -88,13 +89,14 @@ static void parse_args(int argc, char **argv, options *o) {
         {"shard", required_argument, NULL, OPT_SHARD},
         {"chunk", required_argument, NULL, OPT_CHUNK},
         OPTS_QV_LONG,
+        OPTS_FORCE_LONG,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     *o = (options){.ratio = DEFAULT_RATIO, .seed = DEFAULT_SEED};
     opterr = 0;   /* our own messages, through die_usage */
     int c;
-    while ((c = getopt_long(argc, argv, ":r:n:s:chqv", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":r:n:s:chqv" OPTS_FORCE, longopts, NULL)) != -1) {
         switch (c) {
         case 'r':
             o->ratio = opt_number("--ratio", optarg, 0, 1, 1, 0);

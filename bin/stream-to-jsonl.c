@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include "json_write.h"
+#include "mpscan.h"
 #include "opts.h"
 #include "stream.h"
 #include "util.h"
@@ -23,17 +24,18 @@ static void usage(void) {
            "  floats print as the shortest decimal that reads back to the same float64 (or float32)\n"
            "  bits, always with a '.' or an exponent (1.0, 1e-05), so they stay floats;\n"
            "  msgpack bin becomes {\"$base64\": \"...\"}.\n"
-           "  Errors (record and field named): ext values, non-string map keys, a key twice in a\n"
-           "  map, invalid UTF-8, a map whose only key is \"$base64\". Lines of the records before\n"
-           "  a bad one are still written. jsonl-to-stream reads the output back into the same\n"
-           "  records (float32 values come back as float64 of the same value).\n"
+           "  Errors (record and field named): ext values, a map whose only key is \"$base64\"; and\n"
+           "  what every tool's reader refuses: non-string map keys, a key twice in a map, invalid\n"
+           "  UTF-8, nesting deeper than %d levels (jsonl-to-stream's limit too). Lines of the\n"
+           "  records before a bad one are still written. jsonl-to-stream reads the output back\n"
+           "  into the same records (float32 values come back as float64 of the same value).\n"
            "\n"
            "  -q, --quiet    only errors and warnings on stderr (no progress)\n"
            "  -v, --verbose  also a summary on stderr (records read and written)\n"
            "  -h, --help     show this help and exit\n"
            "\n"
            OPTS_EXIT_HELP,
-           tool_name());
+           tool_name(), MPSCAN_MAX_DEPTH);
 }
 
 static json_buf out;

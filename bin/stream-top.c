@@ -27,6 +27,7 @@ static void usage(void) {
            "  -n, --count K       records to keep, 1..%d (default 10)\n"
            "  -a, --ascending     keep the smallest values instead (e.g. a loss or a rank)\n"
            "      --skip-missing  pass over records without FIELD (default: such a record is an error)\n"
+           OPTS_FORCE_HELP("         ")
            "  -q, --quiet         only errors and warnings on stderr (no progress)\n"
            "  -v, --verbose       also a summary on stderr (records read and written)\n"
            "  -h, --help          show this help and exit\n"
@@ -50,13 +51,14 @@ static void parse_args(int argc, char **argv, options *o) {
         {"ascending", no_argument, NULL, 'a'},
         {"skip-missing", no_argument, NULL, 's'},
         OPTS_QV_LONG,
+        OPTS_FORCE_LONG,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     *o = (options){.k = 10};
     opterr = 0; /* our own messages, through die_usage */
     int c;
-    while ((c = getopt_long(argc, argv, ":b:n:ahqv", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":b:n:ahqv" OPTS_FORCE, longopts, NULL)) != -1) {
         switch (c) {
         case 'b':
             if (!*optarg) die_usage("--by: an empty field name");
@@ -146,14 +148,14 @@ int main(int argc, char **argv) {
             sift_up(heap, n++);
         }
     }
-    rr_close(r);
     qsort(heap, n, sizeof *heap, best_first);
     rec_writer *w = rw_open(NULL, 0);
     for (size_t i = 0; i < n; i++) {
         rw_write_raw(w, heap[i].raw, heap[i].len);
         free(heap[i].raw);
     }
-    rw_close(w);
+    rw_close(w); /* an input error (truncation) is raised here: the stream ends after what was read */
+    rr_close(r);
     free(heap);
     return EXIT_OK;
 }

@@ -84,6 +84,7 @@ static void usage(void) {
            "      --distinct     also exclude every graph output before (in input order), so the\n"
            "                     fresh outputs are all different\n"
            BLAS_THREADS_HELP("    ")
+           OPTS_FORCE_HELP("        ")
            "  -q, --quiet        only errors and warnings on stderr (no progress)\n"
            "  -v, --verbose      also a summary on stderr (records read and written)\n"
            "  -h, --help         show this help and exit\n"
@@ -120,13 +121,14 @@ static void parse_args(int argc, char **argv, options *o) {
         {"distinct", no_argument, NULL, OPT_DISTINCT},
         {"threads", required_argument, NULL, OPT_THREADS},
         OPTS_QV_LONG,
+        OPTS_FORCE_LONG,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     *o = (options){.mode = GENERATE_SAMPLE, .samples = 1, .tries = 1, .seed = 1};
     opterr = 0; /* our own messages, through die_usage */
     int c;
-    while ((c = getopt_long(argc, argv, ":hm:qv", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":hm:qv" OPTS_FORCE, longopts, NULL)) != -1) {
         switch (c) {
         case 'm': o->model = optarg; break;
         case OPT_MODE:

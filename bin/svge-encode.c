@@ -51,6 +51,7 @@ static void usage(void) {
            "      --batch N      graphs encoded together, 1..%d (default %d); it changes speed only\n"
            "                     (and at most the last float bits, from BLAS rounding)\n"
            BLAS_THREADS_HELP("    ")
+           OPTS_FORCE_HELP("        ")
            "  -q, --quiet        only errors and warnings on stderr (no progress)\n"
            "  -v, --verbose      also a summary on stderr (records read and written)\n"
            "  -h, --help         show this help and exit\n"
@@ -74,13 +75,14 @@ static void parse_args(int argc, char **argv, options *o) {
         {"batch", required_argument, NULL, OPT_BATCH},
         {"threads", required_argument, NULL, OPT_THREADS},
         OPTS_QV_LONG,
+        OPTS_FORCE_LONG,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     *o = (options){.batch = DEFAULT_BATCH};
     opterr = 0; /* our own messages, through die_usage */
     int c;
-    while ((c = getopt_long(argc, argv, ":hm:qv", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":hm:qv" OPTS_FORCE, longopts, NULL)) != -1) {
         switch (c) {
         case 'm': o->model = optarg; break;
         case OPT_LOGVAR: o->logvar = 1; break;

@@ -81,6 +81,7 @@ static void usage(void) {
            "                         implementation does (formats/reference.md §8 bug 2; see svge-decode)\n"
            "      --table            also print the metrics as a table on stderr\n"
            BLAS_THREADS_HELP("        ")
+           OPTS_FORCE_HELP("            ")
            "  -q, --quiet            only errors and warnings on stderr (no progress)\n"
            "  -v, --verbose          also a summary on stderr (records read and written)\n"
            "  -h, --help             show this help and exit\n"
@@ -120,13 +121,14 @@ static void parse_args(int argc, char **argv, options *o) {
         {"table", no_argument, NULL, OPT_TABLE},
         {"threads", required_argument, NULL, OPT_THREADS},
         OPTS_QV_LONG,
+        OPTS_FORCE_LONG,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
     *o = (options){.encode_times = 10, .decode_times = 10, .prior_samples = 1000, .prior_decodes = 10, .seed = 1};
     opterr = 0;
     int c;
-    while ((c = getopt_long(argc, argv, ":m:hqv", longopts, NULL)) != -1) {
+    while ((c = getopt_long(argc, argv, ":m:hqv" OPTS_FORCE, longopts, NULL)) != -1) {
         switch (c) {
         case 'm': o->model = optarg; break;
         case OPT_TRAIN: o->train = optarg; break;

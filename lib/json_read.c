@@ -106,7 +106,7 @@ static int parse_string(pctx *c, size_t idx) {
             return 0;
         }
         if (s[i] >= 0x80) {
-            size_t l = json_utf8_len(s + i, n - i);
+            size_t l = utf8_seq_len(s + i, n - i);
             if (!l) return perr(c, i, "invalid UTF-8 in a string (byte 0x%02x)", s[i]);
             i += l;
             continue;
@@ -128,7 +128,7 @@ static int parse_string(pctx *c, size_t idx) {
         unsigned char ch = s[i];
         if (ch == '"') break;
         if (ch >= 0x80) {
-            size_t l = json_utf8_len(s + i, n - i);
+            size_t l = utf8_seq_len(s + i, n - i);
             if (!l) return perr(c, i, "invalid UTF-8 in a string (byte 0x%02x)", ch);
             memcpy(o, s + i, l);
             o += l;

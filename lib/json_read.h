@@ -12,9 +12,11 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* The parser rejects containers nested deeper than this: msgpack-c's unpacker fails on more than
- * 31 nested non-empty containers, so every record we pack can be read back. */
-#define JSON_MAX_DEPTH 31
+#include "mpscan.h"
+
+/* The parser rejects containers nested deeper than the stream reader does (mpscan.h), so every
+ * record we pack can be read back and every record read can be printed and parsed again. */
+#define JSON_MAX_DEPTH MPSCAN_MAX_DEPTH
 
 typedef enum {
     JSON_NULL, JSON_FALSE, JSON_TRUE,

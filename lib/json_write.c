@@ -95,7 +95,7 @@ static int write_str(wctx *w, const char *s, size_t n) {
         if (i == n) break;
         unsigned char c = u[i];
         if (json_esc_class[c] == 2) {
-            size_t l = json_utf8_len(u + i, n - i);
+            size_t l = utf8_seq_len(u + i, n - i);
             if (!l) return wfail(w, "string is not valid UTF-8 (byte 0x%02x at offset %zu)", c, i);
             memcpy(p, s + i, l);
             p += l;

@@ -28,10 +28,13 @@ const char *mpscan_kind(uint8_t b) {
 
 int mpscan_object(const uint8_t *p, size_t avail, size_t max_bytes, uint32_t max_items,
                   size_t *len, char *why, size_t whylen) {
-    uint64_t pending = 1; /* objects still to scan */
+    uint64_t left[MPSCAN_MAX_DEPTH + 1] = {1}; /* objects still to scan at each open depth */
+    int depth = 0;        /* containers open around the next object */
     uint64_t items = 0;   /* array elements and map keys/values seen so far */
     size_t pos = 0;
-    while (pending > 0) {
+    for (;;) {
+        while (depth > 0 && left[depth] == 0) depth--;
+        if (left[depth] == 0) break;
         if (pos >= avail) goto need_more;
         uint8_t b = p[pos];
         size_t hdr = 1;     /* header bytes, first byte included */
@@ -120,7 +123,15 @@ int mpscan_object(const uint8_t *p, size_t avail, size_t max_bytes, uint32_t max
             }
         }
         pos += hdr + (size_t)skip;
-        pending = pending - 1 + children;
+        left[depth]--;
+        if ((b >= 0x80 && b <= 0x9f) || (b >= 0xdc && b <= 0xdf)) {
+            if (depth == MPSCAN_MAX_DEPTH) {
+                snprintf(why, whylen, "nested deeper than %d levels (the limit of the format) at offset %zu",
+                         MPSCAN_MAX_DEPTH, pos - hdr);
+                return MPSCAN_ERROR;
+            }
+            left[++depth] = children;
+        }
         if (pos > max_bytes) goto too_big;
     }
     *len = pos;

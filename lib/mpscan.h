@@ -3,11 +3,17 @@
  * It finds where one object ends without allocating, so that no length or element count read
  * from the input can cause a large allocation: every str/bin/ext length must fit in max_bytes,
  * every array/map count in max_items (counted over the whole object). It also rejects the bytes
- * msgpack never uses (0xc1), NaN and infinite floats. No recursion: a counter of pending objects. */
+ * msgpack never uses (0xc1), NaN and infinite floats, and containers nested deeper than
+ * MPSCAN_MAX_DEPTH (the object itself is level 1; empty containers count). No recursion: a count of
+ * pending objects per open level. */
 #ifndef SVGE_MPSCAN_H
 #define SVGE_MPSCAN_H
 #include <stddef.h>
 #include <stdint.h>
+
+/* The deepest nesting of arrays and maps: msgpack-c's unpacker fails on more than 31 nested
+ * non-empty containers. The JSON tools use the same limit (json_read.h). */
+#define MPSCAN_MAX_DEPTH 31
 
 enum { MPSCAN_NEED_MORE = 0, MPSCAN_OK = 1, MPSCAN_ERROR = -1 };
 

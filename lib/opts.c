@@ -70,8 +70,12 @@ const char *opt_one_input(int argc, char **argv) {
     return opt_operands(argc, argv, 1, "one input FILE at most") ? argv[optind] : NULL;
 }
 
+static int g_force;
+int opt_force(void) { return g_force; }
+
 void opt_common(int c, char **argv) {
     switch (c) {
+    case 'f': case OPT_FORCE_CODE: g_force = 1; return;
     case 'q': set_verbosity(VERB_QUIET); return;
     case 'v': set_verbosity(VERB_VERBOSE); return;
     case ':': die_usage("option '%s' needs a value", argv[optind - 1]);

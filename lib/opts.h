@@ -21,6 +21,21 @@
 #define OPTS_QV "qv"
 #define OPTS_QV_LONG {"quiet", no_argument, NULL, 'q'}, {"verbose", no_argument, NULL, 'v'}
 
+/* --force, in every tool that writes a record stream to stdout: write it even to a terminal (the
+ * writer refuses otherwise: lib/stream.h). -f too where the tool has no -f of its own: OPTS_FORCE
+ * in its short options, OPTS_FORCE_LONG in its table; else only OPTS_FORCE_LONG_ONLY. opt_common
+ * handles both; opt_force() says whether it was given. */
+#define OPTS_FORCE "f"
+#define OPT_FORCE_CODE 0x1f0
+#define OPTS_FORCE_LONG {"force", no_argument, NULL, 'f'}
+#define OPTS_FORCE_LONG_ONLY {"force", no_argument, NULL, OPT_FORCE_CODE}
+/* PAD: the spaces from column 13 to the tool's description column */
+#define OPTS_FORCE_HELP(PAD) \
+    "  -f, --force" PAD "write the record stream even when stdout is a terminal\n"
+#define OPTS_FORCE_LONG_ONLY_HELP(PAD) \
+    "      --force" PAD "write the record stream even when stdout is a terminal\n"
+int opt_force(void);
+
 /* An integer option in [lo, hi]. */
 uint64_t opt_uint(const char *opt, const char *s, uint64_t lo, uint64_t hi);
 /* A finite number in lo..hi; open_lo/open_hi exclude the bound ("(0, 1)"); hi may be INFINITY. */
@@ -37,7 +52,7 @@ const char *opt_one_input(int argc, char **argv);
 int opt_operands(int argc, char **argv, int max_args, const char *what);
 
 /* The cases of a getopt_long loop (opterr = 0, optstring starting with ':') that are not the
- * tool's own: 'q' and 'v' set the verbosity (util.h) and return; ':' (a missing value) and
+ * tool's own: 'q' and 'v' set the verbosity (util.h), 'f' and OPT_FORCE_CODE opt_force(), and return; ':' (a missing value) and
  * anything else (an unknown option) exit with a usage error. */
 void opt_common(int c, char **argv);
 

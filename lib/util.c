@@ -2,6 +2,7 @@
 #include "util.h"
 
 #include "opts.h"
+#include "utf8.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -27,10 +28,40 @@ void tool_init(const char *argv0) {
 
 const char *tool_name(void) { return g_tool; }
 
+/* Write m[0..n) to stderr with what could steer a terminal escaped: controls (newline as \n,
+ * tab as \t, others and DEL as \xHH), C1 controls and bytes that are not valid UTF-8 as \xHH.
+ * Printable UTF-8 is kept. Messages quote untrusted strings (names from records, paths). */
+static void put_escaped(const char *m, size_t n) {
+    const unsigned char *p = (const unsigned char *)m;
+    for (size_t i = 0; i < n;) {
+        unsigned c = p[i];
+        size_t l = c < 0x80 ? 1 : utf8_seq_len(p + i, n - i);
+        if (c == '\n') fputs("\\n", stderr);
+        else if (c == '\t') fputs("\\t", stderr);
+        else if (c < 0x20 || c == 0x7f || l == 0 || (c == 0xc2 && p[i + 1] < 0xa0))
+            for (size_t k = 0; k < (l ? l : 1); k++) fprintf(stderr, "\\x%02x", p[i + k]);
+        else fwrite(p + i, 1, l, stderr);
+        i += l ? l : 1;
+    }
+}
+
 static void vsay(const char *fmt, va_list ap) {
-    fprintf(stderr, "%s: ", g_tool);
-    vfprintf(stderr, fmt, ap);
+    char small[1024], *m = small;
+    va_list again;
+    va_copy(again, ap);
+    int n = vsnprintf(small, sizeof small, fmt, ap);
+    if (n < 0) n = 0;
+    if ((size_t)n >= sizeof small) {
+        char *big = malloc((size_t)n + 1);
+        if (big) vsnprintf(m = big, (size_t)n + 1, fmt, again);
+        else n = (int)sizeof small - 1;
+    }
+    va_end(again);
+    put_escaped(g_tool, strlen(g_tool));
+    fputs(": ", stderr);
+    put_escaped(m, (size_t)n);
     fputc('\n', stderr);
+    if (m != small) free(m);
 }
 
 void say(const char *fmt, ...) {
@@ -76,12 +107,16 @@ void on_die_remove(void (*fn)(void *), void *arg) {
     }
 }
 
-_Noreturn void vdie(int code, const char *fmt, va_list ap) {
-    vsay(fmt, ap);
+static void run_hooks(void) {
     while (g_nhooks > 0) {
         g_nhooks--;
         g_hooks[g_nhooks].fn(g_hooks[g_nhooks].arg);
     }
+}
+
+_Noreturn void vdie(int code, const char *fmt, va_list ap) {
+    vsay(fmt, ap);
+    run_hooks();
     exit(code);
 }
 
@@ -89,6 +124,16 @@ _Noreturn void die(int code, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     vdie(code, fmt, ap);
+}
+
+_Noreturn void die_at_exit(int code, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsay(fmt, ap);
+    va_end(ap);
+    run_hooks();
+    fflush(NULL);
+    _exit(code);
 }
 
 _Noreturn void die_usage(const char *fmt, ...) {

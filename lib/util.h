@@ -15,7 +15,8 @@ enum { EXIT_OK = 0, EXIT_DATA = 1, EXIT_USAGE = 2, EXIT_IO = 3 };
 void tool_init(const char *argv0);
 const char *tool_name(void);
 
-/* Print "tool: message" on stderr. */
+/* Print "tool: message" on stderr, one line: control characters, DEL, C1 controls and invalid
+ * UTF-8 are escaped (\n, \t, \x1b), since messages quote untrusted strings. */
 void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* How much a tool says besides errors and warnings (which it always says), set by -q and -v
@@ -31,6 +32,8 @@ void note(int level, const char *fmt, ...) __attribute__((format(printf, 2, 3)))
  * stays a valid stream of whole records), exit with code. */
 _Noreturn void die(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 _Noreturn void vdie(int code, const char *fmt, va_list ap);
+/* die() for an atexit handler (where exit() may not be called again): ends with _exit. */
+_Noreturn void die_at_exit(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Usage error: prints the message and "Try 'tool --help'." then exits 2. */
 _Noreturn void die_usage(const char *fmt, ...) __attribute__((format(printf, 1, 2)));

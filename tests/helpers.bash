@@ -47,7 +47,8 @@ run_quiet() { run bash -c '"$@" > /dev/null' run_quiet "$@"; }
 # assert_rejects_bad_streams TOOL [ARGS...]: the cases every stream reader must refuse, with the
 # reader's message and exit 1: empty input, random bytes, truncated zstd, valid zstd holding invalid
 # msgpack, a record that is not a map, an array header claiming 2^32-1 elements, NaN and infinity,
-# another format version, no or an ill-typed "v", a duplicate key, and a record cut short after a
+# another format version, no or an ill-typed "v", a duplicate key (top level and nested), invalid
+# UTF-8, nesting deeper than the limit, and a record cut short after a
 # good one (an NB201 cell; set GOOD_RECORD_JSON to a JSON record for a tool that wants another).
 # The tool reads stdin; its stdout is discarded.
 assert_rejects_bad_streams() {
@@ -71,6 +72,9 @@ assert_rejects_bad_streams() {
     printf '\x81\xa2id\x01' | zstd -q -c > "$d/nov"
     printf '\x81\xa1v\xa11' | zstd -q -c > "$d/vstr"
     printf '\x83\xa1v\x01\xa2id\x01\xa2id\x02' | zstd -q -c > "$d/dup"
+    printf '\x82\xa1v\x01\xa1m\x82\xa1k\x01\xa1k\x02' | zstd -q -c > "$d/ndup"
+    printf '\x82\xa1v\x01\xa1s\x91\xa2a\xff' | zstd -q -c > "$d/utf8"
+    { printf '\x82\xa1v\x01\xa1x'; printf '\x91%.0s' $(seq 30); printf '\x90'; } | zstd -q -c > "$d/deep"
     { cat "$d/good.mp"; printf '\x82\xa1v\x01\xa2id'; } | zstd -q -c > "$d/cut"
     local -a cases=(
         "empty|stdin: empty input: not a record stream"
@@ -85,6 +89,9 @@ assert_rejects_bad_streams() {
         "nov|stdin: record 1: no \"v\" field"
         "vstr|stdin: record 1: field \"v\" is not a positive integer"
         "dup|stdin: record 1: field \"id\" appears twice"
+        "ndup|stdin: record 1: field \"m\": key \"k\" appears twice in a map"
+        "utf8|stdin: record 1: field \"s\"[0]: string is not valid UTF-8 (byte 0xff at offset 1)"
+        "deep|stdin: record 1: nested deeper than 31 levels"
         "cut|stdin: record 2: truncated"
     )
     local c file want

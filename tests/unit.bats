@@ -75,3 +75,18 @@ load helpers
     assert_status 0
     assert_output_has " 0 failed"
 }
+
+@test "unit: stream (UTF-8 validation, the nesting limit; a deferred reader error fails a program that never closes)" {
+    run "$SVGE_UNIT/test_stream"
+    assert_status 0
+    assert_output_has " 0 failed"
+    graph-parse nb201 | stream-split --count 10 --seed 1 | zstd -q -dc > "$BATS_TEST_TMPDIR/10.mp"
+    { cat "$BATS_TEST_TMPDIR/10.mp"; printf '\x82\xa1v\x01\xa2id'; } | zstd -q -c > "$BATS_TEST_TMPDIR/cut.zst"
+    run "$SVGE_UNIT/test_stream" forget "$BATS_TEST_TMPDIR/cut.zst"
+    assert_status 1
+    assert_output_has "10 records"
+    assert_output_has "test_stream: $BATS_TEST_TMPDIR/cut.zst: record 11: truncated"
+    zstd -q -c "$BATS_TEST_TMPDIR/10.mp" > "$BATS_TEST_TMPDIR/whole.zst"
+    run "$SVGE_UNIT/test_stream" forget "$BATS_TEST_TMPDIR/whole.zst"
+    assert_status 0
+}
