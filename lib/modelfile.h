@@ -3,9 +3,11 @@
  * bytes before it. The checksum, as 16 hex digits, is the model id that records carry in "model".
  *
  * Writing builds the file in memory, writes it to "<path>.tmp.<pid>", fsyncs and renames it into
- * place; if the process dies (die()) in between, the temporary file is removed. Reading loads the
- * whole file, checks magic, version and checksum before parsing, bounds every length against the
- * bytes actually present before allocating, and copies the tensors into aligned float arrays.
+ * place; if the process dies (die()) in between, the temporary file is removed. Reading checks
+ * magic and version on the first 12 bytes, then reads the body only as far as its msgpack lengths
+ * say (plus the checksum and one byte, to refuse a longer file), checks the checksum before
+ * parsing, bounds every length against the bytes actually present before allocating, and copies
+ * the tensors into aligned float arrays.
  * Errors never return from mf_write / mf_read / the mf_get_* lookups: they die with
  * "tool: <path>: problem", exit 1 (EXIT_DATA) for bad content, 3 (EXIT_IO) for I/O failures. */
 #ifndef SVGE_MODELFILE_H
