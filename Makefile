@@ -35,7 +35,7 @@ BENCH_SRC := $(wildcard bench/*.c)
 BENCHES   := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 SHIM      := $(BUILD)/tests/libfailio.so
 
-.PHONY: all check bench data clean fuzz search
+.PHONY: all check bench data clean fuzz fuzz-build search
 .SECONDARY:
 all: $(TOOLS) $(UNITS) $(BENCHES) $(SHIM)
 
@@ -101,10 +101,12 @@ $(FUZZ_LIB): $(LIB_SRC:lib/%.c=build/fuzz/lib/%.o)
 	$(AR) rcs $@ $^
 build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(CPPFLAGS) $< $(FUZZ_LIB) $(LDLIBS) -o $@
+fuzz-build: $(FUZZ_TARGETS)
 fuzz: $(FUZZ_TARGETS)
-	@cd build/fuzz && for t in $(FUZZ_TARGETS:build/fuzz/%=%); do mkdir -p corpus-$$t; \
-	  ./$$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 corpus-$$t $$(ls -d ../../tests/fuzz/corpus/$$t 2>/dev/null) \
-	    2>&1 | tail -3 || exit 1; done
+	@cd build/fuzz && for t in $(FUZZ_TARGETS:build/fuzz/%=%); do mkdir -p corpus-$$t; echo "$$t:"; \
+	  ./$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 corpus-$$t ../../tests/fuzz/corpus/$$t \
+	    > $$t.log 2>&1 || { tail -40 $$t.log; exit 1; }; grep -E '^(Done|stat::number_of_executed_units)' $$t.log; \
+	  grep -E '^#[0-9]+' $$t.log | tail -1; done
 
 clean:
 	rm -rf build $(TOOLS)
