@@ -38,7 +38,7 @@ BENCH_SRC := $(wildcard bench/*.c)
 BENCHES   := $(BENCH_SRC:bench/%.c=$(BUILD)/bench/%)
 SHIM      := $(BUILD)/tests/libfailio.so
 
-.PHONY: all check bench data clean fuzz search deps install uninstall man
+.PHONY: all check bench data clean fuzz fuzz-build search deps install uninstall man
 .SECONDARY:
 all: $(TOOLS) $(UNITS) $(BENCHES) $(SHIM)
 
@@ -88,15 +88,28 @@ data:
 	@test -n "$(SRC)" || { echo "make data SRC=DIR: DIR holds the source files of data/SOURCES.md" >&2; exit 2; }
 	bash data/regenerate.sh "$(SRC)"
 
-# Fuzzing with libFuzzer (needs clang): make fuzz FUZZ_SECONDS=60. Not part of check.
+# Fuzzing with libFuzzer (needs clang): make fuzz [FUZZ_SECONDS=60] [FUZZ_TARGETS=build/fuzz/fuzz_json].
+# Each target runs FUZZ_SECONDS on build/fuzz/corpus-<target> seeded from tests/fuzz/corpus/<target>;
+# crashes are written to build/fuzz/. tests/fuzz.bats builds them and runs each for a few seconds.
 FUZZ_SECONDS ?= 30
-FUZZ_TARGETS := $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/*.c))
-build/fuzz/%: tests/fuzz/%.c $(LIB_SRC)
+FUZZ_CC      ?= clang
+FUZZ_CFLAGS  := -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+FUZZ_TARGETS ?= $(patsubst tests/fuzz/%.c,build/fuzz/%,$(wildcard tests/fuzz/*.c))
+FUZZ_LIB     := build/fuzz/libsvge.a
+build/fuzz/lib/%.o: lib/%.c
 	@mkdir -p $(@D)
-	clang -g -O1 -fsanitize=fuzzer,address,undefined $(CPPFLAGS) $< $(LIB_SRC) $(LDLIBS) -o $@
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link $(CPPFLAGS) -MMD -MP -c $< -o $@
+$(FUZZ_LIB): $(LIB_SRC:lib/%.c=build/fuzz/lib/%.o)
+	@rm -f $@
+	$(AR) rcs $@ $^
+build/fuzz/%: tests/fuzz/%.c $(FUZZ_LIB)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer $(CPPFLAGS) $< $(FUZZ_LIB) $(LDLIBS) -o $@
+fuzz-build: $(FUZZ_TARGETS)
 fuzz: $(FUZZ_TARGETS)
-	@for t in $(FUZZ_TARGETS); do mkdir -p build/fuzz/corpus-$${t##*/}; \
-	  $$t -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build/fuzz/corpus-$${t##*/} 2>&1 | tail -2 || exit 1; done
+	@cd build/fuzz && for t in $(FUZZ_TARGETS:build/fuzz/%=%); do mkdir -p corpus-$$t; echo "$$t:"; \
+	  ./$$t -max_total_time=$(FUZZ_SECONDS) -print_final_stats=1 corpus-$$t ../../tests/fuzz/corpus/$$t \
+	    > $$t.log 2>&1 || { tail -40 $$t.log; exit 1; }; grep -E '^(Done|stat::number_of_executed_units)' $$t.log; \
+	  grep -E '^#[0-9]+' $$t.log | tail -1; done
 
 clean:
 	rm -rf build $(TOOLS)

@@ -41,9 +41,17 @@ static void adam_scalar(float *params, const float *grads, float *m, float *v, s
 /* The same, eight elements at a time with AVX2: every operation is the scalar one (IEEE mul, add,
  * div, sqrt, and the one fused multiply-add fmaf), in the same order, with no contraction, so the
  * results are bit-identical to adam_scalar (tests/unit/test_adam.c checks). Returns the elements done. */
-__attribute__((target("avx2,fma"), optimize("fp-contract=off")))
+#ifdef __clang__
+#define NO_FP_CONTRACT /* clang has no optimize attribute: the pragma below */
+#else
+#define NO_FP_CONTRACT , optimize("fp-contract=off")
+#endif
+__attribute__((target("avx2,fma") NO_FP_CONTRACT))
 static size_t adam_avx2(float *params, const float *grads, float *m, float *v, size_t n, float b1,
                         float omb1, float b2, float omb2, float bc2_sqrt, float eps, float neg_step) {
+#ifdef __clang__
+#pragma STDC FP_CONTRACT OFF
+#endif
     const __m256 vb1 = _mm256_set1_ps(b1), vomb1 = _mm256_set1_ps(omb1), vb2 = _mm256_set1_ps(b2);
     const __m256 vomb2 = _mm256_set1_ps(omb2), vbc2 = _mm256_set1_ps(bc2_sqrt);
     const __m256 veps = _mm256_set1_ps(eps), vstep = _mm256_set1_ps(neg_step);

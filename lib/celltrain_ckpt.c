@@ -1,6 +1,8 @@
 /* celltrain_ckpt.c: cell-train's checkpoints (see celltrain_ckpt.h). */
 #include "celltrain_ckpt.h"
 
+#include <stdarg.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "md5.h"
@@ -68,17 +70,29 @@ void ctck_write(const char *path, const ctck_settings *s, const celltrain_result
     mf_write(path, &c, NULL);
 }
 
-static const mf_value *need(const model_file *f, mf_section s, const char *key, mf_kind kind) {
-    const mf_value *v = mf_find(f, s, key);
-    if (!v || v->kind != kind) die(EXIT_DATA, "%s: not a cell-train checkpoint (no \"%s\")", mf_name(f), key);
-    return v;
+/* An error of ctck_check: the message into err, the exit code returned. */
+static int ck_fail(char *err, size_t el, int code, const char *fmt, ...) __attribute__((format(printf, 4, 5)));
+static int ck_fail(char *err, size_t el, int code, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err, el, fmt, ap);
+    va_end(ap);
+    return code;
 }
 
-void ctck_read(ctck_resume *ri, const char *path, const ctck_settings *s) {
-    model_file *f = mf_read(path);
+/* The state value key of the given kind, or NULL. */
+static const mf_value *state(const model_file *f, const char *key, mf_kind kind) {
+    const mf_value *v = mf_find(f, MF_STATE, key);
+    return v && v->kind == kind ? v : NULL;
+}
+
+#define NEED(v, f, key, kind) \
+    if (!((v) = state(f, key, kind))) return ck_fail(err, el, EXIT_DATA, "%s: not a cell-train checkpoint (no \"%s\")", mf_name(f), key)
+
+int ctck_check(ctck_resume *ri, const model_file *f, const char *path, const ctck_settings *s, char *err, size_t el) {
     const mf_value *kind = mf_find(f, MF_CONFIG, "kind");
     if (!kind || kind->kind != MF_STR || strcmp(kind->p, CTCK_KIND) != 0)
-        die(EXIT_DATA, "%s: not a cell-train checkpoint", path);
+        return ck_fail(err, el, EXIT_DATA, "%s: not a cell-train checkpoint", path);
     mf_value want[32];
     size_t n = settings_values(s, want);
     for (size_t k = 1; k < n; k++) {
@@ -86,34 +100,66 @@ void ctck_read(ctck_resume *ri, const char *path, const ctck_settings *s) {
         int same = v && v->kind == want[k].kind &&
                    (v->kind == MF_INT ? v->i == want[k].i : v->kind == MF_FLOAT ? v->f == want[k].f
                                                           : strcmp(v->p, want[k].p) == 0);
+        if (same) continue;
         if (!v && strcmp(want[k].key, "images_md5") == 0) {
             say("warning: --resume: the checkpoint %s is older, without a digest of its images: only their counts "
                 "show that they are the same", path);
             continue;
         }
-        if (!same && want[k].kind == MF_STR)
-            die_usage("--resume: the checkpoint %s was made with other images (--train, --test: digest %s, "
-                      "this run %s)", path, v->kind == MF_STR ? (const char *)v->p : "?", (const char *)want[k].p);
-        if (!same) {
-            if (v && v->kind == MF_INT && want[k].kind == MF_INT)
-                die_usage("--resume: the checkpoint %s has %s %lld, this run %lld", path, want[k].key,
-                          (long long)v->i, (long long)want[k].i);
-            if (v && v->kind == MF_FLOAT && want[k].kind == MF_FLOAT)
-                die_usage("--resume: the checkpoint %s has %s %g, this run %g", path, want[k].key, v->f, want[k].f);
-            die_usage("--resume: the checkpoint %s was made with other options (%s)", path, want[k].key);
-        }
+        if (want[k].kind == MF_STR)
+            return ck_fail(err, el, EXIT_USAGE, "--resume: the checkpoint %s was made with other images (--train, "
+                           "--test: digest %s, this run %s)", path, v && v->kind == MF_STR ? (const char *)v->p : "?",
+                           (const char *)want[k].p);
+        if (v && v->kind == MF_INT && want[k].kind == MF_INT)
+            return ck_fail(err, el, EXIT_USAGE, "--resume: the checkpoint %s has %s %lld, this run %lld", path,
+                           want[k].key, (long long)v->i, (long long)want[k].i);
+        if (v && v->kind == MF_FLOAT && want[k].kind == MF_FLOAT)
+            return ck_fail(err, el, EXIT_USAGE, "--resume: the checkpoint %s has %s %g, this run %g", path,
+                           want[k].key, v->f, want[k].f);
+        return ck_fail(err, el, EXIT_USAGE, "--resume: the checkpoint %s was made with other options (%s)", path,
+                       want[k].key);
     }
-    ri->f = f;
-    const mf_value *d = need(f, MF_STATE, "done", MF_INT), *res = need(f, MF_STATE, "results", MF_BIN);
-    if (d->i < 0 || (size_t)d->i * sizeof(celltrain_result) != res->len) die(EXIT_DATA, "%s: corrupt results", path);
+    const mf_value *d, *res, *cur;
+    NEED(d, f, "done", MF_INT);
+    NEED(res, f, "results", MF_BIN);
+    if (d->i < 0 || d->i > INT32_MAX - 1 || (size_t)d->i * sizeof(celltrain_result) != res->len)
+        return ck_fail(err, el, EXIT_DATA, "%s: corrupt results", path);
+    NEED(cur, f, "has_current", MF_INT);
     ri->n_done = (int)d->i;
     ri->done = res->p;
-    ri->has_current = (int)need(f, MF_STATE, "has_current", MF_INT)->i;
+    ri->has_current = cur->i != 0;
     if (ri->has_current) {
-        const mf_value *g = need(f, MF_STATE, "graph", MF_BIN);
-        if (g->len != sizeof ri->g) die(EXIT_DATA, "%s: corrupt graph", path);
+        const mf_value *g, *r, *v;
+        NEED(g, f, "graph", MF_BIN);
+        if (g->len != sizeof ri->g) return ck_fail(err, el, EXIT_DATA, "%s: corrupt graph", path);
         memcpy(&ri->g, g->p, sizeof ri->g);
+        /* what ctck_restore will take, checked now */
+        NEED(r, f, "rng", MF_BIN);
+        rng_mt rng;
+        if (r->len != sizeof rng) return ck_fail(err, el, EXIT_DATA, "%s: corrupt RNG state", path);
+        memcpy(&rng, r->p, sizeof rng);
+        if (rng.pos < 0 || rng.pos > 624) return ck_fail(err, el, EXIT_DATA, "%s: corrupt RNG state", path);
+        NEED(v, f, "epoch", MF_INT);
+        NEED(v, f, "step", MF_INT);
+        if (!(v = mf_find(f, MF_STATE, "seconds")) || (v->kind != MF_FLOAT && v->kind != MF_INT))
+            return ck_fail(err, el, EXIT_DATA, "%s: not a cell-train checkpoint (no \"seconds\")", path);
     }
+    return 0;
+}
+
+void ctck_read(ctck_resume *ri, const char *path, const ctck_settings *s) {
+    model_file *f = mf_read(path);
+    char err[1024];
+    int code = ctck_check(ri, f, path, s, err, sizeof err);
+    if (code == EXIT_USAGE) die_usage("%s", err);
+    if (code) die(code, "%s", err);
+    ri->f = f;
+}
+
+static const mf_value *need(const model_file *f, mf_section s, const char *key, mf_kind kind) {
+    const mf_value *v = mf_find(f, s, key);
+    if (!v || v->kind != kind) die(EXIT_DATA, "%s: not a cell-train checkpoint (no \"%s\")", mf_name(f), key);
+    return v;
 }
 
 void ctck_restore(const ctck_resume *ri, cellnet *net, celltrain_state *st, double *seconds) {

@@ -62,6 +62,9 @@ void ctck_write(const char *path, const ctck_settings *s, const celltrain_result
                 const ctck_progress *pi, const cellnet *net, const celltrain_state *st);
 /* Read a checkpoint made with settings s. */
 void ctck_read(ctck_resume *ri, const char *path, const ctck_settings *s);
+/* ctck_read's checks of a parsed checkpoint f (named path): fills ri (except ri->f) and returns 0,
+ * or EXIT_DATA (not a checkpoint, corrupt) or EXIT_USAGE (other settings) with the message in err. */
+int ctck_check(ctck_resume *ri, const model_file *f, const char *path, const ctck_settings *s, char *err, size_t el);
 /* Restore the current record's training state (net built for ri->g, st started). */
 void ctck_restore(const ctck_resume *ri, cellnet *net, celltrain_state *st, double *seconds);
 void ctck_free(ctck_resume *ri);

@@ -378,27 +378,52 @@ static int parse_body(model_file *m, const msgpack_object *root, char *err, size
     return 0;
 }
 
-model_file *mf_parse(const uint8_t *buf, size_t len, const char *name, char *err, size_t el) {
+/* Magic and version of the first len bytes (len < HEAD_BYTES: what there is). 0 or -1 with err. */
+static int check_head(const uint8_t *buf, size_t len, char *err, size_t el) {
     if (len < 8 || memcmp(buf, MF_MAGIC, 8) != 0) {
         if (len < 8 && (len == 0 || memcmp(buf, MF_MAGIC, len) == 0))
-            fail(err, el, "truncated model file (%zu bytes)", len);
-        else
-            fail(err, el, "not a model file (no \"SVGEMDL\" magic at the start; see formats/model.md)");
-        return NULL;
+            return fail(err, el, "truncated model file (%zu bytes)", len);
+        return fail(err, el, "not a model file (no \"SVGEMDL\" magic at the start; see formats/model.md)");
     }
+    if (len < HEAD_BYTES) return fail(err, el, "truncated model file (%zu bytes)", len);
+    uint32_t version = get_le32(buf + 8);
+    if (version != MF_FORMAT_VERSION)
+        return fail(err, el, "format version %u is not supported (this tool reads version %u)", version, MF_FORMAT_VERSION);
+    return 0;
+}
+
+/* Where the body's msgpack map says the file ends (body + checksum), or 0 if the body is malformed
+ * or continues past len (then *more is set). */
+static size_t declared_end(const uint8_t *buf, size_t len, int *more, char *why, size_t wl) {
+    size_t olen = 0;
+    int r = mpscan_object(buf + HEAD_BYTES, len - HEAD_BYTES, MF_MAX_FILE_BYTES, MF_MAX_ITEMS, &olen, why, wl);
+    *more = r == MPSCAN_NEED_MORE;
+    return r == MPSCAN_OK ? HEAD_BYTES + olen + TAIL_BYTES : 0;
+}
+
+/* The checksum failed: a truncated file, a valid model with bytes after it, or corruption. */
+static int bad_checksum(const uint8_t *buf, size_t len, uint64_t stored, uint64_t sum, char *err, size_t el) {
+    char why[256];
+    int more;
+    size_t end = declared_end(buf, len, &more, why, sizeof why);
+    if (end && end < len && get_le64(buf + end - TAIL_BYTES) == mf_fnv1a64(buf, end - TAIL_BYTES))
+        return fail(err, el, "%zu stray byte(s) after the end of the model (byte %zu)", len - end, end);
+    if (more) return fail(err, el, "checksum mismatch: the file is truncated (%zu bytes: its body goes on past the end) or corrupt", len);
+    if (end > len)
+        return fail(err, el, "checksum mismatch: the file is truncated (%zu bytes: its body and checksum take %zu) or corrupt", len, end);
+    return fail(err, el, "checksum mismatch (stored %016llx, computed %016llx): the file is corrupt or truncated",
+                (unsigned long long)stored, (unsigned long long)sum);
+}
+
+model_file *mf_parse(const uint8_t *buf, size_t len, const char *name, char *err, size_t el) {
+    if (check_head(buf, len < HEAD_BYTES ? len : HEAD_BYTES, err, el)) return NULL;
     if (len < HEAD_BYTES + TAIL_BYTES + 1) {
         fail(err, el, "truncated model file (%zu bytes)", len);
         return NULL;
     }
-    uint32_t version = get_le32(buf + 8);
-    if (version != MF_FORMAT_VERSION) {
-        fail(err, el, "format version %u is not supported (this tool reads version %u)", version, MF_FORMAT_VERSION);
-        return NULL;
-    }
     uint64_t stored = get_le64(buf + len - TAIL_BYTES), sum = mf_fnv1a64(buf, len - TAIL_BYTES);
     if (stored != sum) {
-        fail(err, el, "checksum mismatch (stored %016llx, computed %016llx): the file is corrupt or truncated",
-             (unsigned long long)stored, (unsigned long long)sum);
+        bad_checksum(buf, len, stored, sum, err, el);
         return NULL;
     }
     /* Structure and limits first (no allocation from lengths), then msgpack-c builds the objects. */
@@ -439,34 +464,65 @@ model_file *mf_parse(const uint8_t *buf, size_t len, const char *name, char *err
     return m;
 }
 
+/* Up to n bytes into p (fewer only at the end of input). */
+static size_t read_upto(int fd, uint8_t *p, size_t n, const char *name) {
+    size_t got = 0, k;
+    while (got < n && (k = read_some(fd, p + got, n - got, name)) > 0) got += k;
+    return got;
+}
+
+/* The header with a bounded read (magic and version first: /dev/zero fails at once), then the body
+ * in growing reads until its msgpack lengths say where it ends, then the checksum and one byte more
+ * (a longer file is refused). Never more than MF_MAX_FILE_BYTES, nor past a regular file's size. */
 model_file *mf_read(const char *path) {
     int fd = open_input(path);
     const char *name = input_name(path);
+    char err[512], why[256];
+    uint8_t head[HEAD_BYTES];
+    size_t len = read_upto(fd, head, HEAD_BYTES, name);
+    if (check_head(head, len, err, sizeof err)) die(EXIT_DATA, "%s: %s", name, err);
     struct stat st;
+    int regular = fstat(fd, &st) == 0 && S_ISREG(st.st_mode);
+    if (regular && (uint64_t)st.st_size > MF_MAX_FILE_BYTES)
+        die(EXIT_DATA, "%s: %lld bytes: larger than a model file may be (%zu)", name, (long long)st.st_size,
+            MF_MAX_FILE_BYTES);
     size_t cap = 1 << 16;
-    if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode)) {
-        if ((uint64_t)st.st_size > MF_MAX_FILE_BYTES)
-            die(EXIT_DATA, "%s: %lld bytes: larger than a model file may be (%zu)", name, (long long)st.st_size,
-                MF_MAX_FILE_BYTES);
-        cap = (size_t)st.st_size + 1; /* +1: see the end of input in one read */
-    }
+    if (regular && (size_t)st.st_size < cap) cap = (size_t)st.st_size + 1; /* +1: see the end in one read */
+    if (cap < HEAD_BYTES + 1) cap = HEAD_BYTES + 1;
     uint8_t *buf = xmalloc(cap);
-    size_t len = 0;
+    memcpy(buf, head, HEAD_BYTES);
+    size_t end, want, limit = regular ? (size_t)st.st_size + 1 : MF_MAX_FILE_BYTES + 1;
+    int more, eof = 0;
     for (;;) {
-        if (len == cap) {
-            if (cap > MF_MAX_FILE_BYTES) {
-                free(buf);
-                die(EXIT_DATA, "%s: larger than a model file may be (%zu bytes)", name, MF_MAX_FILE_BYTES);
-            }
-            cap *= 2;
-            buf = xrealloc(buf, cap);
-        }
-        size_t k = read_some(fd, buf + len, cap - len, name);
-        if (k == 0) break;
+        end = declared_end(buf, len, &more, why, sizeof why);
+        if (end) want = end + 1; /* one byte past the checksum: is there more? */
+        else if (!more && !regular) die(EXIT_DATA, "%s: corrupt model file: header: %s", name, why);
+        else want = 2 * cap; /* not known yet (or corrupt: a regular file is read whole for its checksum) */
+        if (want > limit) want = limit;
+        if (eof || len >= want) break;
+        if (want > cap) buf = xrealloc(buf, cap = want);
+        size_t k = read_upto(fd, buf + len, want - len, name);
+        eof = k < want - len;
         len += k;
     }
+    if (len > MF_MAX_FILE_BYTES) {
+        free(buf);
+        die(EXIT_DATA, "%s: larger than a model file may be (%zu bytes)", name, MF_MAX_FILE_BYTES);
+    }
     if (fd > 0) close(fd);
-    char err[512];
+    if (end && len > end) { /* a whole model, then more: refused unless the model itself is bad */
+        model_file *m = mf_parse(buf, end, name, err, sizeof err);
+        if (m) {
+            mf_free(m);
+            free(buf);
+            if (regular)
+                die(EXIT_DATA, "%s: %lld bytes, but the model ends at byte %zu: %lld stray byte(s) after it", name,
+                    (long long)st.st_size, end, (long long)st.st_size - (long long)end);
+            die(EXIT_DATA, "%s: stray bytes after the end of the model (byte %zu)", name, end);
+        }
+        free(buf);
+        die(EXIT_DATA, "%s: %s", name, err);
+    }
     model_file *m = mf_parse(buf, len, name, err, sizeof err);
     free(buf);
     if (!m) die(EXIT_DATA, "%s: %s", name, err);

@@ -4,9 +4,11 @@
  *
  * Writing builds the file in memory and writes it with lib/outfile.h: a regular file (or a new
  * one) through "<path>.tmp.<pid>", fsynced and renamed into place (the temporary file removed if
- * the process dies or is killed in between); a device or FIFO (-o /dev/null) written through. Reading loads the
- * whole file, checks magic, version and checksum before parsing, bounds every length against the
- * bytes actually present before allocating, and copies the tensors into aligned float arrays.
+ * the process dies or is killed in between); a device or FIFO (-o /dev/null) written through.
+ * Reading checks magic and version on the first 12 bytes, then reads the body only as far as its
+ * msgpack lengths say (plus the checksum and one byte, to refuse a longer file), checks the checksum
+ * before parsing, bounds every length against the bytes actually present before allocating, and
+ * copies the tensors into aligned float arrays.
  * Errors never return from mf_write / mf_read / the mf_get_* lookups: they die with
  * "tool: <path>: problem", exit 1 (EXIT_DATA) for bad content, 3 (EXIT_IO) for I/O failures. */
 #ifndef SVGE_MODELFILE_H

@@ -5,9 +5,15 @@
 #include <math.h>
 #include <string.h>
 
-/* libmvec's AVX2 variants (x86_64 vector function ABI, glibc >= 2.22 / 2.35). */
-__m256 _ZGVdN8v_expf(__m256 x);
-__m256 _ZGVdN8v_tanhf(__m256 x);
+/* libmvec's AVX2 variants (x86_64 vector function ABI, glibc >= 2.22 / 2.35). Clang checks the
+ * vector ABI against the callee's declaration too (gcc against the caller's), so declare them AVX2. */
+#ifdef __clang__
+#define LIBMVEC_AVX2 __attribute__((target("avx2,fma")))
+#else
+#define LIBMVEC_AVX2
+#endif
+LIBMVEC_AVX2 __m256 _ZGVdN8v_expf(__m256 x);
+LIBMVEC_AVX2 __m256 _ZGVdN8v_tanhf(__m256 x);
 
 static int have_avx2(void) {
     static int known = -1;
