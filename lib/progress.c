@@ -33,6 +33,7 @@ void progress_line(progress *p, const char *fmt, ...) {
     va_end(ap);
     fflush(stderr);
     p->shown = 1;
+    stderr_line_open(1);
 }
 
 void progress_update(progress *p, uint64_t done) {
@@ -52,6 +53,7 @@ void progress_end(progress *p) {
     if (p->shown) {
         fputs("\r\033[K", stderr);
         fflush(stderr);
+        stderr_line_open(0);
     }
     p->shown = 0;
 }

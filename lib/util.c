@@ -45,6 +45,10 @@ static void put_escaped(const char *m, size_t n) {
     }
 }
 
+/* A progress line (lib/progress.h) is on stderr, not ended by a newline: a message clears it first. */
+static int g_line_open;
+void stderr_line_open(int open) { g_line_open = open; }
+
 static void vsay(const char *fmt, va_list ap) {
     char small[1024], *m = small;
     va_list again;
@@ -57,6 +61,10 @@ static void vsay(const char *fmt, va_list ap) {
         else n = (int)sizeof small - 1;
     }
     va_end(again);
+    if (g_line_open) {
+        fputs("\r\033[K", stderr);
+        g_line_open = 0;
+    }
     put_escaped(g_tool, strlen(g_tool));
     fputs(": ", stderr);
     put_escaped(m, (size_t)n);

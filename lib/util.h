@@ -17,6 +17,8 @@ const char *tool_name(void);
 
 /* Print "tool: message" on stderr, one line: control characters, DEL, C1 controls and invalid
  * UTF-8 are escaped (\n, \t, \x1b), since messages quote untrusted strings. */
+/* 1 while a line without its newline (the progress line) is on stderr; say() and die() clear it first. */
+void stderr_line_open(int open);
 void say(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* How much a tool says besides errors and warnings (which it always says), set by -q and -v

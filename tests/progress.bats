@@ -78,3 +78,14 @@ assert_progress() { # tool text [then]
     ! grep -q $'\r' "$T/e4"
     [ "$(grep -c '^svge-train: epoch ' "$T/e4")" = 10 ]
 }
+
+@test "an error mid-job starts on a cleared line, not glued to the progress text (graph-parse, a bad row 300,000)" {
+    mkdir -p "$T/data/nb101"
+    zstd -q -dc "$SVGE_DATA/nb101/cells.csv.zst" | awk 'NR == 300000 { print "garbage,row" } { print }' \
+        | zstd -q -c > "$T/data/nb101/cells.csv.zst"
+    cp "$SVGE_DATA/nb101/val_accuracies.csv.zst" "$T/data/nb101/"
+    on_tty "SVGE_DATA='$T/data' graph-parse nb101 > '$T/out.zst'"
+    [ "$status" -eq 1 ]
+    [[ "$output" == *"cells/s"* ]] || { echo "no progress line: $(printf '%q' "$output")"; false; }
+    [[ "$output" == *$'\r\e[K'"graph-parse: $T/data/nb101/cells.csv.zst: line 300000: "* ]] || { echo "$(printf '%q' "$output")"; false; }
+}
