@@ -137,7 +137,7 @@ INST_DAT := $(DESTDIR)$(PREFIX)/share/svge/data
 INST_LIB := $(DESTDIR)$(PREFIX)/libexec/svge
 INST_MAN := $(DESTDIR)$(PREFIX)/share/man/man1
 INST_DOC := $(DESTDIR)$(PREFIX)/share/doc/svge
-PIPE_INST := search-main search-run search-plot.sh
+PIPE_INST := search-main search-run search-plot.sh png-terminal.sh
 MANS     := $(TOOLS:$(BINDIR)/%=build/man/%.1)
 man: $(MANS)
 # the NAME line: the first sentence of the help's second line

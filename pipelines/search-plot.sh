@@ -16,12 +16,7 @@ tsv=$1 out=$2 title=$3
 want=$(printf 'eval\tmethod\tseeds\tended\tbest_mean\tbest_std\tbest_min\tbest_max\tregret_mean\tat_optimum_share')
 [ "$(head -1 "$tsv")" = "$want" ] || { echo "$me: $tsv: not search-report --curves output (header)" >&2; exit 1; }
 [ "$(wc -l < "$tsv")" -ge 2 ] || { echo "$me: $tsv: no rows" >&2; exit 1; }
-command -v gnuplot > /dev/null || { echo "$me: gnuplot is not installed: no picture (apt-get install gnuplot-nox)" >&2; exit 3; }
-terms=$(gnuplot -e 'set terminal' 2>&1)
-if grep -qw pngcairo <<< "$terms"; then term='pngcairo enhanced font ",10"'
-elif grep -qw png <<< "$terms"; then term='png enhanced'
-else echo "$me: gnuplot has no png terminal" >&2; exit 3
-fi
+term=$(bash "$(dirname "$0")/png-terminal.sh" "$me") # exit 3 without gnuplot
 
 # OUT.dat: one block per method (two blank lines between, as gnuplot's index wants): eval mean min max
 dat=${out%.png}.dat

@@ -33,7 +33,7 @@ ntensors() { LC_ALL=C grep -a -o '\(Encoder\|Decoder\)\.[A-Za-z0-9_.]*' "$1" | w
 }
 
 @test "trains a DGMG model: kind dgmg, 66 tensors, metrics with one line per epoch" {
-    run svge-train --model dgmg --ndim 8 --gdim 4 --batch 8 --epochs 3 --lr 1e-3 -o "$T/m" --metrics "$T/met" < "$D"
+    run svge-train -v --model dgmg --ndim 8 --gdim 4 --batch 8 --epochs 3 --lr 1e-3 -o "$T/m" --metrics "$T/met" < "$D"
     assert_status 0
     assert_output_has "svge-train: nb201: 8 graphs, 1 batches of 8"
     assert_output_has "epoch 3/3 loss "

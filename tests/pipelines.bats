@@ -13,8 +13,25 @@ load helpers
     [ "$(stream-to-jsonl < "$out/nb201/test.zst" | wc -l)" -eq 1563 ]
     [ -s "$out/nb201/model.svge" ]
     [ "$(wc -l < "$out/nb201/train-log.tsv")" -eq 3 ]   # header + 2 epochs
+    # the test split evaluated after each epoch (--test): test_recon and test_kl filled
+    [ "$(head -1 "$out/nb201/train-log.tsv" | cut -f8,9)" = "$(printf 'test_recon\ttest_kl')" ]
+    [ "$(awk -F'\t' 'NR > 1 && $8 > 0 && $9 > 0' "$out/nb201/train-log.tsv" | wc -l)" -eq 2 ]
     stream-to-jsonl < "$out/nb201/metrics.zst" | grep -q '"kind":"svge-metrics","model":"[0-9a-f]\{16\}","space":"nb201"'
     grep -q '^| nb201 | [01]\.[0-9]\{4\} |' "$out/results-nb201.md"
+}
+
+@test "pipelines curves-SPACE: the loss curves of a training log, a PNG (no training started without a log)" {
+    out="$BATS_TEST_TMPDIR/p"
+    run make -s -C "$BATS_TEST_DIRNAME/../pipelines" OUT="$out" BIN="$SVGE_BIN" curves-enas6
+    assert_status 2
+    assert_output_has "make: $out/enas6/train-log.tsv: no training log (train first: make -C pipelines enas6)"
+    [ ! -e "$out/enas6" ]
+    command -v gnuplot > /dev/null || skip "gnuplot is not installed (apt-get install gnuplot-nox)"
+    mkdir -p "$out/nb201"
+    cp "$SVGE_DATA/nb201/svge-train-log.tsv" "$out/nb201/train-log.tsv"
+    run make -s -C "$BATS_TEST_DIRNAME/../pipelines" OUT="$out" BIN="$SVGE_BIN" curves-nb201
+    assert_status 0
+    [ "$(head -c 4 "$out/nb201/loss.png")" = $'\x89PNG' ]
 }
 
 @test "pipelines: a training run that stopped resumes from its checkpoint, bitwise where it would have been" {

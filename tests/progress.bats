@@ -76,7 +76,14 @@ assert_progress() { # tool text [then]
     [ ! -s "$T/e1" ] && [ ! -s "$T/e2" ] && [ ! -s "$T/e3" ]
     svge-train --ndim 64 --gdim 8 --epochs 10 --batch 8 -o "$T/m.model" < "$F/small.zst" 2> "$T/e4"
     ! grep -q $'\r' "$T/e4"
-    [ "$(grep -c '^svge-train: epoch ' "$T/e4")" = 10 ]
+    # svge-train: no epoch lines either (quiet in pipelines: --metrics is the record), only the
+    # first line and the last
+    ! grep -q '^svge-train: epoch ' "$T/e4"
+    [ "$(wc -l < "$T/e4")" = 2 ]
+    # -v: one line per epoch
+    svge-train -v --ndim 64 --gdim 8 --epochs 10 --batch 8 -o "$T/m.model" < "$F/small.zst" 2> "$T/e5"
+    ! grep -q $'\r' "$T/e5"
+    [ "$(grep -c '^svge-train: epoch ' "$T/e5")" = 10 ]
 }
 
 @test "an error mid-job starts on a cleared line, not glued to the progress text (graph-parse, a bad row 300,000)" {

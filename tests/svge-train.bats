@@ -100,9 +100,9 @@ losses() { tail -n +2 "$1" | cut -f2; }
     [ "$(tail -n +2 "$T/met10" | cut -f5 | sort -u)" = "1e-06" ]
 }
 
-@test "trains: a model file, metrics with a header and a decreasing loss, one line per epoch on stderr" {
+@test "trains: a model file, metrics with a header and a decreasing loss, with -v one line per epoch on stderr" {
     # one full batch per epoch, so that the loss goes down without minibatch noise
-    run svge-train --ndim 8 --gdim 4 --batch 8 --epochs 3 --lr 1e-3 -o "$T/m" --metrics "$T/met" < "$D"
+    run svge-train -v --ndim 8 --gdim 4 --batch 8 --epochs 3 --lr 1e-3 -o "$T/m" --metrics "$T/met" < "$D"
     assert_status 0
     assert_output_has "svge-train: nb201: 8 graphs, 1 batches of 8"
     assert_output_has "epoch 3/3 loss "
@@ -121,7 +121,23 @@ losses() { tail -n +2 "$1" | cut -f2; }
     run svge-train --ndim 8 --gdim 4 --batch 3 --epochs 1 -o "$T/m" < "$D"
     assert_status 0
     assert_output_has "8 graphs, 3 batches of 3"
-    assert_output_has "epoch 1/1 loss"
+}
+
+@test "stderr not a terminal: the first and last lines, no epoch lines (--metrics is the record); -v adds them" {
+    run svge-train --ndim 8 --gdim 4 --batch 3 --epochs 2 -o "$T/m" < "$D"
+    assert_status 0
+    [ "${#lines[@]}" = 2 ]
+    assert_output_has "svge-train: nb201: 8 graphs, 3 batches of 3"
+    assert_output_has "svge-train: wrote $T/m (model "
+    [[ "$output" != *"epoch 1/2"* ]]
+    run svge-train -v --ndim 8 --gdim 4 --batch 3 --epochs 2 -o "$T/m" < "$D"
+    assert_status 0
+    assert_output_has "svge-train: epoch 1/2 loss "
+    assert_output_has "svge-train: epoch 2/2 loss "
+    # warnings stay: --max-minutes stopping early is said without -v, and with -q
+    run svge-train -q --ndim 8 --gdim 4 --batch 3 --epochs 1000 --max-minutes 0.00001 -o "$T/m" < "$D"
+    assert_status 0
+    assert_output_has "stopped after epoch 1 of 1000: --max-minutes"
 }
 
 @test "deterministic: the same input and seed give the same model bytes; another seed does not" {
