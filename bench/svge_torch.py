@@ -150,9 +150,10 @@ def main():
         graphs = [Data(edge_index=torch.LongTensor(e).t().contiguous(), node_atts=torch.LongTensor(t),
                        num_nodes=len(t), acc=torch.tensor([0.0])) for t, e in cells]
         tuples = utils_data.prep_data(graphs, max_num_nodes=max_n)  # as the reference's datasets do
-    print("== svge_torch: %d nb101 graphs (mean %.2f nodes), K %d, ndim %d, gdim %d, batch %d, %d parameters, "
+    cells_note = ("%d nb101 graphs (mean %.2f nodes)" % (ncells, mean_n)) if ncells else "no cells read (decoding only)"
+    print("== svge_torch: %s, K %d, ndim %d, gdim %d, batch %d, %d parameters, "
           "%d torch thread(s), untrained weights (torch.manual_seed(%d)), PyTorch %s; load peak RSS %.1f MB"
-          % (ncells, mean_n, K, model_config["node_embedding_dim"], model_config["graph_embedding_dim"], batch,
+          % (cells_note, K, model_config["node_embedding_dim"], model_config["graph_embedding_dim"], batch,
              nparams, torch.get_num_threads(), args.seed, torch.__version__, peak_rss_mb()))
     sys.stdout.flush()
     note = "automl/SVGe, PyTorch %s, %d thread(s)" % (torch.__version__, torch.get_num_threads())
