@@ -3,7 +3,8 @@
 #   make check      build and run the whole test suite (bats)
 #   make check SAN=1  the same with AddressSanitizer + UndefinedBehaviorSanitizer (build/san/)
 #   make search     the main job: search NAS-Bench-201 for the best cell (pipelines/search-main)
-#   make bench      benchmarks (throughput and peak memory; not part of check)
+#   make bench      benchmarks (throughput and peak memory; not part of check); SVGE_REF=DIR (a
+#                   checkout of automl/SVGe) adds the timings of the reference beside ours
 #   make data SRC=DIR  regenerate data/ from the source files of data/SOURCES.md in DIR
 #   make deps       install the Debian packages that are missing (DEB_PKGS; apt-get, sudo if not root)
 #   make install    tools, data, the main job (svge-search) and man pages under PREFIX (DESTDIR too)

@@ -58,6 +58,9 @@ if [ -x "$BUILD/bench/model_bench" ]; then
             "$BUILD/bench/model_bench" --what "$what" --graphs 4096 --seconds 10 --threads "$threads" < "$tmp/nb101_1pct.zst"
         done
     done
+    # The same cells against the reference (automl/SVGe in PyTorch, SVGE_REF=DIR: a checkout at
+    # 5cf475b), one thread each, alternating runs: bench/svge_ref.sh (skipped without SVGE_REF or torch).
+    SVGE_BIN=$BIN SVGE_BUILD=$BUILD bash "$(dirname "$0")/svge_ref.sh" "$tmp/nb101_1pct.zst"
 fi
 
 echo "== cell-train network: training images/s, C (lib/cellnet) vs PyTorch (CPU), same network and size"
