@@ -16,7 +16,7 @@ OPT     ?= -O3
 CFLAGS  ?= $(OPT) -g
 WARN    := -Wall -Wextra -Wshadow -Wpointer-arith -Wstrict-prototypes -Wmissing-prototypes -Wformat=2
 CPPFLAGS += -Ilib -D_GNU_SOURCE -DSVGE_DATADIR='"$(CURDIR)/data"' $(shell pkg-config --cflags $(PKGS))
-LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lopenblas -ljpeg -lm
+LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lopenblas -ljpeg -lm -pthread
 
 ifeq ($(SAN),1)
   BUILD   := build/san

@@ -90,3 +90,9 @@ load helpers
     run "$SVGE_UNIT/test_stream" forget "$BATS_TEST_TMPDIR/whole.zst"
     assert_status 0
 }
+
+@test "unit: parallel (every task once, on thread i mod T, pools of 1 to 5 threads reused)" {
+    run "$SVGE_UNIT/test_parallel"
+    assert_status 0
+    assert_output_has " 0 failed"
+}

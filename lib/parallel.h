@@ -1,0 +1,39 @@
+/* parallel.h: a small pool of worker threads for work split into a FIXED number of tasks.
+ *
+ * The rule that keeps results bitwise the same for every thread count: the caller splits the work
+ * into tasks that do not depend on the thread count (the decoder's two directions, the encoder's
+ * two streams, whole batches of a stream), each task writes only its own outputs, and the caller
+ * combines them afterwards in a fixed order. Which thread runs a task then changes nothing: task i
+ * runs on thread i % T (the calling thread is thread 0), and par_run returns when all are done.
+ * Every thread calls OpenBLAS single-threaded (par_blas_single), so BLAS rounding is that of one
+ * thread too.
+ *
+ * A NULL pool, or one of 1 thread, runs the tasks in order on the calling thread. */
+#ifndef SVGE_PARALLEL_H
+#define SVGE_PARALLEL_H
+
+typedef struct par_pool par_pool;
+typedef void (*par_fn)(void *ctx, int task);
+
+/* A pool of threads workers (the caller counts as one: threads-1 are started); threads <= 1 gives
+ * a pool that starts none. Dies (exit 3) if threads cannot be started. */
+par_pool *par_create(int threads);
+void par_free(par_pool *p);
+int par_threads(const par_pool *p); /* 1 for NULL */
+/* Run fn(ctx, i) for i = 0..ntasks-1 as above; returns when every task has returned. Not
+ * reentrant: a task must not call par_run on the same pool. */
+void par_run(par_pool *p, int ntasks, par_fn fn, void *ctx);
+
+/* The tools' --threads N: 0 = one per online CPU (the default); the value is parsed by
+ * par_threads_arg (0..256; dies with a usage error naming opt otherwise) and resolved by
+ * par_threads_resolve. */
+int par_threads_arg(const char *opt, const char *s);
+int par_threads_resolve(int n);
+/* OpenBLAS to one thread per caller (each of our threads calls it single-threaded). */
+void par_blas_single(void);
+
+#define PAR_THREADS_HELP(PAD) /* PAD: the spaces that start the description in the tool's column */ \
+    "      --threads N" PAD "worker threads, 0 = one per CPU (the default); the output is the same\n"   \
+    "                 " PAD "bytes for every N\n"
+
+#endif
