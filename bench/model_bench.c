@@ -5,13 +5,16 @@
  *
  * Reads graph records on stdin (one space; NB101 expected), keeps up to --graphs of them (default
  * all), builds a model at the reference dims (K of the space, ndim 250, gdim 56) with svge_init,
- * then times, each for about --seconds (default 10) after a short warm-up, on --threads OpenBLAS
- * threads (default 1):
+ * then times, each for about --seconds (default 10) after a short warm-up, on --threads worker
+ * threads (lib/parallel.h; OpenBLAS single-threaded in each; default 1):
  *   train   svge_train_step + adam_step over shuffled batches of --batch (128) graphs, batch
  *           gathering included ("end to end" with the data already in memory);
  *   encode  svge_encode (eval mode, z = mu) over batches of --batch graphs;
  *   decode  generate_batch of --batch latent points z ~ N(0,1) per call: GENERATE_SAMPLE, both
  *           directions, union merge (the reference's stochastic decoding), max_n of the space.
+ * --threads LIST (e.g. 1,2) times each task at every count of the list in alternating rounds (the
+ * host's drift hits all alike) and prints each count's rate and its ratio to the first count's,
+ * overall and round by round.
  * Prints per task "TASK: N graphs in S s = R graphs/s (reference ...; target ...)", the peak RSS
  * after the phase (getrusage ru_maxrss: a process-wide maximum, so with --what all the later
  * phases' values include the earlier ones; run one task per process for per-task peaks), and the
@@ -34,6 +37,7 @@
 
 #include "generate.h"
 #include "graph.h"
+#include "parallel.h"
 #include "record.h"
 #include "rng.h"
 #include "space.h"
@@ -58,7 +62,10 @@ static double peak_rss_mb(void) {
 /* Every BLAS call of the library is counted here: this program defines cblas_sgemm, cblas_sgemv
  * and cblas_sger itself (the dynamic linker binds the library's calls to these), adds the call's
  * multiply-adds x 2 to g_flops and forwards to OpenBLAS's function (dlsym RTLD_NEXT). */
-static double g_flops;
+static uint64_t g_flops_count; /* atomic: the library calls BLAS from several threads */
+
+static double flops_now(void) { return (double)__atomic_load_n(&g_flops_count, __ATOMIC_RELAXED); }
+static void flops_add(double f) { __atomic_fetch_add(&g_flops_count, (uint64_t)f, __ATOMIC_RELAXED); }
 
 #define REAL(name) static __typeof__(name) *real; if (!real) real = (__typeof__(name) *)dlsym(RTLD_NEXT, #name)
 
@@ -69,7 +76,7 @@ void cblas_sgemm(OPENBLAS_CONST enum CBLAS_ORDER o, OPENBLAS_CONST enum CBLAS_TR
                  OPENBLAS_CONST blasint ldb, OPENBLAS_CONST float beta, float *C,
                  OPENBLAS_CONST blasint ldc) {
     REAL(cblas_sgemm);
-    g_flops += 2.0 * (double)M * (double)N * (double)K;
+    flops_add(2.0 * (double)M * (double)N * (double)K);
     real(o, ta, tb, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 }
 
@@ -79,7 +86,7 @@ void cblas_sgemv(OPENBLAS_CONST enum CBLAS_ORDER o, OPENBLAS_CONST enum CBLAS_TR
                  OPENBLAS_CONST blasint incx, OPENBLAS_CONST float beta, float *y,
                  OPENBLAS_CONST blasint incy) {
     REAL(cblas_sgemv);
-    g_flops += 2.0 * (double)m * (double)n;
+    flops_add(2.0 * (double)m * (double)n);
     real(o, t, m, n, alpha, a, lda, x, incx, beta, y, incy);
 }
 
@@ -88,7 +95,7 @@ void cblas_sger(OPENBLAS_CONST enum CBLAS_ORDER o, OPENBLAS_CONST blasint m,
                 OPENBLAS_CONST blasint incx, OPENBLAS_CONST float *y, OPENBLAS_CONST blasint incy,
                 float *a, OPENBLAS_CONST blasint lda) {
     REAL(cblas_sger);
-    g_flops += 2.0 * (double)m * (double)n;
+    flops_add(2.0 * (double)m * (double)n);
     real(o, m, n, alpha, x, incx, y, incy, a, lda);
 }
 
@@ -132,11 +139,154 @@ static void report(const char *task, long long graphs, double s, const char *ref
     fflush(stdout);
 }
 
+/* ---------------------------------------------------------------- tasks */
+/* What a timed task needs. */
+typedef struct {
+    dataset *ds;
+    svge_model *m;
+    vae_config cfg;
+    int batch;
+    graph *bg;
+    size_t *perm, pos;
+    vae_train t;           /* train: Adam and the rng */
+    float *mu;             /* encode: (batch,D) */
+    generate_ws w;         /* decode */
+    generate_opts o;
+    float *z;
+    uint64_t *ids, next_id;
+    graph *out;
+    uint8_t *flags;
+    rng_mt zr;
+    long long mismatch, valid, last; /* decode: counts of the last timed run, its graphs */
+    double nodes;
+} bench_state;
+
+/* One unit of a task's work (a batch) on pool; returns the graphs done. timing: count side facts. */
+typedef long long (*bench_step)(bench_state *b, par_pool *pool, int timing);
+
+static long long train_step(bench_state *b, par_pool *pool, int timing) {
+    (void)timing;
+    const dataset *ds = b->ds;
+    int B = 0;
+    while (B < b->batch) { /* gather a batch, reshuffling at the end of each epoch */
+        if (b->pos == ds->n) {
+            for (size_t i = ds->n - 1; i > 0; i--) {
+                size_t j = (size_t)(rng_double(&b->t.rng) * (double)(i + 1));
+                if (j > i) j = i;
+                size_t x = b->perm[i]; b->perm[i] = b->perm[j]; b->perm[j] = x;
+            }
+            b->pos = 0;
+        }
+        b->bg[B++] = ds->g[b->perm[b->pos++]];
+    }
+    vae_terms terms;
+    svge_set_pool(b->m, pool);
+    if (svge_train_step(b->m, b->bg, B, &b->t.rng, &terms)) die(EXIT_DATA, "a batch does not fit the model");
+    adam_step_par(&b->t.opt, b->m->params, b->m->grads, pool);
+    if (!isfinite(terms.total)) die(EXIT_DATA, "training loss is not finite");
+    return B;
+}
+
+static long long encode_step(bench_state *b, par_pool *pool, int timing) {
+    (void)pool, (void)timing;
+    const dataset *ds = b->ds;
+    if (b->pos >= ds->n) b->pos = 0;
+    int B = ds->n - b->pos < (size_t)b->batch ? (int)(ds->n - b->pos) : b->batch;
+    if (svge_encode(b->m, ds->g + b->pos, B, b->mu, NULL)) die(EXIT_DATA, "a batch does not fit the model");
+    b->pos += (size_t)B;
+    return B;
+}
+
+static long long decode_step(bench_state *b, par_pool *pool, int timing) {
+    (void)pool;
+    const int batch = b->batch;
+    for (int i = 0; i < batch * b->cfg.D; i++) b->z[i] = (float)rng_gauss(&b->zr);
+    for (int i = 0; i < batch; i++) b->ids[i] = b->next_id++;
+    if (generate_batch(&b->w, &b->m->dec, b->z, batch, b->ids, &b->o, b->out, b->flags))
+        die(EXIT_IO, "generate_batch failed");
+    if (timing) { /* bookkeeping outside the decoder, but cheap */
+        char why[256];
+        for (int r = 0; r < batch; r++) {
+            b->nodes += b->out[r].n;
+            b->mismatch += b->flags[r] & GENERATE_NMISMATCH;
+            b->valid += graph_check(b->ds->sp, &b->out[r], why, sizeof why) == 0;
+        }
+    }
+    return batch;
+}
+
+typedef struct {
+    long long graphs;
+    double seconds, flops;
+} bench_result;
+
+/* step repeatedly on pool for secs after a warm-up of warm seconds. */
+static bench_result run_for(bench_state *b, bench_step step, par_pool *pool, double secs, double warm) {
+    bench_result r = {0};
+    const double warm_end = now() + warm;
+    while (now() < warm_end) step(b, pool, 0);
+    b->mismatch = b->valid = 0, b->nodes = 0;
+    const double t0 = now(), f0 = flops_now();
+    while (now() - t0 < secs) r.graphs += step(b, pool, 1);
+    r.seconds = now() - t0;
+    r.flops = flops_now() - f0;
+    b->last = r.graphs;
+    return r;
+}
+
+#define MAX_COUNTS 8
+#define MAX_ROUNDS 16
+
+/* Time one task at every thread count (rounds alternating the counts) and report. */
+static void bench_task(bench_state *b, const char *task, bench_step step, const char *ref, const int *counts,
+                       int ncounts, int rounds, double seconds) {
+    bench_result sum[MAX_COUNTS] = {0};
+    double rate[MAX_ROUNDS][MAX_COUNTS];
+    par_pool *pool[MAX_COUNTS];
+    for (int c = 0; c < ncounts; c++) pool[c] = par_create(counts[c]);
+    const double each = seconds / rounds, warm = each < 10 ? each / 10 : 1.0;
+    for (int r = 0; r < rounds; r++)
+        for (int c = 0; c < ncounts; c++) {
+            bench_result x = run_for(b, step, pool[c], each, warm);
+            sum[c].graphs += x.graphs, sum[c].seconds += x.seconds, sum[c].flops += x.flops;
+            rate[r][c] = x.seconds > 0 ? (double)x.graphs / x.seconds : 0;
+        }
+    for (int c = 0; c < ncounts; c++) {
+        char label[32];
+        snprintf(label, sizeof label, ncounts > 1 ? "%s/%d" : "%s", task, counts[c]);
+        report(label, sum[c].graphs, sum[c].seconds, ref, sum[c].flops);
+        par_free(pool[c]);
+    }
+    for (int c = 1; c < ncounts; c++) {
+        const double r0 = (double)sum[0].graphs / sum[0].seconds, rc = (double)sum[c].graphs / sum[c].seconds;
+        printf("%s: %d threads / %d = %.2fx (rounds:", task, counts[c], counts[0], rc / r0);
+        for (int r = 0; r < rounds; r++) printf(" %.2f", rate[r][c] / rate[r][0]);
+        printf(")\n");
+    }
+    fflush(stdout);
+}
+
+/* "1,2,3" -> counts; returns how many. */
+static int parse_counts(const char *v, int *counts) {
+    int n = 0;
+    const char *p = v;
+    for (;;) {
+        char *end;
+        long t = strtol(p, &end, 10);
+        if (end == p || t < 1 || t > 256 || n == MAX_COUNTS)
+            die_usage("--threads: up to %d integers in 1..256, comma-separated, not %s", MAX_COUNTS, v);
+        counts[n++] = (int)t;
+        if (!*end) return n;
+        if (*end != ',') die_usage("--threads: up to %d integers in 1..256, comma-separated, not %s", MAX_COUNTS, v);
+        p = end + 1;
+    }
+}
+
 /* ---------------------------------------------------------------- main */
 int main(int argc, char **argv) {
     tool_init(argv[0]);
     const char *what = "all", *model_path = NULL;
-    int threads = 1;
+    int counts[MAX_COUNTS] = {1}, ncounts = 1, rounds = 0;
     long long limit = -1;
     double seconds = 10;
     int batch = 128;
@@ -148,10 +298,12 @@ int main(int argc, char **argv) {
                    "(e.g. graph-parse nb101 | stream-split --ratio 0.01 --seed 1 | model_bench).\n"
                    "  --what     task(s) to time (all)\n"
                    "  --graphs   graphs to keep from stdin (all)\n"
-                   "  --seconds  timed seconds per task, after a warm-up (10)\n"
+                   "  --seconds  timed seconds per task and thread count, after a warm-up (10)\n"
                    "  --batch    graphs per batch (128)\n"
                    "  --model    FILE: a trained SVGe model (of stdin's space) instead of fresh weights\n"
-                   "  --threads  OpenBLAS threads (1)\n");
+                   "  --threads  LIST: worker thread counts, e.g. 1,2: each task at each count, in\n"
+                   "             alternating rounds, with the ratios to the first count (1)\n"
+                   "  --rounds   N: rounds per task when several counts are given (4)\n");
             return EXIT_OK;
         }
         if (i + 1 >= argc) die_usage("%s needs a value", a);
@@ -168,9 +320,11 @@ int main(int argc, char **argv) {
             seconds = strtod(v, &end);
             if (*end || !(seconds > 0) || seconds > 1e6) die_usage("--seconds: a positive number, not %s", v);
         } else if (!strcmp(a, "--threads")) {
-            long t = strtol(v, &end, 10);
-            if (*end || t < 1 || t > 256) die_usage("--threads: an integer in 1..256, not %s", v);
-            threads = (int)t;
+            ncounts = parse_counts(v, counts);
+        } else if (!strcmp(a, "--rounds")) {
+            long r = strtol(v, &end, 10);
+            if (*end || r < 1 || r > MAX_ROUNDS) die_usage("--rounds: an integer in 1..%d, not %s", MAX_ROUNDS, v);
+            rounds = (int)r;
         } else if (!strcmp(a, "--model")) {
             model_path = v;
         } else if (!strcmp(a, "--batch")) {
@@ -179,6 +333,7 @@ int main(int argc, char **argv) {
             batch = (int)b;
         } else die_usage("unknown option %s", a);
     }
+    if (!rounds) rounds = ncounts > 1 ? 4 : 1;
     const int all = !strcmp(what, "all");
     const int do_train = all || !strcmp(what, "train"), do_enc = all || !strcmp(what, "encode"),
               do_dec = all || !strcmp(what, "decode");
@@ -189,7 +344,7 @@ int main(int argc, char **argv) {
     for (size_t i = 0; i < ds.n; i++) mean_n += ds.g[i].n;
     mean_n /= (double)ds.n;
 
-    blas_use_threads(threads);
+    par_blas_single();
     vae_config cfg = vae_default_config(ds.sp->id);
     char err[256];
     svge_model m;
@@ -201,114 +356,55 @@ int main(int argc, char **argv) {
     rng_seed(&rng, cfg.seed);
     if (mf) svge_load(&m, mf), mf_free(mf);
     else svge_init(&m, &rng);
+    char list[64] = "";
+    for (int c = 0; c < ncounts; c++)
+        snprintf(list + strlen(list), sizeof list - strlen(list), "%s%d", c ? "," : "", counts[c]);
     printf("== model_bench: %zu %s graphs (mean %.2f nodes), K %d, ndim %d, gdim %d, batch %d, "
-           "%zu parameters, %d OpenBLAS thread(s), %s; load peak RSS %.1f MB\n",
-           ds.n, ds.sp->name, mean_n, cfg.K, cfg.C2, cfg.D, batch, m.num_params, threads,
+           "%zu parameters, %s worker thread(s) (OpenBLAS 1 each), %s; load peak RSS %.1f MB\n",
+           ds.n, ds.sp->name, mean_n, cfg.K, cfg.C2, cfg.D, batch, m.num_params, list,
            model_path ? model_path : "untrained weights", peak_rss_mb());
     fflush(stdout);
 
-    graph *bg = xmalloc((size_t)batch * sizeof *bg);
-    size_t *perm = xmalloc(ds.n * sizeof *perm);
-    for (size_t i = 0; i < ds.n; i++) perm[i] = i;
+    bench_state b = {.ds = &ds, .m = &m, .cfg = cfg, .batch = batch};
+    b.bg = xmalloc((size_t)batch * sizeof *b.bg);
+    b.perm = xmalloc(ds.n * sizeof *b.perm);
+    for (size_t i = 0; i < ds.n; i++) b.perm[i] = i;
 
     if (do_train) {
-        vae_train t;
-        vae_train_setup(&t, m.num_params, &m.cfg);
-        size_t pos = ds.n; /* forces a shuffle first */
-        long long graphs = 0;
-        double f0 = 0, t0 = 0;
-        int timing = 0;
-        double warm_end = now() + (seconds < 10 ? seconds / 10 : 1.0);
-        for (;;) {
-            double tn = now();
-            if (!timing && tn >= warm_end) timing = 1, t0 = tn, graphs = 0, f0 = g_flops;
-            if (timing && tn - t0 >= seconds) break;
-            int B = 0;
-            while (B < batch) { /* gather a batch, reshuffling at the end of each epoch */
-                if (pos == ds.n) {
-                    for (size_t i = ds.n - 1; i > 0; i--) {
-                        size_t j = (size_t)(rng_double(&t.rng) * (double)(i + 1));
-                        if (j > i) j = i;
-                        size_t x = perm[i]; perm[i] = perm[j]; perm[j] = x;
-                    }
-                    pos = 0;
-                }
-                bg[B++] = ds.g[perm[pos++]];
-            }
-            vae_terms terms;
-            if (svge_train_step(&m, bg, B, &t.rng, &terms)) die(EXIT_DATA, "a batch does not fit the model");
-            adam_step(&t.opt, m.params, m.grads);
-            if (!isfinite(terms.total)) die(EXIT_DATA, "training loss is not finite");
-            graphs += B;
-        }
-        report("train", graphs, now() - t0, "reference ~245 end to end / ~340 without data loading; target >= 500", g_flops - f0);
-        vae_train_free(&t);
+        vae_train_setup(&b.t, m.num_params, &m.cfg);
+        b.pos = ds.n; /* forces a shuffle first */
+        bench_task(&b, "train", train_step, "reference ~245 end to end / ~340 without data loading; target >= 500",
+                   counts, ncounts, rounds, seconds);
+        vae_train_free(&b.t);
+        svge_set_pool(&m, NULL);
     }
 
     if (do_enc) {
-        float *mu = xmalloc((size_t)batch * cfg.D * sizeof(float));
-        size_t pos = 0;
-        long long graphs = 0;
-        double f0 = 0, t0 = 0;
-        int timing = 0;
-        double warm_end = now() + (seconds < 10 ? seconds / 10 : 1.0);
-        for (;;) {
-            double tn = now();
-            if (!timing && tn >= warm_end) timing = 1, t0 = tn, graphs = 0, f0 = g_flops;
-            if (timing && tn - t0 >= seconds) break;
-            if (pos >= ds.n) pos = 0;
-            int B = ds.n - pos < (size_t)batch ? (int)(ds.n - pos) : batch;
-            if (svge_encode(&m, ds.g + pos, B, mu, NULL)) die(EXIT_DATA, "a batch does not fit the model");
-            graphs += B;
-            pos += (size_t)B;
-        }
-        report("encode", graphs, now() - t0, "reference ~7,600-9,700; target >= 15,000", g_flops - f0);
-        free(mu);
+        b.mu = xmalloc((size_t)batch * cfg.D * sizeof(float));
+        b.pos = 0;
+        bench_task(&b, "encode", encode_step, "reference ~7,600-9,700; target >= 15,000", counts, ncounts, rounds,
+                   seconds);
+        free(b.mu);
     }
 
     if (do_dec) {
-        generate_ws w;
-        if (generate_ws_init(&w, m.dcfg, batch, ds.sp->max_nodes)) die(EXIT_IO, "cannot allocate the decoder's workspace");
-        generate_opts o = {.max_n = ds.sp->max_nodes, .mode = GENERATE_SAMPLE, .forward_only = false, .seed = cfg.seed};
-        float *z = xmalloc((size_t)batch * cfg.D * sizeof(float));
-        uint64_t *ids = xmalloc((size_t)batch * sizeof *ids);
-        graph *out = xmalloc((size_t)batch * sizeof *out);
-        uint8_t *flags = xmalloc((size_t)batch);
-        rng_mt zr;
-        rng_seed(&zr, 12345);
-        long long graphs = 0, mismatch = 0, valid = 0;
-        uint64_t next_id = 0;
-        double f0 = 0, t0 = 0, nodes = 0;
-        int timing = 0;
-        double warm_end = now() + (seconds < 10 ? seconds / 10 : 1.0);
-        for (;;) {
-            double tn = now();
-            if (!timing && tn >= warm_end) timing = 1, t0 = tn, graphs = mismatch = valid = 0, f0 = g_flops, nodes = 0;
-            if (timing && tn - t0 >= seconds) break;
-            for (int i = 0; i < batch * cfg.D; i++) z[i] = (float)rng_gauss(&zr);
-            for (int i = 0; i < batch; i++) ids[i] = next_id++;
-            if (generate_batch(&w, &m.dec, z, batch, ids, &o, out, flags)) die(EXIT_IO, "generate_batch failed");
-            if (timing) { /* bookkeeping outside the decoder, but cheap */
-                char why[256];
-                for (int r = 0; r < batch; r++) {
-                    nodes += out[r].n;
-                    mismatch += flags[r] & GENERATE_NMISMATCH;
-                    valid += graph_check(ds.sp, &out[r], why, sizeof why) == 0;
-                }
-            }
-            graphs += batch;
-        }
-        double s = now() - t0;
-        report("decode", graphs, s, "reference ~650; target >= 1,500", g_flops - f0);
-        printf("decode: mean %.2f nodes, %.1f%% node-count mismatches, %.1f%% valid (%s)\n",
-               graphs ? nodes / (double)graphs : 0, graphs ? 100.0 * (double)mismatch / (double)graphs : 0,
-               graphs ? 100.0 * (double)valid / (double)graphs : 0,
+        if (generate_ws_init(&b.w, m.dcfg, batch, ds.sp->max_nodes)) die(EXIT_IO, "cannot allocate the decoder's workspace");
+        b.o = (generate_opts){.max_n = ds.sp->max_nodes, .mode = GENERATE_SAMPLE, .forward_only = false, .seed = cfg.seed};
+        b.z = xmalloc((size_t)batch * cfg.D * sizeof(float));
+        b.ids = xmalloc((size_t)batch * sizeof *b.ids);
+        b.out = xmalloc((size_t)batch * sizeof *b.out);
+        b.flags = xmalloc((size_t)batch);
+        rng_seed(&b.zr, 12345);
+        bench_task(&b, "decode", decode_step, "reference ~650; target >= 1,500", counts, ncounts, rounds, seconds);
+        const double g = b.last ? (double)b.last : 1;
+        printf("decode: mean %.2f nodes, %.1f%% node-count mismatches, %.1f%% valid in the last run (%s)\n",
+               b.nodes / g, 100.0 * (double)b.mismatch / g, 100.0 * (double)b.valid / g,
                model_path ? model_path : "untrained weights");
-        free(z), free(ids), free(out), free(flags);
-        generate_ws_free(&w);
+        free(b.z), free(b.ids), free(b.out), free(b.flags);
+        generate_ws_free(&b.w);
     }
 
-    free(bg), free(perm), free(ds.g);
+    free(b.bg), free(b.perm), free(ds.g);
     svge_free(&m);
     return EXIT_OK;
 }

@@ -24,6 +24,7 @@
 #include "graph_list.h"
 #include "modelfile.h"
 #include "opts.h"
+#include "parallel.h"
 #include "outfile.h"
 #include "platform.h"
 #include "progress.h"
@@ -32,7 +33,7 @@
 #include "util.h"
 #include "vae.h"
 
-static int g_threads = 1; /* --threads */
+static int g_threads = 0; /* --threads (0: one per CPU) */
 
 #define DEFAULT_EPOCHS 300
 #define DEFAULT_CKPT_EVERY 1
@@ -83,8 +84,8 @@ static void usage(void) {
            "                            size are the checkpoint's; --epochs is the total to reach. The\n"
            "                            input must be the checkpoint's training data (its digest; exit 1),\n"
            "                            an option given the checkpoint's value (exit 2). The result is\n"
-           "                            bitwise the model of an uninterrupted run; on another CPU, BLAS\n"
-           "                            or --threads a note says that it will not be\n"
+           "                            bitwise the model of an uninterrupted run (at any --threads);\n"
+           "                            on another CPU or BLAS a note says that it will not be\n"
            "      --metrics FILE        write one TSV line per epoch: epoch, loss, recon, kl, lr,\n"
            "                            graphs_per_s, seconds (the training steps'), mse with --surrogate,\n"
            "                            test_recon, test_kl (test_mse) with --test (with a header;\n"
@@ -118,7 +119,7 @@ static void usage(void) {
            "                            the head's layers, D -> D/2 -> ... -> 1 (default 4)\n"
            "      --regression-proportion W\n"
            "                            the VAE loss's weight w, in [0, 1] (default 0.1)\n"
-           BLAS_THREADS_HELP("           ")
+           PAR_THREADS_HELP("           ")
            "  -q, --quiet               only errors and warnings on stderr (no progress)\n"
            "  -v, --verbose             also a summary on stderr (records read and written) and, when stderr\n"
            "                            is not a terminal, one line per epoch\n"
@@ -247,7 +248,7 @@ static void parse_args(int argc, char **argv, options *o) {
             o->layers = (int)(int64_t)opt_uint("--layers", optarg, 1, ENC_MAX_LAYERS);
             o->set_layers = 1;
             break;
-        case OPT_THREADS: g_threads = blas_threads_arg("--threads", optarg); break;
+        case OPT_THREADS: g_threads = par_threads_arg("--threads", optarg); break;
         case OPT_INIT: o->init = opt_path("--init", optarg); break;
         case OPT_SURROGATE:
             if (!*optarg || strlen(optarg) >= VAE_TARGET_MAX)
@@ -510,7 +511,7 @@ int main(int argc, char **argv) {
     tool_init(argv[0]);
     options o;
     parse_args(argc, argv, &o);
-    blas_use_threads(g_threads);
+    par_blas_single(); /* our threads split the work (lib/parallel.h), each calls BLAS alone */
     /* every output is checked (the metrics opened) before the work starts: lib/outfile.h */
     of_check(o.output);
     if (o.checkpoint) of_check(o.checkpoint);
@@ -612,6 +613,8 @@ int main(int argc, char **argv) {
     size_t most = ds.n > ts.n ? ds.n : ts.n; /* the larger set, for the workspace: a batch of either fits */
     int max_g = (int)((size_t)batch < most ? (size_t)batch : most);
     if (vae_build(&m, kind, &cfg, max_g, err, sizeof err)) die(EXIT_IO, "%s", err);
+    par_pool *pool = par_create(par_threads_resolve(g_threads));
+    vae_set_pool(&m, pool);
     vae_train t;
     vae_train_init(&t, &m);
     vae_init(&m, &t.rng);
@@ -739,5 +742,6 @@ int main(int argc, char **argv) {
     graph_list_free(&ts);
     vae_train_free(&t);
     vae_free(&m);
+    par_free(pool);
     return EXIT_OK;
 }

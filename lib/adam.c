@@ -75,23 +75,55 @@ static int have_avx2_fma(void) {
     return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 }
 
-void adam_step_impl(adam *a, float *params, const float *grads, int vector) {
+/* One step's scalars: Python-float values, as torch/optim/adam.py (1.5) computes them, rounded to
+ * float32 where they meet a float tensor. */
+typedef struct {
+    float b1, omb1, b2, omb2, bc2_sqrt, eps, neg_step;
+} adam_scalars;
+
+static adam_scalars next_step(adam *a) {
     a->step++;
-    /* Python-float scalars, as torch/optim/adam.py (1.5) computes them */
     double bc1 = 1.0 - pow(a->beta1, (double)a->step);
     double bc2 = 1.0 - pow(a->beta2, (double)a->step);
     double step_size = a->lr / bc1;
-    /* ... rounded to float32 where they meet a float tensor */
-    const float b1 = (float)a->beta1, omb1 = (float)(1.0 - a->beta1);
-    const float b2 = (float)a->beta2, omb2 = (float)(1.0 - a->beta2);
-    const float bc2_sqrt = (float)sqrt(bc2), eps = (float)a->eps, neg_step = (float)(-step_size);
+    return (adam_scalars){(float)a->beta1, (float)(1.0 - a->beta1), (float)a->beta2, (float)(1.0 - a->beta2),
+                          (float)sqrt(bc2), (float)a->eps, (float)(-step_size)};
+}
+
+/* Elements [lo, hi) of the update. */
+static void update_range(adam *a, const adam_scalars *k, float *params, const float *grads, size_t lo, size_t hi,
+                         int vector) {
     size_t i = vector && have_avx2_fma()
-                   ? adam_avx2(params, grads, a->m, a->v, a->n, b1, omb1, b2, omb2, bc2_sqrt, eps, neg_step)
-                   : 0;
-    adam_scalar(params, grads, a->m, a->v, i, a->n, b1, omb1, b2, omb2, bc2_sqrt, eps, neg_step);
+                   ? lo + adam_avx2(params + lo, grads + lo, a->m + lo, a->v + lo, hi - lo, k->b1, k->omb1, k->b2,
+                                    k->omb2, k->bc2_sqrt, k->eps, k->neg_step)
+                   : lo;
+    adam_scalar(params, grads, a->m, a->v, i, hi, k->b1, k->omb1, k->b2, k->omb2, k->bc2_sqrt, k->eps, k->neg_step);
+}
+
+void adam_step_impl(adam *a, float *params, const float *grads, int vector) {
+    const adam_scalars k = next_step(a);
+    update_range(a, &k, params, grads, 0, a->n, vector);
 }
 
 void adam_step(adam *a, float *params, const float *grads) { adam_step_impl(a, params, grads, 1); }
+
+typedef struct {
+    adam *a;
+    adam_scalars k;
+    float *params;
+    const float *grads;
+} step_task_ctx;
+
+static void step_task(void *arg, int h) {
+    step_task_ctx *x = arg;
+    const size_t n = x->a->n, lo = h * n / ADAM_TASKS, hi = (h + 1) * n / ADAM_TASKS;
+    update_range(x->a, &x->k, x->params, x->grads, lo, hi, 1);
+}
+
+void adam_step_par(adam *a, float *params, const float *grads, par_pool *pool) {
+    step_task_ctx x = {a, next_step(a), params, grads};
+    par_run(pool, ADAM_TASKS, step_task, &x);
+}
 
 void plateau_init(plateau *s, double lr, double factor, int patience) {
     memset(s, 0, sizeof *s);

@@ -23,6 +23,7 @@
 #include <stdint.h>
 
 #include "modelfile.h"
+#include "parallel.h"
 
 typedef struct {
     double lr, beta1, beta2, eps; /* hyperparameters (Python floats) */
@@ -40,6 +41,10 @@ void adam_step(adam *a, float *params, const float *grads);
 /* adam_step with the vector path on (vector = 1, where the CPU has it) or off (0): for the test
  * that the two agree bit for bit. */
 void adam_step_impl(adam *a, float *params, const float *grads, int vector);
+/* adam_step as ADAM_TASKS tasks on pool (lib/parallel.h; NULL: in order), each a range of the
+ * elements: the update is elementwise, so the result is adam_step's bit for bit. */
+#define ADAM_TASKS 2
+void adam_step_par(adam *a, float *params, const float *grads, par_pool *pool);
 
 typedef struct {
     double lr;              /* the optimizer's learning rate, updated by plateau_step */

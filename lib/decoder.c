@@ -241,20 +241,25 @@ int decoder_acts_init(decoder_acts *a, decoder_config cfg, int max_g, int max_n)
     a->mem_size = arena_size(cfg, max_g, max_n);
     const size_t G = (size_t)max_g, GN = G * (size_t)max_n;
     a->mem = malloc((a->mem_size ? a->mem_size : 1) * sizeof(float));
-    a->cs = malloc((G * cfg.D + G + GN + 1) * sizeof(float));
-    a->order = malloc((3 * G + 2) * sizeof(int));
+    a->cs = malloc((G * cfg.D + G + 2 * GN + 1) * sizeof(float));
+    a->order = malloc((5 * G + 3) * sizeof(int));
     a->gd = malloc((2 * G + 1) * sizeof(graph));
-    a->pred = malloc((2 * GN + 1) * sizeof(uint16_t));
+    uint16_t *masks = malloc((4 * GN + 1) * sizeof(uint16_t));
+    a->lane[0].pred = masks;
     a->fold_mem = malloc((decoder_fold_floats(cfg) + 1) * sizeof(float));
-    if (!a->mem || !a->cs || !a->order || !a->gd || !a->pred || !a->fold_mem) {
+    if (!a->mem || !a->cs || !a->order || !a->gd || !masks || !a->fold_mem) {
         decoder_acts_free(a);
         return -1;
     }
     a->wce = a->cs + G * cfg.D;
-    a->wbce = a->wce + G;
-    a->types = a->order + G;
-    a->offsets = a->types + G;
-    a->succ = a->pred + GN;
+    for (int d = 0; d < 2; d++) {
+        dec_lane *ln = &a->lane[d];
+        ln->wbce = a->wce + G + (size_t)d * GN;
+        ln->types = a->order + G + (size_t)d * (2 * G + 1);
+        ln->offsets = ln->types + G;
+        ln->pred = masks + (size_t)d * 2 * GN;
+        ln->succ = ln->pred + GN;
+    }
     decoder_fold_point(&a->fold, a->fold_mem, cfg);
     a->w_type = a->w_edge = 1.0f;
     return 0;
@@ -265,23 +270,23 @@ void decoder_acts_free(decoder_acts *a) {
     free(a->cs);
     free(a->order);
     free(a->gd);
-    free(a->pred);
+    free(a->lane[0].pred);
     free(a->fold_mem);
     memset(a, 0, sizeof *a);
 }
 
 /* ------------------------------------------------------------------ helpers */
 /* Neighbour masks and offsets of the induced subgraphs on nodes 0..n-1 of the A first graphs. */
-static void make_masks(const decoder_acts *a, const graph *gd, int A, int n) {
+static void make_masks(const dec_lane *ln, const graph *gd, int A, int n) {
     const uint16_t keep = (uint16_t)((1u << n) - 1u);
     for (int i = 0; i < A; i++) {
-        a->offsets[i] = i * n;
+        ln->offsets[i] = i * n;
         for (int v = 0; v < n; v++) {
-            a->pred[i * n + v] = graph_pred(&gd[i], v) & keep;
-            a->succ[i * n + v] = gd[i].succ[v] & keep;
+            ln->pred[i * n + v] = graph_pred(&gd[i], v) & keep;
+            ln->succ[i * n + v] = gd[i].succ[v] & keep;
         }
     }
-    a->offsets[A] = A * n;
+    ln->offsets[A] = A * n;
 }
 
 /* Rows i of dst (A, w0+w1+w2) = [x0_i ; x1_i ; x2_i]; x2 may be NULL (w2 = 0). */
@@ -399,25 +404,28 @@ static void start_forward(float *h0, float *xstart, float *zs, const decoder_par
     linear_forward(h0, zs, p->start2_w, p->start2_b, A, OC, C2);
 }
 
-static void step_forward(decoder_acts *a, const decoder_params *p, const graph *gd, dec_step *s,
-                         double *loss) {
+/* Step t of a direction (its lane ln): activations into s, its two loss terms into ln->ce[t],
+ * ln->bce[t] (0 when there is no edge term). */
+static void step_forward(const decoder_acts *a, dec_lane *ln, const decoder_params *p, const graph *gd,
+                         dec_step *s, int t) {
     const decoder_config cfg = a->cfg;
     const int K = cfg.K, A = s->A, n = s->n, M = A * n;
     // (1) propagation and the two readouts
-    if (n > 1) make_masks(a, gd, A, n);
-    step_propagate(s, p, a->fold.f, cfg, a->pred, a->succ, a->offsets);
+    if (n > 1) make_masks(ln, gd, A, n);
+    step_propagate(s, p, a->fold.f, cfg, ln->pred, ln->succ, ln->offsets);
     // (2) type logits and CE against the teacher type of node n
-    for (int i = 0; i < A; i++) a->types[i] = gd[i].type[n];
+    for (int i = 0; i < A; i++) ln->types[i] = gd[i].type[n];
     step_nodeadd(s, p, cfg, a->cs);
-    *loss += crossentropy_forward(s->probs, s->logits, a->types, a->wce, A, K);
+    ln->ce[t] = crossentropy_forward(s->probs, s->logits, ln->types, a->wce, A, K);
+    ln->bce[t] = 0.0;
     // (3) the new node's state from the teacher type, (4) the edge scores
-    step_newnode(s, p, cfg, a->types, a->cs);
+    step_newnode(s, p, cfg, ln->types, a->cs);
     if (n == 1) return;
     for (int i = 0; i < A; i++)
         for (int u = 0; u < n; u++) s->et[i * n + u] = graph_has_edge(&gd[i], u, n) ? 1.0f : 0.0f;
     const float w = a->w_edge / (float)a->B / (float)n; // mean over the n candidate edges, 1/B over the batch
-    for (int v = 0; v < M; v++) a->wbce[v] = w;
-    *loss += bce_logits_forward(s->s, s->et, a->wbce, M);
+    for (int v = 0; v < M; v++) ln->wbce[v] = w;
+    ln->bce[t] = bce_logits_forward(s->s, s->et, ln->wbce, M);
 }
 
 /* ---------------------------------------------------- generation building blocks */
@@ -467,6 +475,41 @@ void decoder_step_node(dec_step *s, const decoder_params *p, decoder_config cfg,
     step_newnode(s, p, cfg, types, cs);
 }
 
+/* The context of a direction task (par_fn: task d = direction d). */
+typedef struct {
+    decoder_acts *a;
+    const decoder_params *p;
+} dir_task_ctx;
+
+/* Direction d of decoder_forward: the start node, then every step (its carved activations). */
+static void dir_forward(void *arg, int d) {
+    dir_task_ctx *ctx = arg;
+    decoder_acts *a = ctx->a;
+    const decoder_params *p = ctx->p;
+    const decoder_config cfg = a->cfg;
+    const int C2 = cfg.C2;
+    dec_dir *dr = &a->dir[d];
+    const graph *gd = a->gd + (size_t)d * a->max_g;
+    if (!dr->A0) return;
+    // the start node: f_start_2(relu(f_start([NodeInits[s] ; c]))) -> the first state
+    const int st = d == 0 ? DEC_START_FWD : DEC_START_BWD;
+    start_forward(dr->step[0].hin, dr->xstart, dr->zs, p, cfg, st, a->cs, dr->A0);
+    for (int t = 0; t < dr->nsteps; t++) {
+        dec_step *s = &dr->step[t];
+        if (t > 0) { // carry: H_t = [propagated H_{t-1} ; h_new], for the graphs still active
+            const dec_step *pv = &dr->step[t - 1];
+            const int n = s->n;
+            for (int i = 0; i < s->A; i++) {
+                memcpy(s->hin + (size_t)i * n * C2, pv->hprop + (size_t)i * (n - 1) * C2,
+                       (size_t)(n - 1) * C2 * sizeof(float));
+                memcpy(s->hin + ((size_t)i * n + n - 1) * C2, pv->hnew + (size_t)i * C2,
+                       (size_t)C2 * sizeof(float));
+            }
+        }
+        step_forward(a, &a->lane[d], p, gd, s, t);
+    }
+}
+
 int decoder_forward(decoder_acts *a, const decoder_params *p, const graph *gs, const float *c, int B,
                     double *loss) {
     const decoder_config cfg = a->cfg;
@@ -494,9 +537,8 @@ int decoder_forward(decoder_acts *a, const decoder_params *p, const graph *gs, c
     }
     a->B = B;
     decoder_fold_update(&a->fold, p);
-    double L = 0.0;
     size_t off = 0;
-    for (int d = 0; d < num_dirs(cfg); d++) {
+    for (int d = 0; d < num_dirs(cfg); d++) { // carve both directions' activations first
         dec_dir *dr = &a->dir[d];
         const graph *gd = a->gd + (size_t)d * a->max_g;
         int A0 = 0;
@@ -510,25 +552,15 @@ int decoder_forward(decoder_acts *a, const decoder_params *p, const graph *gs, c
             while (A < B && gd[A].n > t + 1) A++;
             carve_step(&dr->step[t], a->mem, &off, cfg, A, t + 1, 0);
         }
-        if (!A0) continue;
-        // the start node: f_start_2(relu(f_start([NodeInits[s] ; c]))) -> the first state
-        const int st = d == 0 ? DEC_START_FWD : DEC_START_BWD;
-        start_forward(dr->step[0].hin, dr->xstart, dr->zs, p, cfg, st, a->cs, A0);
-        for (int t = 0; t < dr->nsteps; t++) {
-            dec_step *s = &dr->step[t];
-            if (t > 0) { // carry: H_t = [propagated H_{t-1} ; h_new], for the graphs still active
-                const dec_step *pv = &dr->step[t - 1];
-                const int n = s->n;
-                for (int i = 0; i < s->A; i++) {
-                    memcpy(s->hin + (size_t)i * n * C2, pv->hprop + (size_t)i * (n - 1) * C2,
-                           (size_t)(n - 1) * C2 * sizeof(float));
-                    memcpy(s->hin + ((size_t)i * n + n - 1) * C2, pv->hnew + (size_t)i * C2,
-                           (size_t)C2 * sizeof(float));
-                }
-            }
-            step_forward(a, p, gd, s, &L);
-        }
     }
+    dir_task_ctx ctx = {.a = a, .p = p};
+    par_run(a->pool, num_dirs(cfg), dir_forward, &ctx);
+    double L = 0.0; // the step losses in the one order: direction, step, type term, edge term
+    for (int d = 0; d < num_dirs(cfg); d++)
+        for (int t = 0; t < a->dir[d].nsteps; t++) {
+            L += a->lane[d].ce[t];
+            L += a->lane[d].bce[t];
+        }
     a->loss = L;
     if (loss) *loss = L;
     return 0;
@@ -583,13 +615,14 @@ static size_t carve_scratch(dec_scratch *s, float *base, decoder_config cfg, int
 
 size_t decoder_scratch_size(decoder_config cfg, int max_g, int max_n) {
     dec_scratch s;
-    return carve_scratch(&s, NULL, cfg, max_g, max_n);
+    const size_t one = carve_scratch(&s, NULL, cfg, max_g, max_n);
+    return num_dirs(cfg) == 2 ? 2 * one + decoder_param_count(cfg) : one;
 }
 
 /* Back through one step. On entry sc->dcarry (A, n+1, C2) holds dL/d(H after the step) for this
  * step's graphs; on exit sc->dhin (A*n, C2) holds dL/d(H before the step). */
-static void step_backward(const decoder_acts *a, const decoder_params *g, const decoder_params *p,
-                          const graph *gd, const dec_step *s, dec_scratch *sc) {
+static void step_backward(const decoder_acts *a, const dec_lane *ln, const decoder_params *g,
+                          const decoder_params *p, const graph *gd, const dec_step *s, dec_scratch *sc) {
     const decoder_config cfg = a->cfg;
     const int C2 = cfg.C2, C = C2 / 2, D = cfg.D, K = cfg.K, OC = C2 + D, WR = C2 + 2 * D;
     const int A = s->A, n = s->n, M = A * n, LD1 = 2 * C2 + 2 * D;
@@ -605,9 +638,9 @@ static void step_backward(const decoder_acts *a, const decoder_params *g, const 
     // (4) edge scorer
     if (n > 1) {
         const float w = a->w_edge / (float)a->B / (float)n; // the weights of this step (forward reused wbce)
-        for (int v = 0; v < M; v++) a->wbce[v] = w;
+        for (int v = 0; v < M; v++) ln->wbce[v] = w;
         zero(sc->ds, (size_t)M);
-        bce_logits_backward(sc->ds, s->s, s->et, a->wbce, 1.0f, M);
+        bce_logits_backward(sc->ds, s->s, s->et, ln->wbce, 1.0f, M);
         zero(sc->dpre, (size_t)M * OC);
         linear_backward(sc->dpre, g->s2_w, g->s2_b, sc->ds, s->es1, p->s2_w, M, OC, 1);
         relu_mask(sc->dpre, s->es1, (size_t)M * OC);
@@ -631,21 +664,21 @@ static void step_backward(const decoder_acts *a, const decoder_params *g, const 
         add_cols(sc->dcs, sc->dxrest, C2 + D, D, WR, A);
     }
     // (3) NodeInit, regular path
-    for (int i = 0; i < A; i++) a->types[i] = gd[i].type[n];
+    for (int i = 0; i < A; i++) ln->types[i] = gd[i].type[n];
     zero(sc->dz1, (size_t)A * OC);
     linear_backward(sc->dz1, g->init2_w, g->init2_b, sc->dhnew, s->z1, p->init2_w, A, OC, C2);
     relu_mask(sc->dz1, s->z1, (size_t)A * OC);
     zero(sc->dxinit, (size_t)A * WR);
     linear_backward(sc->dxinit, g->init_w, g->init_b, sc->dz1, s->xinit, p->init_w, A, WR, OC);
     for (int i = 0; i < A; i++) {
-        float *e = g->emb + (size_t)a->types[i] * C2;
+        float *e = g->emb + (size_t)ln->types[i] * C2;
         for (int k = 0; k < C2; k++) e[k] += sc->dxinit[(size_t)i * WR + k];
     }
     add_cols(sc->dhGi, sc->dxinit, C2, D, WR, A);
     add_cols(sc->dcs, sc->dxinit, C2 + D, D, WR, A);
     // (2) NodeAdd and the type loss
     zero(sc->dlogits, (size_t)A * K);
-    crossentropy_backward(sc->dlogits, s->probs, a->types, a->wce, 1.0f, A, K);
+    crossentropy_backward(sc->dlogits, s->probs, ln->types, a->wce, 1.0f, A, K);
     zero(sc->dan1, (size_t)A * D);
     linear_backward(sc->dan1, g->an2_w, g->an2_b, sc->dlogits, s->an1, p->an2_w, A, D, K);
     relu_mask(sc->dan1, s->an1, (size_t)A * D);
@@ -660,19 +693,19 @@ static void step_backward(const decoder_acts *a, const decoder_params *g, const 
         memcpy(sc->dhin, sc->dhprop, (size_t)M * C2 * sizeof(float));
         return;
     }
-    make_masks(a, gd, A, n);
+    make_masks(ln, gd, A, n);
     gsum_backward(sc->dhprop, g->ge_f_w, g->ge_f_b, g->ge_g_w, g->ge_g_b, sc->ws, sc->dhG, s->gc,
-                  s->hprop, p->ge_f_w, p->ge_g_w, a->offsets, A, C2, D);
+                  s->hprop, p->ge_f_w, p->ge_g_w, ln->offsets, A, C2, D);
     gsum_backward(sc->dhprop, g->gi_f_w, g->gi_f_b, g->gi_g_w, g->gi_g_b, sc->ws, sc->dhGi, s->gci,
-                  s->hprop, p->gi_f_w, p->gi_g_w, a->offsets, A, C2, D);
+                  s->hprop, p->gi_f_w, p->gi_g_w, ln->offsets, A, C2, D);
     if (cfg.prop == DEC_PROP_BIDIR) { // down the layers: dhprop -> dmid -> dlow ... -> dhin
         const float *dout = sc->dhprop;
         float *buf[2] = {sc->dmid, sc->dlow};
         for (int l = cfg.L - 1; l >= 0; l--) {
             float *din = l == 0 ? sc->dhin : buf[(cfg.L - 1 - l) % 2];
             zero(din, (size_t)M * C2);
-            mpass_bidir_backward(din, &g->bi[l], sc->ws, dout, s->cache[0][l], s->hs[0][l], a->pred,
-                                 a->succ, a->offsets, A, &p->bi[l], C2);
+            mpass_bidir_backward(din, &g->bi[l], sc->ws, dout, s->cache[0][l], s->hs[0][l], ln->pred,
+                                 ln->succ, ln->offsets, A, &p->bi[l], C2);
             dout = din;
         }
         return;
@@ -683,7 +716,7 @@ static void step_backward(const decoder_acts *a, const decoder_params *g, const 
     }
     for (int st = 0; st < 2; st++) {
         const mpass_params *pl = st ? p->bwd : p->fwd, *gl = st ? g->bwd : g->fwd;
-        const uint16_t *nbr = st ? a->succ : a->pred;
+        const uint16_t *nbr = st ? ln->succ : ln->pred;
         const mpass_fold *fl = a->fold.f + st * cfg.L, *fgl = sc->fg + st * cfg.L;
         // down the layers: dtop -> dmid -> dlow -> dmid ... (ping-pong)
         float *dout = sc->dtop[st], *buf[2] = {sc->dmid, sc->dlow};
@@ -691,7 +724,7 @@ static void step_backward(const decoder_acts *a, const decoder_params *g, const 
             float *din = buf[(cfg.L - 1 - l) % 2];
             zero(din, (size_t)M * C);
             mpass_backward(din, &gl[l], &fgl[l], sc->ws, dout, s->cache[st][l], s->hs[st][l], nbr,
-                           a->offsets, A, &pl[l], &fl[l], C);
+                           ln->offsets, A, &pl[l], &fl[l], C);
             dout = din;
         }
         for (int v = 0; v < M; v++)
@@ -700,47 +733,98 @@ static void step_backward(const decoder_acts *a, const decoder_params *g, const 
     }
 }
 
+/* The context of the backward's tasks: direction d accumulates into grad[d] with scratch sc[d];
+ * grad[1] views the second direction's buffer g1 (g1n floats, zeroed by its task). */
+typedef struct {
+    const decoder_acts *a;
+    const decoder_params *p;
+    decoder_params grad[2];
+    float *g1;
+    size_t g1n;
+    dec_scratch sc[2];
+} bwd_task_ctx;
+
+/* Direction d of decoder_backward: every step from the last, then the start node. */
+static void dir_backward(void *arg, int d) {
+    bwd_task_ctx *ctx = arg;
+    const decoder_acts *a = ctx->a;
+    const decoder_params *p = ctx->p, *grad = &ctx->grad[d];
+    const decoder_config cfg = a->cfg;
+    const int C2 = cfg.C2, D = cfg.D, OC = C2 + D;
+    dec_scratch *sc = &ctx->sc[d];
+    if (d == 1) zero(ctx->g1, ctx->g1n);
+    zero(sc->dcs, (size_t)a->B * D);
+    if (cfg.prop != DEC_PROP_BIDIR) zero(sc->fgmem, 2 * (size_t)cfg.L * mpass_fold_size(C2 / 2));
+    const dec_dir *dr = &a->dir[d];
+    const graph *gd = a->gd + (size_t)d * a->max_g;
+    if (!dr->A0) return;
+    // nothing depends on the state after the last step
+    const dec_step *last = &dr->step[dr->nsteps - 1];
+    zero(sc->dcarry, (size_t)last->A * (last->n + 1) * C2);
+    for (int t = dr->nsteps - 1; t >= 0; t--) {
+        const dec_step *s = &dr->step[t];
+        step_backward(a, &a->lane[d], grad, p, gd, s, sc);
+        if (t == 0) break;
+        // dL/dH_t for step t-1's graphs: this step's graphs, then zeros for those that ended
+        const dec_step *pv = &dr->step[t - 1];
+        const size_t have = (size_t)s->A * s->n * C2, need = (size_t)pv->A * s->n * C2;
+        memcpy(sc->dcarry, sc->dhin, have * sizeof(float));
+        zero(sc->dcarry + have, need - have);
+    }
+    // the start node
+    const int A0 = dr->A0, st = d == 0 ? DEC_START_FWD : DEC_START_BWD;
+    zero(sc->dz1, (size_t)A0 * OC);
+    linear_backward(sc->dz1, grad->start2_w, grad->start2_b, sc->dhin, dr->zs, p->start2_w, A0, OC, C2);
+    relu_mask(sc->dz1, dr->zs, (size_t)A0 * OC);
+    zero(sc->dxinit, (size_t)A0 * OC);
+    linear_backward(sc->dxinit, grad->start_w, grad->start_b, sc->dz1, dr->xstart, p->start_w, A0, OC, OC);
+    for (int i = 0; i < A0; i++)
+        for (int k = 0; k < C2; k++) grad->emb[(size_t)st * C2 + k] += sc->dxinit[(size_t)i * OC + k];
+    add_cols(sc->dcs, sc->dxinit, C2, D, OC, A0);
+}
+
+/* grad[0] += grad[1], tensor by tensor; task h of 2 takes the h-th half of every tensor (elementwise
+ * sums: any split gives the same bits). */
+static void add_second_direction(void *arg, int h) {
+    bwd_task_ctx *ctx = arg;
+    const decoder_config cfg = ctx->a->cfg;
+    size_t sizes[DEC_MAX_TENSORS];
+    float **dst[DEC_MAX_TENSORS], **src[DEC_MAX_TENSORS];
+    decoder_param_sizes(sizes, cfg);
+    decoder_param_ptrs(&ctx->grad[0], dst, cfg);
+    decoder_param_ptrs(&ctx->grad[1], src, cfg);
+    for (int i = 0; i < decoder_num_tensors(cfg); i++) {
+        float *x = *dst[i];
+        const float *y = *src[i];
+        for (size_t k = h * sizes[i] / 2; k < (h + 1) * sizes[i] / 2; k++) x[k] += y[k];
+    }
+}
+
 void decoder_backward(const decoder_params *grad, float *dc, float *scratch, const decoder_acts *a,
                       const decoder_params *p) {
     const decoder_config cfg = a->cfg;
-    const int C2 = cfg.C2, D = cfg.D, OC = C2 + D, B = a->B;
-    dec_scratch sc;
-    carve_scratch(&sc, scratch, cfg, a->max_g, a->max_n);
-    zero(sc.dcs, (size_t)B * D);
-    if (cfg.prop != DEC_PROP_BIDIR) zero(sc.fgmem, 2 * (size_t)cfg.L * mpass_fold_size(C2 / 2));
-    for (int d = 0; d < num_dirs(cfg); d++) {
-        const dec_dir *dr = &a->dir[d];
-        const graph *gd = a->gd + (size_t)d * a->max_g;
-        if (!dr->A0) continue;
-        // nothing depends on the state after the last step
-        const dec_step *last = &dr->step[dr->nsteps - 1];
-        zero(sc.dcarry, (size_t)last->A * (last->n + 1) * C2);
-        for (int t = dr->nsteps - 1; t >= 0; t--) {
-            const dec_step *s = &dr->step[t];
-            step_backward(a, grad, p, gd, s, &sc);
-            if (t == 0) break;
-            // dL/dH_t for step t-1's graphs: this step's graphs, then zeros for those that ended
-            const dec_step *pv = &dr->step[t - 1];
-            const size_t have = (size_t)s->A * s->n * C2, need = (size_t)pv->A * s->n * C2;
-            memcpy(sc.dcarry, sc.dhin, have * sizeof(float));
-            zero(sc.dcarry + have, need - have);
-        }
-        // the start node
-        const int A0 = dr->A0, st = d == 0 ? DEC_START_FWD : DEC_START_BWD;
-        zero(sc.dz1, (size_t)A0 * OC);
-        linear_backward(sc.dz1, grad->start2_w, grad->start2_b, sc.dhin, dr->zs, p->start2_w, A0, OC, C2);
-        relu_mask(sc.dz1, dr->zs, (size_t)A0 * OC);
-        zero(sc.dxinit, (size_t)A0 * OC);
-        linear_backward(sc.dxinit, grad->start_w, grad->start_b, sc.dz1, dr->xstart, p->start_w, A0, OC, OC);
-        for (int i = 0; i < A0; i++)
-            for (int k = 0; k < C2; k++) grad->emb[(size_t)st * C2 + k] += sc.dxinit[(size_t)i * OC + k];
-        add_cols(sc.dcs, sc.dxinit, C2, D, OC, A0);
+    const int C2 = cfg.C2, D = cfg.D, B = a->B, dirs = num_dirs(cfg);
+    bwd_task_ctx ctx = {.a = a, .p = p, .grad = {*grad}};
+    const size_t one = carve_scratch(&ctx.sc[0], scratch, cfg, a->max_g, a->max_n);
+    if (dirs == 2) {
+        carve_scratch(&ctx.sc[1], scratch + one, cfg, a->max_g, a->max_n);
+        ctx.g1 = scratch + 2 * one;
+        ctx.g1n = decoder_param_count(cfg);
+        decoder_point_params(&ctx.grad[1], ctx.g1, cfg);
+    }
+    par_run(a->pool, dirs, dir_backward, &ctx);
+    dec_scratch *sc = &ctx.sc[0];
+    if (dirs == 2) { // the second direction's sums join the first's, in this order
+        par_run(a->pool, 2, add_second_direction, &ctx);
+        const size_t nf = cfg.prop == DEC_PROP_BIDIR ? 0 : 2 * (size_t)cfg.L * mpass_fold_size(C2 / 2);
+        for (size_t k = 0; k < nf; k++) sc->fgmem[k] += ctx.sc[1].fgmem[k];
+        for (size_t k = 0; k < (size_t)B * D; k++) sc->dcs[k] += ctx.sc[1].dcs[k];
     }
     for (int l = 0; l < cfg.L && cfg.prop != DEC_PROP_BIDIR; l++) {
-        mpass_unfold_grad(&grad->fwd[l], &sc.fg[l], &p->fwd[l], C2 / 2);
-        mpass_unfold_grad(&grad->bwd[l], &sc.fg[cfg.L + l], &p->bwd[l], C2 / 2);
+        mpass_unfold_grad(&grad->fwd[l], &sc->fg[l], &p->fwd[l], C2 / 2);
+        mpass_unfold_grad(&grad->bwd[l], &sc->fg[cfg.L + l], &p->bwd[l], C2 / 2);
     }
     if (dc)
         for (int i = 0; i < B; i++)
-            for (int k = 0; k < D; k++) dc[(size_t)a->order[i] * D + k] += sc.dcs[(size_t)i * D + k];
+            for (int k = 0; k < D; k++) dc[(size_t)a->order[i] * D + k] += sc->dcs[(size_t)i * D + k];
 }

@@ -43,6 +43,7 @@
 
 #include "graph.h"
 #include "mpass.h"
+#include "parallel.h"
 #include "rng.h"
 
 #define DEC_MAX_LAYERS MPASS_MAX_NAMED_LAYERS /* gnn_iteration_layers per direction, 1..8 */
@@ -127,6 +128,20 @@ typedef struct {
     dec_step step[DEC_MAX_STEPS];
 } dec_dir;
 
+/* What one direction's forward and backward write besides its activations: the two directions
+ * run as separate tasks (lib/parallel.h), each with its own lane. */
+typedef struct {
+    int *types, *offsets;     /* (max_g), (max_g+1) scratch */
+    uint16_t *pred, *succ;    /* (max_g*max_n) scratch neighbour masks */
+    float *wbce;              /* (max_g*max_n) edge loss weights */
+    double ce[DEC_MAX_STEPS], bce[DEC_MAX_STEPS]; /* the last forward's step losses */
+} dec_lane;
+
+/* Threads: with a pool (field pool, not owned; NULL = none), decoder_forward and decoder_backward
+ * run the two directions as two tasks. Each direction writes only its own activations, lane,
+ * scratch and (backward) gradient buffer; the step losses are summed, and the second direction's
+ * gradients added to the first's, in one fixed order afterwards, so every thread count gives the
+ * same bits. */
 typedef struct {
     decoder_config cfg;
     int max_g, max_n;         /* capacity: graphs, nodes per graph */
@@ -136,9 +151,9 @@ typedef struct {
     int *order;               /* (max_g) rank (decreasing size, stable) -> batch index */
     graph *gd;                /* (2*max_g) graph of rank i in direction d at gd[d*max_g + i] */
     float *cs;                /* (max_g,D) c in rank order */
-    float *wce, *wbce;        /* (max_g), (max_g*max_n) loss weights */
-    int *types, *offsets;     /* (max_g), (max_g+1) scratch */
-    uint16_t *pred, *succ;    /* (max_g*max_n) scratch neighbour masks */
+    float *wce;               /* (max_g) type loss weights */
+    dec_lane lane[2];         /* per direction */
+    par_pool *pool;
     dec_dir dir[2];
     double loss;
     float w_type, w_edge;     /* step loss weights of CE(type) and mean BCE(edges): 1, 1 (set by init) */
@@ -156,9 +171,13 @@ void decoder_acts_free(decoder_acts *a);
 int decoder_forward(decoder_acts *a, const decoder_params *p, const graph *gs, const float *c, int B,
                     double *loss);
 
+/* Floats of decoder_backward's scratch: per direction its own working buffers, and for the second
+ * direction a gradient buffer of decoder_param_count floats. */
 size_t decoder_scratch_size(decoder_config cfg, int max_g, int max_n);
 /* Accumulate (+=) dloss/dparams into grad (every field set) and dloss/dc into dc (B,D) (may be
- * NULL), for the last decoder_forward on a (same p). scratch: decoder_scratch_size floats. */
+ * NULL), for the last decoder_forward on a (same p). scratch: decoder_scratch_size floats. The
+ * first direction accumulates into grad, the second into its own zeroed buffer, which is then
+ * added: the same sums whatever the thread count. */
 void decoder_backward(const decoder_params *grad, float *dc, float *scratch, const decoder_acts *a,
                       const decoder_params *p);
 

@@ -171,7 +171,7 @@ size_t encoder_acts_size(encoder_config cfg, int max_n, int max_g) {
          + 2 * gsum_cache_size(max_n, cfg.D)               // gmean, gvar
          + 2 * (size_t)max_g * cfg.D                       // mu, logvar
          + mpass_foldset_floats(2 * cfg.L, cfg.C)          // fold
-         + mpass_table_scratch_size(cfg.K, cfg.C)           // table
+         + 2 * mpass_table_scratch_size(cfg.K, cfg.C)       // table, table2
          + memo_floats(max_n);                              // memo
 }
 
@@ -189,16 +189,18 @@ void encoder_point_acts(encoder_acts *a, float *mem, encoder_config cfg, int max
     a->logvar = mem; mem += (size_t)max_g * cfg.D;
     mpass_foldset_point(&a->fold, mem, 2 * cfg.L, cfg.C);
     a->table = mem + mpass_foldset_floats(2 * cfg.L, cfg.C);
-    a->memo = a->table + mpass_table_scratch_size(cfg.K, cfg.C);
+    a->table2 = a->table + mpass_table_scratch_size(cfg.K, cfg.C);
+    a->memo = a->table2 + mpass_table_scratch_size(cfg.K, cfg.C);
     a->memo_cap = max_n;
+    a->pool = NULL;
 }
 
 size_t encoder_scratch_size(encoder_config cfg, int max_n) {
     const size_t NC = (size_t)max_n * cfg.C;
     size_t ms = mpass_scratch_size(max_n, cfg.C), gs = gsum_scratch_size(max_n, cfg.D);
-    // dh (N,2C), dtop (N,C), dmid (N,C), dh0 (N,C), the folded-weight gradient accumulators, then
-    // the larger of the layer/readout scratch
-    return 5 * NC + 2 * (size_t)cfg.L * mpass_fold_size(cfg.C) + (ms > gs ? ms : gs);
+    // dh, dh2 (N,2C) each; per stream dtop, dmid, dh0 (N,C) each; the folded-weight gradient
+    // accumulators; per task the larger of the layer/readout scratch
+    return 10 * NC + 2 * (size_t)cfg.L * mpass_fold_size(cfg.C) + 2 * (ms > gs ? ms : gs);
 }
 
 /* ---------------------------------------------------------------- forward */
@@ -209,34 +211,61 @@ static void fold_update(encoder_acts *a, const encoder_params *p, int L) {
     mpass_foldset_update(&a->fold, layers);
 }
 
+/* The context of forward's and encoder_backward's tasks. */
+typedef struct {
+    encoder_acts *a;
+    const encoder_params *p, *grad;
+    const encoder_batch *b;
+    encoder_config cfg;
+    int for_backward;
+    const float *dmu, *dlogvar;  /* backward: the readouts' gradients (either may be NULL) */
+    float *dh[2];                /* backward: (N,2C) the mean's and the var's node gradients */
+    float *dtop[2], *dmid[2], *dh0[2], *ws[2]; /* backward, per task */
+    mpass_fold *fg;              /* backward: folded-weight gradients, 2L */
+} enc_task_ctx;
+
+/* Task s of the forward: stream s (0 along the edges, 1 against them) from the initial states
+ * (its first layer on the K embedding rows: mpass_forward_table), into its half of h (N,2C). */
+static void stream_forward(void *arg, int s) {
+    enc_task_ctx *x = arg;
+    encoder_acts *a = x->a;
+    const encoder_params *p = x->p;
+    const encoder_batch *b = x->b;
+    const int N = b->N, G = b->G, C = x->cfg.C, L = x->cfg.L;
+    const uint16_t *nbr = s ? b->succ : b->pred;
+    const mpass_params *lp = s ? p->bwd : p->fwd;
+    const mpass_fold *fold = a->fold.f + s * L;
+    float *const *hs = s ? a->hb : a->hf, *const *cs = s ? a->cb : a->cf;
+    mpass_forward_table(hs[0], cs[0], s ? a->table2 : a->table, a->h0, b->types, p->node_init, x->cfg.K,
+                        nbr, b->offsets, G, &lp[0], &fold[0], C, x->for_backward);
+    for (int l = 1; l < L; l++)
+        mpass_forward(hs[l], cs[l], hs[l - 1], nbr, b->offsets, G, &lp[l], &fold[l], C);
+    for (int v = 0; v < N; v++)
+        memcpy(a->h + (size_t)v * 2 * C + (size_t)s * C, hs[L - 1] + (size_t)v * C, (size_t)C * sizeof(float));
+}
+
+/* Task r of the forward: readout r (0 mean, 1 log-variance) of h. */
+static void readout_forward(void *arg, int r) {
+    enc_task_ctx *x = arg;
+    encoder_acts *a = x->a;
+    const encoder_params *p = x->p;
+    const int C = x->cfg.C, D = x->cfg.D;
+    if (r == 0)
+        gsum_forward(a->mu, a->gmean, a->h, p->mean_f_w, p->mean_f_b, p->mean_g_w, p->mean_g_b,
+                     x->b->offsets, x->b->G, 2 * C, D);
+    else
+        gsum_forward(a->logvar, a->gvar, a->h, p->var_f_w, p->var_f_b, p->var_g_w, p->var_g_b,
+                     x->b->offsets, x->b->G, 2 * C, D);
+}
+
 static void forward(encoder_acts *a, const encoder_params *p, const encoder_batch *b,
                     encoder_config cfg, int for_backward, int want_logvar) {
-    const int N = b->N, G = b->G, C = cfg.C, D = cfg.D, L = cfg.L;
-    fold_update(a, p, L);
-    embedding_forward(a->h0, b->types, p->node_init, N, C);
-    // two independent streams from the same initial states
-    // (the first layer of each stream works on the K embedding rows: mpass_forward_table)
-    mpass_forward_table(a->hf[0], a->cf[0], a->table, a->h0, b->types, p->node_init, cfg.K, b->pred,
-                        b->offsets, G, &p->fwd[0], &a->fold.f[0], C, for_backward);
-    for (int l = 1; l < L; l++)
-        mpass_forward(a->hf[l], a->cf[l], a->hf[l - 1], b->pred, b->offsets, G, &p->fwd[l],
-                      &a->fold.f[l], C);
-    mpass_forward_table(a->hb[0], a->cb[0], a->table, a->h0, b->types, p->node_init, cfg.K, b->succ,
-                        b->offsets, G, &p->bwd[0], &a->fold.f[L], C, for_backward);
-    for (int l = 1; l < L; l++)
-        mpass_forward(a->hb[l], a->cb[l], a->hb[l - 1], b->succ, b->offsets, G, &p->bwd[l],
-                      &a->fold.f[L + l], C);
-    // h = [hf ; hb] per node  (N,2C)
-    const float *hf = a->hf[L - 1], *hb = a->hb[L - 1];
-    for (int v = 0; v < N; v++) {
-        memcpy(a->h + (size_t)v * 2 * C, hf + (size_t)v * C, (size_t)C * sizeof(float));
-        memcpy(a->h + (size_t)v * 2 * C + C, hb + (size_t)v * C, (size_t)C * sizeof(float));
-    }
-    gsum_forward(a->mu, a->gmean, a->h, p->mean_f_w, p->mean_f_b, p->mean_g_w, p->mean_g_b,
-                 b->offsets, G, 2 * C, D);
-    if (want_logvar)
-        gsum_forward(a->logvar, a->gvar, a->h, p->var_f_w, p->var_f_b, p->var_g_w, p->var_g_b,
-                     b->offsets, G, 2 * C, D);
+    fold_update(a, p, cfg.L);
+    embedding_forward(a->h0, b->types, p->node_init, b->N, cfg.C);
+    // two independent streams from the same initial states, then the two readouts of h = [hf ; hb]
+    enc_task_ctx x = {.a = a, .p = p, .b = b, .cfg = cfg, .for_backward = for_backward};
+    par_run(a->pool, 2, stream_forward, &x);
+    par_run(a->pool, want_logvar ? 2 : 1, readout_forward, &x);
 }
 
 void encoder_forward(encoder_acts *a, const encoder_params *p, const encoder_batch *b,
@@ -388,43 +417,68 @@ static void stream_backward(float *dh0, float *dtop, float *dmid, float *scratch
     }
 }
 
+/* Task r of the backward: readout r's gradients, and its node gradient x->dh[r] (N,2C). */
+static void readout_backward(void *arg, int r) {
+    enc_task_ctx *x = arg;
+    const encoder_acts *a = x->a;
+    const encoder_params *p = x->p, *grad = x->grad;
+    const encoder_batch *b = x->b;
+    const int N = b->N, C = x->cfg.C, D = x->cfg.D;
+    memset(x->dh[r], 0, (size_t)N * 2 * C * sizeof(float));
+    if (r == 0 && x->dmu)
+        gsum_backward(x->dh[0], grad->mean_f_w, grad->mean_f_b, grad->mean_g_w, grad->mean_g_b, x->ws[0],
+                      x->dmu, a->gmean, a->h, p->mean_f_w, p->mean_g_w, b->offsets, b->G, 2 * C, D);
+    if (r == 1 && x->dlogvar)
+        gsum_backward(x->dh[1], grad->var_f_w, grad->var_f_b, grad->var_g_w, grad->var_g_b, x->ws[1],
+                      x->dlogvar, a->gvar, a->h, p->var_f_w, p->var_g_w, b->offsets, b->G, 2 * C, D);
+}
+
+/* Task s of the backward: stream s's layers, from its half of dh[0] + dh[1], into dh0[s] (N,C). */
+static void stream_backward_task(void *arg, int s) {
+    enc_task_ctx *x = arg;
+    const encoder_acts *a = x->a;
+    const encoder_params *p = x->p, *grad = x->grad;
+    const encoder_batch *b = x->b;
+    const int N = b->N, C = x->cfg.C, L = x->cfg.L;
+    float *dtop = x->dtop[s];
+    for (int v = 0; v < N; v++)
+        for (int k = 0; k < C; k++) {
+            const size_t i = (size_t)v * 2 * C + (size_t)s * C + k;
+            dtop[(size_t)v * C + k] = x->dh[0][i] + x->dh[1][i];
+        }
+    memset(x->dh0[s], 0, (size_t)N * C * sizeof(float));
+    const mpass_params *gl = s ? grad->bwd : grad->fwd, *pl = s ? p->bwd : p->fwd;
+    stream_backward(x->dh0[s], dtop, x->dmid[s], x->ws[s], gl, x->fg + s * L, pl, a->fold.f + s * L,
+                    s ? a->hb : a->hf, s ? a->cb : a->cf, a->h0, s ? b->succ : b->pred, b, C, L);
+    for (int l = 0; l < L; l++) mpass_unfold_grad(&gl[l], &x->fg[s * L + l], &pl[l], C);
+}
+
 void encoder_backward(const encoder_params *grad, float *scratch, const float *dmu,
                       const float *dlogvar, const encoder_acts *a, const encoder_params *p,
                       const encoder_batch *b, encoder_config cfg) {
-    const int N = b->N, G = b->G, C = cfg.C, D = cfg.D, L = cfg.L;
+    const int N = b->N, C = cfg.C, D = cfg.D, L = cfg.L;
     if (N == 0) return;
-    const size_t NC = (size_t)N * C;
-    float *dh = scratch;                  // (N,2C)
-    float *dtop = dh + 2 * NC;            // (N,C)
-    float *dmid = dtop + NC;              // (N,C)
-    float *dh0 = dmid + NC;               // (N,C)
-    float *fgmem = dh0 + NC;              // folded-weight gradient accumulators
-    float *ws = fgmem + 2 * (size_t)L * mpass_fold_size(C); // layer / readout scratch
+    const size_t NC = (size_t)N * C, nfold = mpass_fold_size(C);
+    size_t ms = mpass_scratch_size(N, C), gs = gsum_scratch_size(N, D);
+    const size_t nws = ms > gs ? ms : gs; // as encoder_scratch_size, for this batch's N
+    enc_task_ctx x = {.a = (encoder_acts *)a, .p = p, .grad = grad, .b = b, .cfg = cfg, .dmu = dmu,
+                      .dlogvar = dlogvar};
+    float *q = scratch;
+    for (int t = 0; t < 2; t++) { x.dh[t] = q; q += 2 * NC; }
+    for (int t = 0; t < 2; t++) {
+        x.dtop[t] = q; q += NC;
+        x.dmid[t] = q; q += NC;
+        x.dh0[t] = q; q += NC;
+    }
     mpass_fold fg[2 * ENC_MAX_LAYERS];
-    memset(fgmem, 0, 2 * (size_t)L * mpass_fold_size(C) * sizeof(float));
-    for (int l = 0; l < 2 * L; l++) mpass_fold_point(&fg[l], fgmem + l * mpass_fold_size(C), C);
-    memset(dh, 0, 2 * NC * sizeof(float));
-    if (dmu)
-        gsum_backward(dh, grad->mean_f_w, grad->mean_f_b, grad->mean_g_w, grad->mean_g_b, ws, dmu,
-                      a->gmean, a->h, p->mean_f_w, p->mean_g_w, b->offsets, G, 2 * C, D);
-    if (dlogvar)
-        gsum_backward(dh, grad->var_f_w, grad->var_f_b, grad->var_g_w, grad->var_g_b, ws, dlogvar,
-                      a->gvar, a->h, p->var_f_w, p->var_g_w, b->offsets, G, 2 * C, D);
-    memset(dh0, 0, NC * sizeof(float));
-    for (int s = 0; s < 2; s++) {         // s = 0: forward stream (first half), 1: backward
-        for (int v = 0; v < N; v++)
-            memcpy(dtop + (size_t)v * C, dh + (size_t)v * 2 * C + (size_t)s * C,
-                   (size_t)C * sizeof(float));
-        if (s == 0)
-            stream_backward(dh0, dtop, dmid, ws, grad->fwd, fg, p->fwd, a->fold.f, a->hf, a->cf,
-                            a->h0, b->pred, b, C, L);
-        else
-            stream_backward(dh0, dtop, dmid, ws, grad->bwd, fg + L, p->bwd, a->fold.f + L, a->hb,
-                            a->cb, a->h0, b->succ, b, C, L);
-    }
-    for (int l = 0; l < L; l++) {
-        mpass_unfold_grad(&grad->fwd[l], &fg[l], &p->fwd[l], C);
-        mpass_unfold_grad(&grad->bwd[l], &fg[L + l], &p->bwd[l], C);
-    }
-    if (grad->node_init) embedding_backward(grad->node_init, dh0, b->types, N, C);
+    memset(q, 0, 2 * (size_t)L * nfold * sizeof(float));
+    for (int l = 0; l < 2 * L; l++) mpass_fold_point(&fg[l], q + l * nfold, C);
+    q += 2 * (size_t)L * nfold;
+    x.fg = fg;
+    for (int t = 0; t < 2; t++) { x.ws[t] = q; q += nws; }
+    par_run(a->pool, 2, readout_backward, &x);
+    par_run(a->pool, 2, stream_backward_task, &x);
+    // both streams started from h0: their gradients join in this order
+    for (size_t i = 0; i < NC; i++) x.dh0[0][i] += x.dh0[1][i];
+    if (grad->node_init) embedding_backward(grad->node_init, x.dh0[0], b->types, N, C);
 }

@@ -19,6 +19,7 @@
 
 #include "graph.h"
 #include "mpass.h"
+#include "parallel.h"
 #include "rng.h"
 
 #define ENC_MAX_LAYERS MPASS_MAX_NAMED_LAYERS /* gnn_iteration_layers: layers per direction, 1..8 */
@@ -92,9 +93,10 @@ typedef struct {
     float *gmean, *gvar;             /* gsum caches, gsum_cache_size(N,D) each */
     float *mu, *logvar;              /* (G,D) the outputs */
     mpass_foldset fold;              /* folded layer weights: fwd[0..L-1], then bwd[0..L-1] */
-    float *table;                    /* mpass_forward_table's scratch */
+    float *table, *table2;           /* mpass_forward_table's scratch, one per stream */
     float *memo;                     /* encoder_forward_eval's signature tables */
     int memo_cap;
+    par_pool *pool;                  /* not owned; NULL = no threads (see encoder_forward) */
 } encoder_acts;
 
 size_t encoder_acts_size(encoder_config cfg, int max_n, int max_g);
@@ -102,7 +104,9 @@ void encoder_point_acts(encoder_acts *a, float *mem, encoder_config cfg, int max
 /* Scratch floats encoder_backward needs for a batch of up to max_n nodes. */
 size_t encoder_scratch_size(encoder_config cfg, int max_n);
 
-/* Encode b into a->mu, a->logvar (and the caches). b must fit the acts' capacity. */
+/* Encode b into a->mu, a->logvar (and the caches). b must fit the acts' capacity. With a->pool,
+ * the two streams run as two tasks, then the two readouts as two (lib/parallel.h); each writes
+ * only its own outputs, so the result is the same bits for every thread count. */
 void encoder_forward(encoder_acts *a, const encoder_params *p, const encoder_batch *b,
                      encoder_config cfg);
 /* The same for inference, when no backward follows: the first two layers are memoised by node
@@ -112,7 +116,9 @@ void encoder_forward(encoder_acts *a, const encoder_params *p, const encoder_bat
 void encoder_forward_eval(encoder_acts *a, const encoder_params *p, const encoder_batch *b,
                           encoder_config cfg, int want_logvar);
 /* Accumulate (+=) the parameter gradients into grad, given dmu, dlogvar (G,D) (either may be NULL
- * for zero). a must hold encoder_forward's result for the same p and b. */
+ * for zero). a must hold encoder_forward's result for the same p and b. Tasks (with a->pool): the
+ * two readouts, each into its own node gradient, then the two streams, each from the sum of those
+ * and into its own gradient of the initial states, which are added in a fixed order. */
 void encoder_backward(const encoder_params *grad, float *scratch, const float *dmu,
                       const float *dlogvar, const encoder_acts *a, const encoder_params *p,
                       const encoder_batch *b, encoder_config cfg);

@@ -107,6 +107,23 @@ void par_run(par_pool *p, int ntasks, par_fn fn, void *ctx) {
     pthread_mutex_unlock(&p->mu);
 }
 
+typedef struct {
+    float *x;
+    size_t n;
+    int parts;
+} zero_ctx;
+
+static void zero_part(void *arg, int i) {
+    zero_ctx *z = arg;
+    const size_t lo = i * z->n / z->parts, hi = (i + 1) * z->n / z->parts;
+    memset(z->x + lo, 0, (hi - lo) * sizeof(float));
+}
+
+void par_zero(par_pool *p, float *x, size_t n) {
+    zero_ctx z = {x, n, par_threads(p)};
+    par_run(p, z.parts, zero_part, &z);
+}
+
 int par_threads_arg(const char *opt, const char *s) { return (int)opt_uint(opt, s, 0, 256); }
 
 int par_threads_resolve(int n) {

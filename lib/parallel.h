@@ -12,6 +12,8 @@
 #ifndef SVGE_PARALLEL_H
 #define SVGE_PARALLEL_H
 
+#include <stddef.h>
+
 typedef struct par_pool par_pool;
 typedef void (*par_fn)(void *ctx, int task);
 
@@ -23,6 +25,9 @@ int par_threads(const par_pool *p); /* 1 for NULL */
 /* Run fn(ctx, i) for i = 0..ntasks-1 as above; returns when every task has returned. Not
  * reentrant: a task must not call par_run on the same pool. */
 void par_run(par_pool *p, int ntasks, par_fn fn, void *ctx);
+
+/* x[0..n) = 0, in ranges on the pool's threads. */
+void par_zero(par_pool *p, float *x, size_t n);
 
 /* The tools' --threads N: 0 = one per online CPU (the default); the value is parsed by
  * par_threads_arg (0..256; dies with a usage error naming opt otherwise) and resolved by

@@ -123,6 +123,12 @@ void svge_free(svge_model *m) {
     memset(m, 0, sizeof *m);
 }
 
+void svge_set_pool(svge_model *m, par_pool *pool) {
+    m->pool = pool;
+    m->ea.pool = pool;
+    m->da.pool = pool;
+}
+
 void svge_init(svge_model *m, rng_mt *r) {
     encoder_init(&m->enc, m->ecfg, r);
     decoder_init(&m->dec, m->dcfg, r);
@@ -172,7 +178,7 @@ void svge_backward(svge_model *m) {
 }
 
 int svge_train_step(svge_model *m, const graph *gs, int B, rng_mt *rng, vae_terms *t) {
-    memset(m->grads, 0, m->num_params * sizeof(float));
+    par_zero(m->pool, m->grads, m->num_params);
     if (svge_forward(m, gs, B, rng, t)) return -1;
     svge_backward(m);
     return 0;

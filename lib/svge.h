@@ -68,12 +68,16 @@ typedef struct {
     decoder_acts da;
     float *dec_scratch;
     float *eps, *z, *dz, *dmu, *dlogvar; /* (max_g,D) each */
+    par_pool *pool;              /* not owned (svge_set_pool); NULL = no threads */
 } svge_model;
 
 /* Allocate a model for batches of up to max_g graphs (parameters zero: call svge_init or load).
  * Returns 0, or -1 with the reason in err if cfg is invalid or memory runs out. */
 int svge_build(svge_model *m, const vae_config *cfg, int max_g, char *err, size_t errlen);
 void svge_free(svge_model *m);
+/* Run the encoder's streams and readouts and the decoder's two directions as tasks on pool
+ * (lib/parallel.h; NULL: none). The results are the same bits for every thread count. */
+void svge_set_pool(svge_model *m, par_pool *pool);
 /* PyTorch-default initialisation: encoder_init, then decoder_init, from r. */
 void svge_init(svge_model *m, rng_mt *r);
 

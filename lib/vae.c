@@ -112,7 +112,12 @@ int vae_train_step(vae_model *m, const graph *gs, int B, rng_mt *rng, vae_terms 
 
 void vae_train_init(vae_train *t, const vae_model *m) { vae_train_setup(t, m->num_params, &m->cfg); }
 
-void vae_update(vae_model *m, vae_train *t) { adam_step(&t->opt, m->params, m->grads); }
+void vae_update(vae_model *m, vae_train *t) { adam_step_par(&t->opt, m->params, m->grads, m->pool); }
+
+void vae_set_pool(vae_model *m, par_pool *pool) {
+    m->pool = pool;
+    if (m->kind == VAE_SVGE) svge_set_pool(&m->s, pool);
+}
 
 void vae_save(const char *path, const vae_model *m, const vae_train *t, const mf_value *meta, size_t nmeta,
               char id[MF_ID_LEN + 1]) {
@@ -180,7 +185,7 @@ int vae_surrogate_forward(vae_model *m, const graph *gs, const double *y, int B,
 }
 
 int vae_surrogate_step(vae_model *m, const graph *gs, const double *y, int B, rng_mt *rng, vae_terms *t) {
-    memset(m->grads, 0, m->num_params * sizeof(float));
+    par_zero(m->pool, m->grads, m->num_params);
     if (vae_surrogate_forward(m, gs, y, B, rng, t)) return -1;
     // the VAE's share, weighted by w: its own backward, then scaled (the head's grads are still 0)
     if (m->kind == VAE_DGMG) dgmg_backward(&m->d);

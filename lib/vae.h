@@ -40,6 +40,7 @@ typedef struct {
     float *hacts, *hscratch, *dpred, *dmu; /* (max_g) head activations, scratch, (max_g), (max_g,D) */
     int max_g;
     char id[MF_ID_LEN + 1];  /* the model file's id (vae_load) */
+    par_pool *pool;          /* not owned (vae_set_pool); NULL = no threads */
 } vae_model;
 
 /* "svge", "dgmg". */
@@ -53,6 +54,11 @@ int vae_build(vae_model *m, vae_kind k, const vae_config *cfg, int max_g, char *
 void vae_free(vae_model *m);
 /* PyTorch-default initialisation from r (the kind's own draw order). */
 void vae_init(vae_model *m, rng_mt *r);
+/* Threads for training steps, teacher-forced forwards and updates (lib/parallel.h; NULL: none):
+ * SVGe's encoder streams and decoder directions (svge_set_pool), the gradient zeroing and Adam. The
+ * results are the same bits for every thread count. Inference (vae_encode, generation) is
+ * unaffected: its threads run whole batches (lib/vae_team.h). */
+void vae_set_pool(vae_model *m, par_pool *pool);
 
 /* Forward only: training mode (rng non-NULL draws eps) or eval mode (z = mu); *t may be NULL.
  * Returns 0, or -1 if the batch does not fit. */
@@ -82,7 +88,7 @@ int vae_head_read(const model_file *f, vae_config *cfg, regressor_params *p, flo
 int vae_train_step(vae_model *m, const graph *gs, int B, rng_mt *rng, vae_terms *t);
 /* Adam over all parameters with cfg.lr, a fresh scheduler, epoch 0, rng seeded with cfg.seed. */
 void vae_train_init(vae_train *t, const vae_model *m);
-/* One Adam step on the parameters with the gradients. */
+/* One Adam step on the parameters with the gradients (on the pool's threads: adam_step_par). */
 void vae_update(vae_model *m, vae_train *t);
 
 /* Write the model file (formats/model.md), with t's training state if t is non-NULL (a

@@ -148,6 +148,39 @@ losses() { tail -n +2 "$1" | cut -f2; }
     ! cmp -s "$T/a" "$T/c"
 }
 
+@test "--threads 1, 2, 3 and the default: the same model, checkpoint and metrics, bytes (--test, --surrogate too)" {
+    # the real dims' layout with small sizes: the tasks (encoder streams and readouts, decoder
+    # directions, Adam halves) are the same at every size
+    graph-parse nb201 | stream-split --shard 0/200 > "$T/train.zst"   # 79 cells
+    graph-parse nb201 | stream-split --shard 1/500 > "$T/test.zst"    # 32 cells
+    local A=(--ndim 16 --gdim 6 --batch 7 --epochs 2 -q --test "$T/test.zst")
+    for t in 1 2 3 default; do
+        local th=(--threads "$t")
+        [ "$t" = default ] && th=()
+        svge-train "${A[@]}" "${th[@]}" -o "$T/m$t" --checkpoint "$T/c$t" --metrics "$T/met$t" < "$T/train.zst"
+        cut -f1-5,8- "$T/met$t" > "$T/cols$t"   # all but graphs_per_s and seconds
+    done
+    for t in 2 3 default; do
+        cmp "$T/m1" "$T/m$t"
+        cmp "$T/c1" "$T/c$t"
+        cmp "$T/cols1" "$T/cols$t"
+    done
+    grep -q test_recon "$T/cols1"
+    # resumed on another thread count: bitwise the uninterrupted run, and no note about it
+    svge-train "${A[@]}" --epochs 1 --threads 1 --checkpoint "$T/half" -o "$T/h" < "$T/train.zst"
+    run svge-train --resume "$T/half" --threads 2 --epochs 2 --test "$T/test.zst" -o "$T/r" < "$T/train.zst"
+    assert_status 0
+    [[ "$output" != *"not be bitwise"* ]]
+    cmp "$T/m1" "$T/r"
+    # surrogate fine-tuning (the head's step, vae_surrogate_step) as well
+    graph-parse nb201 | stream-split --shard 0/300 > "$T/lab.zst"
+    for t in 1 2; do
+        svge-train --ndim 16 --gdim 8 --batch 7 --epochs 1 -q --surrogate c10valid_val_200ep_mean --sample 20 --threads "$t" \
+            -o "$T/s$t" < "$T/lab.zst"
+    done
+    cmp "$T/s1" "$T/s2"
+}
+
 @test "resume: 2 epochs + checkpoint, then --resume to 4, is bitwise the 4-epoch model" {
     svge-train "${TINY[@]}" --epochs 4 -o "$T/straight" < "$D"
     svge-train "${TINY[@]}" --epochs 2 --checkpoint "$T/c" --checkpoint-every 2 -o "$T/half" < "$D"
