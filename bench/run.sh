@@ -49,14 +49,12 @@ row "jsonl-to-stream 4x" $((4 * N)) "jsonl-to-stream < $tmp/x4.jsonl > /dev/null
 
 echo "== SVGe model (NB101 dims, batch 128)"
 # 4,096 real NB101 cells (1% split, seed 1, first 4,096); one process per task so that each peak RSS
-# is that task's own (ru_maxrss is a process-wide maximum). One OpenBLAS thread (the tools' default),
-# then two (--threads 2).
+# is that task's own (ru_maxrss is a process-wide maximum). One worker thread and two, in 4
+# alternating rounds of 5 s each, with the 2-thread / 1-thread ratio (the same bytes either way).
 if [ -x "$BUILD/bench/model_bench" ]; then
     stream-split --ratio 0.01 --seed 1 < "$tmp/nb101.zst" > "$tmp/nb101_1pct.zst"
-    for threads in 1 2; do
-        for what in train encode decode; do
-            "$BUILD/bench/model_bench" --what "$what" --graphs 4096 --seconds 10 --threads "$threads" < "$tmp/nb101_1pct.zst"
-        done
+    for what in train encode decode; do
+        "$BUILD/bench/model_bench" --what "$what" --graphs 4096 --seconds 20 --threads 1,2 --rounds 4 < "$tmp/nb101_1pct.zst"
     done
     # The same cells against the reference (automl/SVGe in PyTorch, SVGE_REF=DIR: a checkout at
     # 5cf475b), one thread each, alternating runs: bench/svge_ref.sh (skipped without SVGE_REF or torch).
