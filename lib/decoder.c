@@ -455,13 +455,16 @@ void decoder_fold_point(mpass_foldset *fs, float *mem, decoder_config cfg) {
     else mpass_foldset_point(fs, mem, 2 * cfg.L, cfg.C2 / 2);
 }
 
-void decoder_fold_update(mpass_foldset *fs, const decoder_params *p) {
+/* decoder_fold_update with a task per layer on pool. */
+static void fold_update_on(mpass_foldset *fs, const decoder_params *p, par_pool *pool) {
     const int L = fs->L / 2;
     if (!L) return;
     const mpass_params *layers[2 * DEC_MAX_LAYERS];
     for (int l = 0; l < L; l++) { layers[l] = &p->fwd[l]; layers[L + l] = &p->bwd[l]; }
-    mpass_foldset_update(fs, layers);
+    mpass_foldset_update_on(fs, layers, pool);
 }
+
+void decoder_fold_update(mpass_foldset *fs, const decoder_params *p) { fold_update_on(fs, p, NULL); }
 
 void decoder_step_logits(dec_step *s, const decoder_params *p, const mpass_foldset *fold,
                          decoder_config cfg, const float *cs, const uint16_t *pred,
@@ -536,7 +539,7 @@ int decoder_forward(decoder_acts *a, const decoder_params *p, const graph *gs, c
         a->wce[i] = a->w_type / (float)B;
     }
     a->B = B;
-    decoder_fold_update(&a->fold, p);
+    fold_update_on(&a->fold, p, a->pool);
     size_t off = 0;
     for (int d = 0; d < num_dirs(cfg); d++) { // carve both directions' activations first
         dec_dir *dr = &a->dir[d];
@@ -800,6 +803,17 @@ static void add_second_direction(void *arg, int h) {
     }
 }
 
+/* Task st: the folded-weight gradients of stream st's layers (summed over both directions in
+ * sc[0]) unfolded into grad[0]. */
+static void unfold_stream(void *arg, int st) {
+    bwd_task_ctx *ctx = arg;
+    const decoder_config cfg = ctx->a->cfg;
+    const decoder_params *grad = &ctx->grad[0], *p = ctx->p;
+    for (int l = 0; l < cfg.L; l++)
+        mpass_unfold_grad(st ? &grad->bwd[l] : &grad->fwd[l], &ctx->sc[0].fg[st * cfg.L + l],
+                          st ? &p->bwd[l] : &p->fwd[l], cfg.C2 / 2);
+}
+
 void decoder_backward(const decoder_params *grad, float *dc, float *scratch, const decoder_acts *a,
                       const decoder_params *p) {
     const decoder_config cfg = a->cfg;
@@ -820,10 +834,7 @@ void decoder_backward(const decoder_params *grad, float *dc, float *scratch, con
         for (size_t k = 0; k < nf; k++) sc->fgmem[k] += ctx.sc[1].fgmem[k];
         for (size_t k = 0; k < (size_t)B * D; k++) sc->dcs[k] += ctx.sc[1].dcs[k];
     }
-    for (int l = 0; l < cfg.L && cfg.prop != DEC_PROP_BIDIR; l++) {
-        mpass_unfold_grad(&grad->fwd[l], &sc->fg[l], &p->fwd[l], C2 / 2);
-        mpass_unfold_grad(&grad->bwd[l], &sc->fg[cfg.L + l], &p->bwd[l], C2 / 2);
-    }
+    if (cfg.prop != DEC_PROP_BIDIR) par_run(a->pool, 2, unfold_stream, &ctx);
     if (dc)
         for (int i = 0; i < B; i++)
             for (int k = 0; k < D; k++) dc[(size_t)a->order[i] * D + k] += sc->dcs[(size_t)i * D + k];

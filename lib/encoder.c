@@ -208,7 +208,7 @@ size_t encoder_scratch_size(encoder_config cfg, int max_n) {
 static void fold_update(encoder_acts *a, const encoder_params *p, int L) {
     const mpass_params *layers[2 * ENC_MAX_LAYERS];
     for (int l = 0; l < L; l++) { layers[l] = &p->fwd[l]; layers[L + l] = &p->bwd[l]; }
-    mpass_foldset_update(&a->fold, layers);
+    mpass_foldset_update_on(&a->fold, layers, a->pool);
 }
 
 /* The context of forward's and encoder_backward's tasks. */

@@ -93,21 +93,36 @@ void mpass_foldset_point(mpass_foldset *fs, float *mem, int L, int C) {
     for (int l = 0; l < L; l++) mpass_fold_point(&fs->f[l], mem + (size_t)l * mpass_fold_size(C), C);
 }
 
-void mpass_foldset_update(mpass_foldset *fs, const mpass_params *const *layers) {
+typedef struct {
+    mpass_foldset *fs;
+    const mpass_params *const *layers;
+} refold_ctx;
+
+/* Task l: refold layer l if its weights changed. */
+static void refold(void *arg, int l) {
+    refold_ctx *x = arg;
+    mpass_foldset *fs = x->fs;
     const int C = fs->C;
     const size_t nw = (size_t)4 * C * C, nb = (size_t)2 * C, ni = (size_t)6 * C * C;
-    for (int l = 0; l < fs->L; l++) {
-        const mpass_params *p = layers[l];
-        float *src = fs->mem + (size_t)fs->L * mpass_fold_size(C) + (size_t)l * fold_source_size(C);
-        if (!memcmp(src, p->msg_w, nw * sizeof(float)) &&
-            !memcmp(src + nw, p->msg_b, nb * sizeof(float)) &&
-            !memcmp(src + nw + nb, p->upd_wih, ni * sizeof(float)))
-            continue; // (an all-zero layer matches the zeroed copy, and its fold is zero too)
-        memcpy(src, p->msg_w, nw * sizeof(float));
-        memcpy(src + nw, p->msg_b, nb * sizeof(float));
-        memcpy(src + nw + nb, p->upd_wih, ni * sizeof(float));
-        mpass_fold_compute(&fs->f[l], p, C);
-    }
+    const mpass_params *p = x->layers[l];
+    float *src = fs->mem + (size_t)fs->L * mpass_fold_size(C) + (size_t)l * fold_source_size(C);
+    if (!memcmp(src, p->msg_w, nw * sizeof(float)) &&
+        !memcmp(src + nw, p->msg_b, nb * sizeof(float)) &&
+        !memcmp(src + nw + nb, p->upd_wih, ni * sizeof(float)))
+        return; // (an all-zero layer matches the zeroed copy, and its fold is zero too)
+    memcpy(src, p->msg_w, nw * sizeof(float));
+    memcpy(src + nw, p->msg_b, nb * sizeof(float));
+    memcpy(src + nw + nb, p->upd_wih, ni * sizeof(float));
+    mpass_fold_compute(&fs->f[l], p, C);
+}
+
+void mpass_foldset_update_on(mpass_foldset *fs, const mpass_params *const *layers, par_pool *pool) {
+    refold_ctx x = {fs, layers};
+    par_run(pool, fs->L, refold, &x);
+}
+
+void mpass_foldset_update(mpass_foldset *fs, const mpass_params *const *layers) {
+    mpass_foldset_update_on(fs, layers, NULL);
 }
 
 /* ------------------------------------------------------------------ the layer */

@@ -33,6 +33,8 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "parallel.h"
+
 /* The parameters of one layer, PyTorch layouts (state_dict names in brackets). */
 typedef struct {
     float *msg_w;   /* (2C,2C) [msg.weight], columns 0..C-1 act on the source, C..2C-1 on the target */
@@ -73,6 +75,8 @@ size_t mpass_foldset_floats(int L, int C);
 void mpass_foldset_point(mpass_foldset *fs, float *mem, int L, int C);
 /* Make fs->f[l] the fold of *layers[l] for l < L. */
 void mpass_foldset_update(mpass_foldset *fs, const mpass_params *const *layers);
+/* The same, a task per layer on pool (lib/parallel.h; the layers are independent). */
+void mpass_foldset_update_on(mpass_foldset *fs, const mpass_params *const *layers, par_pool *pool);
 
 /* The state_dict names of the six tensors of layer l of a stream, "<prefix>GNNLayers_forward.<l>.msg.weight"
  * etc. (dir 0 forward, 1 backward; k in tensor order): persistent strings for prefix 0
