@@ -15,13 +15,16 @@
 LIBMVEC_AVX2 __m256 _ZGVdN8v_expf(__m256 x);
 LIBMVEC_AVX2 __m256 _ZGVdN8v_tanhf(__m256 x);
 
+/* Threads may ask at once: the answer is cached atomically (every thread computes the same value). */
 static int have_avx2(void) {
     static int known = -1;
-    if (known < 0) {
+    int k = __atomic_load_n(&known, __ATOMIC_RELAXED);
+    if (k < 0) {
         __builtin_cpu_init();
-        known = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+        k = __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+        __atomic_store_n(&known, k, __ATOMIC_RELAXED);
     }
-    return known;
+    return k;
 }
 
 /* Lanes i < k of x (k < 8) as a vector (the rest zero), and back: the tail of an array goes through
