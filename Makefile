@@ -2,6 +2,8 @@
 #   make            build the library and every tool into bin/
 #   make check      build and run the whole test suite (bats)
 #   make check SAN=1  the same with AddressSanitizer + UndefinedBehaviorSanitizer (build/san/)
+#   make check SAN=thread FILTER=threads  ThreadSanitizer (build/tsan/) on the tests whose names
+#                   contain FILTER (any make check: FILTER is bats's --filter, a regex)
 #   make search     the main job: search NAS-Bench-201 for the best cell (pipelines/search-main)
 #   make bench      benchmarks (throughput and peak memory; not part of check); SVGE_REF=DIR (a
 #                   checkout of automl/SVGe) adds the timings of the reference beside ours
@@ -18,7 +20,12 @@ WARN    := -Wall -Wextra -Wshadow -Wpointer-arith -Wstrict-prototypes -Wmissing-
 CPPFLAGS += -Ilib -D_GNU_SOURCE -DSVGE_DATADIR='"$(CURDIR)/data"' $(shell pkg-config --cflags $(PKGS))
 LDLIBS  += $(shell pkg-config --libs $(PKGS)) -lopenblas -ljpeg -lm -pthread
 
-ifeq ($(SAN),1)
+ifeq ($(SAN),thread)
+  BUILD   := build/tsan
+  BINDIR  := build/tsan/bin
+  CFLAGS  := -O1 -g -fsanitize=thread
+  LDFLAGS += -fsanitize=thread
+else ifeq ($(SAN),1)
   BUILD   := build/san
   BINDIR  := build/san/bin
   CFLAGS  := -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
@@ -80,7 +87,7 @@ search: all
 
 check: all
 	SVGE_BIN=$(CURDIR)/$(BINDIR) SVGE_UNIT=$(CURDIR)/$(BUILD)/tests SVGE_DATA=$(CURDIR)/data \
-	  bash tests/run.sh
+	  SVGE_TEST_FILTER='$(FILTER)' bash tests/run.sh
 
 bench: all
 	SVGE_BIN=$(CURDIR)/$(BINDIR) SVGE_BUILD=$(CURDIR)/$(BUILD) bash bench/run.sh

@@ -4,7 +4,8 @@
 set -uo pipefail
 out=$(mktemp)
 trap 'rm -f "$out"' EXIT
-bats --timing "$(dirname "$0")" | tee "$out"
+# SVGE_TEST_FILTER (make check FILTER=...): only the tests whose names match (bats --filter)
+bats --timing ${SVGE_TEST_FILTER:+--filter "$SVGE_TEST_FILTER"} "$(dirname "$0")" | tee "$out"
 status=${PIPESTATUS[0]}
 passed=$(grep -c '^ok ' "$out")
 failed=$(grep -c '^not ok ' "$out")
