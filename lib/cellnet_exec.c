@@ -39,45 +39,60 @@ typedef struct {
 
 /* The parts of a node's step that every task needs. */
 typedef struct {
-    const cellnet_node *nd, *in; /* the node, its first input */
-    int n0, m;                   /* the task's images [n0, n0+m) */
-    size_t HW, iHW;              /* planes of the node and of its input */
+    const cellnet *net;
+    int id;
+    const float *x;              /* forward: the network's input */
+    const cellnet_node *nd, *in; /* node id, its first input */
+    int B, n0, m;                /* the batch; the task's images [n0, n0+m) */
+    int c0, c1;                  /* the task's channels */
+    size_t HW, iHW, span;        /* planes of the node and of its input; the task's floats of a channel */
     const float *a, *p;          /* the first input's output, the node's parameters */
+    float *out, *dout, *da;      /* the node's output and gradient, its first input's gradient (NULL
+                                    for the network's input) */
 } task_view;
 
-/* Task t's view of j's node: its images of a batch-wide step. 0 if it has none. */
-static int view_images(const node_job *j, int t, task_view *v) {
-    int n1;
-    v->nd = &j->net->node[j->id];
-    v->in = v->nd->n_in ? &j->net->node[v->nd->in[0]] : NULL;
-    task_range(j->B, t, &v->n0, &n1);
-    v->m = n1 - v->n0;
-    v->HW = plane(v->nd);
-    v->iHW = v->in ? plane(v->in) : 0;
-    v->a = v->in ? out_of(j->net, v->nd->in[0], j->B) : NULL;
-    v->p = j->net->params + v->nd->p_off;
-    return v->m > 0;
+/* Task t's view of j's node: its images (by_channels 0: all channels) or its channels (1: all
+ * images). 0 if it has none. */
+static int view_task(const void *ctx, int t, int by_channels, task_view *v) {
+    const node_job *j = ctx;
+    const cellnet_node *nd = &j->net->node[j->id];
+    *v = (task_view){.net = j->net, .id = j->id, .x = j->x, .nd = nd, .B = j->B, .m = j->B, .c1 = nd->C};
+    if (by_channels) task_range(nd->C, t, &v->c0, &v->c1);
+    else {
+        task_range(j->B, t, &v->n0, &v->m);
+        v->m -= v->n0;
+    }
+    v->HW = plane(nd);
+    v->span = (size_t)v->m * v->HW;
+    v->p = j->net->params + nd->p_off;
+    v->out = out_of(j->net, j->id, j->B);
+    v->dout = dout_of(j->net, j->id, j->B);
+    if (nd->n_in) {
+        v->in = &j->net->node[nd->in[0]];
+        v->iHW = plane(v->in);
+        v->a = out_of(j->net, nd->in[0], j->B);
+        v->da = v->in->op == CN_INPUT ? NULL : dout_of(j->net, nd->in[0], j->B);
+    }
+    return v->m > 0 && v->c1 > v->c0;
 }
 
 /* Forward of a node that works image by image (all but conv, dense and BN) on task t's images:
  * in each channel c of the (C,B,HW) tensors, the planes c*B + n0 .. c*B + n0+m. */
 static void forward_images(void *ctx, int t) {
-    const node_job *j = ctx;
-    const cellnet *net = j->net;
     task_view v;
-    if (!view_images(j, t, &v)) return;
+    if (!view_task(ctx, t, 0, &v)) return;
+    const cellnet *net = v.net;
     const cellnet_node *nd = v.nd, *in = v.in;
-    const int B = j->B, C = nd->C;
-    float *out = out_of(net, j->id, B);
-    const size_t HW = v.HW, iHW = v.iHW, span = (size_t)v.m * HW; // span: the task's floats of a channel
+    const int B = v.B, C = nd->C;
+    const size_t HW = v.HW, iHW = v.iHW, span = v.span;
     for (int c = 0; c < C; c++) {
         const size_t q = (size_t)c * B + v.n0; // the task's first plane of channel c
-        float *o = out + q * HW;
+        float *o = v.out + q * HW;
         const float *a = v.a ? v.a + q * iHW : NULL;
         switch (nd->op) {
         case CN_INPUT: // x (B,C,HW) -> (C,B,HW)
             for (int n = 0; n < v.m; n++)
-                memcpy(o + n * HW, j->x + ((size_t)(v.n0 + n) * C + c) * HW, HW * sizeof(float));
+                memcpy(o + n * HW, v.x + ((size_t)(v.n0 + n) * C + c) * HW, HW * sizeof(float));
             break;
         case CN_RELU: vrelu_forward(o, a, span); break;
         case CN_DWCONV:
@@ -141,18 +156,14 @@ static bn_parts bn_of(const cellnet *net, const cellnet_node *nd, int B) {
 /* Batch norm (+ ReLU for conv_bn_relu) forward on task t's channels [c0, c1): the statistics of a
  * channel run over the whole batch in one task. */
 static void bn_forward_channels(void *ctx, int t) {
-    const node_job *j = ctx;
-    const cellnet *net = j->net;
-    const cellnet_node *nd = &net->node[j->id];
-    int c0, c1;
-    task_range(nd->C, t, &c0, &c1);
-    if (c0 == c1) return;
-    const size_t M = (size_t)j->B * plane(nd);
-    bn_parts b = bn_of(net, nd, j->B);
-    float *rm = b.rm + c0, *rv = b.rm + nd->C + c0;
-    batchnorm_cm_forward(out_of(net, j->id, j->B) + c0 * M, b.cache + 2 * (size_t)c0, b.x + c0 * M, b.gamma + c0,
-                         b.beta + c0, rm, rv, c1 - c0, M, net->bn_momentum, net->bn_eps, j->train,
-                         nd->op == CN_CONV_BN_RELU);
+    task_view v;
+    if (!view_task(ctx, t, 1, &v)) return;
+    const size_t M = (size_t)v.B * v.HW, o = v.c0 * M;
+    const bn_parts b = bn_of(v.net, v.nd, v.B);
+    const int C = v.nd->C, c0 = v.c0;
+    batchnorm_cm_forward(v.out + o, b.cache + 2 * (size_t)c0, b.x + o, b.gamma + c0, b.beta + c0, b.rm + c0,
+                         b.rm + C + c0, v.c1 - c0, M, v.net->bn_momentum, v.net->bn_eps,
+                         ((const node_job *)ctx)->train, v.nd->op == CN_CONV_BN_RELU);
 }
 
 const float *cellnet_forward(cellnet *net, const float *x, int B, int train) {
@@ -236,22 +247,17 @@ static void zero_live_grads(cellnet *net, int step, int B) {
 /* Backward of a node that works image by image (relu, pools, concat, add, gap, subsample) on
  * task t's images: its inputs' gradients there += . */
 static void backward_images(void *ctx, int t) {
-    const node_job *j = ctx;
-    const cellnet *net = j->net;
     task_view v;
-    if (!view_images(j, t, &v)) return;
+    if (!view_task(ctx, t, 0, &v)) return;
+    const cellnet *net = v.net;
     const cellnet_node *nd = v.nd, *in = v.in;
-    const int B = j->B;
-    const size_t HW = v.HW, iHW = v.iHW, span = (size_t)v.m * HW;
-    const float *dout = dout_of(net, j->id, B), *out = out_of(net, j->id, B);
-    float *da = in->op == CN_INPUT ? NULL : dout_of(net, nd->in[0], B);
     for (int c = 0; c < nd->C; c++) {
-        const size_t q = (size_t)c * B + v.n0; // the task's first plane of channel c
-        const float *g = dout + q * HW;
-        float *d = da ? da + q * iHW : NULL;
+        const size_t q = (size_t)c * v.B + v.n0, HW = v.HW, span = v.span; // q: the task's first plane of channel c
+        const float *g = v.dout + q * HW;
+        float *d = v.da ? v.da + q * v.iHW : NULL;
         switch (nd->op) {
         case CN_RELU:
-            if (d) vrelu_backward(d, g, out + q * HW, span);
+            if (d) vrelu_backward(d, g, v.out + q * HW, span);
             break;
         case CN_MAXPOOL:
             if (d) maxpool2d_backward(d, g, net->iarena + nd->a_aux + q * HW, 1, v.m, in->H, in->W, nd->K, nd->S, nd->P);
@@ -263,15 +269,15 @@ static void backward_images(void *ctx, int t) {
             int k = 0, first = 0;
             while (c - first >= net->node[nd->in[k]].C) first += net->node[nd->in[k++]].C;
             if (net->node[nd->in[k]].op != CN_INPUT)
-                vacc(dout_of(net, nd->in[k], B) + ((size_t)(c - first) * B + v.n0) * HW, g, span);
+                vacc(dout_of(net, nd->in[k], v.B) + ((size_t)(c - first) * v.B + v.n0) * HW, g, span);
             break;
         }
         case CN_ADD:
             for (int k = 0; k < nd->n_in; k++)
-                if (net->node[nd->in[k]].op != CN_INPUT) vacc(dout_of(net, nd->in[k], B) + q * HW, g, span);
+                if (net->node[nd->in[k]].op != CN_INPUT) vacc(dout_of(net, nd->in[k], v.B) + q * HW, g, span);
             break;
         case CN_GAP:
-            if (d) global_avgpool_backward(d, g, 1, v.m, (int)iHW);
+            if (d) global_avgpool_backward(d, g, 1, v.m, (int)v.iHW);
             break;
         case CN_SUBSAMPLE:
             if (d)
@@ -291,35 +297,26 @@ static void backward_images(void *ctx, int t) {
 /* Batch norm backward on task t's channels [c0, c1): bn: into its input's gradient (+=);
  * conv_bn_relu: through the ReLU and the BN into the pre-BN gradient in tmp_buf (written). */
 static void bn_backward_channels(void *ctx, int t) {
-    const node_job *j = ctx;
-    const cellnet *net = j->net;
-    const cellnet_node *nd = &net->node[j->id], *in = &net->node[nd->in[0]];
-    int c0, c1;
-    task_range(nd->C, t, &c0, &c1);
-    if (c0 == c1) return;
-    const int cbr = nd->op == CN_CONV_BN_RELU;
-    const size_t M = (size_t)j->B * plane(nd), o = c0 * M;
-    bn_parts b = bn_of(net, nd, j->B);
-    float *dx = cbr ? tmp_buf(net) : in->op == CN_INPUT ? NULL : dout_of(net, nd->in[0], j->B);
-    batchnorm_cm_backward(dx ? dx + o : NULL, b.dgamma + c0, b.dbeta + c0, dout_of(net, j->id, j->B) + o,
-                          cbr ? out_of(net, j->id, j->B) + o : NULL, b.x + o, b.cache + 2 * (size_t)c0, b.gamma + c0,
-                          c1 - c0, M, !cbr);
+    task_view v;
+    if (!view_task(ctx, t, 1, &v)) return;
+    const int cbr = v.nd->op == CN_CONV_BN_RELU, c0 = v.c0;
+    const size_t M = (size_t)v.B * v.HW, o = c0 * M;
+    const bn_parts b = bn_of(v.net, v.nd, v.B);
+    float *dx = cbr ? tmp_buf(v.net) : v.da;
+    batchnorm_cm_backward(dx ? dx + o : NULL, b.dgamma + c0, b.dbeta + c0, v.dout + o, cbr ? v.out + o : NULL,
+                          b.x + o, b.cache + 2 * (size_t)c0, b.gamma + c0, v.c1 - c0, M, !cbr);
 }
 
 /* Depthwise conv backward on task t's channels: a channel's weight gradient sums over all images. */
 static void dwconv_backward_channels(void *ctx, int t) {
-    const node_job *j = ctx;
-    const cellnet *net = j->net;
-    const cellnet_node *nd = &net->node[j->id], *in = &net->node[nd->in[0]];
-    int c0, c1;
-    task_range(nd->C, t, &c0, &c1);
-    const int B = j->B;
-    const size_t KK = (size_t)nd->K * nd->K, HW = plane(nd), iHW = plane(in);
-    const float *a = out_of(net, nd->in[0], B), *dout = dout_of(net, j->id, B), *p = net->params + nd->p_off;
-    float *da = in->op == CN_INPUT ? NULL : dout_of(net, nd->in[0], B), *g = net->grads + nd->p_off;
-    for (int c = c0; c < c1; c++)
-        dwconv2d_backward(da ? da + (size_t)c * B * iHW : NULL, g + c * KK, dout + (size_t)c * B * HW,
-                          a + (size_t)c * B * iHW, p + c * KK, B, 1, in->H, in->W, nd->K, nd->S, nd->P);
+    task_view v;
+    if (!view_task(ctx, t, 1, &v)) return;
+    const cellnet_node *nd = v.nd, *in = v.in;
+    const size_t KK = (size_t)nd->K * nd->K, ps = (size_t)v.B * v.HW, ips = (size_t)v.B * v.iHW; // per channel
+    float *g = v.net->grads + nd->p_off;
+    for (int c = v.c0; c < v.c1; c++)
+        dwconv2d_backward(v.da ? v.da + c * ips : NULL, g + c * KK, v.dout + c * ps, v.a + c * ips, v.p + c * KK, v.B,
+                          1, in->H, in->W, nd->K, nd->S, nd->P);
 }
 
 void cellnet_backward(cellnet *net, const int *y, float scale) {
