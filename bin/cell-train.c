@@ -6,7 +6,9 @@
  * on its position in the stream (shards give the same results as the whole). With --checkpoint the
  * state is saved after every epoch (atomically) together with the results of the records already
  * finished; --resume continues an interrupted run and writes the same records as an
- * uninterrupted one. */
+ * uninterrupted one. --threads only changes the speed: the network's layers run as a fixed number
+ * of tasks whatever the thread count (lib/cellnet_internal.h), so any count writes the same bytes
+ * and a checkpoint resumes at any count. */
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
