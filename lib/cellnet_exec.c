@@ -134,7 +134,8 @@ static void forward_images(void *ctx, int t) {
 }
 
 /* The batch-norm parts of node nd (bn, or the BN of conv_bn_relu): its input x (C,B,HW), gamma
- * and beta (C), gradient slots dgamma, dbeta (C) (g: the node's gradient). */
+ * and beta (C), their gradients dgamma and dbeta (C), its cache (2C), the running mean rm (C)
+ * followed by the running variance (C). */
 typedef struct {
     const float *x, *gamma, *beta;
     float *dgamma, *dbeta, *cache, *rm;
