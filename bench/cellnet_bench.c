@@ -8,7 +8,8 @@
  * 31,552,906 parameters at the full size). A step is forward (batch norm in training mode) +
  * softmax cross-entropy + backward + weight decay, clipping and the RMSprop update of cell-train,
  * on a fixed batch of N(0,1) noise with random labels (speed does not depend on the values).
- * One OpenBLAS thread. --warmup steps are not timed; then steps until --seconds have passed and at
+ * --threads worker threads (lib/parallel.h, the network's fixed tasks; OpenBLAS single-threaded in
+ * each, as cell-train). --warmup steps are not timed; then steps until --seconds have passed and at
  * least --min-steps were taken. Prints one line:
  *   cellnet-c: threads=1 stem=C stacks=S cells=K batch=B params=P steps=N seconds=S images_per_s=R
  *              forward_s=F backward_s=B update_s=U peak_rss_mb=M */
@@ -21,10 +22,9 @@
 #include "celltrain.h"
 #include "cellnet.h"
 #include "nb101net.h"
+#include "parallel.h"
 #include "rng.h"
 #include "space.h"
-
-void openblas_set_num_threads(int num_threads);
 
 static double now_s(void) {
     struct timespec ts;
@@ -64,7 +64,7 @@ int main(int argc, char **argv) {
         }
     }
     if (threads < 1) threads = 1;
-    openblas_set_num_threads(threads);
+    par_blas_single();
     // the best NB101 cell: input, conv3x3, maxpool, conv3x3, conv1x1, conv3x3, output
     graph g = {.n = 7, .type = {TYPE_INPUT, NB101_CONV3X3, NB101_MAXPOOL3X3, NB101_CONV3X3, NB101_CONV1X1,
                                 NB101_CONV3X3, TYPE_OUTPUT}};
@@ -77,6 +77,7 @@ int main(int argc, char **argv) {
         fprintf(stderr, "cellnet_bench: %s\n", net ? why : "bad size");
         return 1;
     }
+    net->pool = par_create(threads);
     celltrain_config tc = {.epochs = 1, .batch = batch, .opt = CT_RMSPROP, .lr = 0.2, .momentum = 0.9,
                            .weight_decay = 1e-4, .clip = 5, .rms_eps = 1, .rms_rho = 0.9, .seed = seed};
     celltrain_state st;
@@ -112,6 +113,7 @@ int main(int argc, char **argv) {
            tu / steps, peak_rss_mb());
     free(x), free(y);
     celltrain_free(&st);
+    par_free(net->pool);
     cellnet_free(net);
     return 0;
 }

@@ -6,7 +6,9 @@
  * on its position in the stream (shards give the same results as the whole). With --checkpoint the
  * state is saved after every epoch (atomically) together with the results of the records already
  * finished; --resume continues an interrupted run and writes the same records as an
- * uninterrupted one. */
+ * uninterrupted one. --threads only changes the speed: the network's layers run as a fixed number
+ * of tasks whatever the thread count (lib/cellnet_internal.h), so any count writes the same bytes
+ * and a checkpoint resumes at any count. */
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -25,6 +27,7 @@
 #include "nb101net.h"
 #include "opts.h"
 #include "outfile.h"
+#include "parallel.h"
 #include "record.h"
 #include "stream.h"
 #include "util.h"
@@ -36,7 +39,7 @@ typedef struct {
     const char *input, *train, *test, *checkpoint;
     int epochs, stem, stacks, cells, batch, train_images, test_images, train_eval;
     int enas_filters, enas_shared, enas_separable; /* ENAS macro networks (enas6, enas12 records) */
-    int threads; /* OpenBLAS threads; 0 = one per online CPU */
+    int threads; /* worker threads (lib/parallel.h); 0 = one per online CPU */
     int resume, timing;
     double max_minutes, bn_momentum;
     celltrain_config tc;
@@ -45,7 +48,7 @@ typedef struct {
 /* The small default: a few minutes on 2 cores with the shipped subset (README: cell-train). */
 static const options DEFAULTS = {
     .epochs = 3, .stem = 16, .stacks = 3, .cells = 1, .batch = 64, .timing = 1, .train_eval = 5000,
-    .enas_filters = 16, .threads = 1,
+    .enas_filters = 16, .threads = 0,
     .bn_momentum = 0.1,
     .tc = {.opt = CT_RMSPROP, .lr = 0.1, .momentum = 0.9, .weight_decay = 1e-4, .clip = 5.0,
            .rms_eps = 1.0, .rms_rho = 0.9, .seed = 0},
@@ -106,9 +109,7 @@ static void usage(void) {
            "                           the checkpoint holds their digest; otherwise a usage error)\n"
            "      --max-minutes M      stop after the first epoch that ends after M minutes, with a\n"
            "                           checkpoint (needs --checkpoint); rerun with --resume\n"
-           "      --threads N          OpenBLAS threads for the convolutions' matrix products, 0 = one\n"
-           "                           per CPU (default 1). More threads train faster (2 cores: about\n"
-           "                           1.5x) but round differently: the same N gives the same bytes\n"
+           PAR_THREADS_HELP("          ")
            "Output:\n"
            "      --no-timing          omit \"train_seconds\" (the output is then bitwise reproducible)\n"
            OPTS_FORCE_HELP("              ")
@@ -180,7 +181,7 @@ static void parse_args(int argc, char **argv, options *o) {
             o->enas_shared = opt_word("--enas-mode", optarg, (const char *const[]){"fixed", "shared", NULL});
             break;
         case OPT_ENAS_SEP: o->enas_separable = 1; break;
-        case OPT_THREADS: o->threads = blas_threads_arg("--threads", optarg); break;
+        case OPT_THREADS: o->threads = par_threads_arg("--threads", optarg); break;
         case OPT_LR: o->tc.lr = opt_number("--lr", optarg, 0, 100, 0, 0); break;
         case OPT_OPTIMIZER:
             o->tc.opt = opt_word("--optimizer", optarg, (const char *const[]){"rmsprop", "sgd", NULL}) ? CT_SGD : CT_RMSPROP;
@@ -260,9 +261,10 @@ int main(int argc, char **argv) {
     tool_init(argv[0]);
     options o;
     parse_args(argc, argv, &o);
-    // a second core speeds the convolutions' GEMMs up, but the thread count changes OpenBLAS's
-    // rounding, so it is an explicit option, 1 by default (as in the model tools)
-    blas_use_threads(o.threads);
+    // every layer runs as a fixed number of tasks on our threads (lib/cellnet_internal.h), each
+    // calling OpenBLAS single-threaded: the output is the same for every --threads
+    par_blas_single();
+    par_pool *pool = par_create(par_threads_resolve(o.threads));
     if (o.checkpoint) of_check(o.checkpoint); /* an unusable checkpoint path fails before training */
 
     char *def_train = xstrdup(data_path("cifar10/train_20k.jpgrec"));
@@ -328,6 +330,7 @@ int main(int argc, char **argv) {
                     (double)MAX_MEMORY_BYTES / (1 << 30));
         if (cellnet_compile(net, max_batch, why, sizeof why) != 0) rr_fail(r, "%s", why);
         net->bn_momentum = (float)o.bn_momentum; // (--bn-momentum for ENAS too: its TF decay 0.9 is 0.1)
+        net->pool = pool;
         celltrain_state st;
         celltrain_start(&st, net, &o.tc);
         ctck_progress pi = {.has_current = 1, .g = g};
@@ -395,5 +398,6 @@ int main(int argc, char **argv) {
     free(def_train), free(def_test);
     cifar_free(&train);
     cifar_free(&test);
+    par_free(pool);
     return EXIT_OK;
 }

@@ -10,6 +10,10 @@
  * own, and buffers whose lifetimes do not overlap share memory (net->keep_grads turns that off).
  * Backward ACCUMULATES into grads: call cellnet_zero_grad once per step.
  *
+ * Threads: net->pool (parallel.h) runs every layer as a fixed number of tasks (slices of the
+ * batch's images, or of the channels where a sum runs over the images), each writing only its own
+ * part, sums of different tasks added in a fixed order: any thread count gives the same bytes.
+ *
  * Layout. Inside the network every tensor is channel-major (C,N,H,W): channel c of the whole batch
  * is one contiguous block of N*H*W floats. A convolution over the batch is then one GEMM per chunk of
  * images (out (OC, n*OH*OW) = W (OC, C*K*K) . col (C*K*K, n*OH*OW)), a 1x1 conv is a single GEMM,
@@ -55,6 +59,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "parallel.h"
 #include "rng.h"
 
 #define CELLNET_MAX_NODES 4096
@@ -92,6 +97,9 @@ typedef struct {
     cellnet_node *node;      /* [CELLNET_MAX_NODES] */
     char err[256];           /* first build error, "" if none */
     float bn_momentum, bn_eps;
+    par_pool *pool;          /* the threads that run each layer's fixed tasks (NULL: the caller
+                                alone; set any time, owned by the caller): the results are bitwise
+                                the same for every thread count */
     int keep_grads;          /* set before cellnet_compile: every node's gradient gets its own buffer
                                 and stays readable (arena + a_dout) after the backward; for tests and
                                 debugging (more memory). Otherwise a gradient is valid only while the
@@ -103,8 +111,9 @@ typedef struct {
     float *arena;            /* activations and their gradients for max_batch images */
     int *iarena;             /* max-pool argmax indices */
     size_t arena_floats, iarena_ints;
-    float *scratch;          /* im2col chunks (col_floats), then one temporary tensor */
-    size_t scratch_floats, col_floats;
+    float *scratch;          /* each task's im2col chunk (col_floats), one temporary tensor, each
+                                task's conv weight gradient (wgrad_floats) */
+    size_t scratch_floats, col_floats, wgrad_floats;
     float *logits, *probs;   /* (max_batch, classes), batch-major */
     int batch;               /* the batch size of the last forward */
     int train;               /* the mode of the last forward */

@@ -3,12 +3,12 @@
  * Tensors are channel-major (C,B,H,W) for the batch size B of the current forward: node tensors
  * are laid out in an arena sized for max_batch, each using its first C*B*H*W floats. The window
  * operations of cnn.c work on (N,C,H,W) planes, and (C,B,H,W) is also a sequence of C*B planes of
- * HxW, so pools call them with N=1 and C*B channels; batch norm's statistics of a channel are one
- * contiguous block. Convolutions unroll a chunk of images at a time (cnn.c's im2col_cm) and run one
- * GEMM per chunk. */
+ * HxW: a task's images of channel c are the planes c*B+n0 .. c*B+n0+m, which the pools take with
+ * N=1. Batch norm's statistics of a channel are one contiguous block. Each node's step is run as
+ * the CELLNET_TASKS tasks of cellnet_internal.h: slices of the images, slices of the channels for
+ * batch norm and the depthwise conv's backward; convolutions in cellnet_conv.c. */
 #include "cellnet.h"
 
-#include <cblas.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -30,147 +30,162 @@ static float *dout_of(const cellnet *net, int id, int B) {
 }
 
 
-/* out (OC,B,OH,OW) = conv of x (C,B,H,W) with Wt (OC,C,K,K) [+ bias (OC)]. */
-static void conv_forward(cellnet *net, const cellnet_node *nd, float *out, const float *x,
-                     const float *Wt, const float *bias, int B) {
-    const cellnet_node *in = &net->node[nd->in[0]];
-    int C = in->C, OC = nd->C, CKK = C * nd->K * nd->K;
-    size_t OHW = plane(nd), ld = (size_t)B * OHW;
-    float beta = 0.0f;
-    if (bias) { // preload the bias; the GEMM adds the product
-        for (int oc = 0; oc < OC; oc++)
-            for (size_t k = 0; k < ld; k++) out[oc * ld + k] = bias[oc];
-        beta = 1.0f;
+/* One node's step, shared by its tasks. */
+typedef struct {
+    cellnet *net;
+    int id, B, train;
+    const float *x; /* forward: the network's input (B,C,H,W) */
+} node_job;
+
+/* The parts of a node's step that every task needs. */
+typedef struct {
+    const cellnet *net;
+    int id;
+    const float *x;              /* forward: the network's input */
+    const cellnet_node *nd, *in; /* node id, its first input */
+    int B, n0, m;                /* the batch; the task's images [n0, n0+m) */
+    int c0, c1;                  /* the task's channels */
+    size_t HW, iHW, span;        /* planes of the node and of its input; the task's floats of a channel */
+    const float *a, *p;          /* the first input's output, the node's parameters */
+    float *out, *dout, *da;      /* the node's output and gradient, its first input's gradient (NULL
+                                    for the network's input) */
+} task_view;
+
+/* Task t's view of j's node: its images (by_channels 0: all channels) or its channels (1: all
+ * images). 0 if it has none. */
+static int view_task(const void *ctx, int t, int by_channels, task_view *v) {
+    const node_job *j = ctx;
+    const cellnet_node *nd = &j->net->node[j->id];
+    *v = (task_view){.net = j->net, .id = j->id, .x = j->x, .nd = nd, .B = j->B, .m = j->B, .c1 = nd->C};
+    if (by_channels) task_range(nd->C, t, &v->c0, &v->c1);
+    else {
+        task_range(j->B, t, &v->n0, &v->m);
+        v->m -= v->n0;
     }
-    if (conv_direct(nd)) { // the input already is its own im2col: one GEMM over the whole batch
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, OC, (int)ld, C, 1.0f, Wt, C, x,
-                    (int)ld, beta, out, (int)ld);
-        return;
+    v->HW = plane(nd);
+    v->span = (size_t)v->m * v->HW;
+    v->p = j->net->params + nd->p_off;
+    v->out = out_of(j->net, j->id, j->B);
+    v->dout = dout_of(j->net, j->id, j->B);
+    if (nd->n_in) {
+        v->in = &j->net->node[nd->in[0]];
+        v->iHW = plane(v->in);
+        v->a = out_of(j->net, nd->in[0], j->B);
+        v->da = v->in->op == CN_INPUT ? NULL : dout_of(j->net, nd->in[0], j->B);
     }
-    int nb = conv_chunk(net, nd, B, NULL);
-    for (int n0 = 0; n0 < B; n0 += nb) {
-        int m = B - n0 < nb ? B - n0 : nb;
-        im2col_cm(net->scratch, x, C, B, in->H, in->W, nd->K, nd->S, nd->P, nd->H, nd->W, n0, m);
-        // out[:, n0..n0+m) (OC, m*OHW) = Wt (OC,CKK) . col (CKK, m*OHW)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans, OC, (int)(m * OHW), CKK, 1.0f, Wt,
-                    CKK, net->scratch, (int)(m * OHW), beta, out + n0 * OHW, (int)ld);
-    }
+    return v->m > 0 && v->c1 > v->c0;
 }
 
-/* Backward of conv_forward: dx += , dWt += , dbias += (dx, dbias may be NULL). */
-static void conv_backward(cellnet *net, const cellnet_node *nd, float *dx, float *dWt, float *dbias,
-                     const float *dout, const float *x, const float *Wt, int B) {
-    const cellnet_node *in = &net->node[nd->in[0]];
-    int C = in->C, OC = nd->C, CKK = C * nd->K * nd->K;
-    size_t OHW = plane(nd), ld = (size_t)B * OHW;
-    if (dbias)
-        for (int oc = 0; oc < OC; oc++) {
-            const float *g = dout + oc * ld;
-            double s = 0.0;
-            for (size_t k = 0; k < ld; k++) s += g[k];
-            dbias[oc] += (float)s;
+/* Forward of a node that works image by image (all but conv, dense and BN) on task t's images:
+ * in each channel c of the (C,B,HW) tensors, the planes c*B + n0 .. c*B + n0+m. */
+static void forward_images(void *ctx, int t) {
+    task_view v;
+    if (!view_task(ctx, t, 0, &v)) return;
+    const cellnet *net = v.net;
+    const cellnet_node *nd = v.nd, *in = v.in;
+    const int B = v.B, C = nd->C;
+    const size_t HW = v.HW, iHW = v.iHW, span = v.span;
+    for (int c = 0; c < C; c++) {
+        const size_t q = (size_t)c * B + v.n0; // the task's first plane of channel c
+        float *o = v.out + q * HW;
+        const float *a = v.a ? v.a + q * iHW : NULL;
+        switch (nd->op) {
+        case CN_INPUT: // x (B,C,HW) -> (C,B,HW)
+            for (int n = 0; n < v.m; n++)
+                memcpy(o + n * HW, v.x + ((size_t)(v.n0 + n) * C + c) * HW, HW * sizeof(float));
+            break;
+        case CN_RELU: vrelu_forward(o, a, span); break;
+        case CN_DWCONV:
+            dwconv2d_forward(o, a, v.p + (size_t)c * nd->K * nd->K, v.m, 1, in->H, in->W, nd->K, nd->S, nd->P);
+            break;
+        case CN_MAXPOOL: {
+            int *am = net->iarena + nd->a_aux + q * HW;
+            if (nd->K == 3 && nd->S == 1 && nd->P == 1 && in->W <= 256)
+                maxpool3x3_forward(o, am, a, (size_t)v.m, in->H, in->W);
+            else if (nd->K == 2 && nd->S == 2 && nd->P == 0)
+                maxpool2x2_forward(o, am, a, (size_t)v.m, in->H, in->W);
+            else maxpool2d_forward(o, am, a, 1, v.m, in->H, in->W, nd->K, nd->S, nd->P);
+            break;
         }
-    if (conv_direct(nd)) {
-        // dWt (OC,C) += dout (OC,ld) . x^T (ld,C); dx (C,ld) += Wt^T (C,OC) . dout (OC,ld)
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, OC, C, (int)ld, 1.0f, dout, (int)ld, x,
-                    (int)ld, 1.0f, dWt, C);
-        if (dx)
-            cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, C, (int)ld, OC, 1.0f, Wt, C, dout,
-                        (int)ld, 1.0f, dx, (int)ld);
-        return;
-    }
-    int nb = conv_chunk(net, nd, B, NULL);
-    for (int n0 = 0; n0 < B; n0 += nb) {
-        int m = B - n0 < nb ? B - n0 : nb;
-        int cols = (int)(m * OHW);
-        im2col_cm(net->scratch, x, C, B, in->H, in->W, nd->K, nd->S, nd->P, nd->H, nd->W, n0, m);
-        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, OC, CKK, cols, 1.0f, dout + n0 * OHW,
-                    (int)ld, net->scratch, cols, 1.0f, dWt, CKK);
-        if (!dx) continue;
-        cblas_sgemm(CblasRowMajor, CblasTrans, CblasNoTrans, CKK, cols, OC, 1.0f, Wt, CKK,
-                    dout + n0 * OHW, (int)ld, 0.0f, net->scratch, cols);
-        col2im_cm(dx, net->scratch, C, B, in->H, in->W, nd->K, nd->S, nd->P, nd->H, nd->W, n0, m);
+        case CN_AVGPOOL: avgpool2d_forward(o, a, 1, v.m, in->H, in->W, nd->K, nd->S, nd->P); break;
+        case CN_CONCAT: { // channel c of the output is channel c - first of the input that holds it
+            int k = 0, first = 0;
+            while (c - first >= net->node[nd->in[k]].C) first += net->node[nd->in[k++]].C;
+            const float *src = out_of(net, nd->in[k], B) + ((size_t)(c - first) * B + v.n0) * HW;
+            memcpy(o, src, span * sizeof(float));
+            break;
+        }
+        case CN_ADD:
+            memcpy(o, a, span * sizeof(float));
+            for (int k = 1; k < nd->n_in; k++) vacc(o, out_of(net, nd->in[k], B) + q * HW, span);
+            break;
+        case CN_GAP: global_avgpool_forward(o, a, 1, v.m, (int)iHW); break;
+        case CN_SUBSAMPLE:
+            for (int n = 0; n < v.m; n++)
+                for (int y = 0; y < nd->H; y++)
+                    for (int x0 = 0; x0 < nd->W; x0++) {
+                        int iy = y * nd->S + nd->P, ix = x0 * nd->S + nd->P;
+                        o[(n * nd->H + y) * nd->W + x0] = iy < in->H && ix < in->W ? a[(n * in->H + iy) * in->W + ix] : 0.0f;
+                    }
+            break;
+        default: break; // conv, dense, bn: by conv_job or by channels; slice: a view
+        }
     }
 }
 
-/* The temporary tensor in scratch, after the im2col columns. */
-static float *tmp_buf(const cellnet *net) {
-    return net->scratch + net->col_floats;
+/* The batch-norm parts of node nd (bn, or the BN of conv_bn_relu): its input x (C,B,HW), gamma
+ * and beta (C), their gradients dgamma and dbeta (C), its cache (2C), the running mean rm (C)
+ * followed by the running variance (C). */
+typedef struct {
+    const float *x, *gamma, *beta;
+    float *dgamma, *dbeta, *cache, *rm;
+} bn_parts;
+
+static bn_parts bn_of(const cellnet *net, const cellnet_node *nd, int B) {
+    const float *p = net->params + nd->p_off;
+    float *g = net->grads + nd->p_off;
+    size_t w = 0; // conv_bn_relu: gamma and beta follow the conv's weight
+    const float *x = out_of(net, nd->in[0], B);
+    if (nd->op == CN_CONV_BN_RELU) {
+        w = (size_t)nd->C * net->node[nd->in[0]].C * nd->K * nd->K;
+        x = net->arena + nd->a_aux; // the pre-BN conv output
+    }
+    return (bn_parts){.x = x, .gamma = p + w, .beta = p + w + nd->C, .dgamma = g + w, .dbeta = g + w + nd->C,
+                      .cache = net->arena + nd->a_cache, .rm = net->buffers + nd->b_off};
+}
+
+/* Batch norm (+ ReLU for conv_bn_relu) forward on task t's channels [c0, c1): the statistics of a
+ * channel run over the whole batch in one task. */
+static void bn_forward_channels(void *ctx, int t) {
+    task_view v;
+    if (!view_task(ctx, t, 1, &v)) return;
+    const size_t M = (size_t)v.B * v.HW, o = v.c0 * M;
+    const bn_parts b = bn_of(v.net, v.nd, v.B);
+    const int C = v.nd->C, c0 = v.c0;
+    batchnorm_cm_forward(v.out + o, b.cache + 2 * (size_t)c0, b.x + o, b.gamma + c0, b.beta + c0, b.rm + c0,
+                         b.rm + C + c0, v.c1 - c0, M, v.net->bn_momentum, v.net->bn_eps,
+                         ((const node_job *)ctx)->train, v.nd->op == CN_CONV_BN_RELU);
 }
 
 const float *cellnet_forward(cellnet *net, const float *x, int B, int train) {
     net->batch = B;
     net->train = train;
-    const float mom = net->bn_momentum, eps = net->bn_eps;
     for (int id = 0; id < net->n_nodes; id++) {
         const cellnet_node *nd = &net->node[id];
-        float *out = out_of(net, id, B);
+        node_job j = {.net = net, .id = id, .B = B, .train = train, .x = x};
         const float *a = nd->n_in ? out_of(net, nd->in[0], B) : NULL;
         const float *p = net->params + nd->p_off;
-        int C = nd->C;
-        size_t HW = plane(nd), T = (size_t)C * B * HW;
-        const cellnet_node *in = nd->n_in ? &net->node[nd->in[0]] : NULL;
+        const size_t w = nd->n_in ? (size_t)nd->C * net->node[nd->in[0]].C * nd->K * nd->K : 0; // conv weight
         switch (nd->op) {
-        case CN_INPUT: // (B,C,HW) -> (C,B,HW)
-            for (int n = 0; n < B; n++)
-                for (int c = 0; c < C; c++)
-                    memcpy(out + ((size_t)c * B + n) * HW, x + ((size_t)n * C + c) * HW, HW * sizeof(float));
+        case CN_CONV: cn_conv_forward(net, nd, out_of(net, id, B), a, p, nd->bias ? p + w : NULL, B); break;
+        case CN_DENSE: cn_conv_forward(net, nd, out_of(net, id, B), a, p, p + w, B); break;
+        case CN_CONV_BN_RELU:
+            cn_conv_forward(net, nd, net->arena + nd->a_aux, a, p, NULL, B);
+            run_tasks(net, bn_forward_channels, &j);
             break;
-        case CN_CONV:
-            conv_forward(net, nd, out, a, p, nd->bias ? p + (size_t)C * in->C * nd->K * nd->K : NULL, B);
-            break;
-        case CN_DENSE: conv_forward(net, nd, out, a, p, p + (size_t)C * in->C, B); break;
-        case CN_CONV_BN_RELU: {
-            float *pre = net->arena + nd->a_aux;
-            const float *gamma = p + (size_t)C * in->C * nd->K * nd->K, *beta = gamma + C;
-            float *rm = net->buffers + nd->b_off, *rv = rm + C;
-            conv_forward(net, nd, pre, a, p, NULL, B);
-            batchnorm_cm_forward(out, net->arena + nd->a_cache, pre, gamma, beta, rm, rv, C, B * HW, mom, eps, train, 1);
-            break;
-        }
-        case CN_BN: {
-            float *rm = net->buffers + nd->b_off, *rv = rm + C;
-            batchnorm_cm_forward(out, net->arena + nd->a_cache, a, p, p + C, rm, rv, C, B * HW, mom, eps, train, 0);
-            break;
-        }
-        case CN_RELU: vrelu_forward(out, a, T); break;
-        case CN_DWCONV:
-            for (int c = 0; c < C; c++)
-                dwconv2d_forward(out + (size_t)c * B * HW, a + (size_t)c * B * plane(in),
-                                 p + (size_t)c * nd->K * nd->K, B, 1, in->H, in->W, nd->K, nd->S, nd->P);
-            break;
-        case CN_MAXPOOL:
-            if (nd->K == 3 && nd->S == 1 && nd->P == 1 && in->W <= 256)
-                maxpool3x3_forward(out, net->iarena + nd->a_aux, a, (size_t)C * B, in->H, in->W);
-            else if (nd->K == 2 && nd->S == 2 && nd->P == 0)
-                maxpool2x2_forward(out, net->iarena + nd->a_aux, a, (size_t)C * B, in->H, in->W);
-            else maxpool2d_forward(out, net->iarena + nd->a_aux, a, 1, C * B, in->H, in->W, nd->K, nd->S, nd->P);
-            break;
-        case CN_AVGPOOL: avgpool2d_forward(out, a, 1, C * B, in->H, in->W, nd->K, nd->S, nd->P); break;
-        case CN_CONCAT: {
-            size_t off = 0;
-            for (int k = 0; k < nd->n_in; k++) {
-                size_t t = (size_t)net->node[nd->in[k]].C * B * HW;
-                memcpy(out + off, out_of(net, nd->in[k], B), t * sizeof(float));
-                off += t;
-            }
-            break;
-        }
+        case CN_BN: run_tasks(net, bn_forward_channels, &j); break;
         case CN_SLICE: break; // a view
-        case CN_ADD:
-            memcpy(out, a, T * sizeof(float));
-            for (int k = 1; k < nd->n_in; k++) vacc(out, out_of(net, nd->in[k], B), T);
-            break;
-        case CN_GAP: global_avgpool_forward(out, a, 1, C * B, (int)plane(in)); break;
-        case CN_SUBSAMPLE:
-            for (size_t q = 0; q < (size_t)C * B; q++)
-                for (int y = 0; y < nd->H; y++)
-                    for (int x0 = 0; x0 < nd->W; x0++) {
-                        int iy = y * nd->S + nd->P, ix = x0 * nd->S + nd->P;
-                        out[(q * nd->H + y) * nd->W + x0] =
-                            iy < in->H && ix < in->W ? a[(q * in->H + iy) * in->W + ix] : 0.0f;
-                    }
-            break;
+        default: run_tasks(net, forward_images, &j); break;
         }
     }
     // logits (B,K) <- the output node (K,B)
@@ -202,14 +217,107 @@ void cellnet_zero_grad(cellnet *net) {
     memset(net->grads, 0, net->n_params * sizeof(float));
 }
 
-/* Zero the gradients that step `step` of the backward writes first (backward functions accumulate;
- * the buffers are shared, so each starts at 0 when it becomes live). */
-static void zero_live_grads(cellnet *net, int step, int B) {
-    for (int i = 0; i < net->n_nodes; i++) {
+/* Whether backward step `step` writes some gradient first. */
+static int has_live_grads(const cellnet *net, int step) {
+    for (int i = 0; i < net->n_nodes; i++)
+        if (net->node[i].op != CN_SLICE && net->node[i].grad_from == step) return 1;
+    return 0;
+}
+
+/* Zero, on task t's images, the gradients that backward step j->id writes first (backward
+ * functions accumulate; the buffers are shared, so each starts at 0 when it becomes live). */
+static void zero_grads_images(void *ctx, int t) {
+    const node_job *j = ctx;
+    const cellnet *net = j->net;
+    int n0, n1;
+    task_range(j->B, t, &n0, &n1);
+    for (int i = 0; n0 < n1 && i < net->n_nodes; i++) {
         const cellnet_node *nd = &net->node[i];
-        if (nd->op != CN_SLICE && nd->grad_from == step)
-            memset(net->arena + nd->a_dout, 0, (size_t)nd->C * B * plane(nd) * sizeof(float));
+        if (nd->op == CN_SLICE || nd->grad_from != j->id) continue;
+        const size_t HW = plane(nd);
+        for (int c = 0; c < nd->C; c++)
+            memset(net->arena + nd->a_dout + ((size_t)c * j->B + n0) * HW, 0, (size_t)(n1 - n0) * HW * sizeof(float));
     }
+}
+
+static void zero_live_grads(cellnet *net, int step, int B) {
+    node_job j = {.net = net, .id = step, .B = B};
+    if (has_live_grads(net, step)) run_tasks(net, zero_grads_images, &j);
+}
+
+/* Backward of a node that works image by image (relu, pools, concat, add, gap, subsample) on
+ * task t's images: its inputs' gradients there += . */
+static void backward_images(void *ctx, int t) {
+    task_view v;
+    if (!view_task(ctx, t, 0, &v)) return;
+    const cellnet *net = v.net;
+    const cellnet_node *nd = v.nd, *in = v.in;
+    for (int c = 0; c < nd->C; c++) {
+        const size_t q = (size_t)c * v.B + v.n0, HW = v.HW, span = v.span; // q: the task's first plane of channel c
+        const float *g = v.dout + q * HW;
+        float *d = v.da ? v.da + q * v.iHW : NULL;
+        switch (nd->op) {
+        case CN_RELU:
+            if (d) vrelu_backward(d, g, v.out + q * HW, span);
+            break;
+        case CN_MAXPOOL:
+            if (d) maxpool2d_backward(d, g, net->iarena + nd->a_aux + q * HW, 1, v.m, in->H, in->W, nd->K, nd->S, nd->P);
+            break;
+        case CN_AVGPOOL:
+            if (d) avgpool2d_backward(d, g, 1, v.m, in->H, in->W, nd->K, nd->S, nd->P);
+            break;
+        case CN_CONCAT: { // channel c is channel c - first of the input that holds it
+            int k = 0, first = 0;
+            while (c - first >= net->node[nd->in[k]].C) first += net->node[nd->in[k++]].C;
+            if (net->node[nd->in[k]].op != CN_INPUT)
+                vacc(dout_of(net, nd->in[k], v.B) + ((size_t)(c - first) * v.B + v.n0) * HW, g, span);
+            break;
+        }
+        case CN_ADD:
+            for (int k = 0; k < nd->n_in; k++)
+                if (net->node[nd->in[k]].op != CN_INPUT) vacc(dout_of(net, nd->in[k], v.B) + q * HW, g, span);
+            break;
+        case CN_GAP:
+            if (d) global_avgpool_backward(d, g, 1, v.m, (int)v.iHW);
+            break;
+        case CN_SUBSAMPLE:
+            if (d)
+                for (int n = 0; n < v.m; n++)
+                    for (int oy = 0; oy < nd->H; oy++)
+                        for (int ox = 0; ox < nd->W; ox++) {
+                            int iy = oy * nd->S + nd->P, ix = ox * nd->S + nd->P;
+                            if (iy < in->H && ix < in->W)
+                                d[(n * in->H + iy) * in->W + ix] += g[(n * nd->H + oy) * nd->W + ox];
+                        }
+            break;
+        default: break; // the others split by channels or by conv_job
+        }
+    }
+}
+
+/* Batch norm backward on task t's channels [c0, c1): bn: into its input's gradient (+=);
+ * conv_bn_relu: through the ReLU and the BN into the pre-BN gradient in tmp_buf (written). */
+static void bn_backward_channels(void *ctx, int t) {
+    task_view v;
+    if (!view_task(ctx, t, 1, &v)) return;
+    const int cbr = v.nd->op == CN_CONV_BN_RELU, c0 = v.c0;
+    const size_t M = (size_t)v.B * v.HW, o = c0 * M;
+    const bn_parts b = bn_of(v.net, v.nd, v.B);
+    float *dx = cbr ? tmp_buf(v.net) : v.da;
+    batchnorm_cm_backward(dx ? dx + o : NULL, b.dgamma + c0, b.dbeta + c0, v.dout + o, cbr ? v.out + o : NULL,
+                          b.x + o, b.cache + 2 * (size_t)c0, b.gamma + c0, v.c1 - c0, M, !cbr);
+}
+
+/* Depthwise conv backward on task t's channels: a channel's weight gradient sums over all images. */
+static void dwconv_backward_channels(void *ctx, int t) {
+    task_view v;
+    if (!view_task(ctx, t, 1, &v)) return;
+    const cellnet_node *nd = v.nd, *in = v.in;
+    const size_t KK = (size_t)nd->K * nd->K, ps = (size_t)v.B * v.HW, ips = (size_t)v.B * v.iHW; // per channel
+    float *g = v.net->grads + nd->p_off;
+    for (int c = v.c0; c < v.c1; c++)
+        dwconv2d_backward(v.da ? v.da + c * ips : NULL, g + c * KK, v.dout + c * ps, v.a + c * ips, v.p + c * KK, v.B,
+                          1, in->H, in->W, nd->K, nd->S, nd->P);
 }
 
 void cellnet_backward(cellnet *net, const int *y, float scale) {
@@ -230,74 +338,23 @@ void cellnet_backward(cellnet *net, const int *y, float scale) {
         if (nd->op == CN_SLICE || nd->grad_from < 0) continue; // a view, or no gradient reaches it
         if (id < net->output) zero_live_grads(net, id, B);
         const cellnet_node *in = &net->node[nd->in[0]];
+        node_job j = {.net = net, .id = id, .B = B};
         float *dout = dout_of(net, id, B);
-        const float *out = out_of(net, id, B);
         const float *a = out_of(net, nd->in[0], B);
         float *da = in->op == CN_INPUT ? NULL : dout_of(net, nd->in[0], B);
         const float *p = net->params + nd->p_off;
         float *g = net->grads + nd->p_off;
-        int C = nd->C;
-        size_t HW = plane(nd), T = (size_t)C * B * HW;
+        const size_t w = (size_t)nd->C * in->C * nd->K * nd->K; // conv weight
         switch (nd->op) {
-        case CN_INPUT: break;
-        case CN_CONV:
-            conv_backward(net, nd, da, g, nd->bias ? g + (size_t)C * in->C * nd->K * nd->K : NULL, dout, a, p, B);
+        case CN_CONV: cn_conv_backward(net, nd, da, g, nd->bias ? g + w : NULL, dout, a, p, B); break;
+        case CN_DENSE: cn_conv_backward(net, nd, da, g, g + w, dout, a, p, B); break;
+        case CN_CONV_BN_RELU:
+            run_tasks(net, bn_backward_channels, &j); // into the pre-BN gradient in tmp_buf
+            cn_conv_backward(net, nd, da, g, NULL, tmp_buf(net), a, p, B);
             break;
-        case CN_DENSE: conv_backward(net, nd, da, g, g + (size_t)C * in->C, dout, a, p, B); break;
-        case CN_CONV_BN_RELU: {
-            size_t w = (size_t)C * in->C * nd->K * nd->K;
-            const float *pre = net->arena + nd->a_aux;
-            float *dpre = tmp_buf(net); // through the ReLU and the BN into the conv's output
-            batchnorm_cm_backward(dpre, g + w, g + w + C, dout, out, pre, net->arena + nd->a_cache, p + w, C, B * HW, 0);
-            conv_backward(net, nd, da, g, NULL, dpre, a, p, B);
-            break;
-        }
-        case CN_BN:
-            batchnorm_cm_backward(da, g, g + C, dout, NULL, a, net->arena + nd->a_cache, p, C, B * HW, 1);
-            break;
-        case CN_RELU:
-            if (da) vrelu_backward(da, dout, out, T);
-            break;
-        case CN_DWCONV:
-            for (int c = 0; c < C; c++)
-                dwconv2d_backward(da ? da + (size_t)c * B * plane(in) : NULL, g + (size_t)c * nd->K * nd->K,
-                                  dout + (size_t)c * B * HW, a + (size_t)c * B * plane(in),
-                                  p + (size_t)c * nd->K * nd->K, B, 1, in->H, in->W, nd->K, nd->S, nd->P);
-            break;
-        case CN_MAXPOOL:
-            if (da) maxpool2d_backward(da, dout, net->iarena + nd->a_aux, 1, C * B, in->H, in->W, nd->K, nd->S, nd->P);
-            break;
-        case CN_AVGPOOL:
-            if (da) avgpool2d_backward(da, dout, 1, C * B, in->H, in->W, nd->K, nd->S, nd->P);
-            break;
-        case CN_CONCAT: {
-            size_t off = 0;
-            for (int k = 0; k < nd->n_in; k++) {
-                size_t t = (size_t)net->node[nd->in[k]].C * B * HW;
-                if (net->node[nd->in[k]].op != CN_INPUT) vacc(dout_of(net, nd->in[k], B), dout + off, t);
-                off += t;
-            }
-            break;
-        }
-        case CN_SLICE: break; // its gradient is a view of its input's
-        case CN_ADD:
-            for (int k = 0; k < nd->n_in; k++) {
-                if (net->node[nd->in[k]].op != CN_INPUT) vacc(dout_of(net, nd->in[k], B), dout, T);
-            }
-            break;
-        case CN_GAP:
-            if (da) global_avgpool_backward(da, dout, 1, C * B, (int)plane(in));
-            break;
-        case CN_SUBSAMPLE:
-            if (da)
-                for (size_t q = 0; q < (size_t)C * B; q++)
-                    for (int oy = 0; oy < nd->H; oy++)
-                        for (int ox = 0; ox < nd->W; ox++) {
-                            int iy = oy * nd->S + nd->P, ix = ox * nd->S + nd->P;
-                            if (iy < in->H && ix < in->W)
-                                da[(q * in->H + iy) * in->W + ix] += dout[(q * nd->H + oy) * nd->W + ox];
-                        }
-            break;
+        case CN_BN: run_tasks(net, bn_backward_channels, &j); break;
+        case CN_DWCONV: run_tasks(net, dwconv_backward_channels, &j); break;
+        default: run_tasks(net, backward_images, &j); break;
         }
     }
 }

@@ -45,11 +45,11 @@ static void liveness(cellnet *net) {
 }
 
 /* Lay the arena out for batch B: sets every node's offsets; returns the floats needed, and the
- * argmax ints and the im2col floats in *ints and *cols. The scratch is the im2col columns followed
- * by one temporary of the largest tensor. Outputs (and BN caches, pre-BN values) first, each its
- * own; then the gradients, placed first-fit among those live at the same time. */
-static size_t layout(cellnet *net, int B, size_t *ints, size_t *cols, size_t *tmp) {
-    size_t off = 0, ioff = 0, col = 0, tmax = 0;
+ * argmax ints, one task's im2col floats, the largest tensor and the largest conv weight in *ints,
+ * *cols, *tmp and *wgrad (the scratch: cellnet_internal.h). Outputs (and BN caches, pre-BN values)
+ * first, each its own; then the gradients, placed first-fit among those live at the same time. */
+static size_t layout(cellnet *net, int B, size_t *ints, size_t *cols, size_t *tmp, size_t *wgrad) {
+    size_t off = 0, ioff = 0, col = 0, tmax = 0, wmax = 0;
     liveness(net);
     for (int i = 0; i < net->n_nodes; i++) {
         cellnet_node *nd = &net->node[i];
@@ -60,10 +60,10 @@ static size_t layout(cellnet *net, int B, size_t *ints, size_t *cols, size_t *tm
         if (nd->op == CN_CONV_BN_RELU) nd->a_aux = off, off += T;
         if (nd->op == CN_MAXPOOL) nd->a_aux = ioff, ioff += T;
         if (nd->op == CN_BN || nd->op == CN_CONV_BN_RELU) nd->a_cache = off, off += batchnorm_cm_cache_size(nd->C);
-        if (is_conv(nd) && !conv_direct(nd)) {
-            size_t c;
-            conv_chunk(net, nd, B, &c);
-            if (c > col) col = c;
+        if (is_conv(nd)) {
+            size_t c, w = (size_t)nd->C * net->node[nd->in[0]].C * nd->K * nd->K;
+            if (w > wmax) wmax = w;
+            if (!conv_direct(nd) && (conv_chunk(net, nd, B, &c), c > col)) col = c;
         }
     }
     // gradients: node i is live over steps [i, grad_from]; place each at the lowest offset that
@@ -96,17 +96,18 @@ static size_t layout(cellnet *net, int B, size_t *ints, size_t *cols, size_t *tm
     *ints = ioff;
     *cols = col;
     *tmp = tmax;
+    *wgrad = wmax;
     return off + dend;
 }
 
 size_t cellnet_memory_floats(const cellnet *net, int max_batch) {
-    size_t ints, cols, tmax;
+    size_t ints, cols, tmax, wgrad;
     cellnet tmp = *net;
     tmp.node = xcalloc((size_t)net->n_nodes, sizeof *tmp.node);
     memcpy(tmp.node, net->node, (size_t)net->n_nodes * sizeof *tmp.node);
-    size_t f = layout(&tmp, max_batch, &ints, &cols, &tmax);
+    size_t f = layout(&tmp, max_batch, &ints, &cols, &tmax, &wgrad);
     free(tmp.node);
-    return f + ints + cols + tmax + 3 * cellnet_param_count(net);
+    return f + ints + CELLNET_TASKS * (cols + wgrad) + tmax + 3 * cellnet_param_count(net);
 }
 
 int cellnet_compile(cellnet *net, int max_batch, char *err, size_t errlen) {
@@ -133,8 +134,8 @@ int cellnet_compile(cellnet *net, int max_batch, char *err, size_t errlen) {
     net->grads = xcalloc(net->n_params + 1, sizeof(float));
     net->buffers = xcalloc(net->n_buffers + 1, sizeof(float));
     size_t tmax;
-    net->arena_floats = layout(net, max_batch, &net->iarena_ints, &net->col_floats, &tmax);
-    net->scratch_floats = net->col_floats + tmax;
+    net->arena_floats = layout(net, max_batch, &net->iarena_ints, &net->col_floats, &tmax, &net->wgrad_floats);
+    net->scratch_floats = CELLNET_TASKS * (net->col_floats + net->wgrad_floats) + tmax;
     net->arena = xcalloc(net->arena_floats + 1, sizeof(float));
     net->iarena = xcalloc(net->iarena_ints + 1, sizeof(int));
     net->scratch = xcalloc(net->scratch_floats + 1, sizeof(float));

@@ -221,7 +221,7 @@ size_t batchnorm_cm_cache_size(int C) {
 }
 
 /* Batch norm over channel-major x (C, M) (M = B*H*W values per channel), optionally followed by a
- * ReLU. Training mode: the batch mean and biased variance (two passes), cache = (mean, rstd) per channel, running statistics moved with the
+ * ReLU. Training mode: the batch mean and biased variance (two passes), cache = (mean, rstd) of each channel in turn, running statistics moved with the
  * unbiased variance; evaluation mode: the running statistics. out = max(0, x*scale + shift). */
 void batchnorm_cm_forward(float *out, float *cache, const float *x, const float *gamma, const float *beta,
                    float *rm, float *rv, int C, size_t M, float mom, float eps, int train, int relu) {
@@ -233,8 +233,8 @@ void batchnorm_cm_forward(float *out, float *cache, const float *x, const float 
             double mu = vsum(xc, M) / (double)M, v = vsumsq_dev(xc, M, (float)mu);
             mean = (float)mu;
             rstd = (float)(1.0 / sqrt(v / (double)M + eps));
-            cache[c] = mean;
-            cache[C + c] = rstd;
+            cache[2 * c] = mean;
+            cache[2 * c + 1] = rstd;
             rm[c] = (1.0f - mom) * rm[c] + mom * mean;
             rv[c] = (1.0f - mom) * rv[c] + mom * (float)(M > 1 ? v / (double)(M - 1) : v);
         } else {
@@ -269,7 +269,7 @@ void batchnorm_cm_backward(float *dx, float *dgamma, float *dbeta, const float *
     for (int c = 0; c < C; c++) {
         const size_t o = (size_t)c * M;
         const float *gc = dout + o, *xc = x + o, *rc = relu_out ? relu_out + o : NULL;
-        const float mean = cache[c], rstd = cache[C + c];
+        const float mean = cache[2 * c], rstd = cache[2 * c + 1];
         const v8 vm = vset(mean), vr = vset(rstd);
         double sd = 0.0, sdx = 0.0;
         for (size_t b = 0; b < M; b += BLOCK) {

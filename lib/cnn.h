@@ -50,12 +50,14 @@ void dwconv2d_backward(float *dinp, float *dWt, const float *dout, const float *
  * ReLU that follows it (PyTorch's BatchNorm2d semantics) ----
  * Training mode: per channel the batch mean and biased variance (two passes, summed in float lanes
  * per block of 1024 and in double across blocks); out = gamma * (x - mean) / sqrt(var + eps) +
- * beta; cache (batchnorm_cm_cache_size) = (mean, rstd) per channel; the running statistics move:
- * running = (1 - mom) * running + mom * batch_stat, with the UNBIASED variance var * M/(M-1).
- * Evaluation mode (train 0): the running statistics instead. relu: out = max(0, out). */
+ * beta; cache (batchnorm_cm_cache_size) = (mean, rstd) of each channel in turn; the running
+ * statistics move: running = (1 - mom) * running + mom * batch_stat, with the UNBIASED variance
+ * var * M/(M-1). Evaluation mode (train 0): the running statistics instead. relu: out = max(0, out).
+ * Channels are independent: channels [c0, c1) alone are the call with every per-channel pointer
+ * moved by c0 (x, out, dout by c0*M; cache by 2*c0) and C = c1 - c0. */
 #define BN_MOMENTUM 0.1f
 #define BN_EPS 1e-5f
-size_t batchnorm_cm_cache_size(int C); /* 2*C floats: the batch mean, then 1/sqrt(var+eps) */
+size_t batchnorm_cm_cache_size(int C); /* 2*C floats: channel c's batch mean, then its 1/sqrt(var+eps) */
 /* out (C,M), cache (2C), x (C,M), gamma (C), beta (C), rm and rv (C): running mean and variance. */
 void batchnorm_cm_forward(float *out, float *cache, const float *x, const float *gamma,
                           const float *beta, float *rm, float *rv, int C, size_t M, float mom,

@@ -46,11 +46,31 @@ setup() {
     cmp "$T/a.zst" "$T/b.zst"
     cell-train "${TINY[@]}" --seed 5 < "$T/two.zst" > "$T/c.zst"
     ! cmp -s "$T/a.zst" "$T/c.zst"
-    # --threads 1 is the default; another thread count is deterministic too
-    cell-train "${TINY[@]}" --threads 1 < "$T/two.zst" | cmp - "$T/a.zst"
-    cell-train "${TINY[@]}" --threads 2 < "$T/two.zst" > "$T/t2a.zst"
-    cell-train "${TINY[@]}" --threads 2 < "$T/two.zst" | cmp - "$T/t2a.zst"
-    cell-train "${TINY[@]}" --threads 0 < "$T/two.zst" > /dev/null
+}
+
+@test "--threads: the same bytes for every thread count (NB101 and ENAS networks, checkpoints too)" {
+    local E=(--enas-filters 4 --epochs 1 --batch 16 --train-images 32 --test-images 21 --no-timing -q)
+    graph-parse enas6 | stream-split --shard 0/20000 > "$T/e6.zst"
+    cat "$T/two.zst" "$T/e6.zst" > "$T/mix.zst"
+    # the default (one thread per CPU) is --threads 1's output; 3 threads for 4 tasks, 5 for more
+    # threads than tasks; --test-images 21 leaves the last evaluation batch fewer images than tasks
+    cell-train "${TINY[@]}" --test-images 21 < "$T/mix.zst" > "$T/default.zst"
+    for t in 1 2 3 5; do
+        cell-train "${TINY[@]}" --test-images 21 --threads "$t" < "$T/mix.zst" | cmp - "$T/default.zst"
+    done
+    for t in 1 3; do
+        cell-train "${E[@]}" --enas-separable --threads "$t" < "$T/e6.zst" > "$T/sep$t.zst"
+        cell-train "${E[@]}" --enas-mode shared --threads "$t" < "$T/e6.zst" > "$T/shared$t.zst"
+    done
+    cmp "$T/sep1.zst" "$T/sep3.zst"
+    cmp "$T/shared1.zst" "$T/shared3.zst"
+    # checkpoints hold elapsed seconds, so they are compared by what a resume at the other thread count writes
+    local A=(--stem-channels 4 --stacks 1 --cells-per-stack 1 --epochs 2 --batch 16 --train-images 32 --test-images 20 --no-timing -q)
+    cell-train "${A[@]}" --threads 1 --checkpoint "$T/ck1" --max-minutes 0.000001 < "$T/best.zst" > /dev/null 2>&1
+    cell-train "${A[@]}" --threads 2 --checkpoint "$T/ck2" --max-minutes 0.000001 < "$T/best.zst" > /dev/null 2>&1
+    cell-train "${A[@]}" --threads 1 < "$T/best.zst" > "$T/full.zst"
+    cell-train "${A[@]}" --threads 2 --checkpoint "$T/ck1" --resume < "$T/best.zst" | cmp - "$T/full.zst"
+    cell-train "${A[@]}" --threads 1 --checkpoint "$T/ck2" --resume < "$T/best.zst" | cmp - "$T/full.zst"
 }
 
 @test "a record's result does not depend on its position in the stream" {
@@ -215,6 +235,8 @@ setup() {
              "--resume|--resume needs --checkpoint FILE" \
              "--max-minutes 5|--max-minutes needs --checkpoint FILE" \
              "--threads 257|--threads: '257' is not an integer in [0, 256]" \
+             "--threads -1|--threads: '-1' is not an integer in [0, 256]" \
+             "--threads x|--threads: 'x' is not an integer in [0, 256]" \
              "--bogus|unknown option '--bogus'"; do
         # shellcheck disable=SC2086
         run_quiet cell-train ${c%%|*} < "$T/small.zst"

@@ -15,13 +15,15 @@
  *    (conv with bias, bn, relu, conv_bn_relu, dwconv, sepconv, max and avg pool, concat, slice,
  *    add, subsample, gap, dense), and of a tiny NB101 network of the best cell;
  *  - evaluation mode uses the running statistics; seeded initialisation and training steps are
- *    deterministic; builder errors are reported, not crashes.
+ *    deterministic, and bitwise the same for every thread count (net->pool); builder errors are
+ *    reported, not crashes.
  * Finite differences: central, step EPS, in float32 with the loss accumulated in double; ReLU and
  * max-pool kinks make a few differences meaningless, detected as a disagreement between steps EPS
  * and EPS/2 and skipped (at most 5% may be skipped). Prints "N passed, M failed". */
 #include "cellnet.h"
 #include "cnn.h"
 #include "nb101net.h"
+#include "parallel.h"
 #include "rng.h"
 #include "space.h"
 
@@ -479,10 +481,8 @@ static void gradcheck_directional(cellnet *net, const float *x, const int *y, in
     free(save), free(v);
 }
 
-static void test_gradcheck_all_ops(void) {
-    const int B = 3;
-    rng_mt r;
-    rng_seed(&r, 1);
+/* A tiny network using every operation, on (3,7,7) images. */
+static cellnet *all_ops_net(void) {
     cellnet *net = cellnet_new(3, 7, 7);
     int c1 = cellnet_conv(net, 0, 4, 3, 1, 1, 1);                 // (4,7,7) with bias
     int b1 = cellnet_bn(net, c1);
@@ -504,6 +504,14 @@ static void test_gradcheck_all_ops(void) {
     int cat2[3] = {mp2, ss0, ss1};
     int gp = cellnet_gap(net, cellnet_concat(net, 3, cat2));
     cellnet_dense(net, gp, 4);
+    return net;
+}
+
+static void test_gradcheck_all_ops(void) {
+    const int B = 3;
+    rng_mt r;
+    rng_seed(&r, 1);
+    cellnet *net = all_ops_net();
     CHECK(cellnet_error(net) == NULL);
     char err[256];
     CHECK(cellnet_compile(net, B, err, sizeof err) == 0);
@@ -535,6 +543,60 @@ static void test_gradcheck_nb101(void) {
     gradcheck_directional(net, x, y, B, "nb101 best cell, stem 4, 2x1 cells");
     free(x);
     cellnet_free(net);
+}
+
+/* Bitwise the same for every thread count (net->pool NULL, 1, 2, 3, 5 threads): two SGD steps at
+ * batches 9 and 3 (fewer images than tasks), then an evaluation forward of 5 images; parameters,
+ * gradients, running statistics and logits compared as bytes, for the all-ops network and an NB101
+ * one. */
+static void test_threads_bitwise(void) {
+    const int threads[] = {0, 1, 2, 3, 5}, NT = sizeof threads / sizeof *threads, MB = 9;
+    for (int which = 0; which < 2; which++) {
+        float *ref[4] = {NULL};
+        size_t len[4];
+        for (int k = 0; k < NT; k++) {
+            rng_mt r;
+            rng_seed(&r, 21);
+            graph g = nb101_graph(CELLS[5].n, CELLS[5].adj, CELLS[5].ops);
+            nb101_config cfg = {.stem = 4, .stacks = 2, .cells = 1, .classes = 10};
+            char why[256];
+            cellnet *net = which ? nb101net_build(&g, &cfg, why, sizeof why) : all_ops_net();
+            CHECK(net && cellnet_compile(net, MB, why, sizeof why) == 0);
+            if (!net) return;
+            int C, H, W;
+            cellnet_shape(net, 0, &C, &H, &W);
+            cellnet_init_params(net, &r);
+            float *x = rand_buf((size_t)MB * C * H * W, &r, 1.0f);
+            int y[9] = {1, 2, 3, 0, 1, 2, 3, 0, 1};
+            net->pool = threads[k] ? par_create(threads[k]) : NULL;
+            for (int B = MB; B > 0; B -= 6) { // batches 9 and 3
+                cellnet_forward(net, x, B, 1);
+                cellnet_loss(net, y);
+                cellnet_zero_grad(net);
+                cellnet_backward(net, y, 1.0f);
+                for (size_t i = 0; i < net->n_params; i++) net->params[i] -= 0.1f * net->grads[i];
+            }
+            cellnet_forward(net, x, 5, 0);
+            float *got[4] = {net->params, net->grads, net->buffers, net->logits};
+            size_t n[4] = {net->n_params, net->n_params, net->n_buffers, (size_t)5 * net->node[net->output].C};
+            for (int b = 0; b < 4; b++) {
+                if (k == 0) {
+                    len[b] = n[b];
+                    ref[b] = malloc(n[b] * sizeof(float));
+                    memcpy(ref[b], got[b], n[b] * sizeof(float));
+                } else {
+                    char what[96];
+                    snprintf(what, sizeof what, "%s, %d threads: array %d bitwise as without a pool",
+                             which ? "nb101" : "all ops", threads[k], b);
+                    check(n[b] == len[b] && memcmp(got[b], ref[b], n[b] * sizeof(float)) == 0, __LINE__, what);
+                }
+            }
+            par_free(net->pool);
+            free(x);
+            cellnet_free(net);
+        }
+        for (int b = 0; b < 4; b++) free(ref[b]);
+    }
 }
 
 /* Eval mode normalises with the running statistics: with momentum 1 they are the last batch's
@@ -624,7 +686,7 @@ int main(int argc, char **argv) {
     test_conv_vs_cnn(4, 3, 7, 5, 3, 2, 1, 0);
     test_conv_vs_cnn(2, 4, 5, 3, 1, 1, 0, 1);   // pointwise: one GEMM for the batch
     test_conv_vs_cnn(5, 3, 6, 2, 1, 2, 0, 0);   // 1x1 stride 2 goes through im2col
-    test_conv_vs_cnn(9, 64, 32, 4, 3, 1, 1, 0); // 7 images per chunk: two chunks
+    test_conv_vs_cnn(9, 64, 32, 4, 3, 1, 1, 0); // tasks of 2 and 3 images, 1 image per chunk
     test_conv_dinput(3, 2, 6, 3, 3, 1, 1);
     test_conv_dinput(9, 64, 32, 4, 3, 1, 1);
     test_conv_dinput(2, 4, 5, 3, 1, 1, 0);
@@ -641,6 +703,7 @@ int main(int argc, char **argv) {
     test_gradcheck_all_ops();
     test_gradcheck_nb101();
     test_eval_and_determinism();
+    test_threads_bitwise();
     test_build_errors();
     return check_summary();
 }
