@@ -431,15 +431,18 @@ static void gradcheck(cellnet *net, const float *x, const int *y, int B, int max
     free(ana);
 }
 
-/* Directional derivatives, one per node: with a random +-1 direction v over the node's parameters,
+/* Directional derivatives, per node: with a random +-1 direction v over the node's parameters,
  * (L(p + e v) - L(p - e v)) / 2e against grad . v. Kinks (thousands of ReLUs and max-pool windows
  * in a 32x32 network) spoil single-element differences but average out in a direction. Tiny
  * batch-normalised networks are strongly curved, so the steps are small (2e-4, 1e-4) and the
  * float32 rounding then shows (~1e-6 in the loss): any of the two differences or their Richardson
  * extrapolation may match. The terms g_k v_k of a direction largely cancel, and kinks crossed by
  * the step err in proportion to the terms, not to their sum, so the tolerance has a part
- * 0.01 * sum |g_k|. A wrong gradient (a dropped term, a wrong scale) misses all three. */
-static void gradcheck_directional(cellnet *net, const float *x, const int *y, int B, const char *name) {
+ * 0.01 * sum |g_k|. A 32x32 network crosses many more kinks than a 7x7 one, and one direction of
+ * its stem (32,768 ReLU inputs) once missed by 3 % of the tolerance while the same gradient matches
+ * PyTorch's in float64 (test_against_pytorch): so each node gets `dirs` directions and passes if
+ * most of them match. A wrong gradient (a dropped term, a wrong scale) misses in every direction. */
+static void gradcheck_directional(cellnet *net, const float *x, const int *y, int B, const char *name, int dirs) {
     loss_at(net, x, y, B);
     cellnet_zero_grad(net);
     cellnet_backward(net, y, 1.0f);
@@ -451,32 +454,36 @@ static void gradcheck_directional(cellnet *net, const float *x, const int *y, in
     for (int id = 0; id < net->n_nodes; id++) {
         const cellnet_node *nd = &net->node[id];
         if (!nd->p_len) continue;
-        double ana = 0.0, mag = 0.0, num[2];
-        for (size_t k = 0; k < nd->p_len; k++) {
-            v[k] = rng_double(&r) < 0.5 ? -1.0f : 1.0f;
-            ana += (double)v[k] * net->grads[nd->p_off + k];
-            mag += fabs(net->grads[nd->p_off + k]);
-        }
-        for (int h = 0; h < 2; h++) {
-            float e = h ? 1e-4f : 2e-4f;
-            for (size_t k = 0; k < nd->p_len; k++) net->params[nd->p_off + k] = save[nd->p_off + k] + e * v[k];
-            double lp = loss_at(net, x, y, B);
-            for (size_t k = 0; k < nd->p_len; k++) net->params[nd->p_off + k] = save[nd->p_off + k] - e * v[k];
-            double lm = loss_at(net, x, y, B);
-            memcpy(net->params + nd->p_off, save + nd->p_off, nd->p_len * sizeof(float));
-            num[h] = (lp - lm) / (2.0 * e);
+        int matched = 0;
+        for (int dir = 0; dir < dirs; dir++) {
+            double ana = 0.0, mag = 0.0, num[2];
+            for (size_t k = 0; k < nd->p_len; k++) {
+                v[k] = rng_double(&r) < 0.5 ? -1.0f : 1.0f;
+                ana += (double)v[k] * net->grads[nd->p_off + k];
+                mag += fabs(net->grads[nd->p_off + k]);
+            }
+            for (int h = 0; h < 2; h++) {
+                float e = h ? 1e-4f : 2e-4f;
+                for (size_t k = 0; k < nd->p_len; k++) net->params[nd->p_off + k] = save[nd->p_off + k] + e * v[k];
+                double lp = loss_at(net, x, y, B);
+                for (size_t k = 0; k < nd->p_len; k++) net->params[nd->p_off + k] = save[nd->p_off + k] - e * v[k];
+                double lm = loss_at(net, x, y, B);
+                memcpy(net->params + nd->p_off, save + nd->p_off, nd->p_len * sizeof(float));
+                num[h] = (lp - lm) / (2.0 * e);
+            }
+            double tol = RTOL * fmax(fabs(num[0]), fabs(ana)) + 0.01 * mag + ATOL;
+            double rich = (4.0 * num[1] - num[0]) / 3.0; // Richardson: cancels the O(e^2) term
+            if (fabs(num[0] - ana) <= tol || fabs(num[1] - ana) <= tol || fabs(rich - ana) <= tol) matched++;
+            else
+                fprintf(stderr, "%s: node %d (op %d), direction %d: analytic %.6g numeric %.6g / %.6g (tolerance %.3g)\n",
+                        name, id, nd->op, dir, ana, num[0], num[1], tol);
         }
         nodes++;
-        double tol = RTOL * fmax(fabs(num[0]), fabs(ana)) + 0.01 * mag + ATOL;
-        double rich = (4.0 * num[1] - num[0]) / 3.0; // Richardson: cancels the O(e^2) term
-        if (fabs(num[0] - ana) > tol && fabs(num[1] - ana) > tol && fabs(rich - ana) > tol) {
-            bad++;
-            fprintf(stderr, "%s: node %d (op %d): analytic %.6g numeric %.6g / %.6g\n", name, id, nd->op, ana,
-                    num[0], num[1]);
-        }
+        if (2 * matched <= dirs) bad++;
     }
     char what[160];
-    snprintf(what, sizeof what, "%s: %d nodes' directional derivatives, %d wrong", name, nodes, bad);
+    snprintf(what, sizeof what, "%s: %d nodes' directional derivatives (%d directions each), %d wrong", name, nodes,
+             dirs, bad);
     check(bad == 0 && nodes > 0, __LINE__, what);
     free(save), free(v);
 }
@@ -521,7 +528,7 @@ static void test_gradcheck_all_ops(void) {
     float *x = rand_buf((size_t)B * 3 * 7 * 7, &r, 1.0f);
     int y[3] = {0, 3, 1};
     gradcheck(net, x, y, B, 40, "all ops");
-    gradcheck_directional(net, x, y, B, "all ops");
+    gradcheck_directional(net, x, y, B, "all ops", 1);
     free(x);
     cellnet_free(net);
 }
@@ -540,7 +547,7 @@ static void test_gradcheck_nb101(void) {
     cellnet_init_params(net, &r);
     float *x = rand_buf((size_t)B * 3 * 32 * 32, &r, 1.0f);
     int y[8] = {4, 9, 0, 4, 1, 2, 3, 5};
-    gradcheck_directional(net, x, y, B, "nb101 best cell, stem 4, 2x1 cells");
+    gradcheck_directional(net, x, y, B, "nb101 best cell, stem 4, 2x1 cells", 3);
     free(x);
     cellnet_free(net);
 }
