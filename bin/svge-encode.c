@@ -2,14 +2,16 @@
  * mean (eval mode, no noise), optionally "z_logvar", and "model", the id of the model that made them.
  *
  * Records are processed in batches of --batch so that the encoder runs one GEMM over all nodes of a
- * batch. Each record's output is packed when it is read, with float32 placeholders for z (and
+ * batch; several batches (or chunks of a large one) are encoded at once, one per thread
+ * (lib/vae_team.h), with the same bytes for every thread count. Each record's output is packed when it is read, with float32 placeholders for z (and
  * z_logvar) that are filled in once the batch is encoded, so no record is parsed twice and memory
  * does not grow with the stream. An error in record N first writes the records before N.
  *
  * Graphs of a larger space with the model's vocabulary (nb101x for an nb101 model, enas12 for an
  * enas6 one) are encoded too: the encoder has no node limit of its own, only buffers sized for the
  * space's largest graph, so at the first such graph that is larger than the model's space allows,
- * the model is built again for the larger space (sizes only) with the same parameters. */
+ * the model is built again for the larger space (sizes only) with the same parameters
+ * (vae_team_respace). */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,9 +24,9 @@
 #include "record.h"
 #include "stream.h"
 #include "util.h"
-#include "vae.h"
+#include "vae_team.h"
 
-static int g_threads = 1; /* --threads */
+static int g_threads = 0; /* --threads (0: one per CPU) */
 
 #define DEFAULT_BATCH 512
 #define MAX_BATCH 65536
@@ -50,7 +52,7 @@ static void usage(void) {
            "      --logvar       also write \"z_logvar\"\n"
            "      --batch N      graphs encoded together, 1..%d (default %d); it changes speed only\n"
            "                     (and at most the last float bits, from BLAS rounding)\n"
-           BLAS_THREADS_HELP("    ")
+           PAR_THREADS_HELP("    ")
            OPTS_FORCE_HELP("        ")
            "  -q, --quiet        only errors and warnings on stderr (no progress)\n"
            "  -v, --verbose      also a summary on stderr (records read and written)\n"
@@ -89,7 +91,7 @@ static void parse_args(int argc, char **argv, options *o) {
         case OPT_BATCH:
             o->batch = (int)opt_uint("--batch", optarg, 1, MAX_BATCH);
             break;
-        case OPT_THREADS: g_threads = blas_threads_arg("--threads", optarg); break;
+        case OPT_THREADS: g_threads = par_threads_arg("--threads", optarg); break;
         case 'h': usage(); exit(EXIT_OK);
         default: opt_common(c, argv);
         }
@@ -98,19 +100,22 @@ static void parse_args(int argc, char **argv, options *o) {
     o->input = opt_one_input(argc, argv);
 }
 
-/* Records read but not yet written. Output bytes of record i are out[off[i], off[i+1]); its z
- * placeholders (D packed float32, 5 bytes each) start at zoff[i], its z_logvar ones at lvoff[i]. */
+/* Records read but not yet written: up to cap, i.e. several batches of `batch` records (counted
+ * from the first record after a flush), encoded at once on the team's threads, each batch as one
+ * vae_encode call would encode it (lib/vae_team.h), so the bytes do not depend on the thread count.
+ * Output bytes of record i are out[off[i], off[i+1]); its z placeholders (D packed float32, 5 bytes
+ * each) start at zoff[i], its z_logvar ones at lvoff[i]. */
 typedef struct {
-    int count, cap, D;
+    int count, cap, batch, D;
     graph *g;
     size_t *off, *zoff, *lvoff;
     float *mu, *logvar; /* (cap, D) */
     msgpack_sbuffer out;
 } batch;
 
-static void flush(batch *b, vae_model *m, rec_writer *w) {
+static void flush(batch *b, vae_team *t, rec_writer *w) {
     if (b->count == 0) return;
-    if (vae_encode(m, b->g, b->count, b->mu, b->logvar))
+    if (vae_team_encode(t, b->g, b->count, b->batch, b->mu, b->logvar))
         die(EXIT_DATA, "internal error: a checked graph does not fit the model");
     for (int i = 0; i < b->count; i++) {
         latent_fill(b->out.data + b->zoff[i], b->mu + (size_t)i * b->D, b->D);
@@ -135,45 +140,29 @@ static int read_graph(const msgpack_object *rec, const space_info *msp, const sp
     return 0;
 }
 
-/* Build m again with buffers for graphs of space sp (cfg.space = sp: only the node limit changes;
- * the parameter shapes depend on the vocabulary alone), keeping its parameters and id. */
-static void resize_for(vae_model *m, const space_info *sp, int cap) {
-    vae_kind k = m->kind;
-    vae_config cfg = m->cfg;
-    cfg.space = sp->id;
-    size_t np = m->num_params;
-    float *p = xmalloc(np * sizeof *p);
-    memcpy(p, m->params, np * sizeof *p);
-    char id[sizeof m->id], err[400];
-    memcpy(id, m->id, sizeof id);
-    vae_free(m);
-    if (vae_build(m, k, &cfg, cap, err, sizeof err))
-        die(strcmp(err, "out of memory") == 0 ? EXIT_IO : EXIT_DATA, "cannot build the model for %s graphs: %s",
-            sp->name, err);
-    if (m->num_params != np) die(EXIT_DATA, "internal error: the %s model has another parameter count", sp->name);
-    memcpy(m->params, p, np * sizeof *p);
-    memcpy(m->id, id, sizeof id);
-    free(p);
-}
-
 int main(int argc, char **argv) {
     tool_init(argv[0]);
     options o;
     parse_args(argc, argv, &o);
-    blas_use_threads(g_threads);
+    par_blas_single();
 
     model_file *f = mf_read(o.model);
-    vae_model m;
+    vae_team team;
     const int cap = o.batch < MODEL_MAX_G ? o.batch : MODEL_MAX_G;
-    vae_load(&m, f, cap);
+    const int threads = par_threads_resolve(g_threads);
+    vae_team_load(&team, f, cap, threads);
     mf_free(f);
-    const char *id = m.id;
-    const space_info *msp = space_get(m.cfg.space);
-    const int D = m.cfg.D;
+    const vae_model *m = &team.m[0];
+    char id[sizeof m->id];
+    memcpy(id, m->id, sizeof id);
+    const space_info *msp = space_get(m->cfg.space);
+    const int D = m->cfg.D;
+    /* batches pending: enough for a chunk of cap graphs per thread (larger batches have several) */
+    const int nbatch = (int)(((int64_t)threads * cap + o.batch - 1) / o.batch);
 
     rec_reader *r = rr_open(o.input);
     rec_writer *w = rw_open(NULL, 0);
-    batch b = {.cap = o.batch, .D = D};
+    batch b = {.cap = nbatch * o.batch, .batch = o.batch, .D = D};
     b.g = xcalloc((size_t)b.cap, sizeof *b.g);
     b.off = xcalloc((size_t)b.cap + 1, sizeof *b.off);
     b.zoff = xcalloc((size_t)b.cap, sizeof *b.zoff);
@@ -191,13 +180,13 @@ int main(int argc, char **argv) {
         graph *g = &b.g[b.count];
         const space_info *sp;
         if (read_graph(rec, msp, &sp, g, why, sizeof why) != 0) {
-            flush(&b, &m, w); /* the records before this one are written first */
+            flush(&b, &team, w); /* the records before this one are written first */
             rr_fail(r, "%s", why);
         }
-        if (g->n > m.max_n) { /* a larger space's graph (checked valid there): bigger buffers */
+        if (g->n > team.m[0].max_n) { /* a larger space's graph (checked valid there): bigger buffers */
             graph keep = *g;
-            flush(&b, &m, w);
-            resize_for(&m, sp, cap);
+            flush(&b, &team, w);
+            vae_team_respace(&team, sp);
             b.g[0] = keep;
             g = &b.g[0];
         }
@@ -208,13 +197,13 @@ int main(int argc, char **argv) {
         if (o.logvar) b.lvoff[i] = latent_pack_slots(&pk, &b.out, LATENT_LOGVAR_KEY, D);
         pack_kv_str(&pk, LATENT_MODEL_KEY, id);
         b.off[i + 1] = b.out.size;
-        if (++b.count == b.cap) flush(&b, &m, w);
+        if (++b.count == b.cap) flush(&b, &team, w);
     }
-    flush(&b, &m, w);
+    flush(&b, &team, w);
     rr_close(r);
     rw_close(w);
     msgpack_sbuffer_destroy(&b.out);
     free(b.g), free(b.off), free(b.zoff), free(b.lvoff), free(b.mu), free(b.logvar);
-    vae_free(&m);
+    vae_team_free(&team);
     return EXIT_OK;
 }
