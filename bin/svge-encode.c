@@ -101,22 +101,38 @@ static void parse_args(int argc, char **argv, options *o) {
 }
 
 /* Records read but not yet written: up to cap, i.e. several batches of `batch` records (counted
- * from the first record after a flush), encoded at once on the team's threads, each batch as one
- * vae_encode call would encode it (lib/vae_team.h), so the bytes do not depend on the thread count.
- * Output bytes of record i are out[off[i], off[i+1]); its z placeholders (D packed float32, 5 bytes
- * each) start at zoff[i], its z_logvar ones at lvoff[i]. */
+ * from the first record after a forced flush), each encoded as one vae_encode call would encode
+ * it (lib/vae_team.h), so the bytes do not depend on the thread count. Output bytes of record i
+ * are out[off[i], off[i+1]); its z placeholders (D packed float32, 5 bytes each) start at zoff[i],
+ * its z_logvar ones at lvoff[i]. */
 typedef struct {
     int count, cap, batch, D;
     graph *g;
     size_t *off, *zoff, *lvoff;
     float *mu, *logvar; /* (cap, D) */
     msgpack_sbuffer out;
+    msgpack_packer pk;
 } batch;
 
-static void flush(batch *b, vae_team *t, rec_writer *w) {
-    if (b->count == 0) return;
-    if (vae_team_encode(t, b->g, b->count, b->batch, b->mu, b->logvar))
-        die(EXIT_DATA, "internal error: a checked graph does not fit the model");
+static void batch_init(batch *b, int cap, int group, int D, int logvar) {
+    *b = (batch){.cap = cap, .batch = group, .D = D};
+    b->g = xcalloc((size_t)cap, sizeof *b->g);
+    b->off = xcalloc((size_t)cap + 1, sizeof *b->off);
+    b->zoff = xcalloc((size_t)cap, sizeof *b->zoff);
+    b->lvoff = xcalloc((size_t)cap, sizeof *b->lvoff);
+    b->mu = xcalloc((size_t)cap * D, sizeof(float));
+    b->logvar = logvar ? xcalloc((size_t)cap * D, sizeof(float)) : NULL;
+    msgpack_sbuffer_init(&b->out);
+    msgpack_packer_init(&b->pk, &b->out, msgpack_sbuffer_write);
+}
+
+static void batch_free(batch *b) {
+    msgpack_sbuffer_destroy(&b->out);
+    free(b->g), free(b->off), free(b->zoff), free(b->lvoff), free(b->mu), free(b->logvar);
+}
+
+/* Write the encoded records of b and empty it. */
+static void write_out(batch *b, rec_writer *w) {
     for (int i = 0; i < b->count; i++) {
         latent_fill(b->out.data + b->zoff[i], b->mu + (size_t)i * b->D, b->D);
         if (b->logvar) latent_fill(b->out.data + b->lvoff[i], b->logvar + (size_t)i * b->D, b->D);
@@ -124,6 +140,10 @@ static void flush(batch *b, vae_team *t, rec_writer *w) {
     }
     b->count = 0;
     b->out.size = 0;
+}
+
+static void check_encoded(int rc) {
+    if (rc) die(EXIT_DATA, "internal error: a checked graph does not fit the model");
 }
 
 /* The record's graph: readable, of the model's space msp or one with its vocabulary (*spp), valid.
@@ -138,6 +158,67 @@ static int read_graph(const msgpack_object *rec, const space_info *msp, const sp
     if (graph_check(sp, g, inv, sizeof inv) != 0) return snprintf(why, len, "invalid %s graph: %s", sp->name, inv), -1;
     *spp = sp;
     return 0;
+}
+
+/* The stream between the reader and the writer: fill reads records into a batch until it is full
+ * (FULL) or the stream ends (END), a record is bad (BAD: why) or a graph needs a larger model
+ * (LARGER: the record rec, its graph keep of space sp, not yet added). */
+enum { FULL, END, BAD, LARGER };
+typedef struct {
+    rec_reader *r;
+    rec_writer *w;
+    const space_info *msp;
+    const char *id;
+    int logvar;
+    const int *max_n;  /* the model's node limit */
+    batch *spare;      /* for beside: the batch to write, then to fill */
+    int status;
+    char why[512];
+    const msgpack_object *rec;
+    graph keep;
+    const space_info *sp;
+} pump;
+
+/* Pack rec (graph g at b->g[b->count]) into b; 1 if b is now full. */
+static int add_record(pump *p, batch *b, const msgpack_object *rec) {
+    static const char *const drop[] = {LATENT_KEY, LATENT_LOGVAR_KEY, LATENT_MODEL_KEY, NULL};
+    const int i = b->count;
+    b->off[i] = b->out.size;
+    pack_enriched_begin(&b->pk, rec, drop, p->logvar ? 3 : 2);
+    b->zoff[i] = latent_pack_slots(&b->pk, &b->out, LATENT_KEY, b->D);
+    if (p->logvar) b->lvoff[i] = latent_pack_slots(&b->pk, &b->out, LATENT_LOGVAR_KEY, b->D);
+    pack_kv_str(&b->pk, LATENT_MODEL_KEY, p->id);
+    b->off[i + 1] = b->out.size;
+    return ++b->count == b->cap;
+}
+
+static void fill(pump *p, batch *b) {
+    const msgpack_object *rec;
+    while ((rec = rr_next(p->r))) {
+        graph *g = &b->g[b->count];
+        if (read_graph(rec, p->msp, &p->sp, g, p->why, sizeof p->why) != 0) {
+            p->status = BAD;
+            return;
+        }
+        if (g->n > *p->max_n) { /* a larger space's graph (checked valid there): bigger buffers */
+            p->keep = *g;
+            p->rec = rec;
+            p->status = LARGER;
+            return;
+        }
+        if (add_record(p, b, rec)) {
+            p->status = FULL;
+            return;
+        }
+    }
+    p->status = END;
+}
+
+/* The calling thread's share while the others encode: write the last encoded batch, refill it. */
+static void beside(void *ctx) {
+    pump *p = ctx;
+    write_out(p->spare, p->w);
+    fill(p, p->spare);
 }
 
 int main(int argc, char **argv) {
@@ -155,55 +236,39 @@ int main(int argc, char **argv) {
     const vae_model *m = &team.m[0];
     char id[sizeof m->id];
     memcpy(id, m->id, sizeof id);
-    const space_info *msp = space_get(m->cfg.space);
     const int D = m->cfg.D;
-    /* batches pending: enough for a chunk of cap graphs per thread (larger batches have several) */
+    /* batches per buffer: at least a chunk of cap graphs per thread (larger batches have several) */
     const int nbatch = (int)(((int64_t)threads * cap + o.batch - 1) / o.batch);
 
-    rec_reader *r = rr_open(o.input);
-    rec_writer *w = rw_open(NULL, 0);
-    batch b = {.cap = nbatch * o.batch, .batch = o.batch, .D = D};
-    b.g = xcalloc((size_t)b.cap, sizeof *b.g);
-    b.off = xcalloc((size_t)b.cap + 1, sizeof *b.off);
-    b.zoff = xcalloc((size_t)b.cap, sizeof *b.zoff);
-    b.lvoff = xcalloc((size_t)b.cap, sizeof *b.lvoff);
-    b.mu = xcalloc((size_t)b.cap * D, sizeof(float));
-    b.logvar = o.logvar ? xcalloc((size_t)b.cap * D, sizeof(float)) : NULL;
-    msgpack_sbuffer_init(&b.out);
-    msgpack_packer pk;
-    msgpack_packer_init(&pk, &b.out, msgpack_sbuffer_write);
-    static const char *const drop[] = {LATENT_KEY, LATENT_LOGVAR_KEY, LATENT_MODEL_KEY, NULL};
-
-    const msgpack_object *rec;
-    while ((rec = rr_next(r))) {
-        char why[512];
-        graph *g = &b.g[b.count];
-        const space_info *sp;
-        if (read_graph(rec, msp, &sp, g, why, sizeof why) != 0) {
-            flush(&b, &team, w); /* the records before this one are written first */
-            rr_fail(r, "%s", why);
+    /* Two buffers: while the other threads encode one, the calling thread writes the other's
+     * records (encoded in the round before) and reads new ones into it. */
+    batch bufs[2];
+    for (int i = 0; i < 2; i++) batch_init(&bufs[i], nbatch * o.batch, o.batch, D, o.logvar);
+    batch *cur = &bufs[0], *spare = &bufs[1];
+    pump p = {.r = rr_open(o.input), .w = rw_open(NULL, 0), .msp = space_get(m->cfg.space), .id = id,
+              .logvar = o.logvar, .max_n = &team.m[0].max_n};
+    fill(&p, cur);
+    for (;;) {
+        while (p.status == FULL) {
+            p.spare = spare;
+            check_encoded(vae_team_encode_beside(&team, cur->g, cur->count, cur->batch, cur->mu, cur->logvar, beside, &p));
+            batch *t = cur;
+            cur = spare, spare = t;
         }
-        if (g->n > team.m[0].max_n) { /* a larger space's graph (checked valid there): bigger buffers */
-            graph keep = *g;
-            flush(&b, &team, w);
-            vae_team_respace(&team, sp);
-            b.g[0] = keep;
-            g = &b.g[0];
-        }
-        int i = b.count;
-        b.off[i] = b.out.size;
-        pack_enriched_begin(&pk, rec, drop, o.logvar ? 3 : 2);
-        b.zoff[i] = latent_pack_slots(&pk, &b.out, LATENT_KEY, D);
-        if (o.logvar) b.lvoff[i] = latent_pack_slots(&pk, &b.out, LATENT_LOGVAR_KEY, D);
-        pack_kv_str(&pk, LATENT_MODEL_KEY, id);
-        b.off[i + 1] = b.out.size;
-        if (++b.count == b.cap) flush(&b, &team, w);
+        /* the stream stopped in cur: write what is before the stop */
+        write_out(spare, p.w);
+        check_encoded(vae_team_encode(&team, cur->g, cur->count, cur->batch, cur->mu, cur->logvar));
+        write_out(cur, p.w);
+        if (p.status == END) break;
+        if (p.status == BAD) rr_fail(p.r, "%s", p.why);
+        vae_team_respace(&team, p.sp); /* LARGER */
+        cur->g[0] = p.keep;
+        if (add_record(&p, cur, p.rec)) p.status = FULL;
+        else fill(&p, cur);
     }
-    flush(&b, &team, w);
-    rr_close(r);
-    rw_close(w);
-    msgpack_sbuffer_destroy(&b.out);
-    free(b.g), free(b.off), free(b.zoff), free(b.lvoff), free(b.mu), free(b.logvar);
+    rr_close(p.r);
+    rw_close(p.w);
+    for (int i = 0; i < 2; i++) batch_free(&bufs[i]);
     vae_team_free(&team);
     return EXIT_OK;
 }

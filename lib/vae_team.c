@@ -70,9 +70,8 @@ static span *plan(int B, int group, int chunk, int *n) {
     return s;
 }
 
-/* Run the tasks of the spans and return 0, or -1 if any returned nonzero. */
-static int run_spans(vae_team *t, span *s, int n, par_fn fn, void *ctx) {
-    par_run(t->pool, n, fn, ctx);
+/* 0, or -1 if a span's task returned nonzero; frees s. */
+static int spans_rc(span *s, int n) {
     int rc = 0;
     for (int i = 0; i < n; i++) rc |= s[i].rc != 0;
     free(s);
@@ -86,21 +85,59 @@ typedef struct {
     float *mu, *logvar;
 } encode_job;
 
-static void encode_task(void *ctx, int i) {
-    encode_job *j = ctx;
+/* Chunk c as task i (on model i mod T). */
+static void encode_task(encode_job *j, int i, int c) {
     vae_model *m = &j->t->m[i % j->t->threads];
-    const span *s = &j->s[i];
+    span *s = &j->s[c];
     const size_t off = (size_t)s->start * m->cfg.D;
-    j->s[i].rc = vae_encode(m, j->gs + s->start, s->len, j->mu + off, j->logvar ? j->logvar + off : NULL);
+    s->rc = vae_encode(m, j->gs + s->start, s->len, j->mu + off, j->logvar ? j->logvar + off : NULL);
+}
+
+static void encode_chunk(void *ctx, int i) { encode_task(ctx, i, i); }
+
+/* The models of threads 1 .. min(T, last+1)-1 built. */
+static void build_models(vae_team *t, int last) {
+    for (int i = 1; i < t->threads && i <= last; i++)
+        if (!t->m[i].params) clone_model(&t->m[i], &t->m[0], &t->m[0].cfg, t->max_g);
 }
 
 int vae_team_encode(vae_team *t, const graph *gs, int B, int group, float *mu, float *logvar) {
     int n;
     span *s = plan(B, group, t->max_g, &n);
-    for (int i = 1; i < t->threads && i < n; i++)
-        if (!t->m[i].params) clone_model(&t->m[i], &t->m[0], &t->m[0].cfg, t->max_g);
+    build_models(t, n - 1);
     encode_job j = {t, s, gs, mu, logvar};
-    return run_spans(t, s, n, encode_task, &j);
+    par_run(t->pool, n, encode_chunk, &j);
+    return spans_rc(s, n);
+}
+
+/* Task 0 is beside(ctx), every other multiple of T nothing (thread 0 is the caller's), and the
+ * others the chunks in order: chunk c is task c + c/(T-1) + 1. */
+typedef struct {
+    encode_job e;
+    void (*beside)(void *ctx);
+    void *ctx;
+} beside_job;
+
+static void beside_task(void *ctx, int i) {
+    beside_job *j = ctx;
+    const int T = j->e.t->threads;
+    if (i == 0) j->beside(j->ctx);
+    else if (i % T) encode_task(&j->e, i, i - i / T - 1);
+}
+
+int vae_team_encode_beside(vae_team *t, const graph *gs, int B, int group, float *mu, float *logvar,
+                           void (*beside)(void *ctx), void *ctx) {
+    const int T = t->threads;
+    if (T == 1) {
+        beside(ctx);
+        return vae_team_encode(t, gs, B, group, mu, logvar);
+    }
+    int n;
+    span *s = plan(B, group, t->max_g, &n);
+    build_models(t, T - 1);
+    beside_job j = {{t, s, gs, mu, logvar}, beside, ctx};
+    par_run(t->pool, n ? (n - 1) + (n - 1) / (T - 1) + 2 : 1, beside_task, &j);
+    return spans_rc(s, n);
 }
 
 int vae_team_generate_init(vae_team *t, int max_b) {
@@ -142,5 +179,6 @@ int vae_team_generate(vae_team *t, const float *c, int B, int group, const uint6
     int n;
     span *s = plan(B, group, t->ws[0].max_b, &n);
     generate_job j = {t, s, c, ids, o, out, flags};
-    return run_spans(t, s, n, generate_task, &j);
+    par_run(t->pool, n, generate_task, &j);
+    return spans_rc(s, n);
 }

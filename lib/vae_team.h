@@ -14,7 +14,7 @@
  *     workspace (task mod T). Every row has its own random stream (lib/generate.h, keyed by its
  *     id); the chunk only changes the rounding.
  * Task i runs on thread i mod T, each task writes only its own rows, and nothing else is shared,
- * so the output is that of one thread. The team's threads call OpenBLAS single-threaded: call
+ * so the output is that of one thread. vae_team_respace does not rebuild the workspaces. The team's threads call OpenBLAS single-threaded: call
  * par_blas_single() before using one. The team's functions are called from one thread. */
 #ifndef SVGE_VAE_TEAM_H
 #define SVGE_VAE_TEAM_H
@@ -44,6 +44,12 @@ void vae_team_respace(vae_team *t, const space_info *sp);
 /* Eval-mode mu (B,D) and logvar (B,D, unless NULL) of gs (B), in groups of `group` graphs as above
  * (group >= 1). 0, or -1 if a graph does not fit the model. */
 int vae_team_encode(vae_team *t, const graph *gs, int B, int group, float *mu, float *logvar);
+
+/* vae_team_encode (the same bytes) while the calling thread runs beside(ctx), e.g. a stream's
+ * reading and writing: the chunks then run on threads 1..T-1 only. With one thread, beside runs
+ * first, then the encoding. */
+int vae_team_encode_beside(vae_team *t, const graph *gs, int B, int group, float *mu, float *logvar,
+                           void (*beside)(void *ctx), void *ctx);
 
 /* T generation workspaces of max_b rows each (vae_generate_ws_init). 0, or -1 without memory. */
 int vae_team_generate_init(vae_team *t, int max_b);
