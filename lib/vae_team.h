@@ -14,7 +14,7 @@
  *     workspace (task mod T). Every row has its own random stream (lib/generate.h, keyed by its
  *     id); the chunk only changes the rounding.
  * Task i runs on thread i mod T, each task writes only its own rows, and nothing else is shared,
- * so the output is that of one thread. vae_team_respace does not rebuild the workspaces. The team's threads call OpenBLAS single-threaded: call
+ * so the output is that of one thread. The team's threads call OpenBLAS single-threaded: call
  * par_blas_single() before using one. The team's functions are called from one thread. */
 #ifndef SVGE_VAE_TEAM_H
 #define SVGE_VAE_TEAM_H
@@ -38,7 +38,7 @@ void vae_team_free(vae_team *t);
 
 /* Rebuild every model for graphs of space sp (cfg.space = sp: buffers for its node limit; same
  * vocabulary, so the same parameters), keeping parameters and id. Dies (exit 1, 3 without memory)
- * if it cannot. */
+ * if it cannot. The generation workspaces are not rebuilt. */
 void vae_team_respace(vae_team *t, const space_info *sp);
 
 /* Eval-mode mu (B,D) and logvar (B,D, unless NULL) of gs (B), in groups of `group` graphs as above
