@@ -237,8 +237,9 @@ int main(int argc, char **argv) {
     char id[sizeof m->id];
     memcpy(id, m->id, sizeof id);
     const int D = m->cfg.D;
-    /* batches per buffer: at least a chunk of cap graphs per thread (larger batches have several) */
-    const int nbatch = (int)(((int64_t)threads * cap + o.batch - 1) / o.batch);
+    /* batches per buffer: at least 4 chunks of cap graphs per thread (larger batches have several),
+     * so that the threads share the chunks evenly while the calling thread also reads and writes */
+    const int nbatch = (int)(((int64_t)4 * threads * cap + o.batch - 1) / o.batch);
 
     /* Two buffers: while the other threads encode one, the calling thread writes the other's
      * records (encoded in the round before) and reads new ones into it. */

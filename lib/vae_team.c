@@ -70,74 +70,71 @@ static span *plan(int B, int group, int chunk, int *n) {
     return s;
 }
 
-/* 0, or -1 if a span's task returned nonzero; frees s. */
-static int spans_rc(span *s, int n) {
+/* One call's chunks, claimed in turn by T worker tasks (task k uses model or workspace k): which
+ * worker runs a chunk changes nothing in its result, and a slow chunk does not hold up the
+ * others. Worker 0, the calling thread, runs beside first if there is one. */
+typedef struct {
+    span *s;
+    int n, next; /* chunks; the next to claim (atomic) */
+    void (*run)(void *ctx, int worker, span *s);
+    void *ctx;
+    void (*beside)(void *ctx);
+    void *beside_ctx;
+} claim_job;
+
+static void claim_task(void *ctx, int worker) {
+    claim_job *j = ctx;
+    if (worker == 0 && j->beside) j->beside(j->beside_ctx);
+    for (int c; (c = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED)) < j->n;) j->run(j->ctx, worker, &j->s[c]);
+}
+
+/* The workers for n chunks: one per thread, at most one per chunk (one more with beside). */
+static int workers(const vae_team *t, int n, int with_beside) {
+    const int w = n + (with_beside ? 1 : 0);
+    return w < 1 ? 1 : w < t->threads ? w : t->threads;
+}
+
+/* Run the job's chunks on w workers; 0, or -1 if a chunk failed. Frees j->s. */
+static int run_claims(vae_team *t, claim_job *j, int w) {
+    par_run(t->pool, w, claim_task, j);
     int rc = 0;
-    for (int i = 0; i < n; i++) rc |= s[i].rc != 0;
-    free(s);
+    for (int i = 0; i < j->n; i++) rc |= j->s[i].rc != 0;
+    free(j->s);
     return rc ? -1 : 0;
 }
 
 typedef struct {
     vae_team *t;
-    span *s;
     const graph *gs;
     float *mu, *logvar;
 } encode_job;
 
-/* Chunk c as task i (on model i mod T). */
-static void encode_task(encode_job *j, int i, int c) {
-    vae_model *m = &j->t->m[i % j->t->threads];
-    span *s = &j->s[c];
+static void encode_chunk(void *ctx, int worker, span *s) {
+    encode_job *j = ctx;
+    vae_model *m = &j->t->m[worker];
     const size_t off = (size_t)s->start * m->cfg.D;
     s->rc = vae_encode(m, j->gs + s->start, s->len, j->mu + off, j->logvar ? j->logvar + off : NULL);
 }
 
-static void encode_chunk(void *ctx, int i) { encode_task(ctx, i, i); }
-
-/* The models of threads 1 .. min(T, last+1)-1 built. */
-static void build_models(vae_team *t, int last) {
-    for (int i = 1; i < t->threads && i <= last; i++)
+static int encode_claims(vae_team *t, const graph *gs, int B, int group, float *mu, float *logvar,
+                         void (*beside)(void *ctx), void *ctx) {
+    int n;
+    span *s = plan(B, group, t->max_g, &n);
+    const int w = workers(t, n, beside != NULL);
+    for (int i = 1; i < w; i++)
         if (!t->m[i].params) clone_model(&t->m[i], &t->m[0], &t->m[0].cfg, t->max_g);
+    encode_job e = {t, gs, mu, logvar};
+    claim_job j = {s, n, 0, encode_chunk, &e, beside, ctx};
+    return run_claims(t, &j, w);
 }
 
 int vae_team_encode(vae_team *t, const graph *gs, int B, int group, float *mu, float *logvar) {
-    int n;
-    span *s = plan(B, group, t->max_g, &n);
-    build_models(t, n - 1);
-    encode_job j = {t, s, gs, mu, logvar};
-    par_run(t->pool, n, encode_chunk, &j);
-    return spans_rc(s, n);
-}
-
-/* Task 0 is beside(ctx), every other multiple of T nothing (thread 0 is the caller's), and the
- * others the chunks in order: chunk c is task c + c/(T-1) + 1. */
-typedef struct {
-    encode_job e;
-    void (*beside)(void *ctx);
-    void *ctx;
-} beside_job;
-
-static void beside_task(void *ctx, int i) {
-    beside_job *j = ctx;
-    const int T = j->e.t->threads;
-    if (i == 0) j->beside(j->ctx);
-    else if (i % T) encode_task(&j->e, i, i - i / T - 1);
+    return encode_claims(t, gs, B, group, mu, logvar, NULL, NULL);
 }
 
 int vae_team_encode_beside(vae_team *t, const graph *gs, int B, int group, float *mu, float *logvar,
                            void (*beside)(void *ctx), void *ctx) {
-    const int T = t->threads;
-    if (T == 1) {
-        beside(ctx);
-        return vae_team_encode(t, gs, B, group, mu, logvar);
-    }
-    int n;
-    span *s = plan(B, group, t->max_g, &n);
-    build_models(t, T - 1);
-    beside_job j = {{t, s, gs, mu, logvar}, beside, ctx};
-    par_run(t->pool, n ? (n - 1) + (n - 1) / (T - 1) + 2 : 1, beside_task, &j);
-    return spans_rc(s, n);
+    return encode_claims(t, gs, B, group, mu, logvar, beside, ctx);
 }
 
 int vae_team_generate_init(vae_team *t, int max_b) {
@@ -156,7 +153,6 @@ int vae_team_generate_init(vae_team *t, int max_b) {
 
 typedef struct {
     vae_team *t;
-    span *s;
     const float *c;
     const uint64_t *ids;
     const generate_opts *o;
@@ -164,13 +160,11 @@ typedef struct {
     uint8_t *flags;
 } generate_job;
 
-static void generate_task(void *ctx, int i) {
+static void generate_chunk(void *ctx, int worker, span *s) {
     generate_job *j = ctx;
-    const span *s = &j->s[i];
     const vae_model *m = &j->t->m[0];
-    j->s[i].rc = vae_generate_batch(&j->t->ws[i % j->t->threads], m, j->c + (size_t)s->start * m->cfg.D, s->len,
-                                    j->ids + s->start, j->o, j->out + s->start,
-                                    j->flags ? j->flags + s->start : NULL);
+    s->rc = vae_generate_batch(&j->t->ws[worker], m, j->c + (size_t)s->start * m->cfg.D, s->len, j->ids + s->start,
+                               j->o, j->out + s->start, j->flags ? j->flags + s->start : NULL);
 }
 
 int vae_team_generate(vae_team *t, const float *c, int B, int group, const uint64_t *ids, const generate_opts *o,
@@ -178,7 +172,7 @@ int vae_team_generate(vae_team *t, const float *c, int B, int group, const uint6
     if (!t->ws_ready) return -1;
     int n;
     span *s = plan(B, group, t->ws[0].max_b, &n);
-    generate_job j = {t, s, c, ids, o, out, flags};
-    par_run(t->pool, n, generate_task, &j);
-    return spans_rc(s, n);
+    generate_job g = {t, c, ids, o, out, flags};
+    claim_job j = {s, n, 0, generate_chunk, &g, NULL, NULL};
+    return run_claims(t, &j, workers(t, n, 0));
 }

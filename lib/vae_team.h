@@ -7,14 +7,15 @@
  * into tasks that do not depend on T, exactly as one thread would split it:
  *   - encoding B graphs "in groups of G" means what G-graph vae_encode calls over consecutive
  *     groups do (the last group may be shorter): each call encodes its group in chunks of max_g
- *     graphs. Each chunk is a task, run on model (task mod T). A graph's latent depends (in its last
- *     bits) on the graphs that share its chunk, so the chunks are what keeps the bytes the same.
+ *     graphs. Each chunk is a task. A graph's latent depends (in its last bits) on the graphs that
+ *     share its chunk, not on the model copy that encodes it, so the chunks keep the bytes the same.
  *   - generating B rows "in groups of G" means what G-row vae_generate_batch calls over consecutive
- *     groups do: each group in chunks of the workspace's max_b rows. Each chunk is a task on
- *     workspace (task mod T). Every row has its own random stream (lib/generate.h, keyed by its
- *     id); the chunk only changes the rounding.
- * Task i runs on thread i mod T, each task writes only its own rows, and nothing else is shared,
- * so the output is that of one thread. The team's threads call OpenBLAS single-threaded: call
+ *     groups do: each group in chunks of the workspace's max_b rows. Each chunk is a task. Every
+ *     row has its own random stream (lib/generate.h, keyed by its id); the chunk only changes the
+ *     rounding.
+ * The T threads (lib/parallel.h's pool) claim the chunks in turn, each with its own model or
+ * workspace; a task writes only its own rows and nothing else is shared, so which thread runs a
+ * chunk changes nothing: the output is that of one thread. The team's threads call OpenBLAS single-threaded: call
  * par_blas_single() before using one. The team's functions are called from one thread. */
 #ifndef SVGE_VAE_TEAM_H
 #define SVGE_VAE_TEAM_H
@@ -46,8 +47,8 @@ void vae_team_respace(vae_team *t, const space_info *sp);
 int vae_team_encode(vae_team *t, const graph *gs, int B, int group, float *mu, float *logvar);
 
 /* vae_team_encode (the same bytes) while the calling thread runs beside(ctx), e.g. a stream's
- * reading and writing: the chunks then run on threads 1..T-1 only. With one thread, beside runs
- * first, then the encoding. */
+ * reading and writing: the other threads start on the chunks and the calling thread joins them
+ * when beside returns (with one thread: beside, then the encoding). */
 int vae_team_encode_beside(vae_team *t, const graph *gs, int B, int group, float *mu, float *logvar,
                            void (*beside)(void *ctx), void *ctx);
 
