@@ -10,9 +10,9 @@
  * sample s is what decoding without --tries gives). Units are collected until about ROWS decodings
  * are pending, then decoded in one generate_batch call (one GEMM over all of them per step) and
  * written, so memory does not grow with the stream. With T threads, T such groups are collected
- * and decoded at once, each on its own workspace (lib/vae_team.h): the groups, hence the bytes,
- * are those of one thread. An error in record N first writes the graphs of
- * the records before N. */
+ * and decoded at once on the threads' own workspaces (lib/vae_team.h): the groups, hence the
+ * bytes, are those of one thread. An error in record N first writes the graphs of the records
+ * before N. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
