@@ -9,8 +9,10 @@
  * so a graph does not depend on the batching, on --samples beyond s or on --tries beyond r (try 0 of
  * sample s is what decoding without --tries gives). Units are collected until about ROWS decodings
  * are pending, then decoded in one generate_batch call (one GEMM over all of them per step) and
- * written, so memory does not grow with the stream. An error in record N first writes the graphs of
- * the records before N. */
+ * written, so memory does not grow with the stream. With T threads, T such groups are collected
+ * and decoded at once on the threads' own workspaces (lib/vae_team.h): the groups, hence the
+ * bytes, are those of one thread. An error in record N first writes the graphs of the records
+ * before N. */
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,9 +30,9 @@
 #include "record.h"
 #include "stream.h"
 #include "util.h"
-#include "vae.h"
+#include "vae_team.h"
 
-static int g_threads = 1; /* --threads */
+static int g_threads = 0; /* --threads (0: one per CPU) */
 
 #define ROWS 512          /* decodings per generate_batch call (at least K) */
 #define DGMG_ROWS 256     /* rows per DGMG decoder step (graphs of up to 14 nodes: larger steps) */
@@ -83,7 +85,7 @@ static void usage(void) {
            "                     of all valid tries, or the first try)\n"
            "      --distinct     also exclude every graph output before (in input order), so the\n"
            "                     fresh outputs are all different\n"
-           BLAS_THREADS_HELP("    ")
+           PAR_THREADS_HELP("    ")
            OPTS_FORCE_HELP("        ")
            "  -q, --quiet        only errors and warnings on stderr (no progress)\n"
            "  -v, --verbose      also a summary on stderr (records read and written)\n"
@@ -150,7 +152,7 @@ static void parse_args(int argc, char **argv, options *o) {
             break;
         case OPT_EXCLUDE: o->exclude = optarg; break;
         case OPT_DISTINCT: o->distinct = 1; break;
-        case OPT_THREADS: g_threads = blas_threads_arg("--threads", optarg); break;
+        case OPT_THREADS: g_threads = par_threads_arg("--threads", optarg); break;
         case 'h': usage(); exit(EXIT_OK);
         default: opt_common(c, argv);
         }
@@ -160,9 +162,11 @@ static void parse_args(int argc, char **argv, options *o) {
     o->input = opt_one_input(argc, argv);
 }
 
-/* Units waiting to be decoded: unit u has K rows (its tries) u*K .. u*K+K-1. */
+/* Units waiting to be decoded: unit u has K rows (its tries) u*K .. u*K+K-1. They are decoded in
+ * groups of `group` units (counted from the first unit after a flush), up to cap/group groups at
+ * once. */
 typedef struct {
-    int count, cap, K, D;
+    int count, cap, group, K, D;
     float *c;          /* (cap*K, D): each row's latent point */
     uint64_t *ids;     /* (cap*K): each row's stream id */
     graph *g;          /* (cap*K): decodings */
@@ -174,8 +178,7 @@ typedef struct {
 
 typedef struct {
     const options *o;
-    vae_model *m;
-    generate_ws ws;
+    vae_team *t;
     generate_opts dopts;
     const space_info *sp;
     const char *id;
@@ -195,7 +198,7 @@ static int first_valid(const space_info *sp, const graph *gs, int K) {
 static void flush(units *u, decoder *d, rec_writer *w) {
     if (u->count == 0) return;
     const int K = u->K, D = u->D;
-    if (vae_generate_batch(&d->ws, d->m, u->c, u->count * K, u->ids, &d->dopts, u->g, u->flags))
+    if (vae_team_generate(d->t, u->c, u->count * K, u->group * K, u->ids, &d->dopts, u->g, u->flags))
         die(EXIT_DATA, "internal error: generate_batch refused its options");
     msgpack_packer *pk = rw_packer(w);
     for (int i = 0; i < u->count; i++) {
@@ -260,26 +263,29 @@ int main(int argc, char **argv) {
     tool_init(argv[0]);
     options o;
     parse_args(argc, argv, &o);
-    blas_use_threads(g_threads);
+    par_blas_single();
 
     model_file *f = mf_read(o.model);
-    vae_model m;
-    vae_load(&m, f, 1);
+    vae_team team;
+    const int threads = par_threads_resolve(g_threads);
+    vae_team_load(&team, f, 1, threads);
     mf_free(f);
-    const char *id = m.id;
+    const vae_model *m = &team.m[0];
+    const char *id = m->id;
 
-    decoder d = {.o = &o, .m = &m, .sp = space_get(m.cfg.space), .id = id};
-    d.dopts = (generate_opts){.max_n = m.gen_max_n, .mode = o.mode, .forward_only = o.forward_only || m.dcfg.forward_only,
+    decoder d = {.o = &o, .t = &team, .sp = space_get(m->cfg.space), .id = id};
+    d.dopts = (generate_opts){.max_n = m->gen_max_n, .mode = o.mode, .forward_only = o.forward_only || m->dcfg.forward_only,
                             .reference_merge = o.reference_merge != 0,
                             .seed = o.seed};
     d.fresh_check = o.exclude || o.distinct;
     keyset_init(&d.old);
     if (o.exclude) propose_read_evaluated(o.exclude, &d.old, NULL, NULL);
-    if (vae_generate_ws_init(&d.ws, &m, m.kind == VAE_DGMG ? DGMG_ROWS : ROWS))
+    if (vae_team_generate_init(&team, m->kind == VAE_DGMG ? DGMG_ROWS : ROWS))
         die(EXIT_IO, "cannot allocate the decoder's workspace");
 
-    const int K = o.tries, D = m.cfg.D;
-    units u = {.K = K, .D = D, .cap = ROWS / K > 0 ? ROWS / K : 1};
+    const int K = o.tries, D = m->cfg.D;
+    units u = {.K = K, .D = D, .group = ROWS / K > 0 ? ROWS / K : 1};
+    u.cap = u.group * threads;
     const size_t rows = (size_t)u.cap * K;
     u.c = xcalloc(rows * D, sizeof(float));
     u.ids = xcalloc(rows, sizeof *u.ids);
@@ -327,8 +333,7 @@ int main(int argc, char **argv) {
     rr_close(r);
     rw_close(w);
     free(z), free(u.c), free(u.ids), free(u.g), free(u.flags), free(u.sample), free(u.has_src), free(u.src);
-    generate_ws_free(&d.ws);
     keyset_free(&d.old);
-    vae_free(&m);
+    vae_team_free(&team);
     return EXIT_OK;
 }

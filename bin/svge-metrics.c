@@ -11,7 +11,8 @@
  * 0) (lib/generate.h): reconstruction row k = test graph k / R, try k % R (R = encode x decode times);
  * prior row k = sample k / P, try k % P, with id PRIOR_ID_BASE + k. The prior samples z are drawn
  * from one MT19937 seeded with the seed, row-major (sample s, then dimension d). Rows are decoded
- * in fixed chunks, so the output is a function of the inputs and options alone. */
+ * in fixed chunks, so the output is a function of the inputs and options alone: --threads runs
+ * the chunks (and the encoder's) on several threads (lib/vae_team.h) and changes nothing else. */
 #include <getopt.h>
 #include <math.h>
 #include <stdio.h>
@@ -29,9 +30,9 @@
 #include "space.h"
 #include "stream.h"
 #include "util.h"
-#include "vae.h"
+#include "vae_team.h"
 
-static int g_threads = 1; /* --threads */
+static int g_threads = 0; /* --threads (0: one per CPU) */
 
 #define CHUNK_ROWS 4096                 /* decodings generated and scored per generate_batch call */
 #define DECODE_MAX_B 512                /* rows per decoder step */
@@ -80,7 +81,7 @@ static void usage(void) {
            "      --merge M          union (default) or reference: merge the two passes as the reference\n"
            "                         implementation does (formats/reference.md §8 bug 2; see svge-decode)\n"
            "      --table            also print the metrics as a table on stderr\n"
-           BLAS_THREADS_HELP("        ")
+           PAR_THREADS_HELP("        ")
            OPTS_FORCE_HELP("            ")
            "  -q, --quiet            only errors and warnings on stderr (no progress)\n"
            "  -v, --verbose          also a summary on stderr (records read and written)\n"
@@ -143,7 +144,7 @@ static void parse_args(int argc, char **argv, options *o) {
             o->reference_merge = opt_word("--merge", optarg, (const char *const[]){"union", "reference", NULL});
             break;
         case OPT_TABLE: o->table = 1; break;
-        case OPT_THREADS: g_threads = blas_threads_arg("--threads", optarg); break;
+        case OPT_THREADS: g_threads = par_threads_arg("--threads", optarg); break;
         case 'h': usage(); exit(EXIT_OK);
         default: opt_common(c, argv);
         }
@@ -157,19 +158,19 @@ static void parse_args(int argc, char **argv, options *o) {
         die_usage("--encode-times x --decode-times must be at most %u", MAX_TIMES);
 }
 
-/* Encoder means (n,D) of the graphs. */
-static float *encode_all(vae_model *m, const graph_list *l, const char *what) {
+/* Encoder means (n,D) of the graphs (as one vae_encode call). */
+static float *encode_all(vae_team *t, const graph_list *l, const char *what) {
+    const vae_model *m = &t->m[0];
     float *mu = xmalloc((l->n ? l->n : 1) * (size_t)m->cfg.D * sizeof(float));
-    if (vae_encode(m, l->g, (int)l->n, mu, NULL) != 0)
+    if (vae_team_encode(t, l->g, (int)l->n, (int)l->n, mu, NULL) != 0)
         die(EXIT_DATA, "%s: a graph does not fit the model (at most %d nodes)", what, m->max_n);
     return mu;
 }
 
 /* Decoding: rows [k0, k0+B) of a run; row k decodes point c[k / per] with stream id base + k. */
 typedef struct {
-    generate_ws ws;
+    vae_team *t;
     generate_opts opts;
-    const vae_model *m;
     int D;
     float *c;        /* (CHUNK_ROWS, D) */
     uint64_t *ids;   /* (CHUNK_ROWS) */
@@ -184,7 +185,7 @@ static void decode_rows_of(decoder_run *d, const float *points, uint64_t per, ui
         memcpy(d->c + (size_t)r * d->D, points + (size_t)(k / per) * d->D, (size_t)d->D * sizeof(float));
         d->ids[r] = base + k;
     }
-    if (vae_generate_batch(&d->ws, d->m, d->c, B, d->ids, &d->opts, d->out, d->flags) != 0)
+    if (vae_team_generate(d->t, d->c, B, B, d->ids, &d->opts, d->out, d->flags) != 0)
         die(EXIT_DATA, "internal error: generate_batch refused its options");
     for (int r = 0; r < B; r++) d->nmismatch += (d->flags[r] & GENERATE_NMISMATCH) != 0;
 }
@@ -233,16 +234,17 @@ int main(int argc, char **argv) {
     tool_init(argv[0]);
     options o;
     parse_args(argc, argv, &o);
-    blas_use_threads(g_threads);
+    par_blas_single();
 
     model_file *f = mf_read(o.model);
-    vae_model m;
-    vae_load(&m, f, ENCODE_MAX_G);
+    vae_team team;
+    vae_team_load(&team, f, ENCODE_MAX_G, par_threads_resolve(g_threads));
     mf_free(f);
-    const char *id = m.id;
-    const vae_config cfg = m.cfg;
+    const vae_model *m = &team.m[0];
+    const char *id = m->id;
+    const vae_config cfg = m->cfg;
     const space_info *sp = space_get(cfg.space);
-    o.forward_only |= m.dcfg.forward_only;
+    o.forward_only |= m->dcfg.forward_only;
 
     graph_list train = {0}, test = {0};
     graph_list_read(&train, o.train, sp, 0, UINT64_MAX);
@@ -251,20 +253,20 @@ int main(int argc, char **argv) {
     rec_writer *w = rw_open(NULL, 0);
 
     metrics_counts res = {.n_test = test.n, .n_train = train.n};
-    decoder_run d = {.m = &m, .D = cfg.D};
-    d.opts = (generate_opts){.max_n = m.gen_max_n, .mode = GENERATE_SAMPLE, .forward_only = o.forward_only, .seed = o.seed,
+    decoder_run d = {.t = &team, .D = cfg.D};
+    d.opts = (generate_opts){.max_n = m->gen_max_n, .mode = GENERATE_SAMPLE, .forward_only = o.forward_only, .seed = o.seed,
                            .reference_merge = o.reference_merge != 0};
-    if (vae_generate_ws_init(&d.ws, &m, m.kind == VAE_DGMG ? DGMG_DECODE_MAX_B : DECODE_MAX_B) != 0) die(EXIT_IO, "out of memory");
+    if (vae_team_generate_init(&team, m->kind == VAE_DGMG ? DGMG_DECODE_MAX_B : DECODE_MAX_B) != 0) die(EXIT_IO, "out of memory");
     d.c = xmalloc((size_t)CHUNK_ROWS * cfg.D * sizeof(float));
     d.ids = xmalloc(CHUNK_ROWS * sizeof *d.ids);
     d.out = xmalloc(CHUNK_ROWS * sizeof *d.out);
     d.flags = xmalloc(CHUNK_ROWS);
 
-    float *mu_test = encode_all(&m, &test, input_name(o.test));
+    float *mu_test = encode_all(&team, &test, input_name(o.test));
     reconstruction(&d, sp, &test, mu_test, o.encode_times * o.decode_times, &res);
     free(mu_test);
     if (o.prior_samples) {
-        float *mu_train = encode_all(&m, &train, input_name(o.train));
+        float *mu_train = encode_all(&team, &train, input_name(o.train));
         float *z = metrics_prior_points(mu_train, train.n, cfg.D, o.prior_samples, o.seed);
         free(mu_train);
         prior(&d, sp, &train, z, o.prior_samples, o.prior_decodes, &res);
@@ -290,13 +292,12 @@ int main(int argc, char **argv) {
     rw_close(w);
     if (o.table) print_table(&o, id, sp, &res);
 
-    generate_ws_free(&d.ws);
     free(d.c);
     free(d.ids);
     free(d.out);
     free(d.flags);
     graph_list_free(&train);
     graph_list_free(&test);
-    vae_free(&m);
+    vae_team_free(&team);
     return EXIT_OK;
 }

@@ -50,6 +50,18 @@ bare() { stream-to-jsonl | sed 's/,"hash".*//; s/,"source_id".*//; s/"id":[0-9]*
     done
 }
 
+@test "a DGMG model on 1, 2 and 3 threads: svge-encode, svge-decode and svge-metrics give the same bytes" {
+    local t
+    svge-encode -m "$M" --batch 3 --threads 1 < "$F/g8.zst" > "$T/z1.zst"
+    svge-decode -m "$M" --samples 150 --threads 1 < "$Z" > "$T/d1.zst"   # 1200 rows: groups of 512, steps of 256
+    svge-metrics -m "$M" --train "$F/g8.zst" --prior-samples 100 --threads 1 "$F/g8.zst" > "$T/m1.zst"
+    for t in 2 3; do
+        svge-encode -m "$M" --batch 3 --threads $t < "$F/g8.zst" | cmp - "$T/z1.zst"
+        svge-decode -m "$M" --samples 150 --threads $t < "$Z" | cmp - "$T/d1.zst"
+        svge-metrics -m "$M" --train "$F/g8.zst" --prior-samples 100 --threads $t "$F/g8.zst" | cmp - "$T/m1.zst"
+    done
+}
+
 @test "svge-decode --help says DGMG decodes forward only" {
     run svge-decode --help
     assert_status 0

@@ -96,6 +96,24 @@ n() { stream-to-jsonl | wc -l; }
     cmp "$T/s3all" "$T/s100"
 }
 
+@test "--threads 1, 2, 3 and the default give the same bytes (several row groups; the shipped model)" {
+    local S="$SVGE_DATA/nb201/svge.model" t
+    graph-parse nb201 | stream-split --shard 0/400 | svge-encode -m "$S" > "$T/z40.zst"
+    for run in "$M $Z --samples 100" "$M $Z --tries 200 --samples 3" "$M $Z --distinct --tries 5 --samples 50" \
+               "$M $Z --mode argmax --forward-only --samples 70" "$S $T/z40.zst --tries 30" "$S $T/z40.zst --samples 30"; do
+        # shellcheck disable=SC2086
+        set -- $run
+        local model=$1 in=$2
+        shift 2
+        svge-decode -m "$model" "$@" --threads 1 < "$in" > "$T/t1.zst"
+        [ "$(n < "$T/t1.zst")" -ge 40 ]
+        for t in 2 3; do
+            svge-decode -m "$model" "$@" --threads $t < "$in" | cmp - "$T/t1.zst"
+        done
+        svge-decode -m "$model" "$@" < "$in" | cmp - "$T/t1.zst"
+    done
+}
+
 @test "--tries K: the most common valid decoding; never less valid than one try" {
     svge-decode -m "$M" --samples 4 < "$Z" > "$T/one.zst"
     svge-decode -m "$M" --samples 4 --tries 8 < "$Z" > "$T/k8.zst"
@@ -268,7 +286,8 @@ n() { stream-to-jsonl | wc -l; }
     run svge-decode --help
     assert_status 0
     for s in "Usage: svge-decode -m MODEL" "--model MODEL" "--mode M" "(default sample)" "--samples N" "(default 1)" \
-             "--tries K" "--seed S" "--forward-only" "--any-model" "--merge M" "--pick P" "--help" "Exit status"; do
+             "--tries K" "--seed S" "--forward-only" "--any-model" "--merge M" "--pick P" \
+             "--threads N" "0 = one per CPU (the default)" "--help" "Exit status"; do
         assert_output_has "$s"
     done
 }
@@ -279,5 +298,10 @@ n() { stream-to-jsonl | wc -l; }
         run svge-decode $args < "$Z"
         assert_status 2
         assert_output_has "Try 'svge-decode --help'."
+    done
+    for v in -1 x 257; do
+        run svge-decode -m "$M" --threads "$v" < "$Z"
+        assert_status 2
+        assert_output_has "svge-decode: --threads: '$v' is not an integer in [0, 256]"
     done
 }

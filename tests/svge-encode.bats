@@ -96,6 +96,35 @@ CELL='{"v":1,"id":7,"space":"nb201","ops":["input","avg_pool_3x3","nor_conv_1x1"
     done
 }
 
+@test "--threads 1, 2, 3 and the default give the same bytes (many batches, the default batch, the shipped model)" {
+    local S="$SVGE_DATA/nb201/svge.model" t
+    graph-parse nb201 | stream-split --shard 0/150 > "$T/g.zst"
+    [ "$(stream-to-jsonl < "$T/g.zst" | wc -l)" -ge 100 ]
+    for args in "--batch 7" "--batch 7 --logvar" "" "--batch 30"; do
+        for model in "$M" "$S"; do
+            # shellcheck disable=SC2086
+            svge-encode -m "$model" $args --threads 1 < "$T/g.zst" > "$T/t1.zst"
+            for t in 2 3; do
+                # shellcheck disable=SC2086
+                svge-encode -m "$model" $args --threads $t < "$T/g.zst" | cmp - "$T/t1.zst"
+            done
+            # shellcheck disable=SC2086
+            svge-encode -m "$model" $args < "$T/g.zst" | cmp - "$T/t1.zst"
+        done
+    done
+}
+
+@test "a model rebuilt for a larger space mid-stream (nb101x after nb101): the same bytes for every --threads" {
+    graph-parse nb101 --no-accuracies | stream-split --shard 0/4000 > "$T/nb101.zst"
+    svge-train -q --ndim 8 --gdim 4 --epochs 1 -o "$T/m101" < "$T/nb101.zst"
+    graph-gen nb101-8 --valid-only | stream-split --shard 0/64 > "$T/x.zst"
+    cat "$T/nb101.zst" "$T/x.zst" "$T/nb101.zst" > "$T/both.zst"
+    svge-encode -q -m "$T/m101" --batch 7 --threads 1 < "$T/both.zst" > "$T/t1.zst"
+    [ "$(stream-to-jsonl < "$T/t1.zst" | grep -c nb101x)" -gt 0 ]
+    svge-encode -q -m "$T/m101" --batch 7 --threads 2 < "$T/both.zst" | cmp - "$T/t1.zst"
+    svge-encode -q -m "$T/m101" --batch 7 --threads 3 < "$T/both.zst" | cmp - "$T/t1.zst"
+}
+
 @test "an empty stream gives an empty stream" {
     : | jsonl-to-stream > "$T/empty.zst"
     [ "$(stream-to-jsonl < "$T/empty.zst" | wc -l)" -eq 0 ]
@@ -158,7 +187,8 @@ CELL='{"v":1,"id":7,"space":"nb201","ops":["input","avg_pool_3x3","nor_conv_1x1"
 @test "--help lists every option with its default" {
     run svge-encode --help
     assert_status 0
-    for s in "Usage: svge-encode -m MODEL" "--model MODEL" "--logvar" "--batch N" "(default 512)" "--help" "Exit status"; do
+    for s in "Usage: svge-encode -m MODEL" "--model MODEL" "--logvar" "--batch N" "(default 512)" \
+             "--threads N" "0 = one per CPU (the default)" "--help" "Exit status"; do
         assert_output_has "$s"
     done
 }
@@ -171,4 +201,9 @@ CELL='{"v":1,"id":7,"space":"nb201","ops":["input","avg_pool_3x3","nor_conv_1x1"
     done
     run svge-encode < "$G"
     assert_output_has "no model given"
+    for v in -1 x 257; do
+        run svge-encode -m "$M" --threads "$v" < "$G"
+        assert_status 2
+        assert_output_has "svge-encode: --threads: '$v' is not an integer in [0, 256]"
+    done
 }

@@ -85,6 +85,23 @@ metrics() { svge-metrics -m "$D/tiny.mdl" --train "$D/g16.zst" "$@" < "$D/g16.zs
     [ "$status" -ne 0 ]
 }
 
+@test "--threads 1, 2, 3 and the default give the same bytes (several encoder and decoder chunks)" {
+    local S="$SVGE_DATA/nb201/svge.model" t
+    graph-parse nb201 | stream-split --shard 0/30 > "$T/train.zst"   # 500+ graphs: 3 encoder chunks
+    for run in "$D/tiny.mdl $D/g16.zst --prior-samples 1000" "$D/tiny.mdl $T/train.zst --limit 3 --prior-samples 500 --forward-only" \
+               "$S $T/train.zst --limit 8 --encode-times 1 --decode-times 100 --prior-samples 60"; do
+        # shellcheck disable=SC2086
+        set -- $run
+        local model=$1 train=$2
+        shift 2
+        svge-metrics -m "$model" --train "$train" "$@" --threads 1 "$D/g16.zst" > "$T/t1.zst"
+        for t in 2 3; do
+            svge-metrics -m "$model" --train "$train" "$@" --threads $t "$D/g16.zst" | cmp - "$T/t1.zst"
+        done
+        svge-metrics -m "$model" --train "$train" "$@" "$D/g16.zst" | cmp - "$T/t1.zst"
+    done
+}
+
 @test "--encode-times E --decode-times M is M*E decodings of the mean: 2 x 5 = 1 x 10" {
     metrics --limit 4 --prior-samples 5 --encode-times 2 --decode-times 5 \
         | sed 's/"encode_times":2,"decode_times":5/X/' > "$T/a"
@@ -140,6 +157,7 @@ metrics() { svge-metrics -m "$D/tiny.mdl" --train "$D/g16.zst" "$@" < "$D/g16.zs
     assert_status 0
     assert_output_has "--encode-times N   encodings per test graph (default 10)"
     assert_output_has "--prior-samples N  latent points drawn from the prior (default 1000"
+    assert_output_has "--threads N        worker threads, 0 = one per CPU (the default)"
     assert_output_has "validity was"
     assert_output_has "lenient"
 }
@@ -161,6 +179,11 @@ metrics() { svge-metrics -m "$D/tiny.mdl" --train "$D/g16.zst" "$@" < "$D/g16.zs
     run svge-metrics -m "$D/tiny.mdl" --train "$D/g16.zst" --bogus
     assert_status 2
     assert_output_has "Try"
+    for v in -1 x 257; do
+        run svge-metrics -m "$D/tiny.mdl" --train "$D/g16.zst" --threads "$v" "$D/g16.zst"
+        assert_status 2
+        assert_output_has "svge-metrics: --threads: '$v' is not an integer in [0, 256]"
+    done
 }
 
 @test "graphs of another space, a missing model or a training stream without graphs (exit 1 or 3)" {

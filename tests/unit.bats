@@ -96,3 +96,10 @@ load helpers
     assert_status 0
     assert_output_has " 0 failed"
 }
+
+@test "unit: vae_team (encoding and generation on 1 to 3 threads: the bits of one model, group by group)" {
+    graph-parse nb201 | stream-split --shard 0/150 > "$BATS_TEST_TMPDIR/g.zst"
+    run "$SVGE_UNIT/test_vae_team" "$SVGE_DATA/nb201/svge.model" "$BATS_TEST_TMPDIR/g.zst"
+    assert_status 0
+    assert_output_has " 0 failed"
+}
