@@ -9,9 +9,11 @@
  * threads (lib/parallel.h; OpenBLAS single-threaded in each; default 1):
  *   train   svge_train_step + adam_step over shuffled batches of --batch (128) graphs, batch
  *           gathering included ("end to end" with the data already in memory);
- *   encode  svge_encode (eval mode, z = mu) over batches of --batch graphs;
- *   decode  generate_batch of --batch latent points z ~ N(0,1) per call: GENERATE_SAMPLE, both
- *           directions, union merge (the reference's stochastic decoding), max_n of the space.
+ *   encode  eval-mode encoding (z = mu) of 4 batches of --batch graphs per call, each batch one
+ *           task (lib/vae_team.h, as svge-encode runs it);
+ *   decode  generation of 4 x --batch latent points z ~ N(0,1) per call, --batch rows a task
+ *           (lib/vae_team.h, as svge-decode runs it): GENERATE_SAMPLE, both directions, union
+ *           merge (the reference's stochastic decoding), max_n of the space.
  * --threads LIST (e.g. 1,2) times each task at every count of the list in alternating rounds (the
  * host's drift hits all alike) and prints each count's rate and its ratio to the first count's,
  * overall and round by round.
@@ -43,6 +45,7 @@
 #include "space.h"
 #include "stream.h"
 #include "svge.h"
+#include "vae_team.h"
 #include "util.h"
 
 
@@ -140,6 +143,9 @@ static void report(const char *task, long long graphs, double s, const char *ref
 }
 
 /* ---------------------------------------------------------------- tasks */
+#define MAX_COUNTS 8
+#define MAX_ROUNDS 16
+#define TEAM_BATCHES 4 /* encode, decode: batches per call, one task each */
 /* What a timed task needs. */
 typedef struct {
     dataset *ds;
@@ -149,8 +155,9 @@ typedef struct {
     graph *bg;
     size_t *perm, pos;
     vae_train t;           /* train: Adam and the rng */
-    float *mu;             /* encode: (batch,D) */
-    generate_ws w;         /* decode */
+    par_pool *pool[MAX_COUNTS]; /* train: a pool per thread count */
+    vae_team team[MAX_COUNTS];  /* encode, decode: a team per thread count */
+    float *mu;             /* encode: (TEAM_BATCHES*batch,D) */
     generate_opts o;
     float *z;
     uint64_t *ids, next_id;
@@ -161,11 +168,12 @@ typedef struct {
     double nodes;
 } bench_state;
 
-/* One unit of a task's work (a batch) on pool; returns the graphs done. timing: count side facts. */
-typedef long long (*bench_step)(bench_state *b, par_pool *pool, int timing);
+/* One unit of a task's work on the c-th thread count; returns the graphs done. timing: count side facts. */
+typedef long long (*bench_step)(bench_state *b, int c, int timing);
 
-static long long train_step(bench_state *b, par_pool *pool, int timing) {
+static long long train_step(bench_state *b, int c, int timing) {
     (void)timing;
+    par_pool *pool = b->pool[c];
     const dataset *ds = b->ds;
     int B = 0;
     while (B < b->batch) { /* gather a batch, reshuffling at the end of each epoch */
@@ -187,22 +195,23 @@ static long long train_step(bench_state *b, par_pool *pool, int timing) {
     return B;
 }
 
-static long long encode_step(bench_state *b, par_pool *pool, int timing) {
-    (void)pool, (void)timing;
+static long long encode_step(bench_state *b, int c, int timing) {
+    (void)timing;
     const dataset *ds = b->ds;
+    const size_t want = (size_t)TEAM_BATCHES * b->batch;
     if (b->pos >= ds->n) b->pos = 0;
-    int B = ds->n - b->pos < (size_t)b->batch ? (int)(ds->n - b->pos) : b->batch;
-    if (svge_encode(b->m, ds->g + b->pos, B, b->mu, NULL)) die(EXIT_DATA, "a batch does not fit the model");
+    int B = ds->n - b->pos < want ? (int)(ds->n - b->pos) : (int)want;
+    if (vae_team_encode(&b->team[c], ds->g + b->pos, B, b->batch, b->mu, NULL))
+        die(EXIT_DATA, "a batch does not fit the model");
     b->pos += (size_t)B;
     return B;
 }
 
-static long long decode_step(bench_state *b, par_pool *pool, int timing) {
-    (void)pool;
-    const int batch = b->batch;
+static long long decode_step(bench_state *b, int c, int timing) {
+    const int batch = TEAM_BATCHES * b->batch;
     for (int i = 0; i < batch * b->cfg.D; i++) b->z[i] = (float)rng_gauss(&b->zr);
     for (int i = 0; i < batch; i++) b->ids[i] = b->next_id++;
-    if (generate_batch(&b->w, &b->m->dec, b->z, batch, b->ids, &b->o, b->out, b->flags))
+    if (vae_team_generate(&b->team[c], b->z, batch, b->batch, b->ids, &b->o, b->out, b->flags))
         die(EXIT_IO, "generate_batch failed");
     if (timing) { /* bookkeeping outside the decoder, but cheap */
         char why[256];
@@ -220,34 +229,30 @@ typedef struct {
     double seconds, flops;
 } bench_result;
 
-/* step repeatedly on pool for secs after a warm-up of warm seconds. */
-static bench_result run_for(bench_state *b, bench_step step, par_pool *pool, double secs, double warm) {
+/* step repeatedly on the c-th thread count for secs after a warm-up of warm seconds. */
+static bench_result run_for(bench_state *b, bench_step step, int c, double secs, double warm) {
     bench_result r = {0};
     const double warm_end = now() + warm;
-    while (now() < warm_end) step(b, pool, 0);
+    while (now() < warm_end) step(b, c, 0);
     b->mismatch = b->valid = 0, b->nodes = 0;
     const double t0 = now(), f0 = flops_now();
-    while (now() - t0 < secs) r.graphs += step(b, pool, 1);
+    while (now() - t0 < secs) r.graphs += step(b, c, 1);
     r.seconds = now() - t0;
     r.flops = flops_now() - f0;
     b->last = r.graphs;
     return r;
 }
 
-#define MAX_COUNTS 8
-#define MAX_ROUNDS 16
 
 /* Time one task at every thread count (rounds alternating the counts) and report. */
 static void bench_task(bench_state *b, const char *task, bench_step step, const char *ref, const int *counts,
                        int ncounts, int rounds, double seconds) {
     bench_result sum[MAX_COUNTS] = {0};
     double rate[MAX_ROUNDS][MAX_COUNTS];
-    par_pool *pool[MAX_COUNTS];
-    for (int c = 0; c < ncounts; c++) pool[c] = par_create(counts[c]);
     const double each = seconds / rounds, warm = each < 10 ? each / 10 : 1.0;
     for (int r = 0; r < rounds; r++)
         for (int c = 0; c < ncounts; c++) {
-            bench_result x = run_for(b, step, pool[c], each, warm);
+            bench_result x = run_for(b, step, c, each, warm);
             sum[c].graphs += x.graphs, sum[c].seconds += x.seconds, sum[c].flops += x.flops;
             rate[r][c] = x.seconds > 0 ? (double)x.graphs / x.seconds : 0;
         }
@@ -255,7 +260,6 @@ static void bench_task(bench_state *b, const char *task, bench_step step, const 
         char label[32];
         snprintf(label, sizeof label, ncounts > 1 ? "%s/%d" : "%s", task, counts[c]);
         report(label, sum[c].graphs, sum[c].seconds, ref, sum[c].flops);
-        par_free(pool[c]);
     }
     for (int c = 1; c < ncounts; c++) {
         const double r0 = (double)sum[0].graphs / sum[0].seconds, rc = (double)sum[c].graphs / sum[c].seconds;
@@ -373,14 +377,28 @@ int main(int argc, char **argv) {
     if (do_train) {
         vae_train_setup(&b.t, m.num_params, &m.cfg);
         b.pos = ds.n; /* forces a shuffle first */
+        for (int c = 0; c < ncounts; c++) b.pool[c] = par_create(counts[c]);
         bench_task(&b, "train", train_step, "reference ~245 end to end / ~340 without data loading; target >= 500",
                    counts, ncounts, rounds, seconds);
-        vae_train_free(&b.t);
         svge_set_pool(&m, NULL);
+        for (int c = 0; c < ncounts; c++) par_free(b.pool[c]);
+        vae_train_free(&b.t);
+    }
+
+    if (do_enc || do_dec) { /* the teams load the model from a file: write these weights to one */
+        char path[] = "/tmp/model_bench.XXXXXX";
+        int fd = mkstemp(path);
+        if (fd < 0) die(EXIT_IO, "cannot create a temporary model file");
+        close(fd);
+        svge_save(path, &m, NULL, NULL, 0, NULL);
+        model_file *tf = mf_read(path);
+        unlink(path);
+        for (int c = 0; c < ncounts; c++) vae_team_load(&b.team[c], tf, batch, counts[c]);
+        mf_free(tf);
     }
 
     if (do_enc) {
-        b.mu = xmalloc((size_t)batch * cfg.D * sizeof(float));
+        b.mu = xmalloc((size_t)TEAM_BATCHES * batch * cfg.D * sizeof(float));
         b.pos = 0;
         bench_task(&b, "encode", encode_step, "reference ~7,600-9,700; target >= 15,000", counts, ncounts, rounds,
                    seconds);
@@ -388,12 +406,14 @@ int main(int argc, char **argv) {
     }
 
     if (do_dec) {
-        if (generate_ws_init(&b.w, m.dcfg, batch, ds.sp->max_nodes)) die(EXIT_IO, "cannot allocate the decoder's workspace");
+        for (int c = 0; c < ncounts; c++)
+            if (vae_team_generate_init(&b.team[c], batch)) die(EXIT_IO, "cannot allocate the decoder's workspaces");
         b.o = (generate_opts){.max_n = ds.sp->max_nodes, .mode = GENERATE_SAMPLE, .forward_only = false, .seed = cfg.seed};
-        b.z = xmalloc((size_t)batch * cfg.D * sizeof(float));
-        b.ids = xmalloc((size_t)batch * sizeof *b.ids);
-        b.out = xmalloc((size_t)batch * sizeof *b.out);
-        b.flags = xmalloc((size_t)batch);
+        const size_t rows = (size_t)TEAM_BATCHES * batch;
+        b.z = xmalloc(rows * cfg.D * sizeof(float));
+        b.ids = xmalloc(rows * sizeof *b.ids);
+        b.out = xmalloc(rows * sizeof *b.out);
+        b.flags = xmalloc(rows);
         rng_seed(&b.zr, 12345);
         bench_task(&b, "decode", decode_step, "reference ~650; target >= 1,500", counts, ncounts, rounds, seconds);
         const double g = b.last ? (double)b.last : 1;
@@ -401,8 +421,9 @@ int main(int argc, char **argv) {
                b.nodes / g, 100.0 * (double)b.mismatch / g, 100.0 * (double)b.valid / g,
                model_path ? model_path : "untrained weights");
         free(b.z), free(b.ids), free(b.out), free(b.flags);
-        generate_ws_free(&b.w);
     }
+    if (do_enc || do_dec)
+        for (int c = 0; c < ncounts; c++) vae_team_free(&b.team[c]);
 
     free(b.bg), free(b.perm), free(ds.g);
     svge_free(&m);
