@@ -132,6 +132,4 @@ int par_threads_resolve(int n) {
     return c > 0 ? (int)c : 1;
 }
 
-void openblas_set_num_threads(int num_threads);
-
-void par_blas_single(void) { openblas_set_num_threads(1); }
+void par_blas_single(void) { blas_use_threads(1); }

@@ -2,6 +2,7 @@
 #include "util.h"
 
 #include "opts.h"
+#include "parallel.h"
 #include "utf8.h"
 
 #include <errno.h>
@@ -246,17 +247,10 @@ size_t read_some(int fd, void *buf, size_t n, const char *name) {
 
 void openblas_set_num_threads(int num_threads);
 
-int blas_threads_arg(const char *opt, const char *s) {
-    return (int)opt_uint(opt, s, 0, 256);
-}
+/* The thread count's parsing and its "0 = one per CPU" are lib/parallel.h's. */
+int blas_threads_arg(const char *opt, const char *s) { return par_threads_arg(opt, s); }
 
-void blas_use_threads(int n) {
-    if (n <= 0) {
-        long c = sysconf(_SC_NPROCESSORS_ONLN);
-        n = c > 0 ? (int)c : 1;
-    }
-    openblas_set_num_threads(n);
-}
+void blas_use_threads(int n) { openblas_set_num_threads(par_threads_resolve(n)); }
 
 double now_seconds(void) {
     struct timespec ts;
