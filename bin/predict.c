@@ -12,6 +12,7 @@
 
 #include "modelfile.h"
 #include "opts.h"
+#include "parallel.h"
 #include "predictor.h"
 #include "record.h"
 #include "stream.h"
@@ -20,6 +21,7 @@
 #define DEFAULT_BATCH 256
 #define MAX_BATCH 65536
 #define MAX_FIELD 200
+#define MAX_GROUP (1 << 20) /* records in one group (memory: the records' bytes, 8 + 16 + 4 dim each) */
 
 static void usage(void) {
     printf("Usage: %s -m MODEL [OPTION]... [FILE]\n"
@@ -49,7 +51,7 @@ static void usage(void) {
            "      --no-std       write only NAME, not NAME_std: a GP's mean costs O(P d) per record, its\n"
            "                     std O(P^2) (P: training or inducing points), most of the time for P ~ 1000\n"
            "      --batch N      records predicted together, 1..%d (default %d); it changes speed only\n"
-           BLAS_THREADS_HELP("    ")
+           PAR_THREADS_HELP("    ")
            OPTS_FORCE_HELP("        ")
            "  -q, --quiet        only errors and warnings on stderr\n"
            "  -v, --verbose      also a summary on stderr (records read and written)\n"
@@ -83,7 +85,7 @@ static void parse_args(int argc, char **argv, options *o) {
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    *o = (options){.field = "predicted", .batch = DEFAULT_BATCH, .threads = 1};
+    *o = (options){.field = "predicted", .batch = DEFAULT_BATCH, .threads = 0};
     opterr = 0; /* our own messages, through die_usage */
     int c;
     while ((c = getopt_long(argc, argv, ":hm:" OPTS_FORCE OPTS_QV, longopts, NULL)) != -1) {
@@ -96,7 +98,7 @@ static void parse_args(int argc, char **argv, options *o) {
         case OPT_ANY_MODEL: o->any_model = 1; break;
         case OPT_NO_STD: o->no_std = 1; break;
         case OPT_BATCH: o->batch = (int)opt_uint("--batch", optarg, 1, MAX_BATCH); break;
-        case OPT_THREADS: o->threads = blas_threads_arg("--threads", optarg); break;
+        case OPT_THREADS: o->threads = par_threads_arg("--threads", optarg); break;
         case 'h': usage(); exit(EXIT_OK);
         default: opt_common(c, argv);
         }
@@ -105,7 +107,9 @@ static void parse_args(int argc, char **argv, options *o) {
     o->input = opt_one_input(argc, argv);
 }
 
-/* Records read but not yet written. Output bytes of record i are out[off[i], off[i+1]); its
+/* A group of records read but not yet written: up to cap = NB x --batch records, predicted in NB
+ * sub-batches of --batch records, cut as one thread cuts the stream (so every record's prediction has
+ * the same bits for any --threads). Output bytes of record i are out[off[i], off[i+1]); its
  * placeholders (msgpack float64, 9 bytes) at poff[i] and soff[i] (std). */
 typedef struct {
     int count, cap, dim;
@@ -114,7 +118,26 @@ typedef struct {
     float *X;             /* (cap, dim) */
     double *mean, *std;   /* (cap) */
     msgpack_sbuffer out;
-} batch;
+    msgpack_packer pk;
+} group;
+
+static void group_init(group *g, int cap, int dim) {
+    *g = (group){.cap = cap, .dim = dim};
+    g->off = xcalloc((size_t)cap + 1, sizeof *g->off);
+    g->poff = xcalloc((size_t)cap, sizeof *g->poff);
+    g->soff = xcalloc((size_t)cap, sizeof *g->soff);
+    g->recno = xcalloc((size_t)cap, sizeof *g->recno);
+    g->X = xcalloc((size_t)cap * dim, sizeof(float));
+    g->mean = xcalloc((size_t)cap, sizeof(double));
+    g->std = xcalloc((size_t)cap, sizeof(double));
+    msgpack_sbuffer_init(&g->out);
+    msgpack_packer_init(&g->pk, &g->out, msgpack_sbuffer_write);
+}
+
+static void group_free(group *g) {
+    msgpack_sbuffer_destroy(&g->out);
+    free(g->off), free(g->poff), free(g->soff), free(g->recno), free(g->X), free(g->mean), free(g->std);
+}
 
 /* Overwrite the packed float64 at p with v (0xcb, big-endian bits). */
 static void patch_double(char *p, double v) {
@@ -124,26 +147,140 @@ static void patch_double(char *p, double v) {
     for (int k = 0; k < 8; k++) p[1 + k] = (char)(bits >> (56 - 8 * k));
 }
 
-static void flush(batch *b, const predictor *p, rec_writer *w, const char *in) {
-    if (b->count == 0) return;
-    p->predict(p, b->X, b->count, b->mean, p->has_std ? b->std : NULL);
-    for (int i = 0; i < b->count; i++) {
-        if (!isfinite(b->mean[i]) || (p->has_std && !isfinite(b->std[i])))
-            die(EXIT_DATA, "%s: record %llu: the prediction is not finite (%g, std %g)", in,
-                (unsigned long long)b->recno[i], b->mean[i], p->has_std ? b->std[i] : 0.0);
-        patch_double(b->out.data + b->poff[i], b->mean[i]);
-        if (p->has_std) patch_double(b->out.data + b->soff[i], b->std[i]);
-        rw_write_raw(w, b->out.data + b->off[i], b->off[i + 1] - b->off[i]);
+enum { FULL, END, BAD, NONFINITE };
+
+/* The stream: the reader, the writer and what stopped the last fill or write. */
+typedef struct {
+    const options *o;
+    const predictor *p;
+    rec_reader *r;
+    rec_writer *w;
+    const char *drop[3];
+    char std_field[MAX_FIELD + 8];
+    int is_model, status;
+    char why[512];        /* BAD: the message for rr_fail */
+    uint64_t bad_recno;   /* NONFINITE: the record */
+    double bad_mean, bad_std;
+    group *spare;         /* beside: the group to write, then refill */
+} pump;
+
+/* Read records into g (emptied) until it is full (FULL), the stream ends (END) or a record is bad
+ * (BAD, the reader left at it, the message in why). */
+static void fill(pump *s, group *g) {
+    const predictor *p = s->p;
+    g->count = 0;
+    g->out.size = 0;
+    const size_t prov_len = strlen(p->prov);
+    const msgpack_object *rec;
+    while (g->count < g->cap) {
+        if (!(rec = rr_next(s->r))) {
+            s->status = END;
+            return;
+        }
+        const char *ps;
+        size_t plen;
+        s->status = BAD;
+        int got = pred_prov_get(rec, p->prov_field, &ps, &plen, s->why, sizeof s->why);
+        if (got < 0) return;
+        if (got == 0 && !s->o->any_model) {
+            snprintf(s->why, sizeof s->why, "no \"%s\" field: inputs \"%s\" of unknown provenance (--any-model accepts them)",
+                     p->prov_field, p->x_field);
+            return;
+        }
+        if (got == 1 && (plen != prov_len || memcmp(ps, p->prov, plen) != 0)) {
+            if (s->is_model)
+                snprintf(s->why, sizeof s->why, "latent from model %.*s, the predictor was fitted on latents of model %s",
+                         (int)(plen > 64 ? 64 : plen), ps, p->prov);
+            else
+                snprintf(s->why, sizeof s->why, "\"%s\" is \"%.*s\", the predictor was fitted on \"%s\" of kind \"%s\"",
+                         p->prov_field, (int)(plen > 64 ? 64 : plen), ps, p->x_field, p->prov);
+            return;
+        }
+        const int i = g->count;
+        char why[400];
+        if (pred_vec_read(rec, p->x_field, g->X + (size_t)i * p->dim, (size_t)p->dim, why, sizeof why)) {
+            snprintf(s->why, sizeof s->why, "%s (the predictor's input)", why);
+            return;
+        }
+        g->recno[i] = rr_count(s->r);
+        g->off[i] = g->out.size;
+        pack_enriched_begin(&g->pk, rec, s->drop, p->has_std ? 2 : 1);
+        pack_cstr(&g->pk, s->o->field);
+        g->poff[i] = g->out.size;
+        msgpack_pack_double(&g->pk, 0.0);
+        if (p->has_std) {
+            pack_cstr(&g->pk, s->std_field);
+            g->soff[i] = g->out.size;
+            msgpack_pack_double(&g->pk, 0.0);
+        }
+        g->off[i + 1] = g->out.size;
+        g->count++;
     }
-    b->count = 0;
-    b->out.size = 0;
+    s->status = FULL;
+}
+
+/* Write g's predicted records in order; at a prediction that is not finite, stop before it
+ * (NONFINITE: the caller dies naming it, after the records before it are out). Returns 0 or -1. */
+static int write_out(pump *s, group *g) {
+    const int has_std = s->p->has_std;
+    for (int i = 0; i < g->count; i++) {
+        if (!isfinite(g->mean[i]) || (has_std && !isfinite(g->std[i]))) {
+            s->status = NONFINITE;
+            s->bad_recno = g->recno[i];
+            s->bad_mean = g->mean[i];
+            s->bad_std = has_std ? g->std[i] : 0.0;
+            return -1;
+        }
+        patch_double(g->out.data + g->poff[i], g->mean[i]);
+        if (has_std) patch_double(g->out.data + g->soff[i], g->std[i]);
+        rw_write_raw(s->w, g->out.data + g->off[i], g->off[i + 1] - g->off[i]);
+    }
+    g->count = 0;
+    return 0;
+}
+
+/* Beside the prediction of one group (on the calling thread): write the other group (predicted in
+ * the round before) and refill it. */
+static void beside(pump *s) {
+    if (write_out(s, s->spare) == 0) fill(s, s->spare);
+}
+
+/* One round: the sub-batches of g claimed in turn by the workers (worker 0 runs beside first). */
+typedef struct {
+    const predictor *p;
+    group *g;
+    int batch, nsub, next;
+    pump *beside;
+} round_job;
+
+static void round_task(void *ctx, int worker) {
+    round_job *j = ctx;
+    if (worker == 0 && j->beside) beside(j->beside);
+    const group *g = j->g;
+    for (int k; (k = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED)) < j->nsub;) {
+        const int b0 = k * j->batch, n = g->count - b0 < j->batch ? g->count - b0 : j->batch;
+        j->p->predict(j->p, g->X + (size_t)b0 * g->dim, n, g->mean + b0, j->p->has_std ? g->std + b0 : NULL);
+    }
+}
+
+static void predict_group(par_pool *pool, const predictor *p, group *g, int batch, pump *with_beside) {
+    round_job j = {p, g, batch, (g->count + batch - 1) / batch, 0, with_beside};
+    int w = j.nsub + (with_beside ? 1 : 0);
+    w = w < 1 ? 1 : w < par_threads(pool) ? w : par_threads(pool);
+    par_run(pool, w, round_task, &j);
+}
+
+/* The records before it are out: the writer's exit hook ends the stream after them. */
+static _Noreturn void die_nonfinite(const pump *s, const char *in) {
+    die(EXIT_DATA, "%s: record %llu: the prediction is not finite (%g, std %g)", in,
+        (unsigned long long)s->bad_recno, s->bad_mean, s->bad_std);
 }
 
 int main(int argc, char **argv) {
     tool_init(argv[0]);
     options o;
     parse_args(argc, argv, &o);
-    blas_use_threads(o.threads);
+    par_blas_single();
 
     model_file *f = mf_read(o.model);
     predictor p;
@@ -151,75 +288,42 @@ int main(int argc, char **argv) {
     mf_free(f);
     if (o.no_std) p.has_std = 0;
 
-    char std_field[MAX_FIELD + 8];
-    snprintf(std_field, sizeof std_field, "%s_std", o.field);
-    const char *drop[] = {o.field, std_field, NULL};
-
-    rec_reader *r = rr_open(o.input);
-    rec_writer *w = rw_open(NULL, 0);
+    const int threads = par_threads_resolve(o.threads);
+    par_pool *pool = par_create(threads);
+    pump s = {.o = &o, .p = &p, .r = rr_open(o.input), .w = rw_open(NULL, 0),
+              .is_model = strcmp(p.prov_field, "model") == 0};
+    snprintf(s.std_field, sizeof s.std_field, "%s_std", o.field);
+    s.drop[0] = o.field, s.drop[1] = s.std_field, s.drop[2] = NULL;
     char in[256];
-    snprintf(in, sizeof in, "%s", rr_name(r));
-    batch b = {.cap = o.batch, .dim = p.dim};
-    b.off = xcalloc((size_t)b.cap + 1, sizeof *b.off);
-    b.poff = xcalloc((size_t)b.cap, sizeof *b.poff);
-    b.soff = xcalloc((size_t)b.cap, sizeof *b.soff);
-    b.recno = xcalloc((size_t)b.cap, sizeof *b.recno);
-    b.X = xcalloc((size_t)b.cap * p.dim, sizeof(float));
-    b.mean = xcalloc((size_t)b.cap, sizeof(double));
-    b.std = xcalloc((size_t)b.cap, sizeof(double));
-    msgpack_sbuffer_init(&b.out);
-    msgpack_packer pk;
-    msgpack_packer_init(&pk, &b.out, msgpack_sbuffer_write);
-    const size_t prov_len = strlen(p.prov);
-    const int is_model = strcmp(p.prov_field, "model") == 0;
+    snprintf(in, sizeof in, "%s", rr_name(s.r));
 
-    const msgpack_object *rec;
-    while ((rec = rr_next(r))) {
-        char why[512];
-        const char *ps;
-        size_t plen;
-        int got = pred_prov_get(rec, p.prov_field, &ps, &plen, why, sizeof why);
-        if (got < 0) {
-            flush(&b, &p, w, in);
-            rr_fail(r, "%s", why);
-        }
-        if (got == 0 && !o.any_model) {
-            flush(&b, &p, w, in);
-            rr_fail(r, "no \"%s\" field: inputs \"%s\" of unknown provenance (--any-model accepts them)", p.prov_field,
-                    p.x_field);
-        }
-        if (got == 1 && (plen != prov_len || memcmp(ps, p.prov, plen) != 0)) {
-            flush(&b, &p, w, in);
-            if (is_model)
-                rr_fail(r, "latent from model %.*s, the predictor was fitted on latents of model %s",
-                        (int)(plen > 64 ? 64 : plen), ps, p.prov);
-            rr_fail(r, "\"%s\" is \"%.*s\", the predictor was fitted on \"%s\" of kind \"%s\"", p.prov_field,
-                    (int)(plen > 64 ? 64 : plen), ps, p.x_field, p.prov);
-        }
-        const int i = b.count;
-        if (pred_vec_read(rec, p.x_field, b.X + (size_t)i * p.dim, (size_t)p.dim, why, sizeof why)) {
-            flush(&b, &p, w, in);
-            rr_fail(r, "%s (the predictor's input)", why);
-        }
-        b.recno[i] = rr_count(r);
-        b.off[i] = b.out.size;
-        pack_enriched_begin(&pk, rec, drop, p.has_std ? 2 : 1);
-        pack_cstr(&pk, o.field);
-        b.poff[i] = b.out.size;
-        msgpack_pack_double(&pk, 0.0);
-        if (p.has_std) {
-            pack_cstr(&pk, std_field);
-            b.soff[i] = b.out.size;
-            msgpack_pack_double(&pk, 0.0);
-        }
-        b.off[i + 1] = b.out.size;
-        if (++b.count == b.cap) flush(&b, &p, w, in);
+    /* Two groups of 4 sub-batches per thread: while the workers predict one, the calling thread
+     * writes the other's records (predicted in the round before) and reads new ones into it. */
+    const int nsub = 4 * threads;
+    const int cap = (int)((int64_t)nsub * o.batch > MAX_GROUP ? (MAX_GROUP / o.batch) * o.batch : nsub * o.batch);
+    group bufs[2];
+    for (int i = 0; i < 2; i++) group_init(&bufs[i], cap < o.batch ? o.batch : cap, p.dim);
+    group *cur = &bufs[0], *spare = &bufs[1];
+    fill(&s, cur);
+    while (s.status == FULL) {
+        s.spare = spare;
+        predict_group(pool, &p, cur, o.batch, &s);
+        if (s.status == NONFINITE) die_nonfinite(&s, in);
+        group *t = cur;
+        cur = spare, spare = t;
     }
-    flush(&b, &p, w, in);
-    rr_close(r);
-    rw_close(w);
-    msgpack_sbuffer_destroy(&b.out);
-    free(b.off), free(b.poff), free(b.soff), free(b.recno), free(b.X), free(b.mean), free(b.std);
+    /* the stream stopped in cur (END or BAD): write what is before the stop */
+    const int stop = s.status;
+    if (write_out(&s, spare) == 0) {
+        predict_group(pool, &p, cur, o.batch, NULL);
+        write_out(&s, cur);
+    }
+    if (s.status == NONFINITE) die_nonfinite(&s, in);
+    if (stop == BAD) rr_fail(s.r, "%s", s.why); /* the writer's exit hook ends stdout after the records before it */
+    rr_close(s.r);
+    rw_close(s.w);
+    for (int i = 0; i < 2; i++) group_free(&bufs[i]);
+    par_free(pool);
     predictor_free(&p);
     return EXIT_OK;
 }

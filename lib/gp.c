@@ -12,6 +12,7 @@
 
 #include "lbfgs.h"
 #include "rng.h"
+#include "vmath.h"
 #include "util.h"
 
 /* LAPACK (in OpenBLAS), column-major. A row-major symmetric matrix is its own column-major
@@ -57,28 +58,39 @@ double gp_noise_var(const gp_model *g) { return exp(g->theta[g->nls + 1]) * g->y
 /* ---- kernel ---- */
 
 /* out (N,d) = X (N,d) / ls (ls per dimension if nls = d, else shared); nrm (N) = squared row norms. */
+#define GP_MAX_DIM_STACK 512 /* scale_rows keeps up to this many inverse length-scales on the stack */
 static void scale_rows(double *out, double *nrm, const double *X, int N, int d, int nls,
                        const double *theta) {
+    double inv_ls[GP_MAX_DIM_STACK];
+    double *inv = d <= GP_MAX_DIM_STACK ? inv_ls : xmalloc((size_t)d * sizeof *inv);
+    for (int k = 0; k < d; k++) inv[k] = exp(-theta[nls == 1 ? 0 : k]); /* the same value as per element */
     for (int i = 0; i < N; i++) {
         double s = 0;
         for (int k = 0; k < d; k++) {
-            const double v = X[(size_t)i * d + k] * exp(-theta[nls == 1 ? 0 : k]);
+            const double v = X[(size_t)i * d + k] * inv[k];
             out[(size_t)i * d + k] = v;
             s += v * v;
         }
         nrm[i] = s;
     }
+    if (inv != inv_ls) free(inv);
 }
 
 /* K (A,B) = sf2 exp(-|a_i - b_j|^2 / 2) of scaled rows As (A,d), Bs (B,d), norms na (A), nb (B). */
 static void kern_cross(double *K, const double *As, const double *na, int A, const double *Bs,
                        const double *nb, int B, int d, double sf2) {
     cblas_dgemm(CblasRowMajor, CblasNoTrans, CblasTrans, A, B, d, -2.0, As, d, Bs, d, 0.0, K, B);
-    for (int i = 0; i < A; i++)
+    for (int i = 0; i < A; i++) {
+        double *k = K + (size_t)i * B;
+        /* r2 clamped to [0, 1400]: rounding can make it negative, and exp(-700) ~ 1e-304 is as good as
+         * the smaller true value while keeping libmvec's exp off its slow path for huge arguments */
         for (int j = 0; j < B; j++) {
-            const double r2 = fmax(na[i] + nb[j] + K[(size_t)i * B + j], 0.0);
-            K[(size_t)i * B + j] = sf2 * exp(-0.5 * r2);
+            const double r2 = na[i] + nb[j] + k[j];
+            k[j] = -0.5 * (r2 > 0.0 ? (r2 < 1400.0 ? r2 : 1400.0) : 0.0);
         }
+        vexp_d(k, (size_t)B); /* vectorised: in scalar exp this was most of the prediction's time */
+        for (int j = 0; j < B; j++) k[j] *= sf2;
+    }
 }
 
 /* K (N,N), both triangles, = sf2 exp(-|x_i - x_j|^2 / 2) of scaled rows Xs (N,d), norms nx (N). */

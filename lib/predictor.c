@@ -163,24 +163,26 @@ static int gp_pred_load(predictor *p, const model_file *m, char *err, size_t err
 typedef struct {
     regressor_config c;
     regressor_params p;
-    float *mem, *acts;
+    float *mem;
 } head_pred;
 
 static void head_pred_predict(const predictor *p, const float *X, int B, double *mean, double *std) {
     (void)std; // a point prediction: no deviation
     const head_pred *h = p->impl;
+    /* activations of this call: threads may predict at once (predictor.h) */
+    float *acts = xmalloc(regressor_acts_size(h->c, HEAD_ROWS) * sizeof(float));
     for (int s = 0; s < B; s += HEAD_ROWS) {
         const int nb = B - s < HEAD_ROWS ? B - s : HEAD_ROWS;
-        regressor_forward(h->acts, &h->p, h->c, X + (size_t)s * h->c.D, nb);
-        const float *pr = regressor_pred(h->acts, h->c, nb);
+        regressor_forward(acts, &h->p, h->c, X + (size_t)s * h->c.D, nb);
+        const float *pr = regressor_pred(acts, h->c, nb);
         for (int b = 0; b < nb; b++) mean[s + b] = pr[b];
     }
+    free(acts);
 }
 
 static void head_pred_free(predictor *p) {
     head_pred *h = p->impl;
     free(h->mem);
-    free(h->acts);
     free(h);
 }
 
@@ -195,7 +197,6 @@ static int head_pred_load(predictor *p, const model_file *m, char *err, size_t e
                     "svge-train --init MODEL --surrogate FIELD)", p->kind);
     }
     h->c = (regressor_config){cfg.D, cfg.head_layers};
-    h->acts = xmalloc(regressor_acts_size(h->c, HEAD_ROWS) * sizeof(float));
     snprintf(p->x_field, sizeof p->x_field, "z");
     pred_provenance_field(p->x_field, p->prov_field);
     snprintf(p->prov, sizeof p->prov, "%s", mf_id(m));

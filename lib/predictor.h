@@ -48,7 +48,8 @@ struct predictor {
     int dim;                          /* input length */
     int has_std;                      /* predict fills std */
     /* Predictions at B vectors X (B, dim): mean (B) and, if has_std and std is not NULL, the
-     * predictive standard deviation (B). Finite inputs; the caller checks the outputs. */
+     * predictive standard deviation (B). Finite inputs; the caller checks the outputs. Threads may
+     * call it at once on one predictor (it keeps its scratch per call). */
     void (*predict)(const predictor *p, const float *X, int B, double *mean, double *std);
     void (*free)(predictor *p);
     void *impl;

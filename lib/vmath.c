@@ -1,4 +1,4 @@
-/* vmath.c: vectorised sigmoid and tanh through libmvec; see vmath.h. */
+/* vmath.c: vectorised sigmoid, tanh and (double) exp through libmvec; see vmath.h. */
 #include "vmath.h"
 
 #include <immintrin.h>
@@ -14,6 +14,7 @@
 #endif
 LIBMVEC_AVX2 __m256 _ZGVdN8v_expf(__m256 x);
 LIBMVEC_AVX2 __m256 _ZGVdN8v_tanhf(__m256 x);
+LIBMVEC_AVX2 __m256d _ZGVdN4v_exp(__m256d x);
 
 /* Threads may ask at once: the answer is cached atomically (every thread computes the same value). */
 static int have_avx2(void) {
@@ -69,4 +70,21 @@ void vtanh(float *x, size_t n) {
     if (have_avx2()) tanh_avx2(x, n);
     else
         for (size_t i = 0; i < n; i++) x[i] = tanhf(x[i]);
+}
+
+__attribute__((target("avx2,fma"))) static void exp_d_avx2(double *x, size_t n) {
+    size_t i = 0;
+    for (; i + 4 <= n; i += 4) _mm256_storeu_pd(x + i, _ZGVdN4v_exp(_mm256_loadu_pd(x + i)));
+    if (i < n) { /* the tail through the same vector function, zero-padded */
+        double t[4] = {0};
+        memcpy(t, x + i, (n - i) * sizeof(double));
+        _mm256_storeu_pd(t, _ZGVdN4v_exp(_mm256_loadu_pd(t)));
+        memcpy(x + i, t, (n - i) * sizeof(double));
+    }
+}
+
+void vexp_d(double *x, size_t n) {
+    if (have_avx2()) exp_d_avx2(x, n);
+    else
+        for (size_t i = 0; i < n; i++) x[i] = exp(x[i]);
 }

@@ -23,7 +23,7 @@ if [[ $preds == *" surrogate "* ]]; then
         echo "  (**the surrogate is not trained at every size**: only at ${LC_SURR_SIZES:-?}; LC_SURR_SIZES)"
     fi
 fi
-echo "- GPs (\`gp-fit\`, its defaults: exact up to 4,000 points, else sparse FITC with 1,000 inducing points): gp-latent on the latents of \`${LC_MODEL:-?}\`, gp-adj on the adjacency + one-hot encoding, gp-path on the path encoding (graph-features)"
+echo "- GPs (\`gp-fit\`, its defaults: exact up to 4,000 points, else sparse FITC with 1,000 inducing points): gp-latent on the latents of \`${LC_MODEL:-?}\`, gp-adj on the adjacency + one-hot encoding, gp-path on the path encoding (graph-features${LC_PATH_OPTS:+ \`$LC_PATH_OPTS\`})"
 echo "- every number: mean ± standard deviation (n − 1) over the seeds of pred-metrics on the test cells; raw rows: learning.tsv; protocol: pipelines/PREDICTION.md"
 echo
 extra=${LC_EXTRA:-}

@@ -15,6 +15,7 @@
 #include "check.h"
 #include "modelfile.h"
 #include "rng.h"
+#include "vmath.h"
 
 void dpotrf_(const char *uplo, const int *n, double *a, const int *lda, int *info);
 
@@ -47,6 +48,36 @@ static void sample_prior(double *y, const float *X, int n, int d, double ls, dou
     }
     free(K);
     free(z);
+}
+
+/* ---- 0. the vectorised exp of the kernel (lib/vmath) and the kernel far away ---- */
+static void test_vexp_kernel(void) {
+    /* every length 0..11 (tails of 1..3 after whole fours), values over the kernel's range */
+    for (int n = 0; n < 12; n++) {
+        double x[12], want[12];
+        for (int i = 0; i < n; i++) x[i] = -700.0 * rng_double(&R) + (i == 0 ? 5.0 : 0.0), want[i] = exp(x[i]);
+        vexp_d(x, (size_t)n);
+        int bad = 0;
+        for (int i = 0; i < n; i++) bad += !(relerr(x[i], want[i]) < 1e-14);
+        CHECK(bad == 0);
+    }
+    double z[3] = {0.0, -1e-300, -745.2};
+    vexp_d(z, 3);
+    CHECK(z[0] == 1.0 && z[1] == 1.0 && z[2] >= 0.0 && z[2] < 1e-300);
+    /* far-apart points: k underflows to (near) 0, never NaN, and k(x, x) = sf2 */
+    float X[2] = {0.0f, 1000.0f};
+    double y[2] = {0.0, 1.0};
+    gp_opts o;
+    gp_opts_default(&o);
+    o.fit_hyper = 0;
+    double th[3] = {0.0, 0.0, log(0.01)}; /* log ls 0, log sf2 0, log sn2 */
+    o.theta0 = th;
+    gp_model g = {0};
+    CHECK(gp_fit(&g, X, y, 2, 1, &o, err, sizeof err) == GP_OK);
+    double A[2] = {0.0, 1000.0}, K[4];
+    gp_kernel(&g, A, 2, A, 2, K);
+    CHECK(K[0] == 1.0 && K[3] == 1.0 && K[1] >= 0.0 && K[1] < 1e-300 && K[1] == K[2]);
+    gp_free(&g);
 }
 
 /* ---- 1. two points by hand ---- */
@@ -495,6 +526,7 @@ int main(int argc, char **argv) {
         snprintf(g_dir, sizeof g_dir, "%s/test_gp.XXXXXX", t && *t ? t : "/tmp");
         if (!mkdtemp(g_dir)) { perror("mkdtemp"); return 2; }
     }
+    test_vexp_kernel();
     test_closed_form();
     test_interpolation();
     test_lml_grad();
