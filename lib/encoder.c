@@ -354,14 +354,13 @@ static void stream_eval(float *hout, encoder_acts *a, const encoder_params *p, c
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, U, C3, C, 1.0f, H1, C, f1->w, C2, 0.0f, PT, 2 * C3);
     cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans, U, C3, C, 1.0f, H1, C, f1->w + C, C2, 0.0f, PT + C3, 2 * C3);
     linear_forward(Q, H1, l1->upd_whh, l1->upd_bhh, U, C, C3);
-    // per node: the second layer's pre-activations from the tables, its states, the GRU gates
-    float *act1 = H1 + (size_t)U * C, *gh1 = act1 + (size_t)N * C3, *h1 = gh1 + (size_t)N * C3; // in c1
+    // per node: the second layer's pre-activations from the tables, then the GRU gates with the
+    // node's W_hh h + b_hh and previous state read from its signature's rows of Q and H1 (uid)
+    float *act1 = H1 + (size_t)U * C; // (N,3C) in c1
     for (int g = 0; g < b->G; g++)
         for (int v = b->offsets[g]; v < b->offsets[g + 1]; v++) {
             float *ar = act1 + (size_t)v * C3;
             memcpy(ar, l1->upd_bih, (size_t)C3 * sizeof(float));
-            memcpy(gh1 + (size_t)v * C3, Q + (size_t)uid[v] * C3, (size_t)C3 * sizeof(float));
-            memcpy(h1 + (size_t)v * C, H1 + (size_t)uid[v] * C, (size_t)C * sizeof(float));
             if (!nbr[v]) continue;
             for (uint16_t m = nbr[v]; m; m &= (uint16_t)(m - 1)) {
                 const float *ps = PT + (size_t)uid[b->offsets[g] + __builtin_ctz(m)] * 2 * C3;
@@ -371,7 +370,7 @@ static void stream_eval(float *hout, encoder_acts *a, const encoder_params *p, c
             const float *pt = PT + (size_t)uid[v] * 2 * C3 + C3;
             for (int j = 0; j < C3; j++) ar[j] += deg * (pt[j] + f1->b[j]);
         }
-    gru_cell_forward(hout, act1, gh1, h1, N, C);
+    gru_cell_forward_rows(hout, act1, Q, H1, uid, N, C);
 }
 
 void encoder_forward_eval(encoder_acts *a, const encoder_params *p, const encoder_batch *b,

@@ -87,6 +87,7 @@ size_t mpass_foldset_floats(int L, int C) {
 
 void mpass_foldset_point(mpass_foldset *fs, float *mem, int L, int C) {
     fs->L = L;
+    fs->frozen = 0;
     fs->C = C;
     fs->mem = mem;
     memset(mem, 0, mpass_foldset_floats(L, C) * sizeof(float));
@@ -117,8 +118,14 @@ static void refold(void *arg, int l) {
 }
 
 void mpass_foldset_update_on(mpass_foldset *fs, const mpass_params *const *layers, par_pool *pool) {
+    if (fs->frozen == 2) return;
     refold_ctx x = {fs, layers};
     par_run(pool, fs->L, refold, &x);
+    if (fs->frozen == 1) fs->frozen = 2;
+}
+
+void mpass_foldset_freeze(mpass_foldset *fs) {
+    if (!fs->frozen) fs->frozen = 1;
 }
 
 void mpass_foldset_update(mpass_foldset *fs, const mpass_params *const *layers) {

@@ -74,12 +74,19 @@ size_t gru_cache_size(int B, int H) { return (size_t)6 * B * H; }
 size_t gru_scratch_size(int B, int H) { return (size_t)6 * B * H; }
 
 void gru_cell_forward(float *hout, float *act, const float *gh, const float *h, int B, int H) {
-    // hout (B,H); act (B,3H) in: W_ih x + b_ih, out: r, z, n; gh (B,3H) = W_hh h + b_hh; h (B,H)
+    gru_cell_forward_rows(hout, act, gh, h, NULL, B, H);
+}
+
+void gru_cell_forward_rows(float *hout, float *act, const float *gh, const float *h, const int *rows, int B,
+                           int H) {
+    // hout (B,H); act (B,3H) in: W_ih x + b_ih, out: r, z, n; row b's W_hh h + b_hh is gh row
+    // rows[b] (3H), its h row rows[b] (H) (row b without rows)
     const int G = 3 * H;
     for (int b = 0; b < B; b++) {
+        const size_t r = rows ? (size_t)rows[b] : (size_t)b;
         float *a = act + (size_t)b * G;
-        const float *g = gh + (size_t)b * G;
-        const float *hp = h + (size_t)b * H;
+        const float *g = gh + r * G;
+        const float *hp = h + r * H;
         float *ho = hout + (size_t)b * H;
         for (int j = 0; j < 2 * H; j++) a[j] += g[j];               // r, z pre-activations
         vsigmoid(a, (size_t)2 * H);

@@ -45,6 +45,10 @@ void gru_backward(float *dx, float *dh, float *dWih, float *dWhh, float *dbih, f
  * (lib/mpass.c folds its message map into W_ih). act (B,3H): in, gi = W_ih x + b_ih; out, the
  * activated gates r, z, n (the cache gru_cell_backward needs, with gh). gh (B,3H) = W_hh h + b_hh. */
 void gru_cell_forward(float *hout, float *act, const float *gh, const float *h, int B, int H);
+/* The same with row b of gh and h taken from row rows[b] (rows NULL: row b): shared rows need no copies.
+ * The same bits as gru_cell_forward on the gathered rows. */
+void gru_cell_forward_rows(float *hout, float *act, const float *gh, const float *h, const int *rows, int B,
+                           int H);
 /* dgi = dL/dgi and dgh = dL/dgh (B,3H each) are OVERWRITTEN; dh (B,H) += the direct path z*dhout
  * (if dh is not NULL; the W_hh path is the caller's). dhout (B,H); act, gh, h as in the forward. */
 void gru_cell_backward(float *dgi, float *dgh, float *dh, const float *dhout, const float *act,

@@ -235,6 +235,10 @@ int vae_encode(vae_model *m, const graph *gs, int B, float *mu, float *logvar) {
     return m->kind == VAE_DGMG ? dgmg_encode(&m->d, gs, B, mu, logvar) : svge_encode(&m->s, gs, B, mu, logvar);
 }
 
+void vae_freeze(vae_model *m) {
+    if (m->kind != VAE_DGMG) mpass_foldset_freeze(&m->s.ea.fold);
+}
+
 int vae_generate_ws_init(generate_ws *w, const vae_model *m, int max_b) {
     return generate_ws_init(w, m->dcfg, max_b, m->gen_max_n);
 }

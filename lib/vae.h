@@ -113,6 +113,9 @@ void vae_load_checkpoint(vae_model *m, vae_train *t, const model_file *f);
 /* Eval-mode mu (B,D) and logvar (B,D, unless NULL) of B graphs (any B). 0, or -1 if a graph does
  * not fit. */
 int vae_encode(vae_model *m, const graph *gs, int B, float *mu, float *logvar);
+/* m's parameters will not change any more (it only encodes): the encoder folds its layers' weights
+ * once instead of checking them at every batch (lib/mpass.h, mpass_foldset_freeze). Same bits. */
+void vae_freeze(vae_model *m);
 /* A generation workspace for up to max_b rows of up to m->gen_max_n nodes (lib/generate.h). */
 int vae_generate_ws_init(generate_ws *w, const vae_model *m, int max_b);
 /* generate_batch with m's decoder and the kind's options added to o (forward only and open end for

@@ -11,6 +11,7 @@ void vae_team_load(vae_team *t, const model_file *f, int max_g, int threads) {
     *t = (vae_team){.threads = threads, .max_g = max_g};
     t->m = xcalloc((size_t)threads, sizeof *t->m);
     vae_load(&t->m[0], f, max_g);
+    vae_freeze(&t->m[0]); /* a team only encodes and decodes */
     t->pool = par_create(threads);
 }
 
@@ -35,6 +36,7 @@ static void clone_model(vae_model *dst, const vae_model *src, const vae_config *
         die(EXIT_DATA, "internal error: the %s model has another parameter count", space_get(cfg->space)->name);
     memcpy(dst->params, src->params, src->num_params * sizeof *src->params);
     memcpy(dst->id, src->id, sizeof dst->id);
+    vae_freeze(dst);
 }
 
 void vae_team_respace(vae_team *t, const space_info *sp) {
