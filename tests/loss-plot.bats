@@ -63,3 +63,23 @@ is_png() { [ "$(head -c 4 "$1")" = $'\x89PNG' ] || { echo "$1: not a PNG: $(head
     # nothing left beside the pictures
     [ "$(ls "$T" | grep -c -v -e '\.png$' -e '\.tsv$' -e '\.zst$' -e '^[msr]$' -e '^ck$')" = 0 ]
 }
+
+@test "schedules-plot.sh: two runs' recon per epoch in one PNG (the shipped ENAS-6 log, with test, and NB201's); refusals" {
+    S="$BATS_TEST_DIRNAME/../pipelines/schedules-plot.sh"
+    run "$S"
+    assert_status 2
+    assert_output_has "usage: schedules-plot.sh OUT.png TITLE NAME=METRICS.tsv"
+    run "$S" "$T/x.png" title "$SVGE_DATA/enas6/svge-train-log.tsv"
+    assert_status 2
+    assert_output_has "want NAME=METRICS.tsv"
+    printf 'a\tb\n1\t2\n' > "$T/other.tsv"
+    run "$S" "$T/x.png" title "a=$T/other.tsv"
+    assert_status 1
+    assert_output_has "not an svge-train --metrics TSV (header)"
+    [ ! -e "$T/x.png" ]
+    command -v gnuplot > /dev/null || skip "gnuplot is not installed (apt-get install gnuplot-nox): no picture"
+    run "$S" "$T/s.png" "two runs" "enas6=$SVGE_DATA/enas6/svge-train-log.tsv" "nb201=$SVGE_DATA/nb201/svge-train-log.tsv"
+    assert_status 0
+    is_png "$T/s.png"
+    [ "$(stat -c %s "$T/s.png")" -gt 5000 ]
+}
