@@ -130,6 +130,23 @@ load helpers
     grep -q '^- command: `make -C pipelines extrapolate-nb101 QUICK=1 .*EX_SAMPLE=50 EX_EPOCHS=1 EX_TOP=4`' "$r"
 }
 
+@test "pipelines QUICK=1 extrapolate-enas12: the ENAS-6 surrogate ranks 12-layer architectures, with the report" {
+    out="$BATS_TEST_TMPDIR/p"
+    run make -s -C "$BATS_TEST_DIRNAME/../pipelines" QUICK=1 OUT="$out" BIN="$SVGE_BIN" extrapolate-enas12 EX_TOP=3 EX12_N=40
+    assert_status 0
+    r="$out/enas6/extrapolation-enas12.md"
+    [ "$(stream-to-jsonl < "$out/enas6/extrapolate/pred.zst" | grep -c '"space":"enas12".*"predicted":')" -eq 40 ]
+    [ "$(stream-to-jsonl < "$out/enas6/extrapolate/test-pred.zst" | wc -l)" -eq 1902 ]
+    grep -q '^- VAE: `.*data/enas6/svge.model`, model id `e911d13d73372ca8`' "$r"
+    grep -q 'model id `[0-9a-f]\{16\}`, 1 epoch(s) on 50 architectures' "$r"
+    grep -q '^- predictions, 12 layers: 40 architectures: mean -\?[0-9.]*, std [0-9.]*' "$r"
+    # EX_TOP rows of 12 operations each, in order of prediction; the 6-layer comparison with true accuracies
+    [ "$(grep -cE '^\| [1-3] \| -?[0-9]+\.[0-9]{4} \| [0-9]+ \| ([a-z0-9]+ ){11}[a-z0-9]+ \| [0-9]+ \|$' "$r")" -eq 3 ]
+    [ "$(grep -cE '^\| [1-3] \| -?[0-9]+\.[0-9]{4} \| 0\.[0-9]{4} \| [0-9]+ \| ([a-z0-9]+ ){5}[a-z0-9]+ \| [0-9]+ \|$' "$r")" -eq 3 ]
+    stream-to-jsonl < "$out/enas6/extrapolate/pred-top.zst" | grep -o '"predicted":[^,}]*' | cut -d: -f2 | sort -gr -c
+    grep -q '^- command: `make -C pipelines extrapolate-enas12 QUICK=1 .*EX_SAMPLE=50 EX_EPOCHS=1 EX_TOP=3 EX12_N=40`' "$r"
+}
+
 @test "pipelines extrapolate-nb101 without a model says so before any work" {
     out="$BATS_TEST_TMPDIR/p"
     run make -C "$BATS_TEST_DIRNAME/../pipelines" OUT="$out" BIN="$SVGE_BIN" extrapolate-nb101 EX_MODEL_NB101="$out/none.svge"
