@@ -29,5 +29,5 @@ cut -d, -f1,5- "$src/nasbench101/nb101_vis20k_val_accuracies.csv" | z "$here/nb1
 cut -d, -f1,2,4- "$src/nasbench201/nb201_accuracies.csv" | z "$here/nb201/accuracies.csv.zst"
 z "$here/enas6/final_structures6.txt.zst" < "$src/enas/final_structures6.txt"
 bash "$here/cifar10/make_subset.sh" "$src/cifar10"
-( cd "$here" && sha256sum nb101/*.zst nb201/*.zst nb201/svge.model enas6/svge.model enas6/*.zst cifar10/*.jpgrec ) > "$here/SHA256SUMS"
+( cd "$here" && sha256sum nb101/*.zst nb101/svge.model nb201/*.zst nb201/svge.model enas6/svge.model enas6/*.zst cifar10/*.jpgrec ) > "$here/SHA256SUMS"
 echo "data/ regenerated from $src"
