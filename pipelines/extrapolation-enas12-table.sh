@@ -5,15 +5,8 @@
 # architectures, with their true ws_val_acc). Environment: BIN, EX_MODEL, EX_SAMPLE, EX_EPOCHS, EX_TOP,
 # EX12_N, EX_COMMAND.
 set -euo pipefail
-BIN=${BIN:-$(cd "$(dirname "$0")/../bin" && pwd)}
-here=$(cd "$(dirname "$0")" && pwd)
-d=$1
-j() { "$BIN/stream-to-jsonl" < "$1"; }
-thousands() { printf '%s' "$1" | sed -e ':a' -e 's/\([0-9]\)\([0-9]\{3\}\)\($\|,\)/\1,\2\3/' -e 'ta'; }
-read -r vid vepochs vgraphs <<< "$(bash "$here/model-meta.sh" "$EX_MODEL")"
-read -r sid sepochs sgraphs <<< "$(bash "$here/model-meta.sh" "$d/surrogate.svge")"
-mse=$(awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "mse") c = i } NR > 1 && c { m = $c } END { print (m == "" ? "-" : m) }' \
-    "$d/surrogate.log.tsv" 2> /dev/null || echo -)
+# BIN, here, d, j, thousands, the models' meta and mse
+. "$(dirname "$0")/extrapolation-common.sh"
 AWKLIB='
 function field(name,   m) { if (match($0, "\"" name "\":[^,}]*")) { m = substr($0, RSTART + length(name) + 3, RLENGTH - length(name) - 3); gsub(/"/, "", m); return m } return "-" }
 function ops(   m) { if (match($0, /"ops":\[[^]]*\]/)) { m = substr($0, RSTART + 7, RLENGTH - 8); gsub(/"/, "", m); gsub(/(input|output),?/, "", m); gsub(/,/, " ", m); sub(/ +$/, "", m); return m } return "-" }

@@ -4,19 +4,12 @@
 # test-top.zst, optionally top1-trained.zst). Environment: BIN, EX_MODEL (the VAE), EX_SAMPLE,
 # EX_EPOCHS, EX_TOP, EX_COMMAND.
 set -euo pipefail
-BIN=${BIN:-$(cd "$(dirname "$0")/../bin" && pwd)}
-here=$(cd "$(dirname "$0")" && pwd)
-d=$1
-j() { "$BIN/stream-to-jsonl" < "$1"; }
-thousands() { printf '%s' "$1" | sed -e ':a' -e 's/\([0-9]\)\([0-9]\{3\}\)\($\|,\)/\1,\2\3/' -e 'ta'; }
+# BIN, here, d, j, thousands, the models' meta and mse
+. "$(dirname "$0")/extrapolation-common.sh"
 
-read -r vid vepochs vgraphs <<< "$(bash "$here/model-meta.sh" "$EX_MODEL")"
-read -r sid sepochs sgraphs <<< "$(bash "$here/model-meta.sh" "$d/surrogate.svge")"
 n_all=$(j "$d/gen-all.zst" | wc -l)
 n_valid=$(j "$d/gen-valid.zst" | wc -l)
 n_ranked=$(j "$d/valid-ranked.zst" | wc -l)
-mse=$(awk -F'\t' 'NR == 1 { for (i = 1; i <= NF; i++) if ($i == "mse") c = i } NR > 1 && c { m = $c } END { print (m == "" ? "-" : m) }' \
-    "$d/surrogate.log.tsv" 2> /dev/null || echo -)
 
 # awk helpers on one JSON line: a scalar field, the ops (without -bn-relu), the edges, the gen field
 AWKLIB='
