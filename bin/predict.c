@@ -241,33 +241,32 @@ static int write_out(pump *s, group *g) {
 
 /* Beside the prediction of one group (on the calling thread): write the other group (predicted in
  * the round before) and refill it. */
-static void beside(pump *s) {
+static void beside(void *ctx) {
+    pump *s = ctx;
     if (write_out(s, s->spare) == 0) fill(s, s->spare);
 }
 
-/* One round: the sub-batches of g claimed in turn by the workers (worker 0 runs beside first). */
+/* One round: the sub-batches of g, claimed in turn by the workers (lib/parallel.h, par_claim),
+ * worker 0 first writing and refilling the other group (beside) if asked. */
 typedef struct {
     const predictor *p;
     group *g;
-    int batch, nsub, next;
-    pump *beside;
+    int batch;
 } round_job;
 
-static void round_task(void *ctx, int worker) {
-    round_job *j = ctx;
-    if (worker == 0 && j->beside) beside(j->beside);
+static void predict_sub(void *ctx, int worker, int k) {
+    (void)worker;
+    const round_job *j = ctx;
     const group *g = j->g;
-    for (int k; (k = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED)) < j->nsub;) {
-        const int b0 = k * j->batch, n = g->count - b0 < j->batch ? g->count - b0 : j->batch;
-        j->p->predict(j->p, g->X + (size_t)b0 * g->dim, n, g->mean + b0, j->p->has_std ? g->std + b0 : NULL);
-    }
+    const int b0 = k * j->batch, n = g->count - b0 < j->batch ? g->count - b0 : j->batch;
+    j->p->predict(j->p, g->X + (size_t)b0 * g->dim, n, g->mean + b0, j->p->has_std ? g->std + b0 : NULL);
 }
 
 static void predict_group(par_pool *pool, const predictor *p, group *g, int batch, pump *with_beside) {
-    round_job j = {p, g, batch, (g->count + batch - 1) / batch, 0, with_beside};
-    int w = j.nsub + (with_beside ? 1 : 0);
-    w = w < 1 ? 1 : w < par_threads(pool) ? w : par_threads(pool);
-    par_run(pool, w, round_task, &j);
+    round_job j = {p, g, batch};
+    const int nsub = (g->count + batch - 1) / batch;
+    par_claim(pool, par_claim_workers(pool, nsub, with_beside != NULL), nsub, predict_sub, &j,
+              with_beside ? beside : NULL, with_beside);
 }
 
 /* The records before it are out: the writer's exit hook ends the stream after them. */
@@ -302,7 +301,7 @@ int main(int argc, char **argv) {
     const int nsub = 4 * threads;
     const int cap = (int)((int64_t)nsub * o.batch > MAX_GROUP ? (MAX_GROUP / o.batch) * o.batch : nsub * o.batch);
     group bufs[2];
-    for (int i = 0; i < 2; i++) group_init(&bufs[i], cap < o.batch ? o.batch : cap, p.dim);
+    for (int i = 0; i < 2; i++) group_init(&bufs[i], cap, p.dim);
     group *cur = &bufs[0], *spare = &bufs[1];
     fill(&s, cur);
     while (s.status == FULL) {

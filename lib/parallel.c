@@ -124,6 +124,30 @@ void par_zero(par_pool *p, float *x, size_t n) {
     par_run(p, z.parts, zero_part, &z);
 }
 
+typedef struct {
+    int n, next; /* chunks; the next to claim (atomic) */
+    par_chunk_fn fn;
+    void *ctx;
+    void (*beside)(void *ctx);
+    void *beside_ctx;
+} claim_job;
+
+static void claim_task(void *ctx, int worker) {
+    claim_job *j = ctx;
+    if (worker == 0 && j->beside) j->beside(j->beside_ctx);
+    for (int c; (c = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED)) < j->n;) j->fn(j->ctx, worker, c);
+}
+
+int par_claim_workers(const par_pool *p, int n, int with_beside) {
+    const int w = n + (with_beside ? 1 : 0), t = par_threads(p);
+    return w < 1 ? 1 : w < t ? w : t;
+}
+
+void par_claim(par_pool *p, int w, int n, par_chunk_fn fn, void *ctx, void (*beside)(void *ctx), void *beside_ctx) {
+    claim_job j = {n, 0, fn, ctx, beside, beside_ctx};
+    par_run(p, w, claim_task, &j);
+}
+
 int par_threads_arg(const char *opt, const char *s) { return (int)opt_uint(opt, s, 0, 256); }
 
 int par_threads_resolve(int n) {

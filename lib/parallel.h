@@ -26,6 +26,16 @@ int par_threads(const par_pool *p); /* 1 for NULL */
  * reentrant: a task must not call par_run on the same pool. */
 void par_run(par_pool *p, int ntasks, par_fn fn, void *ctx);
 
+/* Work in n chunks whose results do not depend on which worker runs them, claimed in turn by w
+ * workers (an atomic counter: a slow chunk does not hold up the others): fn(ctx, worker, chunk),
+ * worker < w. Worker 0, the calling thread, first runs beside(beside_ctx) if beside is not NULL
+ * (e.g. a stream's reading and writing beside the computation). par_claim_workers gives w: one per
+ * thread, at most one per chunk (one more with beside), at least 1; callers with per-worker state
+ * (model copies) prepare that many first. */
+typedef void (*par_chunk_fn)(void *ctx, int worker, int chunk);
+int par_claim_workers(const par_pool *p, int n, int with_beside);
+void par_claim(par_pool *p, int w, int n, par_chunk_fn fn, void *ctx, void (*beside)(void *ctx), void *beside_ctx);
+
 /* x[0..n) = 0, in ranges on the pool's threads. */
 void par_zero(par_pool *p, float *x, size_t n);
 

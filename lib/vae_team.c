@@ -72,47 +72,26 @@ static span *plan(int B, int group, int chunk, int *n) {
     return s;
 }
 
-/* One call's chunks, claimed in turn by T worker tasks (task k uses model or workspace k): which
- * worker runs a chunk changes nothing in its result, and a slow chunk does not hold up the
- * others. Worker 0, the calling thread, runs beside first if there is one. */
-typedef struct {
-    span *s;
-    int n, next; /* chunks; the next to claim (atomic) */
-    void (*run)(void *ctx, int worker, span *s);
-    void *ctx;
-    void (*beside)(void *ctx);
-    void *beside_ctx;
-} claim_job;
-
-static void claim_task(void *ctx, int worker) {
-    claim_job *j = ctx;
-    if (worker == 0 && j->beside) j->beside(j->beside_ctx);
-    for (int c; (c = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED)) < j->n;) j->run(j->ctx, worker, &j->s[c]);
-}
-
-/* The workers for n chunks: one per thread, at most one per chunk (one more with beside). */
-static int workers(const vae_team *t, int n, int with_beside) {
-    const int w = n + (with_beside ? 1 : 0);
-    return w < 1 ? 1 : w < t->threads ? w : t->threads;
-}
-
-/* Run the job's chunks on w workers; 0, or -1 if a chunk failed. Frees j->s. */
-static int run_claims(vae_team *t, claim_job *j, int w) {
-    par_run(t->pool, w, claim_task, j);
+/* The spans' return codes: 0, or -1 if one failed. Frees s. */
+static int spans_rc(span *s, int n) {
     int rc = 0;
-    for (int i = 0; i < j->n; i++) rc |= j->s[i].rc != 0;
-    free(j->s);
+    for (int i = 0; i < n; i++) rc |= s[i].rc != 0;
+    free(s);
     return rc ? -1 : 0;
 }
 
+/* One call's chunks (spans) are claimed in turn by the workers (lib/parallel.h, par_claim); worker k
+ * uses model or workspace k, so which worker runs a chunk changes nothing in its result. */
 typedef struct {
     vae_team *t;
+    span *s;
     const graph *gs;
     float *mu, *logvar;
 } encode_job;
 
-static void encode_chunk(void *ctx, int worker, span *s) {
+static void encode_chunk(void *ctx, int worker, int c) {
     encode_job *j = ctx;
+    span *s = &j->s[c];
     vae_model *m = &j->t->m[worker];
     const size_t off = (size_t)s->start * m->cfg.D;
     s->rc = vae_encode(m, j->gs + s->start, s->len, j->mu + off, j->logvar ? j->logvar + off : NULL);
@@ -122,12 +101,12 @@ static int encode_claims(vae_team *t, const graph *gs, int B, int group, float *
                          void (*beside)(void *ctx), void *ctx) {
     int n;
     span *s = plan(B, group, t->max_g, &n);
-    const int w = workers(t, n, beside != NULL);
+    const int w = par_claim_workers(t->pool, n, beside != NULL);
     for (int i = 1; i < w; i++)
         if (!t->m[i].params) clone_model(&t->m[i], &t->m[0], &t->m[0].cfg, t->max_g);
-    encode_job e = {t, gs, mu, logvar};
-    claim_job j = {s, n, 0, encode_chunk, &e, beside, ctx};
-    return run_claims(t, &j, w);
+    encode_job e = {t, s, gs, mu, logvar};
+    par_claim(t->pool, w, n, encode_chunk, &e, beside, ctx);
+    return spans_rc(s, n);
 }
 
 int vae_team_encode(vae_team *t, const graph *gs, int B, int group, float *mu, float *logvar) {
@@ -155,6 +134,7 @@ int vae_team_generate_init(vae_team *t, int max_b) {
 
 typedef struct {
     vae_team *t;
+    span *s;
     const float *c;
     const uint64_t *ids;
     const generate_opts *o;
@@ -162,8 +142,9 @@ typedef struct {
     uint8_t *flags;
 } generate_job;
 
-static void generate_chunk(void *ctx, int worker, span *s) {
+static void generate_chunk(void *ctx, int worker, int c) {
     generate_job *j = ctx;
+    span *s = &j->s[c];
     const vae_model *m = &j->t->m[0];
     s->rc = vae_generate_batch(&j->t->ws[worker], m, j->c + (size_t)s->start * m->cfg.D, s->len, j->ids + s->start,
                                j->o, j->out + s->start, j->flags ? j->flags + s->start : NULL);
@@ -174,7 +155,7 @@ int vae_team_generate(vae_team *t, const float *c, int B, int group, const uint6
     if (!t->ws_ready) return -1;
     int n;
     span *s = plan(B, group, t->ws[0].max_b, &n);
-    generate_job g = {t, c, ids, o, out, flags};
-    claim_job j = {s, n, 0, generate_chunk, &g, NULL, NULL};
-    return run_claims(t, &j, workers(t, n, 0));
+    generate_job g = {t, s, c, ids, o, out, flags};
+    par_claim(t->pool, par_claim_workers(t->pool, n, 0), n, generate_chunk, &g, NULL, NULL);
+    return spans_rc(s, n);
 }

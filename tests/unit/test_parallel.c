@@ -26,7 +26,55 @@ static void ordered(void *ctx, int i) {
     r->order[r->next++] = i;
 }
 
+/* par_claim: every chunk exactly once, worker indices below w, beside once on the calling thread
+ * before any chunk of worker 0. */
+typedef struct {
+    int runs[MAX_TASKS], bad_worker, w;
+    int beside_runs, beside_first;
+    int worker0_chunks;
+    pthread_t beside_thread;
+} claims;
+
+static void claim_chunk(void *ctx, int worker, int chunk) {
+    claims *c = ctx;
+    __atomic_fetch_add(&c->runs[chunk], 1, __ATOMIC_RELAXED);
+    if (worker < 0 || worker >= c->w) __atomic_store_n(&c->bad_worker, 1, __ATOMIC_RELAXED);
+    if (worker == 0) c->worker0_chunks++;
+}
+
+static void claim_beside(void *ctx) {
+    claims *c = ctx;
+    c->beside_runs++;
+    c->beside_first = c->worker0_chunks == 0;
+    c->beside_thread = pthread_self();
+}
+
+static void test_claim(void) {
+    for (int T = 1; T <= 4; T++) {
+        par_pool *p = par_create(T);
+        const int ns[] = {0, 1, 3, 17, MAX_TASKS};
+        for (size_t k = 0; k < sizeof ns / sizeof *ns; k++)
+            for (int with = 0; with <= 1; with++) {
+                claims c;
+                memset(&c, 0, sizeof c);
+                const int n = ns[k];
+                c.w = par_claim_workers(p, n, with);
+                const int want = n + with < 1 ? 1 : (n + with < T ? n + with : T);
+                CHECK(c.w == want);
+                par_claim(p, c.w, n, claim_chunk, &c, with ? claim_beside : NULL, &c);
+                int once = 1;
+                for (int i = 0; i < MAX_TASKS; i++) once &= c.runs[i] == (i < n);
+                CHECK(once);
+                CHECK(!c.bad_worker);
+                CHECK(c.beside_runs == with);
+                if (with) CHECK(c.beside_first && pthread_equal(c.beside_thread, pthread_self()));
+            }
+        par_free(p);
+    }
+}
+
 int main(void) {
+    test_claim();
     for (int T = 1; T <= 5; T++) {
         par_pool *p = par_create(T);
         CHECK(par_threads(p) == T);
