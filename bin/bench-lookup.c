@@ -260,7 +260,9 @@ int main(int argc, char **argv) {
             for (uint32_t i = 0; i < nkv; i++)
                 if (!has_key(rec, &kv[i].key)) n_new++;
         }
-        pack_enriched_begin(pk, rec, drop, n_new);
+        size_t raw_len;
+        const char *raw = rr_raw(r, &raw_len);
+        pack_enriched_begin(pk, rec, raw, raw_len, drop, n_new);
         pack_kv_str(pk, "lookup", status);
         if (e && e->id >= 0) pack_kv_i64(pk, "bench_id", e->id);
         for (uint32_t i = 0; i < nkv; i++) {

@@ -247,7 +247,7 @@ static void write_result(rec_writer *w, const msgpack_object *rec, const celltra
     static const char *const drop[] = {"train_accuracy", "test_accuracy", "train_loss", "parameters",
                                        "train_epochs", "train_seconds", NULL};
     msgpack_packer *pk = rw_packer(w);
-    pack_enriched_begin(pk, rec, drop, o->timing ? 6 : 5);
+    pack_enriched_begin(pk, rec, NULL, 0, drop, o->timing ? 6 : 5);
     pack_kv_double(pk, "train_accuracy", res->train_acc);
     pack_kv_double(pk, "test_accuracy", res->test_acc);
     pack_kv_double(pk, "train_loss", res->train_loss);

@@ -166,7 +166,9 @@ int main(int argc, char **argv) {
         if (o.kind == ENC_ADJ_ONEHOT) enc_adj_onehot(sp, &g, vec);
         else enc_path(sp, &g, p->max_len, vec);
         msgpack_packer *pk = rw_packer(w);
-        pack_enriched_begin(pk, rec, drop, 2);
+        size_t raw_len;
+        const char *raw = rr_raw(r, &raw_len);
+        pack_enriched_begin(pk, rec, raw, raw_len, drop, 2);
         pack_cstr(pk, o.field);
         msgpack_pack_array(pk, p->dim);
         for (size_t i = 0; i < p->dim; i++) msgpack_pack_float(pk, vec[i]);

@@ -175,7 +175,9 @@ int main(int argc, char **argv) {
             const char *raw = rr_raw(r, &len);
             msgpack_sbuffer_write(&b->out, raw, len);
         } else {
-            pack_enriched_begin(&pk, rec, drop, 1);
+            size_t raw_len;
+            const char *raw = rr_raw(r, &raw_len);
+            pack_enriched_begin(&pk, rec, raw, raw_len, drop, 1);
             pack_kv_str(&pk, "hash", placeholder); /* the record's last 32 bytes */
         }
         b->off[i + 1] = b->out.size;

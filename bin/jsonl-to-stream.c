@@ -12,7 +12,6 @@
 #include "util.h"
 
 #define MAX_LINE (16u << 20) /* bytes in one line, newline excluded */
-#define DEFAULT_LEVEL 3
 
 static void usage(void) {
     printf("Usage: %s [OPTION]... [FILE]\n"
@@ -33,7 +32,7 @@ static void usage(void) {
            "  -h, --help      show this help and exit\n"
            "\n"
            OPTS_EXIT_HELP,
-           tool_name(), JSON_MAX_DEPTH, MAX_LINE >> 20, STREAM_MAX_RECORD_ITEMS, DEFAULT_LEVEL);
+           tool_name(), JSON_MAX_DEPTH, MAX_LINE >> 20, STREAM_MAX_RECORD_ITEMS, STREAM_DEFAULT_LEVEL);
 }
 
 /* Where a line is, for messages: "FILE: line N" ("stdin: line N"). */
@@ -101,7 +100,7 @@ int main(int argc, char **argv) {
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
     };
-    int level = DEFAULT_LEVEL;
+    int level = STREAM_DEFAULT_LEVEL;
     opterr = 0;
     int c;
     while ((c = getopt_long(argc, argv, ":l:hqv" OPTS_FORCE, longopts, NULL)) != -1) {

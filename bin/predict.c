@@ -204,7 +204,9 @@ static void fill(pump *s, group *g) {
         }
         g->recno[i] = rr_count(s->r);
         g->off[i] = g->out.size;
-        pack_enriched_begin(&g->pk, rec, s->drop, p->has_std ? 2 : 1);
+        size_t raw_len;
+        const char *raw = rr_raw(s->r, &raw_len);
+        pack_enriched_begin(&g->pk, rec, raw, raw_len, s->drop, p->has_std ? 2 : 1);
         pack_cstr(&g->pk, s->o->field);
         g->poff[i] = g->out.size;
         msgpack_pack_double(&g->pk, 0.0);

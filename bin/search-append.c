@@ -165,7 +165,9 @@ int main(int argc, char **argv) {
         best = fmax(best, sign * v);
         evals++;
         added++;
-        pack_enriched_begin(pk, rec, drop, 1);
+        size_t raw_len;
+        const char *raw = rr_raw(r, &raw_len);
+        pack_enriched_begin(pk, rec, raw, raw_len, drop, 1);
         pack_cstr(pk, "search");
         msgpack_pack_map(pk, 5);
         pack_kv_str(pk, "method", o.method);

@@ -184,7 +184,9 @@ static int add_record(pump *p, batch *b, const msgpack_object *rec) {
     static const char *const drop[] = {LATENT_KEY, LATENT_LOGVAR_KEY, LATENT_MODEL_KEY, NULL};
     const int i = b->count;
     b->off[i] = b->out.size;
-    pack_enriched_begin(&b->pk, rec, drop, p->logvar ? 3 : 2);
+    size_t raw_len;
+    const char *raw = rr_raw(p->r, &raw_len);
+    pack_enriched_begin(&b->pk, rec, raw, raw_len, drop, p->logvar ? 3 : 2);
     b->zoff[i] = latent_pack_slots(&b->pk, &b->out, LATENT_KEY, b->D);
     if (p->logvar) b->lvoff[i] = latent_pack_slots(&b->pk, &b->out, LATENT_LOGVAR_KEY, b->D);
     pack_kv_str(&b->pk, LATENT_MODEL_KEY, p->id);

@@ -88,7 +88,7 @@ void propose_begin(msgpack_packer *pk, const char *raw, size_t len) {
     size_t off = 0;
     if (msgpack_unpack_next(&u, raw, len, &off) != MSGPACK_UNPACK_SUCCESS)
         die(EXIT_DATA, "internal error: unreadable kept record");
-    pack_enriched_begin(pk, &u.data, drop, 1);
+    pack_enriched_begin(pk, &u.data, NULL, 0, drop, 1);
     pack_cstr(pk, "proposal");
     msgpack_unpacked_destroy(&u);
 }

@@ -115,12 +115,27 @@ static bool dropped(const msgpack_object *k, const char *const *drop) {
     return false;
 }
 
-void pack_enriched_begin(msgpack_packer *pk, const msgpack_object *in, const char *const *drop, uint32_t n_new) {
+/* Bytes of the map header at raw (fixmap, map 16 or map 32), 0 if raw is not a map's. */
+static size_t map_header_len(const char *raw, size_t len) {
+    const unsigned char c = len ? (unsigned char)raw[0] : 0;
+    if (c >= 0x80 && c <= 0x8f) return 1;
+    if (c == 0xde) return 3;
+    if (c == 0xdf) return 5;
+    return 0;
+}
+
+void pack_enriched_begin(msgpack_packer *pk, const msgpack_object *in, const char *raw, size_t raw_len,
+                         const char *const *drop, uint32_t n_new) {
     const msgpack_object_kv *kv = in->via.map.ptr;
     uint32_t keep = 0;
     for (uint32_t i = 0; i < in->via.map.size; i++)
         if (!dropped(&kv[i].key, drop)) keep++;
     msgpack_pack_map(pk, keep + n_new);
+    const size_t h = raw ? map_header_len(raw, raw_len) : 0;
+    if (h && keep == in->via.map.size) { /* nothing dropped: the fields' bytes as they came */
+        pk->callback(pk->data, raw + h, raw_len - h);
+        return;
+    }
     for (uint32_t i = 0; i < in->via.map.size; i++) {
         if (dropped(&kv[i].key, drop)) continue;
         msgpack_pack_object(pk, kv[i].key);

@@ -469,7 +469,7 @@ rec_writer *rw_open(const char *path, int level) {
     }
     w->cctx = ZSTD_createCCtx();
     if (!w->cctx) die(EXIT_IO, "out of memory (zstd)");
-    ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel, level ? level : 3);
+    ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_compressionLevel, level ? level : STREAM_DEFAULT_LEVEL);
     ZSTD_CCtx_setParameter(w->cctx, ZSTD_c_checksumFlag, 1);
     msgpack_sbuffer_init(&w->sbuf);
     msgpack_packer_init(&w->pk, &w->sbuf, msgpack_sbuffer_write);
