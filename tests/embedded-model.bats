@@ -70,6 +70,6 @@ argmax_exact() {
     # the reference's test split (90/10 with seed 1), 200 of its 42,363 cells drawn with seed 1
     graph-parse nb101 | stream-split --ratio 0.9 --seed 1 --rest "$T/test.zst" > /dev/null
     stream-split --count 200 --seed 1 < "$T/test.zst" > "$T/g.zst"
-    # measured: 168 (union), 174 (reference), after 6 epochs (data/nb101/MODEL.md)
-    argmax_exact "$SVGE_DATA/nb101/svge.model" "$T/g.zst" 150
+    # measured: 194 (union), 195 (reference), after 11 epochs (data/nb101/MODEL.md); 168 and 174 after 6
+    argmax_exact "$SVGE_DATA/nb101/svge.model" "$T/g.zst" 185
 }

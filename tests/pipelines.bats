@@ -49,6 +49,30 @@ load helpers
     cmp "$out/nb201/model.svge" "$BATS_TEST_TMPDIR/whole.svge"
 }
 
+@test "pipelines model-lr2.svge: a second phase at a lower rate from the first's model (--init), resumed bitwise" {
+    out="$BATS_TEST_TMPDIR/p"
+    run make -s -C "$BATS_TEST_DIRNAME/../pipelines" QUICK=1 OUT="$out" BIN="$SVGE_BIN" "$out/nb201/model-lr2.svge" LR2_EPOCHS=2
+    assert_status 0
+    # a new log and checkpoint beside the first phase's: 2 epochs at lr 1e-4, the test split evaluated
+    [ "$(wc -l < "$out/nb201/train-log-lr2.tsv")" -eq 3 ]
+    [ "$(awk -F'\t' 'NR > 1 && $5 == 0.0001 && $8 > 0' "$out/nb201/train-log-lr2.tsv" | wc -l)" -eq 2 ]
+    [ "$(wc -l < "$out/nb201/train-log.tsv")" -eq 3 ]   # the first phase's untouched
+    # the first phase's weights are the start: the second phase's first test loss is near the first
+    # phase's last, far below an untrained model's
+    first_end=$(awk -F'\t' 'END { print $8 }' "$out/nb201/train-log.tsv")
+    second_1=$(awk -F'\t' 'NR == 2 { print $8 }' "$out/nb201/train-log-lr2.tsv")
+    awk -v a="$first_end" -v b="$second_1" 'BEGIN { exit !(b < 1.2 * a) }'
+    cp "$out/nb201/model-lr2.svge" "$BATS_TEST_TMPDIR/whole.svge"
+    # stopped after its epoch 1: resumed from its own checkpoint, the same bytes
+    rm "$out/nb201/model-lr2.svge" "$out/nb201/checkpoint-lr2.svge"
+    svge-train -q -o "$BATS_TEST_TMPDIR/e1.svge" --init "$out/nb201/model.svge" --lr 1e-4 --epochs 1 --seed 1 \
+        --checkpoint "$out/nb201/checkpoint-lr2.svge" < "$out/nb201/train.zst"
+    run make -C "$BATS_TEST_DIRNAME/../pipelines" QUICK=1 OUT="$out" BIN="$SVGE_BIN" "$out/nb201/model-lr2.svge" LR2_EPOCHS=2
+    assert_status 0
+    assert_output_has "--resume $out/nb201/checkpoint-lr2.svge"
+    cmp "$out/nb201/model-lr2.svge" "$BATS_TEST_TMPDIR/whole.svge"
+}
+
 @test "pipelines QUICK=1 cells: the best cells of a stream (default: NB101 by validation accuracy) trained by cell-train, with a table" {
     out="$BATS_TEST_TMPDIR/p"
     run make -s -C "$BATS_TEST_DIRNAME/../pipelines" QUICK=1 OUT="$out" BIN="$SVGE_BIN" "$out/cells.md"
