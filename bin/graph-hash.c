@@ -161,6 +161,8 @@ int main(int argc, char **argv) {
         }
         b->recno[i] = rr_count(r);
         b->off[i] = b->out.size;
+        size_t raw_len;
+        const char *raw = rr_raw(r, &raw_len);
         if (o.verify) {
             const char *h;
             uint32_t hl;
@@ -171,12 +173,8 @@ int main(int argc, char **argv) {
                 if (got < 0) rr_fail(r, "field \"hash\" is %s, not a string", obj_type_name(rec_get(rec, "hash")));
                 rr_fail(r, "field \"hash\": \"%.*s\" is not 32 hex digits", hl > 64 ? 64 : (int)hl, h);
             }
-            size_t len;
-            const char *raw = rr_raw(r, &len);
-            msgpack_sbuffer_write(&b->out, raw, len);
+            msgpack_sbuffer_write(&b->out, raw, raw_len);
         } else {
-            size_t raw_len;
-            const char *raw = rr_raw(r, &raw_len);
             pack_enriched_begin(&pk, rec, raw, raw_len, drop, 1);
             pack_kv_str(&pk, "hash", placeholder); /* the record's last 32 bytes */
         }

@@ -33,8 +33,8 @@ void pack_kv_bool(msgpack_packer *pk, const char *key, bool val);
  * original order. The caller then packs exactly n_new key/value pairs. This is how a filter adds
  * or replaces fields while passing every field it does not know through unchanged.
  * raw, raw_len: in's own msgpack bytes (rr_raw), or NULL: when no field is dropped, the fields are
- * copied from them instead of packed again (the same bytes for a minimally packed record, as every
- * msgpack writer packs; a filter's largest per-record cost otherwise). */
+ * copied from them instead of packed again (the same bytes for a minimally packed record, as msgpack-c
+ * and this project's tools pack; repacking is a light filter's largest per-record cost otherwise). */
 void pack_enriched_begin(msgpack_packer *pk, const msgpack_object *in, const char *raw, size_t raw_len,
                          const char *const *drop, uint32_t n_new);
 
