@@ -119,6 +119,12 @@ static void usage(void) {
            "                            the head's layers, D -> D/2 -> ... -> 1 (default 4)\n"
            "      --regression-proportion W\n"
            "                            the VAE loss's weight w, in [0, 1] (default 0.1)\n"
+           "      --standardize-target  the head learns (FIELD - m) / s, m and s the mean and standard\n"
+           "                            deviation of FIELD over the training records (after --sample),\n"
+           "                            kept in the model file, which predicts m + s * head; the mse\n"
+           "                            columns are then in those units (default: the raw FIELD, as the\n"
+           "                            reference, whose head starts near 0 and must climb to the target's\n"
+           "                            level at lr 1e-3: PREDICTION.md in pipelines/)\n"
            PAR_THREADS_HELP("           ")
            "  -q, --quiet               only errors and warnings on stderr (no progress)\n"
            "  -v, --verbose             also a summary on stderr (records read and written) and, when stderr\n"
@@ -142,7 +148,7 @@ enum {
     OPT_EPOCHS = 256, OPT_BATCH, OPT_LR, OPT_BETA, OPT_EPS, OPT_NDIM, OPT_GDIM, OPT_SEED,
     OPT_MAXMIN, OPT_CKPT, OPT_CKPT_EVERY, OPT_RESUME, OPT_METRICS, OPT_MODEL, OPT_ALPHA,
     OPT_PFACTOR, OPT_PPATIENCE, OPT_LAYERS, OPT_THREADS, OPT_INIT, OPT_SURROGATE, OPT_SAMPLE, OPT_SKIP_MISSING,
-    OPT_REG_LAYERS, OPT_REG_PROPORTION, OPT_TEST
+    OPT_REG_LAYERS, OPT_REG_PROPORTION, OPT_TEST, OPT_STANDARDIZE
 };
 
 typedef struct {
@@ -154,7 +160,7 @@ typedef struct {
     uint32_t seed;
     const char *init, *surrogate; /* --init MODEL, --surrogate FIELD */
     int64_t sample;               /* -1: not given */
-    int skip_missing, reg_layers;
+    int skip_missing, reg_layers, standardize;
     double reg_proportion;
     int set_epochs;
     /* which model options were given (they must agree with a checkpoint's) */
@@ -195,6 +201,7 @@ static void parse_args(int argc, char **argv, options *o) {
         {"skip-missing", no_argument, NULL, OPT_SKIP_MISSING},
         {"regression-layers", required_argument, NULL, OPT_REG_LAYERS},
         {"regression-proportion", required_argument, NULL, OPT_REG_PROPORTION},
+        {"standardize-target", no_argument, NULL, OPT_STANDARDIZE},
         OPTS_QV_LONG,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -259,6 +266,7 @@ static void parse_args(int argc, char **argv, options *o) {
         case OPT_SKIP_MISSING: o->skip_missing = 1; break;
         case OPT_REG_LAYERS: o->reg_layers = (int)(int64_t)opt_uint("--regression-layers", optarg, 1, REG_MAX_LAYERS); break;
         case OPT_REG_PROPORTION: o->reg_proportion = opt_number("--regression-proportion", optarg, 0, 1, 0, 0); break;
+        case OPT_STANDARDIZE: o->standardize = 1; break;
         case 'h': usage(); exit(EXIT_OK);
         default: opt_common(c, argv);
         }
@@ -268,8 +276,8 @@ static void parse_args(int argc, char **argv, options *o) {
         if (!o->set_lr) o->lr = 1e-3;
         if (!o->set_epochs) o->epochs = 100;
         if (o->sample < 0) o->sample = 1000;
-    } else if (o->sample > 0 || o->skip_missing) {
-        die_usage("--sample and --skip-missing are for --surrogate");
+    } else if (o->sample > 0 || o->skip_missing || o->standardize) {
+        die_usage("--sample, --skip-missing and --standardize-target are for --surrogate");
     }
     if (o->sample < 0) o->sample = 0;
     /* two outputs that are one file would overwrite one another */
@@ -336,6 +344,20 @@ static void sample_graphs(graph_list *ds, uint64_t N, uint32_t seed) {
     ds->y = y;
     ds->n = ds->cap = N;
     free(perm);
+}
+
+/* The mean and the standard deviation (population, 1/n) of the training targets, for
+ * --standardize-target; a constant target in the sample has no scale (exit 1). */
+static void target_moments(const graph_list *ds, const char *input, double *mean, double *sd) {
+    double m = 0, ss = 0;
+    for (size_t i = 0; i < ds->n; i++) m += ds->y[i];
+    m /= (double)ds->n;
+    for (size_t i = 0; i < ds->n; i++) ss += (ds->y[i] - m) * (ds->y[i] - m);
+    *mean = m;
+    *sd = sqrt(ss / (double)ds->n);
+    if (!(*sd > 0) || !isfinite(*sd))
+        die(EXIT_DATA, "%s: \"%s\" is %g in every one of the %zu training records: --standardize-target has "
+            "nothing to scale by", input_name(input), ds->target, ds->y[0], ds->n);
 }
 
 /* ------------------------------------------------------------------ progress */
@@ -566,6 +588,9 @@ int main(int argc, char **argv) {
         cfg.head_layers = o.reg_layers;
         snprintf(cfg.head_target, sizeof cfg.head_target, "%s", o.surrogate);
         cfg.head_vae_weight = o.reg_proportion;
+        cfg.head_y_mean = 0;
+        cfg.head_y_std = 1;
+        if (o.standardize && !ck) target_moments(&ds, o.input, &cfg.head_y_mean, &cfg.head_y_std);
     }
     if (ck) {
         vae_kind ck_kind;
@@ -591,6 +616,9 @@ int main(int argc, char **argv) {
                       o.surrogate ? o.surrogate : "(none)", c2.head_layers ? c2.head_target : "(none)");
         same_as_checkpoint(o.surrogate != NULL, "--regression-layers", cfg.head_layers, c2.head_layers);
         same_as_checkpoint(o.surrogate != NULL, "--regression-proportion", cfg.head_vae_weight, c2.head_vae_weight);
+        if (o.surrogate && o.standardize != (c2.head_y_mean != 0 || c2.head_y_std != 1))
+            die_usage("--resume: --standardize-target %s; give it as before", o.standardize ? "given, the checkpoint's head "
+                      "learns the raw target" : "not given, the checkpoint's head learns the standardized target");
         cfg = c2;
         const mf_value *b = mf_find(ck, MF_META, "batch_size");
         if (b && b->kind == MF_INT) {
@@ -608,6 +636,13 @@ int main(int argc, char **argv) {
     }
     char err[400];
     if (vae_config_check(&cfg, err, sizeof err)) die_usage("%s", err);
+    if (cfg.head_layers && (cfg.head_y_mean != 0 || cfg.head_y_std != 1)) { /* the head's units */
+        for (size_t i = 0; i < ds.n; i++) ds.y[i] = (ds.y[i] - cfg.head_y_mean) / cfg.head_y_std;
+        for (size_t i = 0; i < ts.n; i++) ts.y[i] = (ts.y[i] - cfg.head_y_mean) / cfg.head_y_std;
+        if (verbosity() != VERB_QUIET)
+            say("the head learns (%s - %.6g) / %.6g (--standardize-target; mse in those units)", cfg.head_target,
+                cfg.head_y_mean, cfg.head_y_std);
+    }
 
     vae_model m;
     size_t most = ds.n > ts.n ? ds.n : ts.n; /* the larger set, for the workspace: a batch of either fits */

@@ -164,6 +164,7 @@ typedef struct {
     regressor_config c;
     regressor_params p;
     float *mem;
+    double y_mean, y_std; /* the head's units: prediction = y_mean + y_std * head (vae_config) */
 } head_pred;
 
 static void head_pred_predict(const predictor *p, const float *X, int B, double *mean, double *std) {
@@ -175,7 +176,7 @@ static void head_pred_predict(const predictor *p, const float *X, int B, double 
         const int nb = B - s < HEAD_ROWS ? B - s : HEAD_ROWS;
         regressor_forward(acts, &h->p, h->c, X + (size_t)s * h->c.D, nb);
         const float *pr = regressor_pred(acts, h->c, nb);
-        for (int b = 0; b < nb; b++) mean[s + b] = pr[b];
+        for (int b = 0; b < nb; b++) mean[s + b] = h->y_mean + h->y_std * (double)pr[b];
     }
     free(acts);
 }
@@ -197,6 +198,8 @@ static int head_pred_load(predictor *p, const model_file *m, char *err, size_t e
                     "svge-train --init MODEL --surrogate FIELD)", p->kind);
     }
     h->c = (regressor_config){cfg.D, cfg.head_layers};
+    h->y_mean = cfg.head_y_mean;
+    h->y_std = cfg.head_y_std;
     snprintf(p->x_field, sizeof p->x_field, "z");
     pred_provenance_field(p->x_field, p->prov_field);
     snprintf(p->prov, sizeof p->prov, "%s", mf_id(m));

@@ -75,7 +75,8 @@ int vae_forward(vae_model *m, const graph *gs, int B, rng_mt *rng, vae_terms *t)
 int vae_surrogate_forward(vae_model *m, const graph *gs, const double *y, int B, rng_mt *rng, vae_terms *t);
 /* Zero the gradients, vae_surrogate_forward, backward of the total. Returns as it. */
 int vae_surrogate_step(vae_model *m, const graph *gs, const double *y, int B, rng_mt *rng, vae_terms *t);
-/* The head's predictions out (B) for latent means mu (B,D) (any B). 0, or -1 without a head. */
+/* The head's outputs out (B) for latent means mu (B,D) (any B), in its own units: the target is
+ * cfg.head_y_mean + cfg.head_y_std * out (predict applies it). 0, or -1 without a head. */
 int vae_predict(vae_model *m, const float *mu, int B, float *out);
 /* The surrogate head alone from a model file, without building the VAE (for `predict`): its
  * config into *cfg and its parameters into *p, in *mem (regressor_param_count floats; free it).

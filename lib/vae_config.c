@@ -11,7 +11,7 @@
 
 vae_config vae_default_config(space_id space) {
     const space_info *sp = space_get(space);
-    vae_config c = {space, sp ? sp->n_types : 0, 250, 56, 0.005, 0.01, 1e-4, 1, 0.5, 0.1, 10, 2, 0, "", 0.1};
+    vae_config c = {space, sp ? sp->n_types : 0, 250, 56, 0.005, 0.01, 1e-4, 1, 0.5, 0.1, 10, 2, 0, "", 0.1, 0, 1};
     return c;
 }
 
@@ -54,6 +54,11 @@ int vae_config_check(const vae_config *cfg, char *err, size_t errlen) {
         snprintf(err, errlen, "the surrogate head needs a target field and a loss proportion in [0, 1]");
         return -1;
     }
+    if (!isfinite(cfg->head_y_mean) || !(isfinite(cfg->head_y_std) && cfg->head_y_std > 0)) {
+        snprintf(err, errlen, "the surrogate head's target mean %g and standard deviation %g must be finite, the "
+                 "deviation > 0", cfg->head_y_mean, cfg->head_y_std);
+        return -1;
+    }
     if (!(cfg->plateau_factor > 0 && cfg->plateau_factor < 1) || cfg->plateau_patience < 0 ||
         cfg->plateau_patience > 1000000) {
         snprintf(err, errlen, "plateau factor %g must be in (0, 1) and patience %d in [0, 1000000]",
@@ -86,6 +91,10 @@ size_t vae_config_values(mf_value v[VAE_CONFIG_MAX], const char *kind, const vae
         v[k++] = mf_int("regression_layers", c->head_layers);
         v[k++] = mf_str("regression_target", c->head_target);
         v[k++] = mf_float("regression_loss_proportion", c->head_vae_weight);
+        if (c->head_y_mean != 0 || c->head_y_std != 1) { // --standardize-target
+            v[k++] = mf_float("regression_target_mean", c->head_y_mean);
+            v[k++] = mf_float("regression_target_std", c->head_y_std);
+        }
     }
     return k;
 }
@@ -136,6 +145,8 @@ void vae_config_read_kind(const model_file *f, const char *want, int nlayers, va
     cfg->head_layers = 0;
     cfg->head_target[0] = 0;
     cfg->head_vae_weight = 0.1;
+    cfg->head_y_mean = 0;
+    cfg->head_y_std = 1;
     if (mf_find(f, MF_CONFIG, "regression_layers")) { // a model with the surrogate head
         cfg->head_layers = cfg_int(f, "regression_layers", 1, REG_MAX_LAYERS);
         const char *tg = mf_get_str(f, MF_CONFIG, "regression_target");
@@ -143,6 +154,10 @@ void vae_config_read_kind(const model_file *f, const char *want, int nlayers, va
             die(EXIT_DATA, "%s: config \"regression_target\" is longer than %d bytes", mf_name(f), VAE_TARGET_MAX - 1);
         snprintf(cfg->head_target, sizeof cfg->head_target, "%s", tg);
         cfg->head_vae_weight = mf_get_float(f, MF_CONFIG, "regression_loss_proportion");
+        if (mf_find(f, MF_CONFIG, "regression_target_mean") || mf_find(f, MF_CONFIG, "regression_target_std")) {
+            cfg->head_y_mean = mf_get_float(f, MF_CONFIG, "regression_target_mean");
+            cfg->head_y_std = mf_get_float(f, MF_CONFIG, "regression_target_std");
+        }
     }
     char err[200];
     if (vae_config_check(cfg, err, sizeof err)) die(EXIT_DATA, "%s: %s", mf_name(f), err);

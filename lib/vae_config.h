@@ -35,6 +35,10 @@ typedef struct {
     int head_layers;  /* num_regression_layers (the reference's 4), 0..REG_MAX_LAYERS */
     char head_target[VAE_TARGET_MAX]; /* the record field the head predicts */
     double head_vae_weight; /* regression_loss_proportion: loss = w (recon + beta KL) + (1 - w) MSE (0.1) */
+    /* the head's units: it learns t = (y - head_y_mean) / head_y_std and predicts
+     * head_y_mean + head_y_std * head(mu); 0 and 1 (the reference: the raw target) unless
+     * svge-train --standardize-target set them to the training targets' mean and deviation */
+    double head_y_mean, head_y_std;
 } vae_config;
 
 /* The reference's defaults for a space: C2 250, D 56, beta 0.005, eps_scale 0.01, lr 1e-4, seed 1,
@@ -51,12 +55,13 @@ typedef struct {
     double mse;              /* the head's mean squared error (0 without the head) */
 } vae_terms;
 
-#define VAE_CONFIG_MAX 16 /* values of the config section: 13, and 3 with the surrogate head */
+#define VAE_CONFIG_MAX 18 /* values of the config section: 13, and 3 or 5 with the surrogate head */
 /* Parameters of the surrogate head of cfg (0 without one): they follow the model's own in its
  * parameter array (lib/vae.h). */
 size_t vae_head_param_count(const vae_config *cfg);
 /* The config section's values for a model of this kind with cfg and layer count; returns their
- * count. With a head: regression_layers, regression_target, regression_loss_proportion. */
+ * count. With a head: regression_layers, regression_target, regression_loss_proportion, and
+ * regression_target_mean and regression_target_std unless they are 0 and 1. */
 size_t vae_config_values(mf_value v[VAE_CONFIG_MAX], const char *kind, const vae_config *cfg, int layers);
 /* The config "kind" of f; dies (exit 1) if it is missing or not a string. */
 const char *vae_model_kind(const model_file *f);

@@ -24,7 +24,7 @@ echo
 echo "- command: \`$EX_COMMAND\`"
 echo "- date: $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "- VAE: \`$EX_MODEL\`, model id \`$vid\`, trained $vepochs epoch(s) on $(thousands "$vgraphs") graphs (the model file's meta)"
-echo "- surrogate: \`svge-train --init VAE --surrogate val_acc_108ep --skip-missing --sample $EX_SAMPLE --epochs $EX_EPOCHS --seed 1\`" \
+echo "- surrogate: \`svge-train --init VAE --surrogate val_acc_108ep${EX_SURR_OPTS:+ $EX_SURR_OPTS} --skip-missing --sample $EX_SAMPLE --epochs $EX_EPOCHS --seed 1\`" \
      "on the 18,000 training cells with val_acc_108ep (90/10 split, seed 1): model id \`$sid\`, $sepochs epoch(s) on $(thousands "$sgraphs") cells, last epoch's MSE $mse"
 echo "- 8-node cells: $(thousands "$n_all") generated (\`graph-gen nb101-8 --seed 1\`), $(thousands "$n_valid") valid (\`--valid-only\`);" \
      "the valid ones are encoded and ranked (\`svge-encode -m SURR | predict -m SURR\`: svge-encode takes only valid graphs)"

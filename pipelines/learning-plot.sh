@@ -31,10 +31,10 @@ NR == 1 { next }
 function m(k, c) { return n[k, c] ? s[k, c] / n[k, c] : "NaN" }
 function sd(k, c,   v) { if (n[k, c] < 2) return 0; v = (ss[k, c] - n[k, c] * m(k, c) ^ 2) / (n[k, c] - 1); return v > 0 ? sqrt(v) : 0 }
 END {
-    split("surrogate gp-latent gp-adj gp-path", order, " ")
+    no = split("surrogate surrogate-std gp-latent gp-adj gp-path", order, " ")
     out = 0
-    for (o = 1; o <= 4 + np; o++) {
-        p = o <= 4 ? order[o] : preds[o - 4]
+    for (o = 1; o <= no + np; o++) {
+        p = o <= no ? order[o] : preds[o - no]
         if (!(p in seenp) || (p in done)) continue
         done[p] = 1
         if (out++) printf "\n\n"

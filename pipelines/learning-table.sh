@@ -10,11 +10,12 @@ echo "# Learning curves of the predictors: $space"
 echo
 echo "- command: \`${LC_COMMAND:-?}\` (in the repository's root), finished $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo "- target: \`${LC_TARGET:-?}\`; test cells: $ntest; training sizes: ${LC_SIZES:-?}; seeds: ${LC_SEEDS:-?}"
-preds=" ${LC_PREDICTORS:-surrogate gp-latent gp-adj gp-path} "
+preds=" ${LC_PREDICTORS:-surrogate surrogate-std gp-latent gp-adj gp-path} "
 echo "- predictors:$preds"
-if [[ $preds == *" surrogate "* ]]; then
+if [[ $preds == *" surrogate "* || $preds == *" surrogate-std "* ]]; then
     echo "- surrogate: \`svge-train --init ${LC_MODEL:-?} --surrogate ${LC_TARGET:-?} --sample n --seed s --epochs ${LC_SURR_EPOCHS:-?}\`" \
-         "at sizes ${LC_SURR_SIZES:-?}"
+         "at sizes ${LC_SURR_SIZES:-?} (the reference's fine-tuning, on the raw target); surrogate-std: the same with" \
+         "\`--standardize-target\` (the head learns the target standardized over its n training cells)"
     if [ "${LC_SURR_EPOCHS:-100}" != 100 ]; then
         echo "  (**not the reference's 100 epochs**: ${LC_SURR_EPOCHS:-?} here. On this 2-core machine an epoch of the surrogate over 5,000"
         echo "  cells takes 40-100 s depending on the other load, so 100 epochs x 5 seeds at that size alone would take 6-14 hours)"
@@ -50,8 +51,8 @@ function ms(key, c, d,   m, v) {
     return sprintf("%." d "f ± %." d "f", m, v > 0 ? sqrt(v) : 0)
 }
 END {
-    # predictors in the order surrogate, gp-latent, gp-adj, gp-path (others after), sizes ascending
-    split("surrogate gp-latent gp-adj gp-path", order, " ")
+    # predictors in the order surrogate, surrogate-std, gp-latent, gp-adj, gp-path (others after), sizes ascending
+    split("surrogate surrogate-std gp-latent gp-adj gp-path", order, " ")
     for (i in order) rank[order[i]] = i
     for (i = 1; i <= nk; i++) { r = (pred[i] in rank) ? rank[pred[i]] : 99; sortkey[i] = sprintf("%03d %-20s %012d", r, pred[i], size[i]) }
     for (i = 1; i <= nk; i++) for (j = i + 1; j <= nk; j++) if (sortkey[j] < sortkey[i]) {

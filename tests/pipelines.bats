@@ -95,15 +95,18 @@ load helpers
     run make -s -C "$BATS_TEST_DIRNAME/../pipelines" -j2 QUICK=1 OUT="$out" BIN="$SVGE_BIN" learning-nb201
     assert_status 0
     d="$out/nb201/learning"
-    # QUICK: sizes 20 100, seeds 1 2, 4 predictors -> 16 rows of 13 fields, 1,563 test cells each
-    [ "$(wc -l < "$d/learning.tsv")" -eq 17 ]
-    [ "$(awk -F'\t' 'NR > 1 && NF == 13 && $1 == "nb201" && $5 == 1563' "$d/learning.tsv" | wc -l)" -eq 16 ]
-    for p in surrogate gp-latent gp-adj gp-path; do
+    # QUICK: sizes 20 100, seeds 1 2, 5 predictors -> 20 rows of 13 fields, 1,563 test cells each
+    [ "$(wc -l < "$d/learning.tsv")" -eq 21 ]
+    [ "$(awk -F'\t' 'NR > 1 && NF == 13 && $1 == "nb201" && $5 == 1563' "$d/learning.tsv" | wc -l)" -eq 20 ]
+    for p in surrogate surrogate-std gp-latent gp-adj gp-path; do
         for n in 20 100; do
             grep -q "^| $p | $n | 2 | -\?[01]\.[0-9]\{3\} ± [0-9.]* | " "$d/results.md"
         done
     done
-    [ "$(grep -c '^| [a-z-]* | [0-9]* | 2 |' "$d/results.md")" -eq 8 ]
+    [ "$(grep -c '^| [a-z-]* | [0-9]* | 2 |' "$d/results.md")" -eq 10 ]
+    # surrogate-std is the surrogate fine-tuned with --standardize-target: its model says so
+    grep -aq regression_target_std "$d/runs/surrogate-std/20-1.model"
+    ! grep -aq regression_target_std "$d/runs/surrogate/20-1.model"
     grep -q 'epochs 2' "$d/results.md"
     grep -q '^- command: `make -C pipelines learning-nb201 QUICK=1' "$d/results.md"
     # the training cells of size n and seed s are stream-split --count n --seed s of the pool
@@ -117,7 +120,7 @@ load helpers
     # another seed: only its runs are made, and the tables grow
     run make -s -C "$BATS_TEST_DIRNAME/../pipelines" QUICK=1 OUT="$out" BIN="$SVGE_BIN" learning-nb201 LC_SEEDS="1 2 3" LC_SIZES=20
     assert_status 0
-    [ "$(wc -l < "$d/learning.tsv")" -eq 13 ]
+    [ "$(wc -l < "$d/learning.tsv")" -eq 16 ]
     grep -q "^| gp-path | 20 | 3 | " "$d/results.md"
     [ -z "$(find "$d/runs" -name '100-*' -newer "$BATS_TEST_TMPDIR/mark")" ]
     if ! command -v gnuplot > /dev/null; then

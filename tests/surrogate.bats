@@ -81,7 +81,7 @@ num() { grep -o "\"$1\":[^,}]*" | cut -d: -f2; }
     # usage
     run_quiet svge-train -q --sample 10 -o "$T/m" < "$D/test300.zst"
     assert_status 2
-    assert_output_has "--sample and --skip-missing are for --surrogate"
+    assert_output_has "--sample, --skip-missing and --standardize-target are for --surrogate"
     run_quiet svge-train -q --init "$SVGE_DATA/nb201/svge.model" --ndim 8 --surrogate $Y -o "$T/m" < "$D/test300.zst"
     assert_status 2
     assert_output_has "--init: the model options are the file's"
@@ -93,4 +93,43 @@ num() { grep -o "\"$1\":[^,}]*" | cut -d: -f2; }
     run_quiet svge-train -q --init "$SVGE_DATA/nb201/svge.model" --surrogate val_acc_108ep --skip-missing -o "$T/m" < "$T/n101.zst"
     assert_status 1
     assert_output_has "a model for nb201, the input is nb101"
+}
+
+@test "--standardize-target: the head learns the standardized target, the model predicts in the target's units" {
+    # 100 cells, 8 epochs: the raw head (the reference's) is still climbing from 0 towards the
+    # accuracies' level (RMSE ~0.8, no ranking); standardized, it ranks (Spearman 0.51 when written)
+    local run=(svge-train -q --threads 1 --init "$SVGE_DATA/nb201/svge.model" --surrogate $Y --sample 100 --epochs 8)
+    "${run[@]}" -o "$T/raw" < "$D/train.zst"
+    "${run[@]}" --standardize-target -o "$T/std" --checkpoint "$T/ck" < "$D/train.zst"
+    ! grep -aq regression_target_mean "$T/raw"
+    grep -aq regression_target_mean "$T/std"
+    grep -aq regression_target_std "$T/std"
+    for m in raw std; do
+        svge-encode -m "$T/$m" < "$D/test300.zst" | predict -m "$T/$m" | pred-metrics -t $Y -p predicted | stream-to-jsonl > "$T/$m.json"
+    done
+    echo "raw: rmse $(num rmse < "$T/raw.json") spearman $(num spearman < "$T/raw.json")" >&3
+    echo "std: rmse $(num rmse < "$T/std.json") spearman $(num spearman < "$T/std.json")" >&3
+    awk -v r="$(num rmse < "$T/raw.json")" 'BEGIN { exit !(r > 0.5) }'
+    awk -v r="$(num rmse < "$T/std.json")" -v s="$(num spearman < "$T/std.json")" 'BEGIN { exit !(r < 0.2 && s > 0.35) }'
+    # resumed with the option: bitwise the run; without it (or the other way round): a usage error
+    "${run[@]}" --standardize-target --epochs 6 --checkpoint "$T/ck6" -o "$T/six" < "$D/train.zst"
+    svge-train -q --resume "$T/ck6" --surrogate $Y --sample 100 --epochs 8 --standardize-target -o "$T/resumed" < "$D/train.zst"
+    cmp "$T/resumed" "$T/std"
+    run_quiet svge-train -q --resume "$T/ck6" --surrogate $Y --sample 100 --epochs 8 -o "$T/m" < "$D/train.zst"
+    assert_status 2
+    assert_output_has "--resume: --standardize-target not given, the checkpoint's head learns the standardized target; give it as before"
+    run_quiet svge-train -q --init "$SVGE_DATA/nb201/svge.model" --surrogate $Y --sample 100 --epochs 1 --checkpoint "$T/ckr" -o "$T/m" < "$D/train.zst"
+    run_quiet svge-train -q --resume "$T/ckr" --surrogate $Y --sample 100 --epochs 2 --standardize-target -o "$T/m" < "$D/train.zst"
+    assert_status 2
+    assert_output_has "--standardize-target given, the checkpoint's head learns the raw target"
+}
+
+@test "--standardize-target: a sample whose target is constant has no scale; the option needs --surrogate" {
+    run_quiet svge-train -q --init "$SVGE_DATA/nb201/svge.model" --surrogate $Y --sample 1 --epochs 1 --standardize-target -o "$T/m" < "$D/train.zst"
+    assert_status 1
+    assert_output_has "in every one of the 1 training records: --standardize-target has nothing to scale by"
+    [ ! -e "$T/m" ]
+    run_quiet svge-train -q --standardize-target --epochs 1 -o "$T/m" < "$D/test300.zst"
+    assert_status 2
+    assert_output_has "--standardize-target are for --surrogate"
 }

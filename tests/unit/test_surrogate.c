@@ -212,9 +212,25 @@ static void test_overfit_and_files(void) {
     close(fd);
     vae_save(path, &m, NULL, NULL, 0, NULL);
     model_file *f = mf_read(path);
+    // the raw target (the reference's): no standardization keys in the file, 0 and 1 read back
+    CHECK(!mf_find(f, MF_CONFIG, "regression_target_mean") && !mf_find(f, MF_CONFIG, "regression_target_std"));
     vae_model m2;
     vae_load(&m2, f, 3);
     CHECK(m2.cfg.head_layers == 2 && strcmp(m2.cfg.head_target, "acc") == 0 && m2.cfg.head_vae_weight == 0.3);
+    CHECK(m2.cfg.head_y_mean == 0 && m2.cfg.head_y_std == 1);
+    {   // --standardize-target's mean and deviation go through the file exactly
+        m.cfg.head_y_mean = 0.9123456789012345;
+        m.cfg.head_y_std = 0.0123456789012345;
+        vae_save(path, &m, NULL, NULL, 0, NULL);
+        model_file *fs = mf_read(path);
+        vae_model ms;
+        vae_load(&ms, fs, 3);
+        CHECK(ms.cfg.head_y_mean == 0.9123456789012345 && ms.cfg.head_y_std == 0.0123456789012345);
+        vae_free(&ms);
+        mf_free(fs);
+        m.cfg.head_y_mean = 0;
+        m.cfg.head_y_std = 1;
+    }
     float mu2[3 * 16], pred2[3];
     CHECK(vae_encode(&m2, G, 3, mu2, NULL) == 0 && vae_predict(&m2, mu2, 3, pred2) == 0);
     CHECK(memcmp(pred, pred2, sizeof pred) == 0);
