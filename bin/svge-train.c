@@ -29,6 +29,7 @@
 #include "platform.h"
 #include "progress.h"
 #include "stream.h"
+#include "standardize.h"
 #include "svge.h"
 #include "util.h"
 #include "vae.h"
@@ -346,16 +347,10 @@ static void sample_graphs(graph_list *ds, uint64_t N, uint32_t seed) {
     free(perm);
 }
 
-/* The mean and the standard deviation (population, 1/n) of the training targets, for
- * --standardize-target; a constant target in the sample has no scale (exit 1). */
+/* The mean and the standard deviation of the training targets for --standardize-target, as gp-fit
+ * standardises (lib/standardize.h); a constant target in the sample has no scale (exit 1). */
 static void target_moments(const graph_list *ds, const char *input, double *mean, double *sd) {
-    double m = 0, ss = 0;
-    for (size_t i = 0; i < ds->n; i++) m += ds->y[i];
-    m /= (double)ds->n;
-    for (size_t i = 0; i < ds->n; i++) ss += (ds->y[i] - m) * (ds->y[i] - m);
-    *mean = m;
-    *sd = sqrt(ss / (double)ds->n);
-    if (!(*sd > 0) || !isfinite(*sd))
+    if (standardize_moments(ds->y, ds->n, mean, sd))
         die(EXIT_DATA, "%s: \"%s\" is %g in every one of the %zu training records: --standardize-target has "
             "nothing to scale by", input_name(input), ds->target, ds->y[0], ds->n);
 }

@@ -12,6 +12,7 @@
 
 #include "lbfgs.h"
 #include "rng.h"
+#include "standardize.h"
 #include "vmath.h"
 #include "util.h"
 
@@ -460,15 +461,10 @@ gp_status gp_fit(gp_model *g, const float *X, const double *y, int N, int d, con
         if (!isfinite(X[i]))
             return fail(GP_ENONFINITE, err, errlen, "input %zu, dimension %zu is not finite (%g)", i / d, i % d,
                         (double)X[i]);
-    double mean = 0, var = 0;
-    for (int i = 0; i < N; i++) {
+    for (int i = 0; i < N; i++)
         if (!isfinite(y[i])) return fail(GP_ENONFINITE, err, errlen, "target %d is not finite (%g)", i, y[i]);
-        mean += y[i];
-    }
-    mean /= N;
-    for (int i = 0; i < N; i++) var += (y[i] - mean) * (y[i] - mean);
-    double sd = sqrt(var / N);
-    if (!(sd > 1e-12 * fabs(mean)) || !(sd > 1e-300) || !isfinite(sd))
+    double mean, sd;
+    if (standardize_moments(y, (size_t)N, &mean, &sd))
         return fail(GP_ECONST, err, errlen, "the %d targets are constant (y = %.17g): nothing to regress", N, mean);
     if (o->standard) {
         if (!isfinite(o->standard[0]) || !(o->standard[1] > 0) || !isfinite(o->standard[1]))
