@@ -150,20 +150,24 @@ fi
 stream-to-jsonl < "$tmp/nb101.zst" | grep '"val_acc_108ep"' | jsonl-to-stream | svge-encode -m "$MODEL" > "$tmp/lab.zst"
 stream-split --count 1000 --seed 1 < "$tmp/lab.zst" > "$tmp/lab1000.zst"
 gp-fit -q --y val_acc_108ep -o "$tmp/gp1000" < "$tmp/lab1000.zst"
+# the same points as a sparse GP (FITC, 256 inducing): its std costs M^2 = 65,536 a record, not N^2
+gp-fit -q --y val_acc_108ep --sparse --inducing 256 -o "$tmp/gp1000s" < "$tmp/lab1000.zst"
 stream-split --count 100 --seed 1 < "$tmp/lab.zst" \
     | svge-train -q --init "$MODEL" --surrogate val_acc_108ep --sample 100 --epochs 1 -o "$tmp/surr"
 svge-encode -m "$tmp/surr" < "$tmp/nb101.zst" > "$tmp/zs.zst"
 enc=$("$M" "svge-encode -m $MODEL < $tmp/nb101.zst > $tmp/z.zst")
 p_std=$("$M" "predict -m $tmp/gp1000 < $tmp/z.zst > /dev/null")
 p_mean=$("$M" "predict -m $tmp/gp1000 --no-std < $tmp/z.zst > /dev/null")
+p_sparse=$("$M" "predict -m $tmp/gp1000s < $tmp/z.zst > /dev/null")
 p_head=$("$M" "predict -m $tmp/surr < $tmp/zs.zst > /dev/null")
 fit1k=$("$M" "gp-fit -q --y val_acc_108ep -o $tmp/gpb < $tmp/lab1000.zst")
 fit20k=$("$M" "gp-fit -q --y val_acc_108ep -o $tmp/gps < $tmp/lab.zst")
-awk -v n=$N -v e="$enc" -v a="$p_std" -v b="$p_mean" -v c="$p_head" -v f="$fit1k" -v g="$fit20k" 'BEGIN {
-    split(e, E, /[= ]/); split(a, A, /[= ]/); split(b, B, /[= ]/); split(c, C, /[= ]/); split(f, F, /[= ]/); split(g, G, /[= ]/)
+awk -v n=$N -v e="$enc" -v a="$p_std" -v b="$p_mean" -v s="$p_sparse" -v c="$p_head" -v f="$fit1k" -v g="$fit20k" 'BEGIN {
+    split(e, E, /[= ]/); split(a, A, /[= ]/); split(b, B, /[= ]/); split(s, S, /[= ]/); split(c, C, /[= ]/); split(f, F, /[= ]/); split(g, G, /[= ]/)
     printf "svge-encode                              %7.2f s %9.0f records/s  peak %s MB\n", E[2], n / E[2], E[4]
     printf "predict, GP on 1,000 points, with std    %7.2f s %9.0f records/s  peak %s MB  predict/encode %.2f (target < 0.5)\n", A[2], n / A[2], A[4], A[2] / E[2]
     printf "predict, the same GP, --no-std           %7.2f s %9.0f records/s  peak %s MB  predict/encode %.2f\n", B[2], n / B[2], B[4], B[2] / E[2]
+    printf "predict, sparse GP (--sparse, M = 256)   %7.2f s %9.0f records/s  peak %s MB  predict/encode %.2f (with std)\n", S[2], n / S[2], S[4], S[2] / E[2]
     printf "predict, surrogate head                  %7.2f s %9.0f records/s  peak %s MB  predict/encode %.2f\n", C[2], n / C[2], C[4], C[2] / E[2]
     printf "gp-fit, 1,000 points (hyperparameters)   %7.2f s  fit/encode %.2f (target < 1)\n", F[2], F[2] / E[2]
     printf "gp-fit, 20,001 points (sparse FITC)      %7.2f s  (target < 60 s)\n", G[2] }'

@@ -49,7 +49,8 @@ static void usage(void) {
            "      --any-model    accept records without the provenance field (\"model\", or F_kind); a\n"
            "                     provenance that differs is still refused\n"
            "      --no-std       write only NAME, not NAME_std: a GP's mean costs O(P d) per record, its\n"
-           "                     std O(P^2) (P: training or inducing points), most of the time for P ~ 1000\n"
+           "                     std O(P^2) (P: training or inducing points), most of the time for P ~ 1000;\n"
+           "                     a GP from gp-fit --sparse --inducing M has a std of O(M^2)\n"
            "      --batch N      records predicted together, 1..%d (default %d); it changes speed only\n"
            PAR_THREADS_HELP("    ")
            OPTS_FORCE_HELP("        ")
@@ -58,7 +59,8 @@ static void usage(void) {
            "  -h, --help         show this help and exit\n"
            "\n"
            "A prediction is never NaN or infinite: if one is, predict stops with an error naming the record.\n"
-           "Memory is constant: one batch of records at a time.\n"
+           "Memory is constant: three groups of records at a time (one predicted while, on two threads,\n"
+           "the one before is written and the next read).\n"
            "Bad input or model (exit 1): inputs of another provenance or length, a model that holds no\n"
            "predictor, a damaged model file, a prediction that is not finite.\n"
            "\n"
@@ -149,7 +151,8 @@ static void patch_double(char *p, double v) {
 
 enum { FULL, END, BAD, NONFINITE };
 
-/* The stream: the reader, the writer and what stopped the last fill or write. */
+/* The stream: the reader and the writer, each with what stopped it last. Reading (fill) and
+ * writing (write_out) touch disjoint fields, so they run on two threads at once. */
 typedef struct {
     const options *o;
     const predictor *p;
@@ -157,15 +160,17 @@ typedef struct {
     rec_writer *w;
     const char *drop[3];
     char std_field[MAX_FIELD + 8];
-    int is_model, status;
+    int is_model;
+    int rstatus;          /* the last fill: FULL, END or BAD */
     char why[512];        /* BAD: the message for rr_fail */
+    int wstatus;          /* the last write: 0, or NONFINITE */
     uint64_t bad_recno;   /* NONFINITE: the record */
     double bad_mean, bad_std;
-    group *spare;         /* beside: the group to write, then refill */
+    group *to_write, *to_fill; /* beside a round: the group predicted before, and an empty one */
 } pump;
 
 /* Read records into g (emptied) until it is full (FULL), the stream ends (END) or a record is bad
- * (BAD, the reader left at it, the message in why). */
+ * (BAD, the reader left at it, the message in why): s->rstatus. */
 static void fill(pump *s, group *g) {
     const predictor *p = s->p;
     g->count = 0;
@@ -174,12 +179,12 @@ static void fill(pump *s, group *g) {
     const msgpack_object *rec;
     while (g->count < g->cap) {
         if (!(rec = rr_next(s->r))) {
-            s->status = END;
+            s->rstatus = END;
             return;
         }
         const char *ps;
         size_t plen;
-        s->status = BAD;
+        s->rstatus = BAD;
         int got = pred_prov_get(rec, p->prov_field, &ps, &plen, s->why, sizeof s->why);
         if (got < 0) return;
         if (got == 0 && !s->o->any_model) {
@@ -218,16 +223,17 @@ static void fill(pump *s, group *g) {
         g->off[i + 1] = g->out.size;
         g->count++;
     }
-    s->status = FULL;
+    s->rstatus = FULL;
 }
 
 /* Write g's predicted records in order; at a prediction that is not finite, stop before it
- * (NONFINITE: the caller dies naming it, after the records before it are out). Returns 0 or -1. */
+ * (s->wstatus NONFINITE: the caller dies naming it, after the records before it are out).
+ * Returns 0 or -1. */
 static int write_out(pump *s, group *g) {
     const int has_std = s->p->has_std;
     for (int i = 0; i < g->count; i++) {
         if (!isfinite(g->mean[i]) || (has_std && !isfinite(g->std[i]))) {
-            s->status = NONFINITE;
+            s->wstatus = NONFINITE;
             s->bad_recno = g->recno[i];
             s->bad_mean = g->mean[i];
             s->bad_std = has_std ? g->std[i] : 0.0;
@@ -241,11 +247,15 @@ static int write_out(pump *s, group *g) {
     return 0;
 }
 
-/* Beside the prediction of one group (on the calling thread): write the other group (predicted in
- * the round before) and refill it. */
-static void beside(void *ctx) {
+/* Beside the prediction of one group: write the group predicted in the round before (on the
+ * calling thread), and fill an empty one (on the second thread, if there is one). */
+static void beside_write(void *ctx) {
     pump *s = ctx;
-    if (write_out(s, s->spare) == 0) fill(s, s->spare);
+    write_out(s, s->to_write);
+}
+static void beside_fill(void *ctx) {
+    pump *s = ctx;
+    fill(s, s->to_fill);
 }
 
 /* One round: the sub-batches of g, claimed in turn by the workers (lib/parallel.h, par_claim),
@@ -267,8 +277,8 @@ static void predict_sub(void *ctx, int worker, int k) {
 static void predict_group(par_pool *pool, const predictor *p, group *g, int batch, pump *with_beside) {
     round_job j = {p, g, batch};
     const int nsub = (g->count + batch - 1) / batch;
-    par_claim(pool, par_claim_workers(pool, nsub, with_beside != NULL), nsub, predict_sub, &j,
-              with_beside ? beside : NULL, with_beside);
+    par_claim2(pool, par_claim_workers(pool, nsub, with_beside ? 2 : 0), nsub, predict_sub, &j,
+               with_beside ? beside_write : NULL, with_beside, with_beside ? beside_fill : NULL, with_beside);
 }
 
 /* The records before it are out: the writer's exit hook ends the stream after them. */
@@ -298,32 +308,33 @@ int main(int argc, char **argv) {
     char in[256];
     snprintf(in, sizeof in, "%s", rr_name(s.r));
 
-    /* Two groups of 4 sub-batches per thread: while the workers predict one, the calling thread
-     * writes the other's records (predicted in the round before) and reads new ones into it. */
+    /* Three groups of 4 sub-batches per thread: while the workers predict one (cur), the calling
+     * thread writes the records of the one predicted in the round before (done) and a second thread
+     * reads new ones into the third (next); then the workers join the prediction. */
     const int nsub = 4 * threads;
     const int cap = (int)((int64_t)nsub * o.batch > MAX_GROUP ? (MAX_GROUP / o.batch) * o.batch : nsub * o.batch);
-    group bufs[2];
-    for (int i = 0; i < 2; i++) group_init(&bufs[i], cap, p.dim);
-    group *cur = &bufs[0], *spare = &bufs[1];
+    group bufs[3];
+    for (int i = 0; i < 3; i++) group_init(&bufs[i], cap, p.dim);
+    group *cur = &bufs[0], *done = &bufs[1], *next = &bufs[2];
     fill(&s, cur);
-    while (s.status == FULL) {
-        s.spare = spare;
+    while (s.rstatus == FULL) {
+        s.to_write = done, s.to_fill = next;
         predict_group(pool, &p, cur, o.batch, &s);
-        if (s.status == NONFINITE) die_nonfinite(&s, in);
-        group *t = cur;
-        cur = spare, spare = t;
+        if (s.wstatus == NONFINITE) die_nonfinite(&s, in);
+        group *t = done;
+        done = cur, cur = next, next = t;
     }
     /* the stream stopped in cur (END or BAD): write what is before the stop */
-    const int stop = s.status;
-    if (write_out(&s, spare) == 0) {
+    const int stop = s.rstatus;
+    if (write_out(&s, done) == 0) {
         predict_group(pool, &p, cur, o.batch, NULL);
         write_out(&s, cur);
     }
-    if (s.status == NONFINITE) die_nonfinite(&s, in);
+    if (s.wstatus == NONFINITE) die_nonfinite(&s, in);
     if (stop == BAD) rr_fail(s.r, "%s", s.why); /* the writer's exit hook ends stdout after the records before it */
     rr_close(s.r);
     rw_close(s.w);
-    for (int i = 0; i < 2; i++) group_free(&bufs[i]);
+    for (int i = 0; i < 3; i++) group_free(&bufs[i]);
     par_free(pool);
     predictor_free(&p);
     return EXIT_OK;

@@ -128,24 +128,31 @@ typedef struct {
     int n, next; /* chunks; the next to claim (atomic) */
     par_chunk_fn fn;
     void *ctx;
-    void (*beside)(void *ctx);
-    void *beside_ctx;
+    int w;       /* workers */
+    void (*beside[2])(void *ctx);
+    void *beside_ctx[2];
 } claim_job;
 
 static void claim_task(void *ctx, int worker) {
     claim_job *j = ctx;
-    if (worker == 0 && j->beside) j->beside(j->beside_ctx);
+    if (worker == 0 && j->beside[0]) j->beside[0](j->beside_ctx[0]);
+    if (worker == (j->w > 1 ? 1 : 0) && j->beside[1]) j->beside[1](j->beside_ctx[1]);
     for (int c; (c = __atomic_fetch_add(&j->next, 1, __ATOMIC_RELAXED)) < j->n;) j->fn(j->ctx, worker, c);
 }
 
 int par_claim_workers(const par_pool *p, int n, int with_beside) {
-    const int w = n + (with_beside ? 1 : 0), t = par_threads(p);
+    const int w = n + with_beside, t = par_threads(p);
     return w < 1 ? 1 : w < t ? w : t;
 }
 
-void par_claim(par_pool *p, int w, int n, par_chunk_fn fn, void *ctx, void (*beside)(void *ctx), void *beside_ctx) {
-    claim_job j = {n, 0, fn, ctx, beside, beside_ctx};
+void par_claim2(par_pool *p, int w, int n, par_chunk_fn fn, void *ctx, void (*beside0)(void *ctx), void *ctx0,
+                void (*beside1)(void *ctx), void *ctx1) {
+    claim_job j = {n, 0, fn, ctx, w, {beside0, beside1}, {ctx0, ctx1}};
     par_run(p, w, claim_task, &j);
+}
+
+void par_claim(par_pool *p, int w, int n, par_chunk_fn fn, void *ctx, void (*beside)(void *ctx), void *beside_ctx) {
+    par_claim2(p, w, n, fn, ctx, beside, beside_ctx, NULL, NULL);
 }
 
 int par_threads_arg(const char *opt, const char *s) { return (int)opt_uint(opt, s, 0, 256); }

@@ -30,11 +30,16 @@ void par_run(par_pool *p, int ntasks, par_fn fn, void *ctx);
  * workers (an atomic counter: a slow chunk does not hold up the others): fn(ctx, worker, chunk),
  * worker < w. Worker 0, the calling thread, first runs beside(beside_ctx) if beside is not NULL
  * (e.g. a stream's reading and writing beside the computation). par_claim_workers gives w: one per
- * thread, at most one per chunk (one more with beside), at least 1; callers with per-worker state
- * (model copies) prepare that many first. */
+ * thread, at most one per chunk plus one per side task (with_beside: 0, 1 or 2), at least 1;
+ * callers with per-worker state (model copies) prepare that many first.
+ * par_claim2: two side tasks, beside0 on worker 0 and beside1 on worker 1 (with one worker, both on
+ * worker 0, beside0 first), e.g. a stream's writing and its reading on two threads (either may be
+ * NULL). The side tasks must not touch each other's data. */
 typedef void (*par_chunk_fn)(void *ctx, int worker, int chunk);
 int par_claim_workers(const par_pool *p, int n, int with_beside);
 void par_claim(par_pool *p, int w, int n, par_chunk_fn fn, void *ctx, void (*beside)(void *ctx), void *beside_ctx);
+void par_claim2(par_pool *p, int w, int n, par_chunk_fn fn, void *ctx, void (*beside0)(void *ctx), void *ctx0,
+                void (*beside1)(void *ctx), void *ctx1);
 
 /* x[0..n) = 0, in ranges on the pool's threads. */
 void par_zero(par_pool *p, float *x, size_t n);

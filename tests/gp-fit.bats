@@ -59,6 +59,29 @@ R3='{"v":1,"z":[0.9,0.4],"model":"00000000000000aa","acc":0.6}'
     assert_output_has '84 dimensions of "features" (features_kind adj-onehot)'
 }
 
+@test "--sparse fits FITC below --exact-max; with every point inducing it predicts what the exact GP does" {
+    run gp-fit --sparse --inducing 312 --y $Y -o "$T/sp" < "$Z"
+    assert_status 0
+    assert_output_has "sparse GP (FITC), 312 inducing points"
+    gp-fit -q --y $Y -o "$T/ex" < "$Z"
+    ! cmp -s "$T/sp" "$T/ex"   # a different model file (kind fitc, an L2 factor)
+    grep -aq fitc "$T/sp"
+    # M = N: FITC is the exact GP; mean and std agree to rounding on all 312 points
+    predict -m "$T/ex" --field ex < "$Z" | predict -m "$T/sp" | stream-to-jsonl \
+        | jq -s '[(map((.predicted - .ex) | fabs) | max), (map((.predicted_std - .ex_std) | fabs) | max),
+                  (map(.ex_std) | max)] | @tsv' -r > "$T/d"
+    read -r dmean dstd smax < "$T/d"
+    awk -v a="$dmean" -v b="$dstd" -v s="$smax" 'BEGIN { exit !(a < 1e-9 && b < 1e-9 && s > 1e-5) }'
+    # fewer inducing points: another model, still a GP with a std
+    gp-fit -q --sparse --inducing 50 --y $Y -o "$T/sp50" < "$Z"
+    predict -m "$T/sp50" < "$Z" | stream-to-jsonl | grep -c '"predicted_std"' > "$T/n"
+    [ "$(cat "$T/n")" -eq 312 ]
+    # --sparse and --exact-max exclude each other
+    run gp-fit --sparse --exact-max 100 --y $Y -o "$T/x" < "$Z"
+    assert_status 2
+    assert_output_has "gp-fit: --sparse and --exact-max exclude each other"
+}
+
 @test "a record without the target is refused, naming it; --skip-missing passes over it and counts it" {
     mk "$R1" '{"v":1,"z":[0.5,0.5],"model":"00000000000000aa"}' "$R2" "$R3"
     run_quiet gp-fit --y acc -o "$T/m" < "$T/in.zst"
@@ -129,7 +152,7 @@ R3='{"v":1,"z":[0.9,0.4],"model":"00000000000000aa","acc":0.6}'
     run gp-fit --help
     assert_status 0
     for s in "Usage: gp-fit --y FIELD -o MODEL" "--x FIELD" '(default "z")' "--y FIELD" "--output MODEL" "--skip-missing" \
-        "--exact-max N" "(default 4000)" "--inducing M" "(default 1000)" "--seed S" "(default 1)" \
+        "--exact-max N" "(default 4000)" "--sparse" "--inducing M" "(default 1000)" "--seed S" "(default 1)" \
         "--shared-lengthscale" "--iters N" "(default 50)" "--quiet" "--threads N" "--help" "Exit status:"; do
         assert_output_has "$s"
     done

@@ -130,6 +130,21 @@ load helpers
     [ -s "$d/scatter.png" ] || [ -s "$d/scatter.svg" ]
 }
 
+@test "pipelines gp-sparse-nb201: the sparse GP against the exact one, a row per (M, seed); M = n is the exact GP" {
+    out="$BATS_TEST_TMPDIR/p"
+    run make -s -C "$BATS_TEST_DIRNAME/../pipelines" OUT="$out" BIN="$SVGE_BIN" gp-sparse-nb201 \
+        GS_SIZE=100 GS_SEEDS=2 GS_INDUCING='20 100'
+    assert_status 0
+    t="$out/nb201/gp-sparse.tsv"
+    [ "$(head -1 "$t")" = "$(printf 'space\tsize\tM\tseed\trmse\tspearman\tkendall\tp_at_50\tstd_spearman\tstd_ratio\tcover95')" ]
+    [ "$(awk -F'\t' 'NR > 1 && NF == 11 && $1 == "nb201" && $2 == 100 && $4 == 2' "$t" | wc -l)" -eq 3 ]
+    # FITC with every training point inducing is the exact GP: the same metrics, its std the same
+    awk -F'\t' '$3 == 100 { m = $5; r = $6; s = $9; q = $10 } $3 == "exact" { e = $5; x = $6; c = $11 }
+        END { d = m - e; if (d < 0) d = -d; exit !(d < 1e-9 * e && r == x && s > 0.999999 && q > 0.999999 && q < 1.000001 && c > 0 && c <= 1) }' "$t"
+    # fewer inducing points: another GP, whose std is not the exact one's
+    awk -F'\t' '$3 == 20 { exit !($10 != 1 && $6 > -1 && $6 < 1) }' "$t"
+}
+
 @test "pipelines learning-nb101 without a model says so before any work" {
     out="$BATS_TEST_TMPDIR/p"
     run make -C "$BATS_TEST_DIRNAME/../pipelines" QUICK=1 OUT="$out" BIN="$SVGE_BIN" learning-nb101 LC_MODEL_NB101="$out/none.svge"

@@ -44,7 +44,7 @@ static void claim_chunk(void *ctx, int worker, int chunk) {
 
 static void claim_beside(void *ctx) {
     claims *c = ctx;
-    c->beside_runs++;
+    __atomic_fetch_add(&c->beside_runs, 1, __ATOMIC_RELAXED);
     c->beside_first = c->worker0_chunks == 0;
     c->beside_thread = pthread_self();
 }
@@ -73,8 +73,50 @@ static void test_claim(void) {
     }
 }
 
+/* par_claim2: the same for the chunks; beside0 once on the calling thread before its chunks;
+ * beside1 once, on another thread when there are 2 workers or more, else on the calling thread
+ * after beside0. */
+typedef struct {
+    claims c;
+    int b1_runs, b1_after_b0;
+    pthread_t b1_thread;
+} claims2;
+
+static void claim_beside1(void *ctx) {
+    claims2 *c = ctx;
+    c->b1_runs++;
+    c->b1_after_b0 = __atomic_load_n(&c->c.beside_runs, __ATOMIC_RELAXED) == 1;
+    c->b1_thread = pthread_self();
+}
+
+static void test_claim2(void) {
+    for (int T = 1; T <= 4; T++) {
+        par_pool *p = par_create(T);
+        const int ns[] = {0, 1, 3, 17, MAX_TASKS};
+        for (size_t k = 0; k < sizeof ns / sizeof *ns; k++) {
+            claims2 c;
+            memset(&c, 0, sizeof c);
+            const int n = ns[k];
+            c.c.w = par_claim_workers(p, n, 2);
+            const int want = n + 2 < T ? n + 2 : T;
+            CHECK(c.c.w == want);
+            par_claim2(p, c.c.w, n, claim_chunk, &c.c, claim_beside, &c.c, claim_beside1, &c);
+            int once = 1;
+            for (int i = 0; i < MAX_TASKS; i++) once &= c.c.runs[i] == (i < n);
+            CHECK(once);
+            CHECK(!c.c.bad_worker);
+            CHECK(c.c.beside_runs == 1 && c.b1_runs == 1);
+            CHECK(c.c.beside_first && pthread_equal(c.c.beside_thread, pthread_self()));
+            if (c.c.w > 1) CHECK(!pthread_equal(c.b1_thread, pthread_self()));
+            else CHECK(pthread_equal(c.b1_thread, pthread_self()) && c.b1_after_b0);
+        }
+        par_free(p);
+    }
+}
+
 int main(void) {
     test_claim();
+    test_claim2();
     for (int T = 1; T <= 5; T++) {
         par_pool *p = par_create(T);
         CHECK(par_threads(p) == T);
