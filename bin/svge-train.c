@@ -126,6 +126,10 @@ static void usage(void) {
            "                            columns are then in those units (default: the raw FIELD, as the\n"
            "                            reference, whose head starts near 0 and must climb to the target's\n"
            "                            level at lr 1e-3: PREDICTION.md in pipelines/)\n"
+           "      --vae-lr-scale X      the VAE's parameters fine-tune at X times the learning rate,\n"
+           "                            the head's at the rate; X in [0, 1], 0 freezes the VAE (default\n"
+           "                            1, the reference's: at lr 1e-3 the first steps can undo a\n"
+           "                            trained VAE; PREDICTION.md in pipelines/)\n"
            PAR_THREADS_HELP("           ")
            "  -q, --quiet               only errors and warnings on stderr (no progress)\n"
            "  -v, --verbose             also a summary on stderr (records read and written) and, when stderr\n"
@@ -149,7 +153,7 @@ enum {
     OPT_EPOCHS = 256, OPT_BATCH, OPT_LR, OPT_BETA, OPT_EPS, OPT_NDIM, OPT_GDIM, OPT_SEED,
     OPT_MAXMIN, OPT_CKPT, OPT_CKPT_EVERY, OPT_RESUME, OPT_METRICS, OPT_MODEL, OPT_ALPHA,
     OPT_PFACTOR, OPT_PPATIENCE, OPT_LAYERS, OPT_THREADS, OPT_INIT, OPT_SURROGATE, OPT_SAMPLE, OPT_SKIP_MISSING,
-    OPT_REG_LAYERS, OPT_REG_PROPORTION, OPT_TEST, OPT_STANDARDIZE
+    OPT_REG_LAYERS, OPT_REG_PROPORTION, OPT_TEST, OPT_STANDARDIZE, OPT_VAE_LR_SCALE
 };
 
 typedef struct {
@@ -162,8 +166,8 @@ typedef struct {
     const char *init, *surrogate; /* --init MODEL, --surrogate FIELD */
     int64_t sample;               /* -1: not given */
     int skip_missing, reg_layers, standardize;
-    double reg_proportion;
-    int set_epochs;
+    double reg_proportion, vae_lr_scale;
+    int set_epochs, set_vae_lr_scale;
     /* which model options were given (they must agree with a checkpoint's) */
     int set_lr, set_beta, set_eps, set_ndim, set_gdim, set_seed, set_kind, set_alpha, set_pfactor, set_ppatience, set_layers;
 } options;
@@ -203,6 +207,7 @@ static void parse_args(int argc, char **argv, options *o) {
         {"regression-layers", required_argument, NULL, OPT_REG_LAYERS},
         {"regression-proportion", required_argument, NULL, OPT_REG_PROPORTION},
         {"standardize-target", no_argument, NULL, OPT_STANDARDIZE},
+        {"vae-lr-scale", required_argument, NULL, OPT_VAE_LR_SCALE},
         OPTS_QV_LONG,
         {"help", no_argument, NULL, 'h'},
         {NULL, 0, NULL, 0},
@@ -212,7 +217,7 @@ static void parse_args(int argc, char **argv, options *o) {
                    .eps_scale = d.eps_scale, .ndim = d.C2, .gdim = d.D, .seed = d.seed, .kind = "svge",
                    .alpha = d.alpha, .plateau_factor = d.plateau_factor,
                    .plateau_patience = d.plateau_patience, .layers = d.layers, .sample = -1,
-                   .reg_layers = 4, .reg_proportion = d.head_vae_weight};
+                   .reg_layers = 4, .reg_proportion = d.head_vae_weight, .vae_lr_scale = 1};
     opterr = 0; /* our own messages, through die_usage */
     int c;
     while ((c = getopt_long(argc, argv, ":o:hqv", longopts, NULL)) != -1) {
@@ -268,6 +273,10 @@ static void parse_args(int argc, char **argv, options *o) {
         case OPT_REG_LAYERS: o->reg_layers = (int)(int64_t)opt_uint("--regression-layers", optarg, 1, REG_MAX_LAYERS); break;
         case OPT_REG_PROPORTION: o->reg_proportion = opt_number("--regression-proportion", optarg, 0, 1, 0, 0); break;
         case OPT_STANDARDIZE: o->standardize = 1; break;
+        case OPT_VAE_LR_SCALE:
+            o->vae_lr_scale = opt_number("--vae-lr-scale", optarg, 0, 1, 0, 0);
+            o->set_vae_lr_scale = 1;
+            break;
         case 'h': usage(); exit(EXIT_OK);
         default: opt_common(c, argv);
         }
@@ -277,8 +286,8 @@ static void parse_args(int argc, char **argv, options *o) {
         if (!o->set_lr) o->lr = 1e-3;
         if (!o->set_epochs) o->epochs = 100;
         if (o->sample < 0) o->sample = 1000;
-    } else if (o->sample > 0 || o->skip_missing || o->standardize) {
-        die_usage("--sample, --skip-missing and --standardize-target are for --surrogate");
+    } else if (o->sample > 0 || o->skip_missing || o->standardize || o->set_vae_lr_scale) {
+        die_usage("--sample, --skip-missing, --standardize-target and --vae-lr-scale are for --surrogate");
     }
     if (o->sample < 0) o->sample = 0;
     /* two outputs that are one file would overwrite one another */
@@ -585,6 +594,7 @@ int main(int argc, char **argv) {
         cfg.head_vae_weight = o.reg_proportion;
         cfg.head_y_mean = 0;
         cfg.head_y_std = 1;
+        cfg.head_vae_lr_scale = o.vae_lr_scale;
         if (o.standardize && !ck) target_moments(&ds, o.input, &cfg.head_y_mean, &cfg.head_y_std);
     }
     if (ck) {
@@ -614,6 +624,9 @@ int main(int argc, char **argv) {
         if (o.surrogate && o.standardize != (c2.head_y_mean != 0 || c2.head_y_std != 1))
             die_usage("--resume: --standardize-target %s; give it as before", o.standardize ? "given, the checkpoint's head "
                       "learns the raw target" : "not given, the checkpoint's head learns the standardized target");
+        if (o.surrogate && o.vae_lr_scale != c2.head_vae_lr_scale)
+            die_usage("--resume: --vae-lr-scale %g differs from the checkpoint's %g (give it as before)", o.vae_lr_scale,
+                      c2.head_vae_lr_scale);
         cfg = c2;
         const mf_value *b = mf_find(ck, MF_META, "batch_size");
         if (b && b->kind == MF_INT) {
@@ -638,6 +651,9 @@ int main(int argc, char **argv) {
             say("the head learns (%s - %.6g) / %.6g (--standardize-target; mse in those units)", cfg.head_target,
                 cfg.head_y_mean, cfg.head_y_std);
     }
+    if (cfg.head_layers && cfg.head_vae_lr_scale != 1 && verbosity() != VERB_QUIET)
+        say("the VAE fine-tunes at %g x the learning rate, the head at the rate (--vae-lr-scale%s)",
+            cfg.head_vae_lr_scale, cfg.head_vae_lr_scale == 0 ? ": the VAE is frozen" : "");
 
     vae_model m;
     size_t most = ds.n > ts.n ? ds.n : ts.n; /* the larger set, for the workspace: a batch of either fits */

@@ -14,6 +14,8 @@ void adam_init(adam *a, size_t n, double lr) {
     a->beta1 = 0.9;
     a->beta2 = 0.999;
     a->eps = 1e-8;
+    a->n_scaled = 0;
+    a->scale = 1;
     a->n = n;
     a->m = xcalloc(n ? n : 1, sizeof(float));
     a->v = xcalloc(n ? n : 1, sizeof(float));
@@ -79,6 +81,7 @@ static int have_avx2_fma(void) {
  * float32 where they meet a float tensor. */
 typedef struct {
     float b1, omb1, b2, omb2, bc2_sqrt, eps, neg_step;
+    float neg_step_scaled; /* elements [0, n_scaled): -(lr * scale) / bc1 */
 } adam_scalars;
 
 static adam_scalars next_step(adam *a) {
@@ -87,17 +90,25 @@ static adam_scalars next_step(adam *a) {
     double bc2 = 1.0 - pow(a->beta2, (double)a->step);
     double step_size = a->lr / bc1;
     return (adam_scalars){(float)a->beta1, (float)(1.0 - a->beta1), (float)a->beta2, (float)(1.0 - a->beta2),
-                          (float)sqrt(bc2), (float)a->eps, (float)(-step_size)};
+                          (float)sqrt(bc2), (float)a->eps, (float)(-step_size), (float)(-(a->lr * a->scale) / bc1)};
 }
 
-/* Elements [lo, hi) of the update. */
-static void update_range(adam *a, const adam_scalars *k, float *params, const float *grads, size_t lo, size_t hi,
-                         int vector) {
+/* Elements [lo, hi) of the update at step size neg_step. */
+static void update_part(adam *a, const adam_scalars *k, float neg_step, float *params, const float *grads, size_t lo,
+                        size_t hi, int vector) {
     size_t i = vector && have_avx2_fma()
                    ? lo + adam_avx2(params + lo, grads + lo, a->m + lo, a->v + lo, hi - lo, k->b1, k->omb1, k->b2,
-                                    k->omb2, k->bc2_sqrt, k->eps, k->neg_step)
+                                    k->omb2, k->bc2_sqrt, k->eps, neg_step)
                    : lo;
-    adam_scalar(params, grads, a->m, a->v, i, hi, k->b1, k->omb1, k->b2, k->omb2, k->bc2_sqrt, k->eps, k->neg_step);
+    adam_scalar(params, grads, a->m, a->v, i, hi, k->b1, k->omb1, k->b2, k->omb2, k->bc2_sqrt, k->eps, neg_step);
+}
+
+/* Elements [lo, hi) of the update: those below n_scaled at the scaled step. */
+static void update_range(adam *a, const adam_scalars *k, float *params, const float *grads, size_t lo, size_t hi,
+                         int vector) {
+    const size_t cut = a->n_scaled < lo ? lo : a->n_scaled > hi ? hi : a->n_scaled;
+    if (cut > lo) update_part(a, k, k->neg_step_scaled, params, grads, lo, cut, vector);
+    if (hi > cut) update_part(a, k, k->neg_step, params, grads, cut, hi, vector);
 }
 
 void adam_step_impl(adam *a, float *params, const float *grads, int vector) {

@@ -27,12 +27,16 @@
 
 typedef struct {
     double lr, beta1, beta2, eps; /* hyperparameters (Python floats) */
+    size_t n_scaled;              /* elements [0, n_scaled) step at lr * scale (0 after adam_init) */
+    double scale;                 /* (1 after adam_init; 0 freezes them: their update is exactly 0) */
     int64_t step;                 /* steps taken (PyTorch's state['step']) */
     size_t n;                     /* parameters */
     float *m, *v;                 /* (n) first and second moments, zero at the start */
 } adam;
 
-/* n parameters, PyTorch defaults and learning rate lr; moments zeroed (xcalloc). */
+/* n parameters, PyTorch defaults and learning rate lr; moments zeroed (xcalloc). The caller may then
+ * set n_scaled and scale (svge-train --vae-lr-scale: the VAE's parameters, before the surrogate
+ * head's, at a fraction of the head's rate); the moments of every element update as usual. */
 void adam_init(adam *a, size_t n, double lr);
 void adam_free(adam *a);
 /* One step: params -= update(grads). params and grads: (n). Eight elements at a time on a CPU with

@@ -110,7 +110,13 @@ int vae_train_step(vae_model *m, const graph *gs, int B, rng_mt *rng, vae_terms 
     return m->kind == VAE_DGMG ? dgmg_train_step(&m->d, gs, B, rng, t) : svge_train_step(&m->s, gs, B, rng, t);
 }
 
-void vae_train_init(vae_train *t, const vae_model *m) { vae_train_setup(t, m->num_params, &m->cfg); }
+void vae_train_init(vae_train *t, const vae_model *m) {
+    vae_train_setup(t, m->num_params, &m->cfg);
+    if (m->cfg.head_layers) { /* the VAE's parameters, before the head's, at lr * scale */
+        t->opt.n_scaled = m->num_model;
+        t->opt.scale = m->cfg.head_vae_lr_scale;
+    }
+}
 
 void vae_update(vae_model *m, vae_train *t) { adam_step_par(&t->opt, m->params, m->grads, m->pool); }
 

@@ -11,7 +11,7 @@
 
 vae_config vae_default_config(space_id space) {
     const space_info *sp = space_get(space);
-    vae_config c = {space, sp ? sp->n_types : 0, 250, 56, 0.005, 0.01, 1e-4, 1, 0.5, 0.1, 10, 2, 0, "", 0.1, 0, 1};
+    vae_config c = {space, sp ? sp->n_types : 0, 250, 56, 0.005, 0.01, 1e-4, 1, 0.5, 0.1, 10, 2, 0, "", 0.1, 0, 1, 1};
     return c;
 }
 
@@ -59,6 +59,10 @@ int vae_config_check(const vae_config *cfg, char *err, size_t errlen) {
                  "deviation > 0", cfg->head_y_mean, cfg->head_y_std);
         return -1;
     }
+    if (!(cfg->head_vae_lr_scale >= 0 && cfg->head_vae_lr_scale <= 1)) {
+        snprintf(err, errlen, "the VAE's learning-rate scale %g must be in [0, 1]", cfg->head_vae_lr_scale);
+        return -1;
+    }
     if (!(cfg->plateau_factor > 0 && cfg->plateau_factor < 1) || cfg->plateau_patience < 0 ||
         cfg->plateau_patience > 1000000) {
         snprintf(err, errlen, "plateau factor %g must be in (0, 1) and patience %d in [0, 1000000]",
@@ -95,6 +99,7 @@ size_t vae_config_values(mf_value v[VAE_CONFIG_MAX], const char *kind, const vae
             v[k++] = mf_float("regression_target_mean", c->head_y_mean);
             v[k++] = mf_float("regression_target_std", c->head_y_std);
         }
+        if (c->head_vae_lr_scale != 1) v[k++] = mf_float("regression_vae_lr_scale", c->head_vae_lr_scale); // --vae-lr-scale
     }
     return k;
 }
@@ -147,6 +152,7 @@ void vae_config_read_kind(const model_file *f, const char *want, int nlayers, va
     cfg->head_vae_weight = 0.1;
     cfg->head_y_mean = 0;
     cfg->head_y_std = 1;
+    cfg->head_vae_lr_scale = 1;
     if (mf_find(f, MF_CONFIG, "regression_layers")) { // a model with the surrogate head
         cfg->head_layers = cfg_int(f, "regression_layers", 1, REG_MAX_LAYERS);
         const char *tg = mf_get_str(f, MF_CONFIG, "regression_target");
@@ -158,6 +164,8 @@ void vae_config_read_kind(const model_file *f, const char *want, int nlayers, va
             cfg->head_y_mean = mf_get_float(f, MF_CONFIG, "regression_target_mean");
             cfg->head_y_std = mf_get_float(f, MF_CONFIG, "regression_target_std");
         }
+        if (mf_find(f, MF_CONFIG, "regression_vae_lr_scale"))
+            cfg->head_vae_lr_scale = mf_get_float(f, MF_CONFIG, "regression_vae_lr_scale");
     }
     char err[200];
     if (vae_config_check(cfg, err, sizeof err)) die(EXIT_DATA, "%s: %s", mf_name(f), err);

@@ -39,6 +39,9 @@ typedef struct {
      * head_y_mean + head_y_std * head(mu); 0 and 1 (the reference: the raw target) unless
      * svge-train --standardize-target set them to the training targets' mean and deviation */
     double head_y_mean, head_y_std;
+    /* the VAE's parameters fine-tune at lr * head_vae_lr_scale, the head's at lr: 1 (the reference)
+     * unless svge-train --vae-lr-scale set it; 0 freezes the VAE */
+    double head_vae_lr_scale;
 } vae_config;
 
 /* The reference's defaults for a space: C2 250, D 56, beta 0.005, eps_scale 0.01, lr 1e-4, seed 1,
@@ -55,13 +58,14 @@ typedef struct {
     double mse;              /* the head's mean squared error (0 without the head) */
 } vae_terms;
 
-#define VAE_CONFIG_MAX 18 /* values of the config section: 13, and 3 or 5 with the surrogate head */
+#define VAE_CONFIG_MAX 19 /* values of the config section: 13, and 3 to 6 with the surrogate head */
 /* Parameters of the surrogate head of cfg (0 without one): they follow the model's own in its
  * parameter array (lib/vae.h). */
 size_t vae_head_param_count(const vae_config *cfg);
 /* The config section's values for a model of this kind with cfg and layer count; returns their
  * count. With a head: regression_layers, regression_target, regression_loss_proportion, and
- * regression_target_mean and regression_target_std unless they are 0 and 1. */
+ * regression_target_mean and regression_target_std unless they are 0 and 1, regression_vae_lr_scale
+ * unless it is 1. */
 size_t vae_config_values(mf_value v[VAE_CONFIG_MAX], const char *kind, const vae_config *cfg, int layers);
 /* The config "kind" of f; dies (exit 1) if it is missing or not a string. */
 const char *vae_model_kind(const model_file *f);

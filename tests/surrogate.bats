@@ -81,7 +81,7 @@ num() { grep -o "\"$1\":[^,}]*" | cut -d: -f2; }
     # usage
     run_quiet svge-train -q --sample 10 -o "$T/m" < "$D/test300.zst"
     assert_status 2
-    assert_output_has "--sample, --skip-missing and --standardize-target are for --surrogate"
+    assert_output_has "--sample, --skip-missing, --standardize-target and --vae-lr-scale are for --surrogate"
     run_quiet svge-train -q --init "$SVGE_DATA/nb201/svge.model" --ndim 8 --surrogate $Y -o "$T/m" < "$D/test300.zst"
     assert_status 2
     assert_output_has "--init: the model options are the file's"
@@ -131,5 +131,44 @@ num() { grep -o "\"$1\":[^,}]*" | cut -d: -f2; }
     [ ! -e "$T/m" ]
     run_quiet svge-train -q --standardize-target --epochs 1 -o "$T/m" < "$D/test300.zst"
     assert_status 2
-    assert_output_has "--standardize-target are for --surrogate"
+    assert_output_has "--sample, --skip-missing, --standardize-target and --vae-lr-scale are for --surrogate"
+}
+
+@test "--vae-lr-scale 0 freezes the VAE: the fine-tuned model encodes as the VAE did; 0.1 moves it less; checked on resume" {
+    local run=(svge-train -q --threads 1 --init "$SVGE_DATA/nb201/svge.model" --surrogate $Y --sample 100 --epochs 3 --standardize-target)
+    "${run[@]}" --vae-lr-scale 0 -o "$T/frozen" < "$D/train.zst"
+    "${run[@]}" --vae-lr-scale 0.1 -o "$T/slow" < "$D/train.zst"
+    "${run[@]}" -o "$T/full" < "$D/train.zst"
+    grep -aq regression_vae_lr_scale "$T/frozen"
+    ! grep -aq regression_vae_lr_scale "$T/full"   # the default (1) is not written: the bytes as before
+    # the latents of the frozen model are the VAE's, bit for bit (only the head learnt)
+    svge-encode -m "$SVGE_DATA/nb201/svge.model" < "$D/test300.zst" | stream-to-jsonl | jq -c .z > "$T/z0"
+    for m in frozen slow full; do
+        svge-encode -m "$T/$m" < "$D/test300.zst" | stream-to-jsonl | jq -c .z > "$T/z-$m"
+    done
+    cmp "$T/z0" "$T/z-frozen"
+    ! cmp -s "$T/z0" "$T/z-slow"
+    # how far the latents moved: the slow VAE less than the full-rate one
+    jq -n --slurpfile a "$T/z0" --slurpfile b "$T/z-slow" --slurpfile c "$T/z-full" '
+        def dist(x; y): [range(0; x | length) as $i | range(0; x[$i] | length) as $j | (x[$i][$j] - y[$i][$j]) | fabs] | add;
+        dist($a; $b) < dist($a; $c) / 2' | grep -qx true
+    # the frozen model still predicts (its head learnt on the VAE's latents)
+    svge-encode -m "$T/frozen" < "$D/test300.zst" | predict -m "$T/frozen" | stream-to-jsonl | grep -c '"predicted"' > "$T/n"
+    [ "$(cat "$T/n")" -eq "$(stream-to-jsonl < "$D/test300.zst" | wc -l)" ]
+    # resume: the same scale, bitwise; another, a usage error
+    "${run[@]}" --vae-lr-scale 0.1 --epochs 2 --checkpoint "$T/ck2" -o "$T/two" < "$D/train.zst"
+    svge-train -q --resume "$T/ck2" --surrogate $Y --sample 100 --epochs 3 --standardize-target --vae-lr-scale 0.1 -o "$T/resumed" < "$D/train.zst"
+    cmp "$T/resumed" "$T/slow"
+    run_quiet svge-train -q --resume "$T/ck2" --surrogate $Y --sample 100 --epochs 3 --standardize-target -o "$T/m" < "$D/train.zst"
+    assert_status 2
+    assert_output_has "--resume: --vae-lr-scale 1 differs from the checkpoint's 0.1 (give it as before)"
+    # out of range, or without --surrogate: usage errors
+    for x in -0.1 1.5 x; do
+        run_quiet svge-train -q --init "$SVGE_DATA/nb201/svge.model" --surrogate $Y --vae-lr-scale $x -o "$T/m" < "$D/train.zst"
+        assert_status 2
+        assert_output_has "--vae-lr-scale"
+    done
+    run_quiet svge-train -q --vae-lr-scale 0.5 --epochs 1 -o "$T/m" < "$D/test300.zst"
+    assert_status 2
+    assert_output_has "are for --surrogate"
 }

@@ -157,6 +157,44 @@ static void test_vector_equals_scalar(void) {
     free(px); free(py); free(g);
 }
 
+/* A scaled range (svge-train --vae-lr-scale): elements [0, n_scaled) move as under an Adam of lr *
+ * scale, bit for bit, the others as under lr; scale 0 leaves the range exactly where it was; scale 1
+ * is the plain step; the parallel step (its tasks cut across the boundary) and the scalar path agree. */
+static void test_scaled_range(void) {
+    enum { NP = 1003, CUT = 517 };
+    const double lr = 3e-3, scales[] = {0.1, 0.0, 1.0};
+    for (size_t k = 0; k < sizeof scales / sizeof *scales; k++) {
+        adam a, lo, hi, sc;
+        adam_init(&a, NP, lr);
+        a.n_scaled = CUT;
+        a.scale = scales[k];
+        adam_init(&sc, NP, lr); /* the same, scalar path */
+        sc.n_scaled = CUT;
+        sc.scale = scales[k];
+        adam_init(&lo, NP, lr * scales[k]);
+        adam_init(&hi, NP, lr);
+        float *p = calloc(NP, sizeof(float)), *q = calloc(NP, sizeof(float)), *pl = calloc(NP, sizeof(float));
+        float *ph = calloc(NP, sizeof(float)), *p0 = calloc(NP, sizeof(float)), *g = calloc(NP, sizeof(float));
+        for (int i = 0; i < NP; i++) p[i] = q[i] = pl[i] = ph[i] = p0[i] = (float)i / NP - 0.5f;
+        int same = 1;
+        for (int t = 1; t <= 20; t++) {
+            for (int i = 0; i < NP; i++) g[i] = grad_at(i, t);
+            adam_step_par(&a, p, g, NULL);
+            adam_step_impl(&sc, q, g, 0);
+            adam_step(&lo, pl, g);
+            adam_step(&hi, ph, g);
+            same &= !memcmp(p, pl, CUT * sizeof(float)) && !memcmp(p + CUT, ph + CUT, (NP - CUT) * sizeof(float));
+            same &= !memcmp(p, q, NP * sizeof(float)) && !memcmp(a.m, hi.m, NP * sizeof(float)) &&
+                    !memcmp(a.v, hi.v, NP * sizeof(float));
+        }
+        CHECK(same);
+        if (scales[k] == 0) CHECK(!memcmp(p, p0, CUT * sizeof(float)));
+        if (scales[k] == 1) CHECK(!memcmp(p, ph, NP * sizeof(float)));
+        adam_free(&a); adam_free(&sc); adam_free(&lo); adam_free(&hi);
+        free(p); free(q); free(pl); free(ph); free(p0); free(g);
+    }
+}
+
 static void test_plateau(void) {
     double L[60];
     int ep[8], k;
@@ -298,6 +336,7 @@ int main(int argc, char **argv) {
         dir = made;
     }
     test_first_step();
+    test_scaled_range();
     test_constant_gradient();
     test_zero_gradient();
     test_against_double();

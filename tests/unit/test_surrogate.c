@@ -231,6 +231,18 @@ static void test_overfit_and_files(void) {
         m.cfg.head_y_mean = 0;
         m.cfg.head_y_std = 1;
     }
+    CHECK(!mf_find(f, MF_CONFIG, "regression_vae_lr_scale") && m2.cfg.head_vae_lr_scale == 1);
+    {   // --vae-lr-scale goes through the file exactly
+        m.cfg.head_vae_lr_scale = 0.1;
+        vae_save(path, &m, NULL, NULL, 0, NULL);
+        model_file *fs = mf_read(path);
+        vae_model ms;
+        vae_load(&ms, fs, 3);
+        CHECK(mf_find(fs, MF_CONFIG, "regression_vae_lr_scale") && ms.cfg.head_vae_lr_scale == 0.1);
+        vae_free(&ms);
+        mf_free(fs);
+        m.cfg.head_vae_lr_scale = 1;
+    }
     float mu2[3 * 16], pred2[3];
     CHECK(vae_encode(&m2, G, 3, mu2, NULL) == 0 && vae_predict(&m2, mu2, 3, pred2) == 0);
     CHECK(memcmp(pred, pred2, sizeof pred) == 0);
