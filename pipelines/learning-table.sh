@@ -12,11 +12,14 @@ echo "- command: \`${LC_COMMAND:-?}\` (in the repository's root), finished $(dat
 echo "- target: \`${LC_TARGET:-?}\`; test cells: $ntest; training sizes: ${LC_SIZES:-?}; seeds: ${LC_SEEDS:-?}"
 preds=" ${LC_PREDICTORS:-surrogate surrogate-std gp-latent gp-adj gp-path} "
 echo "- predictors:$preds"
+slow=
+if [[ $preds == *" surrogate-std-slowvae "* ]]; then
+    slow="; surrogate-std-slowvae: surrogate-std with \`--vae-lr-scale ${LC_VAE_LR_SCALE:-?}\` (the VAE fine-tunes at that fraction of the rate)"
+fi
 if [[ $preds == *" surrogate "* || $preds == *" surrogate-std "* || $preds == *" surrogate-std-slowvae "* ]]; then
     echo "- surrogate: \`svge-train --init ${LC_MODEL:-?} --surrogate ${LC_TARGET:-?} --sample n --seed s --epochs ${LC_SURR_EPOCHS:-?}\`" \
          "at sizes ${LC_SURR_SIZES:-?} (the reference's fine-tuning, on the raw target); surrogate-std: the same with" \
-         "\`--standardize-target\` (the head learns the target standardized over its n training cells);" \
-         "surrogate-std-slowvae: surrogate-std with \`--vae-lr-scale ${LC_VAE_LR_SCALE:-?}\` (the VAE fine-tunes at that fraction of the rate)"
+         "\`--standardize-target\` (the head learns the target standardized over its n training cells)$slow"
     if [ "${LC_SURR_EPOCHS:-100}" != 100 ]; then
         echo "  (**not the reference's 100 epochs**: ${LC_SURR_EPOCHS:-?} here. On this 2-core machine an epoch of the surrogate over 5,000"
         echo "  cells takes 40-100 s depending on the other load, so 100 epochs x 5 seeds at that size alone would take 6-14 hours)"
