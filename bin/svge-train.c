@@ -624,9 +624,7 @@ int main(int argc, char **argv) {
         if (o.surrogate && o.standardize != (c2.head_y_mean != 0 || c2.head_y_std != 1))
             die_usage("--resume: --standardize-target %s; give it as before", o.standardize ? "given, the checkpoint's head "
                       "learns the raw target" : "not given, the checkpoint's head learns the standardized target");
-        if (o.surrogate && o.vae_lr_scale != c2.head_vae_lr_scale)
-            die_usage("--resume: --vae-lr-scale %g differs from the checkpoint's %g (give it as before)", o.vae_lr_scale,
-                      c2.head_vae_lr_scale);
+        same_as_checkpoint(o.set_vae_lr_scale, "--vae-lr-scale", o.vae_lr_scale, c2.head_vae_lr_scale);
         cfg = c2;
         const mf_value *b = mf_find(ck, MF_META, "batch_size");
         if (b && b->kind == MF_INT) {

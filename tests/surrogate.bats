@@ -155,13 +155,15 @@ num() { grep -o "\"$1\":[^,}]*" | cut -d: -f2; }
     # the frozen model still predicts (its head learnt on the VAE's latents)
     svge-encode -m "$T/frozen" < "$D/test300.zst" | predict -m "$T/frozen" | stream-to-jsonl | grep -c '"predicted"' > "$T/n"
     [ "$(cat "$T/n")" -eq "$(stream-to-jsonl < "$D/test300.zst" | wc -l)" ]
-    # resume: the same scale, bitwise; another, a usage error
+    # resume: the same scale, or none (the checkpoint's), bitwise; another, a usage error
     "${run[@]}" --vae-lr-scale 0.1 --epochs 2 --checkpoint "$T/ck2" -o "$T/two" < "$D/train.zst"
     svge-train -q --resume "$T/ck2" --surrogate $Y --sample 100 --epochs 3 --standardize-target --vae-lr-scale 0.1 -o "$T/resumed" < "$D/train.zst"
     cmp "$T/resumed" "$T/slow"
-    run_quiet svge-train -q --resume "$T/ck2" --surrogate $Y --sample 100 --epochs 3 --standardize-target -o "$T/m" < "$D/train.zst"
+    svge-train -q --resume "$T/ck2" --surrogate $Y --sample 100 --epochs 3 --standardize-target -o "$T/resumed2" < "$D/train.zst"
+    cmp "$T/resumed2" "$T/slow"
+    run_quiet svge-train -q --resume "$T/ck2" --surrogate $Y --sample 100 --epochs 3 --standardize-target --vae-lr-scale 1 -o "$T/m" < "$D/train.zst"
     assert_status 2
-    assert_output_has "--resume: --vae-lr-scale 1 differs from the checkpoint's 0.1 (give it as before)"
+    assert_output_has "--resume: --vae-lr-scale 1 differs from the checkpoint's 0.1"
     # out of range, or without --surrogate: usage errors
     for x in -0.1 1.5 x; do
         run_quiet svge-train -q --init "$SVGE_DATA/nb201/svge.model" --surrogate $Y --vae-lr-scale $x -o "$T/m" < "$D/train.zst"
